@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libwhosock: who owns this socket?
+ *
+ * Take a snapshot of the machine's sockets, walk it, free it:
+ *
+ *     struct whosock_snapshot *snap;
+ *     int r = whosock_snapshot_take(NULL, &snap);
+ *     if (r < 0)
+ *             return r;          // negative errno, nothing allocated
+ *     for (size_t i = 0; i < whosock_snapshot_count(snap); i++) {
+ *             const struct whosock_socket *s = whosock_snapshot_get(snap, i);
+ *             ...
+ *     }
+ *     whosock_snapshot_free(snap);
+ *
+ * Conventions: functions return 0 (or a count) on success and a negative
+ * errno on failure; output parameters are untouched on failure; the library
+ * never prints, never exits and never runs another program. Every pointer
+ * reachable from a snapshot is owned by the snapshot and stays valid until
+ * whosock_snapshot_free().
+ */
+#ifndef WHOSOCK_WHOSOCK_H
+#define WHOSOCK_WHOSOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define WHOSOCK_VERSION "0.1.0"
+
+/* Transport protocols. The JSON names are "tcp", "udp", "udplite", "raw", "unix". */
+enum whosock_proto {
+	WHOSOCK_PROTO_TCP = 0,
+	WHOSOCK_PROTO_UDP,
+	WHOSOCK_PROTO_UDPLITE,
+	WHOSOCK_PROTO_RAW,
+	WHOSOCK_PROTO_UNIX,
+	WHOSOCK_PROTO_COUNT
+};
+
+/* Bit of a protocol in whosock_filter.protos. */
+#define WHOSOCK_PROTO_BIT(p) (1u << (p))
+#define WHOSOCK_PROTOS_INET                                                      \
+	(WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP) | WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDP) | \
+	 WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDPLITE) | WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_RAW))
+#define WHOSOCK_PROTOS_ALL (WHOSOCK_PROTOS_INET | WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UNIX))
+
+/* Socket states: the kernel's own numbers (include/net/tcp_states.h), used by
+ * every protocol. UDP and RAW are WHOSOCK_STATE_CLOSE ("UNCONN") unless
+ * connected; UNIX sockets are LISTEN, ESTABLISHED ("CONNECTED"), SYN_SENT or
+ * CLOSE ("UNCONN"). */
+enum whosock_state {
+	WHOSOCK_STATE_ESTABLISHED = 1,
+	WHOSOCK_STATE_SYN_SENT,
+	WHOSOCK_STATE_SYN_RECV,
+	WHOSOCK_STATE_FIN_WAIT1,
+	WHOSOCK_STATE_FIN_WAIT2,
+	WHOSOCK_STATE_TIME_WAIT,
+	WHOSOCK_STATE_CLOSE,
+	WHOSOCK_STATE_CLOSE_WAIT,
+	WHOSOCK_STATE_LAST_ACK,
+	WHOSOCK_STATE_LISTEN,
+	WHOSOCK_STATE_CLOSING,
+	WHOSOCK_STATE_NEW_SYN_RECV,
+	WHOSOCK_STATE_BOUND_INACTIVE,
+	WHOSOCK_STATE_MAX
+};
+#define WHOSOCK_STATE_BIT(s) (1u << (s))
+#define WHOSOCK_STATES_ALL ((1u << WHOSOCK_STATE_MAX) - 2u)
+
+/* Where a socket's record came from. */
+enum whosock_source {
+	WHOSOCK_SOURCE_AUTO = 0, /* options only: netlink, /proc where netlink is refused */
+	WHOSOCK_SOURCE_NETLINK,
+	WHOSOCK_SOURCE_PROC,
+};
+
+/* One end of a socket. */
+struct whosock_endpoint {
+	/* inet: the address in network byte order; IPv4 uses the first 4 bytes. */
+	uint8_t addr[16];
+	/* inet: host byte order. RAW sockets carry their IP protocol number here,
+	 * as the kernel does. */
+	uint16_t port;
+	/* UNIX only: the bound path, abstract names start with '@' (the kernel's
+	 * leading NUL); NULL when unnamed. May hold any byte but NUL. */
+	const char *path;
+};
+
+/* Bits of whosock_socket.known: which optional fields hold a value. */
+enum {
+	WHOSOCK_KNOWN_UID = 1u << 0,
+	WHOSOCK_KNOWN_COOKIE = 1u << 1,
+	WHOSOCK_KNOWN_QUEUES = 1u << 2,
+	WHOSOCK_KNOWN_PEER = 1u << 3,          /* UNIX peer_inode */
+	WHOSOCK_KNOWN_TCP_INFO = 1u << 4,      /* tcp.rtt_us and tcp.retransmits */
+	WHOSOCK_KNOWN_TCP_BYTES = 1u << 5,     /* tcp.bytes_acked, bytes_received */
+	WHOSOCK_KNOWN_TCP_BYTES_SENT = 1u << 6 /* tcp.bytes_sent (Linux >= 4.19) */
+};
+
+struct whosock_tcp_info {
+	uint32_t rtt_us;
+	uint32_t retransmits; /* total retransmitted segments (tcpi_total_retrans) */
+	uint64_t bytes_acked;
+	uint64_t bytes_received;
+	uint64_t bytes_sent;
+};
+
+struct whosock_socket {
+	uint64_t netns;           /* inode of the network namespace */
+	const char *netns_name;   /* its `ip netns` name, or NULL */
+	enum whosock_proto proto;
+	int family;               /* AF_INET, AF_INET6 or AF_UNIX */
+	int type;                 /* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET or SOCK_RAW */
+	int state;                /* enum whosock_state */
+	enum whosock_source source;
+	unsigned known;           /* WHOSOCK_KNOWN_* */
+	struct whosock_endpoint local, remote;
+	uint32_t ifindex;         /* inet: bound device, 0 when none */
+	uint64_t inode;           /* 0 for sockets without one (TIME_WAIT, SYN_RECV) */
+	uint32_t uid;
+	uint64_t cookie;
+	uint32_t rqueue, wqueue;
+	uint64_t peer_inode;      /* UNIX: inode of the connected peer, 0 when none */
+	struct whosock_tcp_info tcp;
+};
+
+/* What to collect: the snapshot holds only sockets matching every non-zero
+ * member. An all-zero filter matches everything. */
+struct whosock_filter {
+	unsigned protos;   /* WHOSOCK_PROTO_BIT()s; 0 = every inet protocol and UNIX */
+	unsigned families; /* bits (1u << AF_INET) | (1u << AF_INET6) | (1u << AF_UNIX); 0 = all */
+	unsigned states;   /* WHOSOCK_STATE_BIT()s; 0 = all */
+	int port;          /* local or remote port (inet only); -1 or 0 = any */
+};
+
+struct whosock_options {
+	const char *proc_root;       /* default "/proc" */
+	enum whosock_source source;  /* default WHOSOCK_SOURCE_AUTO */
+	struct whosock_filter filter;
+	bool tcp_info;               /* also collect struct whosock_tcp_info (netlink only) */
+};
+
+struct whosock_snapshot;
+
+/*
+ * Collect every socket that matches opt->filter (opt may be NULL: everything,
+ * from netlink with /proc fallback, no tcp_info).
+ * On success *out owns a new snapshot (free with whosock_snapshot_free()) and
+ * 0 is returned. A protocol the kernel refuses over netlink is read from
+ * /proc instead and a note says so (whosock_snapshot_note()). Returns a
+ * negative errno (and leaves *out untouched) only when nothing can be
+ * collected at all or memory runs out.
+ */
+int whosock_snapshot_take(const struct whosock_options *opt, struct whosock_snapshot **out);
+
+/* Frees the snapshot and everything it owns. Accepts NULL. */
+void whosock_snapshot_free(struct whosock_snapshot *snap);
+
+/* Number of sockets in the snapshot. */
+size_t whosock_snapshot_count(const struct whosock_snapshot *snap);
+
+/* The i-th socket (i < whosock_snapshot_count()), owned by the snapshot. */
+const struct whosock_socket *whosock_snapshot_get(const struct whosock_snapshot *snap, size_t i);
+
+/* Human-readable notes about what could not be seen and why (a fallback to
+ * /proc, a refused request), i < whosock_snapshot_note_count(). Owned by the
+ * snapshot. */
+size_t whosock_snapshot_note_count(const struct whosock_snapshot *snap);
+const char *whosock_snapshot_note(const struct whosock_snapshot *snap, size_t i);
+
+/* True when the socket matches every non-zero member of f. */
+bool whosock_filter_match(const struct whosock_filter *f, const struct whosock_socket *s);
+
+/* Static names: "tcp"/"udp"/...; "LISTEN"/"ESTABLISHED"/... as the JSON
+ * contract spells them for that protocol ("UNCONN" for unconnected UDP, RAW and
+ * UNIX, "CONNECTED" for connected UNIX). Unknown values give "UNKNOWN". */
+const char *whosock_proto_name(enum whosock_proto proto);
+const char *whosock_state_name(enum whosock_proto proto, int state);
+
+/* Parse a state name as accepted by whosock_state_name() (case-insensitive,
+ * '-' and '_' alike; also "connected", "unconn", "syn-recv"). Returns the
+ * state or -EINVAL. */
+int whosock_state_parse(const char *name);
+
+/* Write the endpoint's address as text ("127.0.0.1", "::1", "::ffff:1.2.3.4")
+ * into buf (at least 46 bytes). Returns buf. */
+char *whosock_addr_format(int family, const struct whosock_endpoint *ep, char *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The snapshot: a growable array of sockets, a string arena and notes. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "snapshot.h"
+
+/* Strings live in chunks that never move, so pointers into them stay valid
+ * while the socket array is reallocated. */
+struct chunk {
+	struct chunk *next;
+	size_t used, size;
+	char data[];
+};
+
+#define CHUNK_SIZE (64u * 1024u)
+
+struct whosock_snapshot {
+	struct whosock_socket *socks;
+	size_t n, cap;
+	struct chunk *chunks;
+	char **notes;
+	size_t n_notes;
+	size_t dropped_notes;
+};
+
+struct whosock_snapshot *snapshot_new(void)
+{
+	return calloc(1, sizeof(struct whosock_snapshot));
+}
+
+void whosock_snapshot_free(struct whosock_snapshot *snap)
+{
+	if (!snap)
+		return;
+	for (struct chunk *c = snap->chunks, *next; c; c = next) {
+		next = c->next;
+		free(c);
+	}
+	for (size_t i = 0; i < snap->n_notes; i++)
+		free(snap->notes[i]);
+	free(snap->notes);
+	free(snap->socks);
+	free(snap);
+}
+
+int snapshot_push(struct whosock_snapshot *snap, const struct whosock_socket *s)
+{
+	if (snap->n == snap->cap) {
+		size_t cap = snap->cap ? snap->cap * 2 : 1024;
+		struct whosock_socket *p;
+
+		if (cap > SNAPSHOT_MAX_SOCKETS)
+			return -E2BIG;
+		p = realloc(snap->socks, cap * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		snap->socks = p;
+		snap->cap = cap;
+	}
+	snap->socks[snap->n++] = *s;
+	return 0;
+}
+
+const char *snapshot_strndup(struct whosock_snapshot *snap, const char *str, size_t len)
+{
+	struct chunk *c = snap->chunks;
+	char *p;
+
+	if (!c || c->size - c->used < len + 1) {
+		size_t size = len + 1 > CHUNK_SIZE ? len + 1 : CHUNK_SIZE;
+
+		c = malloc(sizeof(*c) + size);
+		if (!c)
+			return NULL;
+		c->used = 0;
+		c->size = size;
+		/* A big one-off string gets its own chunk behind the current one,
+		 * so the current chunk's free space is not wasted. */
+		if (snap->chunks && size > CHUNK_SIZE) {
+			c->next = snap->chunks->next;
+			snap->chunks->next = c;
+		} else {
+			c->next = snap->chunks;
+			snap->chunks = c;
+		}
+	}
+	p = c->data + c->used;
+	memcpy(p, str, len);
+	p[len] = '\0';
+	c->used += len + 1;
+	return p;
+}
+
+int snapshot_note(struct whosock_snapshot *snap, const char *fmt, ...)
+{
+	va_list ap;
+	char *note, **notes;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&note, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < snap->n_notes; i++)
+		if (strcmp(snap->notes[i], note) == 0) {
+			free(note);
+			return 0;
+		}
+	if (snap->n_notes >= SNAPSHOT_MAX_NOTES) {
+		snap->dropped_notes++;
+		free(note);
+		return 0;
+	}
+	notes = realloc(snap->notes, (snap->n_notes + 1) * sizeof(*notes));
+	if (!notes) {
+		free(note);
+		return -ENOMEM;
+	}
+	snap->notes = notes;
+	snap->notes[snap->n_notes++] = note;
+	return 0;
+}
+
+void snapshot_truncate(struct whosock_snapshot *snap, size_t n)
+{
+	if (n < snap->n)
+		snap->n = n;
+}
+
+struct whosock_socket *snapshot_at(struct whosock_snapshot *snap, size_t i)
+{
+	return i < snap->n ? &snap->socks[i] : NULL;
+}
+
+size_t whosock_snapshot_count(const struct whosock_snapshot *snap)
+{
+	return snap ? snap->n : 0;
+}
+
+const struct whosock_socket *whosock_snapshot_get(const struct whosock_snapshot *snap, size_t i)
+{
+	return snap && i < snap->n ? &snap->socks[i] : NULL;
+}
+
+size_t whosock_snapshot_note_count(const struct whosock_snapshot *snap)
+{
+	return snap ? snap->n_notes : 0;
+}
+
+const char *whosock_snapshot_note(const struct whosock_snapshot *snap, size_t i)
+{
+	return snap && i < snap->n_notes ? snap->notes[i] : NULL;
+}

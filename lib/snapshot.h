@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The snapshot under construction: collectors push sockets into it. */
+#ifndef WHOSOCK_SNAPSHOT_H
+#define WHOSOCK_SNAPSHOT_H
+
+#include <stdarg.h>
+
+#include "whosock/whosock.h"
+
+/* Caps on memory chosen by other users' data (paths, notes). */
+#define SNAPSHOT_MAX_SOCKETS (64u * 1024u * 1024u)
+#define SNAPSHOT_MAX_NOTES 256u
+
+/* New empty snapshot, or NULL when out of memory. */
+struct whosock_snapshot *snapshot_new(void);
+
+/* Copy *s into the snapshot. Strings it points to must already belong to the
+ * snapshot (snapshot_strndup()). Returns 0 or -ENOMEM / -E2BIG. */
+int snapshot_push(struct whosock_snapshot *snap, const struct whosock_socket *s);
+
+/* Copy len bytes of str (plus a NUL) into the snapshot's string arena.
+ * Returns the copy, valid until the snapshot is freed, or NULL (out of memory). */
+const char *snapshot_strndup(struct whosock_snapshot *snap, const char *str, size_t len);
+
+/* Add a note (printf-style). Notes beyond SNAPSHOT_MAX_NOTES are counted, not
+ * stored; identical notes are kept once. Returns 0 or -ENOMEM. */
+int snapshot_note(struct whosock_snapshot *snap, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Drop every socket from index n on (strings stay in the arena). */
+void snapshot_truncate(struct whosock_snapshot *snap, size_t n);
+
+/* Mutable access for the join phase (owners, names). */
+struct whosock_socket *snapshot_at(struct whosock_snapshot *snap, size_t i);
+
+#endif

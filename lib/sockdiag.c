@@ -1,0 +1,407 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Socket dumps over NETLINK_SOCK_DIAG, with libmnl.
+ *
+ * One request per (protocol, family); the kernel answers with a multipart
+ * dump that we parse straight into the snapshot. libmnl turns NLMSG_ERROR into
+ * errno, checks sequence numbers and port ids, and reports a dump that a
+ * concurrent change interrupted (NLM_F_DUMP_INTR) as EINTR: we then drop what
+ * this dump pushed and redo it. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <linux/tcp.h>
+#include <linux/unix_diag.h>
+
+#include "snapshot.h"
+#include "sockdiag.h"
+
+/* The kernel fills at most 32 KiB per recvmsg() of a dump; a larger buffer
+ * only guards against truncation. */
+#define RECV_BUFFER_SIZE (64u * 1024u)
+#define MAX_DUMP_RETRIES 8
+
+int sockdiag_open(struct mnl_socket **out)
+{
+	struct mnl_socket *nl = mnl_socket_open2(NETLINK_SOCK_DIAG, SOCK_CLOEXEC);
+	int r;
+
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		r = -errno;
+		mnl_socket_close(nl);
+		return r;
+	}
+	*out = nl;
+	return 0;
+}
+
+void sockdiag_close(struct mnl_socket *nl)
+{
+	if (nl)
+		mnl_socket_close(nl);
+}
+
+static int proto_ipproto(enum whosock_proto proto)
+{
+	switch (proto) {
+	case WHOSOCK_PROTO_TCP:
+		return IPPROTO_TCP;
+	case WHOSOCK_PROTO_UDP:
+		return IPPROTO_UDP;
+	case WHOSOCK_PROTO_UDPLITE:
+		return IPPROTO_UDPLITE;
+	case WHOSOCK_PROTO_RAW:
+		return IPPROTO_RAW;
+	default:
+		return -1;
+	}
+}
+
+static int proto_socktype(enum whosock_proto proto)
+{
+	switch (proto) {
+	case WHOSOCK_PROTO_TCP:
+		return SOCK_STREAM;
+	case WHOSOCK_PROTO_RAW:
+		return SOCK_RAW;
+	default:
+		return SOCK_DGRAM;
+	}
+}
+
+struct attr_table {
+	const struct nlattr *tb[INET_DIAG_MAX + 1];
+	unsigned max;
+};
+
+static int attr_cb(const struct nlattr *attr, void *data)
+{
+	struct attr_table *t = data;
+	unsigned type = mnl_attr_get_type(attr);
+
+	/* Unknown (newer) attributes are skipped, not an error. */
+	if (type <= t->max)
+		t->tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static void parse_tcp_info(const struct nlattr *attr, struct whosock_socket *s)
+{
+	struct tcp_info ti;
+	size_t len = mnl_attr_get_payload_len(attr);
+
+	/* Older kernels send a shorter struct: use what is there. */
+	memset(&ti, 0, sizeof(ti));
+	memcpy(&ti, mnl_attr_get_payload(attr), len < sizeof(ti) ? len : sizeof(ti));
+	if (len >= offsetof(struct tcp_info, tcpi_total_retrans) + sizeof(ti.tcpi_total_retrans)) {
+		s->tcp.rtt_us = ti.tcpi_rtt;
+		s->tcp.retransmits = ti.tcpi_total_retrans;
+		s->known |= WHOSOCK_KNOWN_TCP_INFO;
+	}
+	if (len >= offsetof(struct tcp_info, tcpi_bytes_received) + sizeof(ti.tcpi_bytes_received)) {
+		s->tcp.bytes_acked = ti.tcpi_bytes_acked;
+		s->tcp.bytes_received = ti.tcpi_bytes_received;
+		s->known |= WHOSOCK_KNOWN_TCP_BYTES;
+	}
+	if (len >= offsetof(struct tcp_info, tcpi_bytes_sent) + sizeof(ti.tcpi_bytes_sent)) {
+		s->tcp.bytes_sent = ti.tcpi_bytes_sent;
+		s->known |= WHOSOCK_KNOWN_TCP_BYTES_SENT;
+	}
+}
+
+int sockdiag_parse_inet(const void *buf, enum whosock_proto proto, struct whosock_socket *out)
+{
+	const struct nlmsghdr *nlh = buf;
+	const struct inet_diag_msg *m;
+	struct attr_table t = { .max = INET_DIAG_MAX };
+	struct whosock_socket s;
+	size_t alen;
+
+	if (nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(*m))
+		return -EINVAL;
+	m = mnl_nlmsg_get_payload(nlh);
+	if (m->idiag_family == AF_INET)
+		alen = 4;
+	else if (m->idiag_family == AF_INET6)
+		alen = 16;
+	else
+		return -EINVAL;
+	if (m->idiag_state == 0 || m->idiag_state >= WHOSOCK_STATE_MAX)
+		return -EINVAL;
+	if (mnl_attr_parse(nlh, sizeof(*m), attr_cb, &t) < 0)
+		return -EINVAL;
+
+	memset(&s, 0, sizeof(s));
+	s.proto = proto;
+	s.family = m->idiag_family;
+	s.type = proto_socktype(proto);
+	s.state = m->idiag_state;
+	s.source = WHOSOCK_SOURCE_NETLINK;
+	memcpy(s.local.addr, m->id.idiag_src, alen);
+	memcpy(s.remote.addr, m->id.idiag_dst, alen);
+	s.local.port = ntohs(m->id.idiag_sport);
+	s.remote.port = ntohs(m->id.idiag_dport);
+	s.ifindex = m->id.idiag_if;
+	s.inode = m->idiag_inode;
+	s.uid = m->idiag_uid;
+	s.cookie = (uint64_t)m->id.idiag_cookie[0] | (uint64_t)m->id.idiag_cookie[1] << 32;
+	s.rqueue = m->idiag_rqueue;
+	s.wqueue = m->idiag_wqueue;
+	s.known = WHOSOCK_KNOWN_UID | WHOSOCK_KNOWN_COOKIE | WHOSOCK_KNOWN_QUEUES;
+	if (proto == WHOSOCK_PROTO_TCP && t.tb[INET_DIAG_INFO])
+		parse_tcp_info(t.tb[INET_DIAG_INFO], &s);
+	*out = s;
+	return 0;
+}
+
+int sockdiag_parse_unix(const void *buf, struct whosock_socket *out, const char **path,
+			size_t *path_len)
+{
+	const struct nlmsghdr *nlh = buf;
+	const struct unix_diag_msg *m;
+	struct attr_table t = { .max = UNIX_DIAG_MAX };
+	struct whosock_socket s;
+	const char *name = NULL;
+	size_t name_len = 0;
+
+	if (nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(*m))
+		return -EINVAL;
+	m = mnl_nlmsg_get_payload(nlh);
+	if (m->udiag_family != AF_UNIX)
+		return -EINVAL;
+	if (m->udiag_state == 0 || m->udiag_state >= WHOSOCK_STATE_MAX)
+		return -EINVAL;
+	if (m->udiag_type != SOCK_STREAM && m->udiag_type != SOCK_DGRAM &&
+	    m->udiag_type != SOCK_SEQPACKET)
+		return -EINVAL;
+	if (mnl_attr_parse(nlh, sizeof(*m), attr_cb, &t) < 0)
+		return -EINVAL;
+
+	memset(&s, 0, sizeof(s));
+	s.proto = WHOSOCK_PROTO_UNIX;
+	s.family = AF_UNIX;
+	s.type = m->udiag_type;
+	s.state = m->udiag_state;
+	s.source = WHOSOCK_SOURCE_NETLINK;
+	s.inode = m->udiag_ino;
+	s.cookie = (uint64_t)m->udiag_cookie[0] | (uint64_t)m->udiag_cookie[1] << 32;
+	s.known = WHOSOCK_KNOWN_COOKIE;
+	if (t.tb[UNIX_DIAG_NAME]) {
+		name = mnl_attr_get_payload(t.tb[UNIX_DIAG_NAME]);
+		name_len = mnl_attr_get_payload_len(t.tb[UNIX_DIAG_NAME]);
+		/* The kernel sends sun_path without a terminator; a pathname
+		 * socket may still carry one. */
+		if (name_len && name[0] != '\0')
+			name_len = strnlen(name, name_len);
+		if (name_len == 0)
+			name = NULL;
+	}
+	if (t.tb[UNIX_DIAG_PEER]) {
+		if (mnl_attr_validate(t.tb[UNIX_DIAG_PEER], MNL_TYPE_U32) < 0)
+			return -EINVAL;
+		s.peer_inode = mnl_attr_get_u32(t.tb[UNIX_DIAG_PEER]);
+		s.known |= WHOSOCK_KNOWN_PEER;
+	}
+	if (t.tb[UNIX_DIAG_RQLEN]) {
+		const struct unix_diag_rqlen *q;
+
+		if (mnl_attr_get_payload_len(t.tb[UNIX_DIAG_RQLEN]) < sizeof(*q))
+			return -EINVAL;
+		q = mnl_attr_get_payload(t.tb[UNIX_DIAG_RQLEN]);
+		s.rqueue = q->udiag_rqueue;
+		s.wqueue = q->udiag_wqueue;
+		s.known |= WHOSOCK_KNOWN_QUEUES;
+	}
+	if (t.tb[UNIX_DIAG_UID]) {
+		if (mnl_attr_validate(t.tb[UNIX_DIAG_UID], MNL_TYPE_U32) < 0)
+			return -EINVAL;
+		s.uid = mnl_attr_get_u32(t.tb[UNIX_DIAG_UID]);
+		s.known |= WHOSOCK_KNOWN_UID;
+	}
+	*out = s;
+	*path = name;
+	*path_len = name_len;
+	return 0;
+}
+
+struct dump_ctx {
+	struct whosock_snapshot *snap;
+	const struct whosock_filter *filter;
+	enum whosock_proto proto;
+	int pushed;
+	int error; /* first error from the snapshot (ENOMEM) */
+	unsigned malformed;
+};
+
+/* Copy a UNIX name into the snapshot: abstract names get their '@'. */
+static const char *store_unix_path(struct whosock_snapshot *snap, const char *name, size_t len)
+{
+	const char *p;
+	char *tmp;
+
+	if (name[0] != '\0')
+		return snapshot_strndup(snap, name, len);
+	tmp = malloc(len);
+	if (!tmp)
+		return NULL;
+	memcpy(tmp, name, len);
+	tmp[0] = '@';
+	p = snapshot_strndup(snap, tmp, len);
+	free(tmp);
+	return p;
+}
+
+static int dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct dump_ctx *ctx = data;
+	struct whosock_socket s;
+	const char *path = NULL;
+	size_t path_len = 0;
+	int r;
+
+	if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY)
+		return MNL_CB_OK;
+	if (ctx->proto == WHOSOCK_PROTO_UNIX)
+		r = sockdiag_parse_unix(nlh, &s, &path, &path_len);
+	else
+		r = sockdiag_parse_inet(nlh, ctx->proto, &s);
+	if (r < 0) {
+		ctx->malformed++;
+		return MNL_CB_OK;
+	}
+	if (!whosock_filter_match(ctx->filter, &s))
+		return MNL_CB_OK;
+	if (path) {
+		s.local.path = store_unix_path(ctx->snap, path, path_len);
+		if (!s.local.path)
+			goto nomem;
+	}
+	r = snapshot_push(ctx->snap, &s);
+	if (r < 0) {
+		ctx->error = r;
+		return MNL_CB_ERROR;
+	}
+	ctx->pushed++;
+	return MNL_CB_OK;
+nomem:
+	ctx->error = -ENOMEM;
+	return MNL_CB_ERROR;
+}
+
+static void put_request(struct nlmsghdr *nlh, unsigned seq, enum whosock_proto proto, int family,
+			const struct whosock_filter *f, bool tcp_info)
+{
+	unsigned states = f->states ? f->states : WHOSOCK_STATES_ALL;
+
+	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq;
+	if (proto == WHOSOCK_PROTO_UNIX) {
+		struct unix_diag_req *req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
+
+		req->sdiag_family = AF_UNIX;
+		req->udiag_states = states;
+		req->udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_RQLEN |
+				  UDIAG_SHOW_UID;
+	} else {
+		struct inet_diag_req_v2 *req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
+
+		req->sdiag_family = (uint8_t)family;
+		req->sdiag_protocol = (uint8_t)proto_ipproto(proto);
+		req->idiag_states = states;
+		if (tcp_info && proto == WHOSOCK_PROTO_TCP)
+			req->idiag_ext = 1u << (INET_DIAG_INFO - 1);
+	}
+}
+
+/* Read what is left of an interrupted dump so the next request starts clean. */
+static int drain(struct mnl_socket *nl, char *buf, unsigned seq, unsigned portid)
+{
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(nl, buf, RECV_BUFFER_SIZE);
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+		int len = (int)n;
+
+		if (n < 0)
+			return -errno;
+		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+			if (!mnl_nlmsg_seq_ok(nlh, seq) || !mnl_nlmsg_portid_ok(nlh, portid))
+				continue;
+			if (nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR)
+				return 0;
+		}
+	}
+}
+
+/* One request and its whole answer. Returns 0, -EINTR for an interrupted
+ * dump (already drained), or another negative errno. */
+static int dump_once(struct mnl_socket *nl, char *buf, struct dump_ctx *ctx, int family,
+		     bool tcp_info)
+{
+	static unsigned seq_counter;
+	unsigned portid = mnl_socket_get_portid(nl);
+	unsigned seq = (unsigned)time(NULL) + __atomic_add_fetch(&seq_counter, 1, __ATOMIC_RELAXED);
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	int r;
+
+	put_request(nlh, seq, ctx->proto, family, ctx->filter, tcp_info);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(nl, buf, RECV_BUFFER_SIZE);
+
+		if (n < 0)
+			return -errno;
+		r = mnl_cb_run(buf, (size_t)n, seq, portid, dump_cb, ctx);
+		if (r == MNL_CB_STOP)
+			return 0;
+		if (r < 0) {
+			if (ctx->error)
+				return ctx->error;
+			r = -errno;
+			if (r == -EINTR && drain(nl, buf, seq, portid) < 0)
+				return -EIO;
+			return r ? r : -EIO;
+		}
+	}
+}
+
+int sockdiag_dump(struct mnl_socket *nl, struct whosock_snapshot *snap, enum whosock_proto proto,
+		  int family, const struct whosock_filter *f, bool tcp_info)
+{
+	size_t start = whosock_snapshot_count(snap);
+	struct dump_ctx ctx;
+	char *buf;
+	int r = -EINTR;
+
+	if (proto != WHOSOCK_PROTO_UNIX && proto_ipproto(proto) < 0)
+		return -EINVAL;
+	buf = malloc(RECV_BUFFER_SIZE);
+	if (!buf)
+		return -ENOMEM;
+	for (int attempt = 0; attempt < MAX_DUMP_RETRIES && r == -EINTR; attempt++) {
+		ctx = (struct dump_ctx){ .snap = snap, .filter = f, .proto = proto };
+		r = dump_once(nl, buf, &ctx, family, tcp_info);
+		if (r < 0)
+			snapshot_truncate(snap, start);
+	}
+	free(buf);
+	if (r == -EINTR)
+		return -EAGAIN;
+	if (r < 0)
+		return r;
+	if (ctx.malformed)
+		snapshot_note(snap, "netlink %s dump: %u malformed messages skipped",
+			      whosock_proto_name(proto), ctx.malformed);
+	return ctx.pushed;
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Socket dumps over NETLINK_SOCK_DIAG (inet_diag and unix_diag), with libmnl. */
+#ifndef WHOSOCK_SOCKDIAG_H
+#define WHOSOCK_SOCKDIAG_H
+
+#include <stdbool.h>
+
+#include "whosock/whosock.h"
+
+struct mnl_socket;
+
+/* Open a NETLINK_SOCK_DIAG socket (close with sockdiag_close()). Returns 0 or
+ * a negative errno. */
+int sockdiag_open(struct mnl_socket **out);
+void sockdiag_close(struct mnl_socket *nl);
+
+/* Dump every socket of (proto, family) matching f into snap (source
+ * WHOSOCK_SOURCE_NETLINK). States in f are filtered by the kernel. A dump
+ * interrupted by a concurrent change (NLM_F_DUMP_INTR) is redone. Returns the
+ * number of sockets pushed or a negative errno: -EPERM/-EACCES when refused,
+ * -ENOENT/-EOPNOTSUPP/-EPROTONOSUPPORT when the kernel lacks that dump. On
+ * failure nothing was pushed. */
+int sockdiag_dump(struct mnl_socket *nl, struct whosock_snapshot *snap, enum whosock_proto proto,
+		  int family, const struct whosock_filter *f, bool tcp_info);
+
+/* Parse one inet_diag message (struct inet_diag_msg and attributes) into *out.
+ * Exposed for tests and fuzzers. Returns 0 or -EINVAL. */
+int sockdiag_parse_inet(const void *nlh, enum whosock_proto proto, struct whosock_socket *out);
+
+/* Parse one unix_diag message; *path and *path_len point into the message (NULL
+ * when unnamed; abstract names keep their leading NUL byte). Returns 0 or -EINVAL. */
+int sockdiag_parse_unix(const void *nlh, struct whosock_socket *out, const char **path,
+			size_t *path_len);
+
+#endif

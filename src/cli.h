@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The command line: parsed into one struct, no globals. */
+#ifndef WHOSOCK_CLI_H
+#define WHOSOCK_CLI_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "whosock/whosock.h"
+
+enum output_format { OUTPUT_TABLE, OUTPUT_JSON, OUTPUT_NDJSON, OUTPUT_CSV };
+
+enum cli_action { CLI_LIST, CLI_HELP, CLI_VERSION };
+
+struct cli {
+	enum cli_action action;
+	struct whosock_options opt;
+	enum output_format format;
+	int header; /* print the table/CSV header line */
+};
+
+/* Exit statuses, as grep: 1 = nothing matched (queries), 2 = error. */
+enum { EXIT_NOMATCH = 1, EXIT_TROUBLE = 2 };
+
+/* Parse argv into *cli. On a bad flag or value, writes a one-line message
+ * (without newline) into err and returns -EINVAL. */
+int cli_parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen);
+
+/* The --help text. */
+void cli_help(FILE *f);
+
+#endif

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* whosock: gather (libwhosock) → present (output.c). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "output.h"
+#include "textesc.h"
+
+/* Print "whosock: <msg>" on stderr with msg escaped for the terminal. */
+static void message(const char *prefix, const char *msg)
+{
+	struct sbuf b = { 0 };
+
+	sbuf_puts(&b, "whosock: ");
+	sbuf_puts(&b, prefix);
+	esc_term(&b, msg, strlen(msg));
+	sbuf_putc(&b, '\n');
+	if (!b.failed)
+		fwrite(b.data, 1, b.len, stderr);
+	sbuf_free(&b);
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct whosock_snapshot *snap = NULL;
+	struct sbuf out = { 0 };
+	struct cli cli;
+	char err[256];
+	int r, status = EXIT_TROUBLE;
+
+	if (cli_parse(argc, argv, &cli, err, sizeof(err)) < 0) {
+		message("", err);
+		return EXIT_TROUBLE;
+	}
+	if (cli.action == CLI_HELP) {
+		cli_help(stdout);
+		return fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_TROUBLE;
+	}
+	if (cli.action == CLI_VERSION) {
+		printf("whosock %s\n", WHOSOCK_VERSION);
+		return fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_TROUBLE;
+	}
+
+	cli.opt.tcp_info = cli.format == OUTPUT_JSON || cli.format == OUTPUT_NDJSON;
+	r = whosock_snapshot_take(&cli.opt, &snap);
+	if (r < 0) {
+		message("cannot list sockets: ", strerror(-r));
+		return EXIT_TROUBLE;
+	}
+	for (size_t i = 0; i < whosock_snapshot_note_count(snap); i++)
+		message("note: ", whosock_snapshot_note(snap, i));
+
+	r = output_render(&out, snap, cli.format, cli.header);
+	if (r < 0) {
+		message("cannot format output: ", strerror(-r));
+		goto out;
+	}
+	r = write_all(STDOUT_FILENO, out.data, out.len);
+	if (r < 0 && r != -EPIPE) {
+		message("cannot write output: ", strerror(-r));
+		goto out;
+	}
+	status = EXIT_SUCCESS;
+out:
+	sbuf_free(&out);
+	whosock_snapshot_free(snap);
+	return status;
+}

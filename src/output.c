@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <net/if.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "output.h"
+#include "table.h"
+#include "textesc.h"
+
+static const char *family_name(int family)
+{
+	switch (family) {
+	case AF_INET:
+		return "inet";
+	case AF_INET6:
+		return "inet6";
+	default:
+		return "unix";
+	}
+}
+
+static const char *type_name(int type)
+{
+	switch (type) {
+	case SOCK_STREAM:
+		return "stream";
+	case SOCK_DGRAM:
+		return "dgram";
+	case SOCK_SEQPACKET:
+		return "seqpacket";
+	case SOCK_RAW:
+		return "raw";
+	default:
+		return "unknown";
+	}
+}
+
+/* The table's PROTO column: netstat's tcp/tcp6 and ss's u_str/u_dgr/u_seq. */
+static const char *table_proto(const struct whosock_socket *s)
+{
+	static const char *const v6[WHOSOCK_PROTO_COUNT] = {
+		[WHOSOCK_PROTO_TCP] = "tcp6", [WHOSOCK_PROTO_UDP] = "udp6",
+		[WHOSOCK_PROTO_UDPLITE] = "udplite6", [WHOSOCK_PROTO_RAW] = "raw6",
+	};
+
+	if (s->family == AF_UNIX)
+		return s->type == SOCK_DGRAM ? "u_dgr" : s->type == SOCK_SEQPACKET ? "u_seq" : "u_str";
+	if (s->family == AF_INET6 && (unsigned)s->proto < WHOSOCK_PROTO_COUNT && v6[s->proto])
+		return v6[s->proto];
+	return whosock_proto_name(s->proto);
+}
+
+static bool addr_is_any(const struct whosock_endpoint *ep)
+{
+	static const uint8_t zero[16];
+
+	return memcmp(ep->addr, zero, sizeof(zero)) == 0;
+}
+
+/* Interface names, looked up once per index (a syscall each). */
+struct ifcache {
+	unsigned index[16];
+	char name[16][IF_NAMESIZE];
+	size_t n;
+};
+
+static const char *ifcache_name(struct ifcache *c, unsigned index)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->index[i] == index)
+			return c->name[i];
+	if (c->n == 16)
+		c->n = 0;
+	c->index[c->n] = index;
+	if (!if_indextoname(index, c->name[c->n]))
+		snprintf(c->name[c->n], IF_NAMESIZE, "if%u", index);
+	return c->name[c->n++];
+}
+
+/* "addr:port" for the table: wildcards as '*', IPv6 in brackets. */
+static void table_endpoint(struct table *t, const struct whosock_socket *s,
+			   const struct whosock_endpoint *ep, const char *ifname)
+{
+	struct sbuf *b = table_cell(t);
+	char addr[64];
+
+	if (s->family == AF_UNIX) {
+		if (ep->path)
+			table_cell_text(t, ep->path, strlen(ep->path));
+		else
+			sbuf_putc(b, '*');
+		return;
+	}
+	if (addr_is_any(ep)) {
+		sbuf_putc(b, '*');
+	} else {
+		whosock_addr_format(s->family, ep, addr, sizeof(addr));
+		if (s->family == AF_INET6)
+			sbuf_putc(b, '[');
+		sbuf_puts(b, addr);
+		if (s->family == AF_INET6)
+			sbuf_putc(b, ']');
+	}
+	if (ifname) {
+		sbuf_putc(b, '%');
+		table_cell_text(t, ifname, strlen(ifname));
+	}
+	sbuf_putc(b, ':');
+	if (ep->port)
+		sbuf_u64(b, ep->port);
+	else
+		sbuf_putc(b, '*');
+}
+
+static void render_table(struct sbuf *out, const struct whosock_snapshot *snap, int header)
+{
+	static const char *const headers[] = { "PROTO", "STATE", "LOCAL", "REMOTE", NULL };
+	struct ifcache ifc = { .n = 0 };
+	struct table t;
+
+	table_init(&t, headers);
+	for (size_t i = 0; i < whosock_snapshot_count(snap); i++) {
+		const struct whosock_socket *s = whosock_snapshot_get(snap, i);
+
+		sbuf_puts(table_cell(&t), table_proto(s));
+		table_cell_end(&t);
+		sbuf_puts(table_cell(&t), whosock_state_name(s->proto, s->state));
+		table_cell_end(&t);
+		table_endpoint(&t, s, &s->local, s->ifindex ? ifcache_name(&ifc, s->ifindex) : NULL);
+		table_cell_end(&t);
+		table_endpoint(&t, s, &s->remote, NULL);
+		table_cell_end(&t);
+	}
+	table_render(&t, out, header);
+	if (table_failed(&t))
+		out->failed = true;
+	table_free(&t);
+}
+
+static void json_key(struct sbuf *b, const char *key)
+{
+	sbuf_putc(b, '"');
+	sbuf_puts(b, key);
+	sbuf_add(b, "\":", 2);
+}
+
+static void json_u64(struct sbuf *b, const char *key, uint64_t v, bool known)
+{
+	json_key(b, key);
+	if (known)
+		sbuf_u64(b, v);
+	else
+		sbuf_puts(b, "null");
+	sbuf_putc(b, ',');
+}
+
+static void json_str(struct sbuf *b, const char *key, const char *v)
+{
+	json_key(b, key);
+	if (v)
+		esc_json(b, v, strlen(v));
+	else
+		sbuf_puts(b, "null");
+}
+
+static void json_endpoint(struct sbuf *b, const char *key, const struct whosock_socket *s,
+			  const struct whosock_endpoint *ep)
+{
+	char addr[64];
+
+	json_key(b, key);
+	sbuf_putc(b, '{');
+	if (s->family == AF_UNIX) {
+		json_str(b, "path", ep->path);
+	} else {
+		json_str(b, "addr", whosock_addr_format(s->family, ep, addr, sizeof(addr)));
+		sbuf_putc(b, ',');
+		json_u64(b, "port", ep->port, true);
+		b->len--; /* the trailing comma */
+	}
+	sbuf_add(b, "},", 2);
+}
+
+void output_json_socket(struct sbuf *b, const struct whosock_socket *s)
+{
+	unsigned k = s->known;
+
+	sbuf_putc(b, '{');
+	json_u64(b, "netns", s->netns, s->netns != 0);
+	json_str(b, "netns_name", s->netns_name);
+	sbuf_putc(b, ',');
+	json_str(b, "proto", whosock_proto_name(s->proto));
+	sbuf_putc(b, ',');
+	json_str(b, "family", family_name(s->family));
+	sbuf_putc(b, ',');
+	json_str(b, "type", type_name(s->type));
+	sbuf_putc(b, ',');
+	json_str(b, "state", whosock_state_name(s->proto, s->state));
+	sbuf_putc(b, ',');
+	json_endpoint(b, "local", s, &s->local);
+	json_endpoint(b, "remote", s, &s->remote);
+	if (s->family == AF_UNIX)
+		json_u64(b, "peer_inode", s->peer_inode, k & WHOSOCK_KNOWN_PEER);
+	else
+		json_u64(b, "ifindex", s->ifindex, true);
+	json_u64(b, "inode", s->inode, true);
+	json_u64(b, "uid", s->uid, k & WHOSOCK_KNOWN_UID);
+	json_u64(b, "cookie", s->cookie, k & WHOSOCK_KNOWN_COOKIE);
+	json_u64(b, "rqueue", s->rqueue, k & WHOSOCK_KNOWN_QUEUES);
+	json_u64(b, "wqueue", s->wqueue, k & WHOSOCK_KNOWN_QUEUES);
+	json_str(b, "source", s->source == WHOSOCK_SOURCE_PROC ? "proc" : "netlink");
+	sbuf_add(b, ",\"owners\":[]", 12);
+	if (s->proto == WHOSOCK_PROTO_TCP) {
+		sbuf_add(b, ",\"tcp\":", 7);
+		if (k & WHOSOCK_KNOWN_TCP_INFO) {
+			sbuf_putc(b, '{');
+			json_u64(b, "rtt_us", s->tcp.rtt_us, true);
+			json_u64(b, "retransmits", s->tcp.retransmits, true);
+			json_u64(b, "bytes_acked", s->tcp.bytes_acked, k & WHOSOCK_KNOWN_TCP_BYTES);
+			json_u64(b, "bytes_received", s->tcp.bytes_received,
+				 k & WHOSOCK_KNOWN_TCP_BYTES);
+			json_u64(b, "bytes_sent", s->tcp.bytes_sent, k & WHOSOCK_KNOWN_TCP_BYTES_SENT);
+			b->data[b->len - 1] = '}';
+		} else {
+			sbuf_puts(b, "null");
+		}
+	}
+	sbuf_putc(b, '}');
+}
+
+static void render_json(struct sbuf *out, const struct whosock_snapshot *snap, bool lines)
+{
+	size_t n = whosock_snapshot_count(snap);
+
+	if (!lines)
+		sbuf_putc(out, '[');
+	for (size_t i = 0; i < n; i++) {
+		if (!lines && i)
+			sbuf_putc(out, ',');
+		if (!lines)
+			sbuf_putc(out, '\n');
+		output_json_socket(out, whosock_snapshot_get(snap, i));
+		if (lines)
+			sbuf_putc(out, '\n');
+	}
+	if (!lines)
+		sbuf_puts(out, n ? "\n]\n" : "]\n");
+}
+
+static void csv_u64(struct sbuf *b, uint64_t v, bool known)
+{
+	sbuf_putc(b, ',');
+	if (known)
+		sbuf_u64(b, v);
+}
+
+static void csv_endpoint(struct sbuf *b, const struct whosock_socket *s,
+			 const struct whosock_endpoint *ep)
+{
+	char addr[64];
+
+	sbuf_putc(b, ',');
+	if (s->family != AF_UNIX)
+		sbuf_puts(b, whosock_addr_format(s->family, ep, addr, sizeof(addr)));
+	csv_u64(b, ep->port, s->family != AF_UNIX);
+	sbuf_putc(b, ',');
+	if (ep->path)
+		esc_csv(b, ep->path, strlen(ep->path));
+}
+
+static void render_csv(struct sbuf *out, const struct whosock_snapshot *snap, int header)
+{
+	if (header)
+		sbuf_puts(out, "netns,proto,family,type,state,local_addr,local_port,local_path,"
+			       "remote_addr,remote_port,remote_path,inode,uid,cookie,rqueue,wqueue,"
+			       "peer_inode\n");
+	for (size_t i = 0; i < whosock_snapshot_count(snap); i++) {
+		const struct whosock_socket *s = whosock_snapshot_get(snap, i);
+		unsigned k = s->known;
+
+		if (s->netns)
+			sbuf_u64(out, s->netns);
+		sbuf_putc(out, ',');
+		sbuf_puts(out, whosock_proto_name(s->proto));
+		sbuf_putc(out, ',');
+		sbuf_puts(out, family_name(s->family));
+		sbuf_putc(out, ',');
+		sbuf_puts(out, type_name(s->type));
+		sbuf_putc(out, ',');
+		sbuf_puts(out, whosock_state_name(s->proto, s->state));
+		csv_endpoint(out, s, &s->local);
+		csv_endpoint(out, s, &s->remote);
+		csv_u64(out, s->inode, true);
+		csv_u64(out, s->uid, k & WHOSOCK_KNOWN_UID);
+		csv_u64(out, s->cookie, k & WHOSOCK_KNOWN_COOKIE);
+		csv_u64(out, s->rqueue, k & WHOSOCK_KNOWN_QUEUES);
+		csv_u64(out, s->wqueue, k & WHOSOCK_KNOWN_QUEUES);
+		csv_u64(out, s->peer_inode, k & WHOSOCK_KNOWN_PEER);
+		sbuf_putc(out, '\n');
+	}
+}
+
+int output_render(struct sbuf *out, const struct whosock_snapshot *snap,
+		  enum output_format format, int header)
+{
+	switch (format) {
+	case OUTPUT_TABLE:
+		render_table(out, snap, header);
+		break;
+	case OUTPUT_JSON:
+	case OUTPUT_NDJSON:
+		render_json(out, snap, format == OUTPUT_NDJSON);
+		break;
+	case OUTPUT_CSV:
+		render_csv(out, snap, header);
+		break;
+	}
+	return out->failed ? -ENOMEM : 0;
+}

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The present phase: a snapshot rendered as a table, JSON, NDJSON or CSV. */
+#ifndef WHOSOCK_OUTPUT_H
+#define WHOSOCK_OUTPUT_H
+
+#include "cli.h"
+#include "sbuf.h"
+
+/* Append the rendering of every socket in snap to out. Returns 0, or -ENOMEM
+ * when the buffer could not grow. */
+int output_render(struct sbuf *out, const struct whosock_snapshot *snap,
+		  enum output_format format, int header);
+
+/* One socket as a JSON object (the DESIGN.md contract), no newline. */
+void output_json_socket(struct sbuf *out, const struct whosock_socket *s);
+
+#endif

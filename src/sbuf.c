@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sbuf.h"
+
+bool sbuf_reserve(struct sbuf *b, size_t n)
+{
+	size_t cap;
+	char *p;
+
+	if (b->failed)
+		return false;
+	if (b->cap - b->len >= n)
+		return true;
+	cap = b->cap ? b->cap : 4096;
+	while (cap - b->len < n) {
+		if (cap > SIZE_MAX / 2) {
+			b->failed = true;
+			return false;
+		}
+		cap *= 2;
+	}
+	p = realloc(b->data, cap);
+	if (!p) {
+		b->failed = true;
+		return false;
+	}
+	b->data = p;
+	b->cap = cap;
+	return true;
+}
+
+void sbuf_free(struct sbuf *b)
+{
+	free(b->data);
+	*b = (struct sbuf){ 0 };
+}
+
+void sbuf_add(struct sbuf *b, const char *s, size_t len)
+{
+	if (!sbuf_reserve(b, len))
+		return;
+	memcpy(b->data + b->len, s, len);
+	b->len += len;
+}
+
+void sbuf_puts(struct sbuf *b, const char *s)
+{
+	sbuf_add(b, s, strlen(s));
+}
+
+void sbuf_u64(struct sbuf *b, uint64_t v)
+{
+	char tmp[20];
+	size_t i = sizeof(tmp);
+
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	sbuf_add(b, tmp + i, sizeof(tmp) - i);
+}
+
+void sbuf_pad(struct sbuf *b, char c, size_t n)
+{
+	if (!sbuf_reserve(b, n))
+		return;
+	memset(b->data + b->len, c, n);
+	b->len += n;
+}

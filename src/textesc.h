@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Escaping of text chosen by other users (paths, process names) for each
+ * output: the terminal never receives control bytes, JSON keeps every byte. */
+#ifndef WHOSOCK_TEXTESC_H
+#define WHOSOCK_TEXTESC_H
+
+#include "sbuf.h"
+
+/* Append s[0..len) for a terminal. Valid printable UTF-8 passes; control
+ * bytes, DEL and invalid UTF-8 become \xNN, a backslash becomes \\, and C1
+ * controls, line separators and bidi overrides become \u{XXXX}. Returns the
+ * number of terminal columns written (one per code point). */
+size_t esc_term(struct sbuf *b, const char *s, size_t len);
+
+/* Append s[0..len) as a JSON string with its quotes. Valid UTF-8 passes;
+ * bytes that are not valid UTF-8 become \udcXX (the PEP 383 convention), so a
+ * reader decoding with surrogateescape gets the exact bytes back. */
+void esc_json(struct sbuf *b, const char *s, size_t len);
+
+/* Append s[0..len) as one CSV field (RFC 4180): escaped as for the terminal,
+ * quoted when it holds a comma, a quote or a space at either end. */
+void esc_csv(struct sbuf *b, const char *s, size_t len);
+
+#endif
