@@ -60,7 +60,10 @@ static int collect_one(struct whosock_snapshot *snap, struct mnl_socket *nl, con
 			      whosock_proto_name(proto), strerror(-r));
 		return 0;
 	}
-	if (nl)
+	/* A kernel without this dump (raw_diag is often not loaded) loses
+	 * nothing but cookies when read from /proc: no note for that. A
+	 * refusal is worth one. */
+	if (nl && nl_error != -ENOENT)
 		snapshot_note(snap, "netlink refused the %s %s dump (%s): read %s instead",
 			      whosock_proto_name(proto), family_name(family), strerror(-nl_error),
 			      net_dir);

@@ -240,6 +240,7 @@ struct dump_ctx {
 	enum whosock_proto proto;
 	int pushed;
 	int error; /* first error from the snapshot (ENOMEM) */
+	int done_error; /* error carried by NLMSG_DONE */
 	unsigned malformed;
 };
 
@@ -298,6 +299,22 @@ nomem:
 	return MNL_CB_ERROR;
 }
 
+/* A dump the kernel cannot do (raw_diag not loaded, say) ends with an
+ * NLMSG_DONE that carries the error; libmnl's default handler ignores it. */
+static int done_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct dump_ctx *ctx = data;
+
+	if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(int)) {
+		int err;
+
+		memcpy(&err, mnl_nlmsg_get_payload(nlh), sizeof(err));
+		if (err < 0)
+			ctx->done_error = err;
+	}
+	return MNL_CB_STOP;
+}
+
 static void put_request(struct nlmsghdr *nlh, unsigned seq, enum whosock_proto proto, int family,
 			const struct whosock_filter *f, bool tcp_info)
 {
@@ -352,6 +369,7 @@ static int dump_once(struct mnl_socket *nl, char *buf, struct dump_ctx *ctx, int
 	unsigned portid = mnl_socket_get_portid(nl);
 	unsigned seq = (unsigned)time(NULL) + __atomic_add_fetch(&seq_counter, 1, __ATOMIC_RELAXED);
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	mnl_cb_t ctl_cb[NLMSG_DONE + 1] = { [NLMSG_DONE] = done_cb };
 	int r;
 
 	put_request(nlh, seq, ctx->proto, family, ctx->filter, tcp_info);
@@ -362,9 +380,9 @@ static int dump_once(struct mnl_socket *nl, char *buf, struct dump_ctx *ctx, int
 
 		if (n < 0)
 			return -errno;
-		r = mnl_cb_run(buf, (size_t)n, seq, portid, dump_cb, ctx);
+		r = mnl_cb_run2(buf, (size_t)n, seq, portid, dump_cb, ctx, ctl_cb, NLMSG_DONE + 1);
 		if (r == MNL_CB_STOP)
-			return 0;
+			return ctx->done_error;
 		if (r < 0) {
 			if (ctx->error)
 				return ctx->error;
