@@ -8,7 +8,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "owners.h"
 #include "procnet.h"
 #include "snapshot.h"
 #include "sockdiag.h"
@@ -44,9 +46,16 @@ static int collect_one(struct whosock_snapshot *snap, struct mnl_socket *nl, con
 	int r = -EPROTONOSUPPORT;
 
 	if (nl) {
-		r = sockdiag_dump(nl, snap, proto, family, &opt->filter, opt->tcp_info);
-		if (r >= 0 || !netlink_refused(r) || opt->source == WHOSOCK_SOURCE_NETLINK)
+		r = sockdiag_dump(nl, snap, proto, family, &opt->filter,
+				  opt->want & WHOSOCK_WANT_TCP_INFO);
+		if (r >= 0 || !netlink_refused(r))
 			return r < 0 ? r : 0;
+		if (opt->source == WHOSOCK_SOURCE_NETLINK) {
+			snapshot_note(snap, "%s %s sockets not listed: netlink: %s (--source=auto "
+				      "would read /proc/net)", whosock_proto_name(proto),
+				      family_name(family), strerror(-r));
+			return 0;
+		}
 	}
 	int nl_error = r;
 
@@ -70,9 +79,11 @@ static int collect_one(struct whosock_snapshot *snap, struct mnl_socket *nl, con
 	return 0;
 }
 
-/* Give each connected UNIX socket its peer's path (the peer lives in the
- * same snapshot). Open addressing over inodes: one pass to fill, one to look up. */
-static int join_unix_peers(struct whosock_snapshot *snap)
+/* Join each connected UNIX socket to its peer in the snapshot: its path
+ * (set_pointers false, before owner filters may drop the peer) or a pointer to
+ * it (set_pointers true, once the array no longer moves). Open addressing
+ * over inodes: one pass to fill, one to look up. */
+static int join_unix_peers(struct whosock_snapshot *snap, bool set_pointers)
 {
 	size_t n = whosock_snapshot_count(snap), cap = 16, mask;
 	struct whosock_socket **table;
@@ -86,7 +97,7 @@ static int join_unix_peers(struct whosock_snapshot *snap)
 	for (size_t i = 0; i < n; i++) {
 		struct whosock_socket *s = snapshot_at(snap, i);
 
-		if (s->proto != WHOSOCK_PROTO_UNIX || !s->local.path || !s->inode)
+		if (s->proto != WHOSOCK_PROTO_UNIX || !s->inode || (!set_pointers && !s->local.path))
 			continue;
 		for (size_t h = s->inode * 0x9E3779B97F4A7C15ull & mask;; h = (h + 1) & mask)
 			if (!table[h]) {
@@ -102,7 +113,10 @@ static int join_unix_peers(struct whosock_snapshot *snap)
 		for (size_t h = s->peer_inode * 0x9E3779B97F4A7C15ull & mask; table[h];
 		     h = (h + 1) & mask)
 			if (table[h]->inode == s->peer_inode) {
-				s->remote.path = table[h]->local.path;
+				if (set_pointers)
+					s->peer = table[h];
+				else
+					s->remote.path = table[h]->local.path;
 				break;
 			}
 	}
@@ -133,6 +147,10 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 
 	if (options)
 		opt = *options;
+	else
+		opt.want = WHOSOCK_WANT_ALL;
+	if (opt.filter.pid > 0 || opt.filter.uid_set || opt.filter.comm || opt.filter.cmdline)
+		opt.want |= WHOSOCK_WANT_OWNERS;
 	if (!opt.proc_root)
 		opt.proc_root = "/proc";
 	if (!opt.filter.protos)
@@ -152,7 +170,7 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 				      strerror(-r), net_dir);
 			nl = NULL;
 		}
-	} else if (opt.tcp_info) {
+	} else if (opt.want & WHOSOCK_WANT_TCP_INFO) {
 		snapshot_note(snap, "TCP details (rtt, bytes) come only from netlink, not %s",
 			      net_dir);
 	}
@@ -181,7 +199,21 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 		}
 	}
 
-	r = join_unix_peers(snap);
+	r = join_unix_peers(snap, false);
+	if (r < 0)
+		goto fail;
+	if (opt.want & (WHOSOCK_WANT_OWNERS | WHOSOCK_WANT_PROCESS)) {
+		r = owners_collect(snap, opt.proc_root, &opt.filter, opt.want);
+		if (r < 0)
+			goto fail;
+		if (whosock_snapshot_hidden_processes(snap))
+			snapshot_note(snap,
+				      "owners not shown for %zu processes: their fd tables are not "
+				      "readable by uid %u (run as root, or grant CAP_SYS_PTRACE and "
+				      "CAP_DAC_READ_SEARCH)",
+				      whosock_snapshot_hidden_processes(snap), (unsigned)geteuid());
+	}
+	r = join_unix_peers(snap, true);
 	if (r < 0)
 		goto fail;
 	netns = own_netns(opt.proc_root);

@@ -1,8 +1,30 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Predicates over sockets. */
+#include <string.h>
 #include <sys/socket.h>
 
 #include "whosock/whosock.h"
+
+/* Would a packet for (f->local_family, f->local_addr) reach socket s? Its
+ * exact address, its family's wildcard, and for IPv4 an IPv6 socket bound to
+ * :: or to the v4-mapped address (dual-stack). */
+static bool local_addr_serves(const struct whosock_filter *f, const struct whosock_socket *s)
+{
+	static const uint8_t any[16];
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (s->family == f->local_family) {
+		size_t alen = s->family == AF_INET ? 4 : 16;
+
+		return memcmp(s->local.addr, f->local_addr, alen) == 0 ||
+		       memcmp(s->local.addr, any, alen) == 0;
+	}
+	if (f->local_family == AF_INET && s->family == AF_INET6)
+		return memcmp(s->local.addr, any, 16) == 0 ||
+		       (memcmp(s->local.addr, mapped, 12) == 0 &&
+			memcmp(s->local.addr + 12, f->local_addr, 4) == 0);
+	return false;
+}
 
 bool whosock_filter_match(const struct whosock_filter *f, const struct whosock_socket *s)
 {
@@ -19,6 +41,12 @@ bool whosock_filter_match(const struct whosock_filter *f, const struct whosock_s
 		if (s->family == AF_UNIX)
 			return false;
 		if (s->local.port != f->port && s->remote.port != f->port)
+			return false;
+	}
+	if (f->local_port > 0) {
+		if (s->family == AF_UNIX || s->local.port != f->local_port)
+			return false;
+		if (f->local_family && !local_addr_serves(f, s))
 			return false;
 	}
 	return true;

@@ -24,6 +24,9 @@ struct whosock_snapshot {
 	char **notes;
 	size_t n_notes;
 	size_t dropped_notes;
+	void **adopted;
+	size_t n_adopted;
+	size_t hidden;
 };
 
 struct whosock_snapshot *snapshot_new(void)
@@ -42,6 +45,9 @@ void whosock_snapshot_free(struct whosock_snapshot *snap)
 	for (size_t i = 0; i < snap->n_notes; i++)
 		free(snap->notes[i]);
 	free(snap->notes);
+	for (size_t i = 0; i < snap->n_adopted; i++)
+		free(snap->adopted[i]);
+	free(snap->adopted);
 	free(snap->socks);
 	free(snap);
 }
@@ -123,6 +129,42 @@ int snapshot_note(struct whosock_snapshot *snap, const char *fmt, ...)
 	snap->notes = notes;
 	snap->notes[snap->n_notes++] = note;
 	return 0;
+}
+
+void *snapshot_adopt(struct whosock_snapshot *snap, void *ptr)
+{
+	void **a;
+
+	if (!ptr)
+		return NULL;
+	a = realloc(snap->adopted, (snap->n_adopted + 1) * sizeof(*a));
+	if (!a) {
+		free(ptr);
+		return NULL;
+	}
+	snap->adopted = a;
+	snap->adopted[snap->n_adopted++] = ptr;
+	return ptr;
+}
+
+void snapshot_set_hidden(struct whosock_snapshot *snap, size_t n)
+{
+	snap->hidden = n;
+}
+
+size_t whosock_snapshot_hidden_processes(const struct whosock_snapshot *snap)
+{
+	return snap ? snap->hidden : 0;
+}
+
+void snapshot_keep_owned(struct whosock_snapshot *snap)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < snap->n; i++)
+		if (snap->socks[i].n_owners)
+			snap->socks[k++] = snap->socks[i];
+	snap->n = k;
 }
 
 void snapshot_truncate(struct whosock_snapshot *snap, size_t n)

@@ -30,6 +30,16 @@ int snapshot_note(struct whosock_snapshot *snap, const char *fmt, ...)
 /* Drop every socket from index n on (strings stay in the arena). */
 void snapshot_truncate(struct whosock_snapshot *snap, size_t n);
 
+/* Let the snapshot free ptr (from malloc) with itself. Returns ptr, or NULL
+ * when ptr is NULL or memory ran out (ptr is then freed). */
+void *snapshot_adopt(struct whosock_snapshot *snap, void *ptr);
+
+/* Record how many processes' fd tables could not be read. */
+void snapshot_set_hidden(struct whosock_snapshot *snap, size_t n);
+
+/* Drop the sockets that have no owner (an owner filter is in force). */
+void snapshot_keep_owned(struct whosock_snapshot *snap);
+
 /* Mutable access for the join phase (owners, names). */
 struct whosock_socket *snapshot_at(struct whosock_snapshot *snap, size_t i);
 

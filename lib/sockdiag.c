@@ -157,7 +157,8 @@ int sockdiag_parse_inet(const void *buf, enum whosock_proto proto, struct whosoc
 	s.cookie = (uint64_t)m->id.idiag_cookie[0] | (uint64_t)m->id.idiag_cookie[1] << 32;
 	s.rqueue = m->idiag_rqueue;
 	s.wqueue = m->idiag_wqueue;
-	s.known = WHOSOCK_KNOWN_UID | WHOSOCK_KNOWN_COOKIE | WHOSOCK_KNOWN_QUEUES;
+	s.known = WHOSOCK_KNOWN_UID | WHOSOCK_KNOWN_COOKIE | WHOSOCK_KNOWN_QUEUES |
+		  WHOSOCK_KNOWN_IFINDEX;
 	if (proto == WHOSOCK_PROTO_TCP && t.tb[INET_DIAG_INFO])
 		parse_tcp_info(t.tb[INET_DIAG_INFO], &s);
 	*out = s;

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,11 @@ enum {
 	OPT_PORT,
 	OPT_NO_HEADER,
 	OPT_SOURCE,
+	OPT_PID,
+	OPT_USER,
+	OPT_COMM,
+	OPT_CMDLINE,
+	OPT_NO_OWNERS,
 };
 
 /* Each option is documented where it is declared; cli_help() prints the same. */
@@ -29,6 +36,12 @@ static const struct option long_options[] = {
 	{ "output", required_argument, NULL, 'o' },        /* table|json|ndjson|csv */
 	{ "no-header", no_argument, NULL, OPT_NO_HEADER }, /* no header line */
 	{ "source", required_argument, NULL, OPT_SOURCE }, /* auto|netlink|proc */
+	{ "extended", no_argument, NULL, 'e' },            /* owners' user names */
+	{ "pid", required_argument, NULL, OPT_PID },       /* held by this process */
+	{ "user", required_argument, NULL, OPT_USER },     /* held by a process of this user */
+	{ "comm", required_argument, NULL, OPT_COMM },     /* held by a process of this name */
+	{ "cmdline", required_argument, NULL, OPT_CMDLINE }, /* command line substring or ERE */
+	{ "no-owners", no_argument, NULL, OPT_NO_OWNERS },   /* skip the process scan */
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -36,8 +49,10 @@ static const struct option long_options[] = {
 
 void cli_help(FILE *f)
 {
-	fputs("Usage: whosock [OPTIONS]\n"
-	      "List every socket on this machine.\n"
+	fputs("Usage: whosock [OPTIONS] [[ADDR]:PORT[/PROTO]]\n"
+	      "List every socket on this machine and every process that holds it.\n"
+	      "With [ADDR]:PORT (e.g. :8080, :53/udp, 127.0.0.1:8080, [::1]:631): the sockets\n"
+	      "bound to that local port (and address, or its wildcard) and their owners.\n"
 	      "\n"
 	      "Protocols (combinable; default: every inet protocol):\n"
 	      "  -t, --tcp            TCP sockets\n"
@@ -52,16 +67,24 @@ void cli_help(FILE *f)
 	      "      --state NAME     sockets in this state; a comma-separated list or repeated\n"
 	      "                       (listen, established, time-wait, unconn, connected, ...)\n"
 	      "      --port N         local or remote port N\n"
+	      "      --pid PID        sockets held by this process\n"
+	      "      --user NAME|UID  sockets held by processes of this user (effective uid)\n"
+	      "      --comm NAME      sockets held by processes with this name\n"
+	      "      --cmdline PAT    sockets held by processes whose command line contains\n"
+	      "                       PAT, or matches it as an extended regular expression\n"
 	      "\n"
 	      "Output:\n"
 	      "  -o, --output FORMAT  table (default), json, ndjson or csv\n"
 	      "      --no-header      no header line in table and csv output\n"
+	      "  -e, --extended       show the owners' user names in the table\n"
+	      "      --no-owners      do not look for owning processes (faster)\n"
 	      "      --source SOURCE  auto (default: netlink, /proc/net where refused),\n"
 	      "                       netlink or proc\n"
 	      "  -h, --help           this help\n"
 	      "  -V, --version        version\n"
 	      "\n"
-	      "Exit status: 0 success, 2 bad usage or failure.\n"
+	      "Exit status: 0 success (with ADDR:PORT: something matched), 1 nothing matched\n"
+	      "the ADDR:PORT query, 2 bad usage or failure.\n"
 	      "See whosock(8).\n",
 	      f);
 }
@@ -141,17 +164,101 @@ static int parse_source(const char *arg, enum whosock_source *src, char *err, si
 	return 0;
 }
 
+static int parse_pid(const char *arg, int *pid, char *err, size_t errlen)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-' || arg[0] == '+' || v == 0 || v > 4194304)
+		return fail(err, errlen, "invalid pid '%.40s'", arg);
+	*pid = (int)v;
+	return 0;
+}
+
+static int parse_user(const char *arg, struct whosock_filter *f, char *err, size_t errlen)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096], *end;
+	unsigned long v;
+
+	if (getpwnam_r(arg, &pw, buf, sizeof(buf), &res) == 0 && res) {
+		f->uid = res->pw_uid;
+		f->uid_set = true;
+		return 0;
+	}
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-' || arg[0] == '+' || v > UINT32_MAX - 1)
+		return fail(err, errlen, "unknown user '%.40s'", arg);
+	f->uid = (uint32_t)v;
+	f->uid_set = true;
+	return 0;
+}
+
+/* "[ADDR]:PORT[/PROTO]": ADDR empty or '*' (any), IPv4, or IPv6 in brackets. */
+static int parse_query(const char *arg, struct whosock_filter *f, char *err, size_t errlen)
+{
+	char buf[128], *slash, *colon, *addr;
+
+	if (strlen(arg) >= sizeof(buf))
+		return fail(err, errlen, "invalid address '%.40s...'", arg);
+	strcpy(buf, arg);
+	slash = strrchr(buf, '/');
+	if (slash) {
+		*slash++ = '\0';
+		if (strcmp(slash, "tcp") == 0)
+			f->protos |= WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP);
+		else if (strcmp(slash, "udp") == 0)
+			f->protos |= WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDP) |
+				     WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDPLITE);
+		else if (strcmp(slash, "udplite") == 0)
+			f->protos |= WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDPLITE);
+		else if (strcmp(slash, "raw") == 0)
+			f->protos |= WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_RAW);
+		else
+			return fail(err, errlen, "invalid protocol '%.40s' in '%.40s': expected tcp, udp, "
+				    "udplite or raw", slash, arg);
+	}
+	colon = strrchr(buf, ':');
+	if (!colon)
+		return fail(err, errlen, "invalid argument '%.40s': expected [ADDR]:PORT[/PROTO]", arg);
+	*colon = '\0';
+	if (parse_port(colon + 1, &f->local_port, err, errlen) < 0)
+		return -EINVAL;
+	addr = buf;
+	if (*addr == '\0' || strcmp(addr, "*") == 0)
+		return 0;
+	if (*addr == '[') {
+		size_t n = strlen(addr);
+
+		if (n < 3 || addr[n - 1] != ']')
+			return fail(err, errlen, "invalid address in '%.40s': IPv6 goes in brackets", arg);
+		addr[n - 1] = '\0';
+		if (inet_pton(AF_INET6, addr + 1, f->local_addr) != 1)
+			return fail(err, errlen, "invalid IPv6 address in '%.40s'", arg);
+		f->local_family = AF_INET6;
+		return 0;
+	}
+	if (inet_pton(AF_INET, addr, f->local_addr) != 1)
+		return fail(err, errlen, "invalid address in '%.40s' (IPv6 goes in brackets)", arg);
+	f->local_family = AF_INET;
+	return 0;
+}
+
 int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
 {
 	struct cli cli = { .action = CLI_LIST, .format = OUTPUT_TABLE, .header = 1 };
 	struct whosock_filter *f = &cli.opt.filter;
 	unsigned families = 0;
-	int c, r = 0;
+	int c, r = 0, no_owners = 0;
 
 	f->port = -1;
 	opterr = 0; /* our own one-line messages */
 	optind = 0; /* restart getopt (tests parse several command lines) */
-	while ((c = getopt_long(argc, argv, ":tuwxl46o:hV", long_options, NULL)) != -1) {
+	cli.opt.want = WHOSOCK_WANT_OWNERS;
+	while ((c = getopt_long(argc, argv, ":tuwxl46o:ehV", long_options, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			f->protos |= WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP);
@@ -191,6 +298,24 @@ int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
 		case OPT_SOURCE:
 			r = parse_source(optarg, &cli.opt.source, err, errlen);
 			break;
+		case 'e':
+			cli.extended = 1;
+			break;
+		case OPT_PID:
+			r = parse_pid(optarg, &f->pid, err, errlen);
+			break;
+		case OPT_USER:
+			r = parse_user(optarg, f, err, errlen);
+			break;
+		case OPT_COMM:
+			f->comm = optarg;
+			break;
+		case OPT_CMDLINE:
+			f->cmdline = optarg;
+			break;
+		case OPT_NO_OWNERS:
+			no_owners = 1;
+			break;
 		case 'h':
 			cli.action = CLI_HELP;
 			break;
@@ -208,8 +333,25 @@ int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
 		if (r < 0)
 			return r;
 	}
+	if (optind < argc) {
+		r = parse_query(argv[optind++], f, err, errlen);
+		if (r < 0)
+			return r;
+		cli.query = 1;
+	}
 	if (optind < argc)
 		return fail(err, errlen, "unexpected argument '%.40s' (try --help)", argv[optind]);
+	if (no_owners) {
+		if (f->pid || f->uid_set || f->comm || f->cmdline)
+			return fail(err, errlen, "--no-owners cannot be used with --pid, --user, --comm "
+				    "or --cmdline");
+		cli.opt.want = 0;
+	}
+	if (cli.extended || cli.format == OUTPUT_JSON || cli.format == OUTPUT_NDJSON ||
+	    cli.format == OUTPUT_CSV)
+		cli.opt.want |= no_owners ? 0 : WHOSOCK_WANT_PROCESS;
+	if (cli.format == OUTPUT_JSON || cli.format == OUTPUT_NDJSON)
+		cli.opt.want |= WHOSOCK_WANT_TCP_INFO;
 	if (!f->protos)
 		f->protos = WHOSOCK_PROTOS_INET;
 	/* -4/-6 narrow the inet families; UNIX sockets asked for with -x stay. */

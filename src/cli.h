@@ -16,7 +16,9 @@ struct cli {
 	enum cli_action action;
 	struct whosock_options opt;
 	enum output_format format;
-	int header; /* print the table/CSV header line */
+	int header;   /* print the table/CSV header line */
+	int extended; /* -e: the owners' user names in the table */
+	int query;    /* a [ADDR]:PORT[/PROTO] argument was given: exit 1 when nothing matches */
 };
 
 /* Exit statuses, as grep: 1 = nothing matched (queries), 2 = error. */

@@ -61,7 +61,6 @@ int main(int argc, char **argv)
 		return fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_TROUBLE;
 	}
 
-	cli.opt.tcp_info = cli.format == OUTPUT_JSON || cli.format == OUTPUT_NDJSON;
 	r = whosock_snapshot_take(&cli.opt, &snap);
 	if (r < 0) {
 		message("cannot list sockets: ", strerror(-r));
@@ -70,7 +69,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < whosock_snapshot_note_count(snap); i++)
 		message("note: ", whosock_snapshot_note(snap, i));
 
-	r = output_render(&out, snap, cli.format, cli.header);
+	r = output_render(&out, snap, &cli);
 	if (r < 0) {
 		message("cannot format output: ", strerror(-r));
 		goto out;
@@ -80,7 +79,7 @@ int main(int argc, char **argv)
 		message("cannot write output: ", strerror(-r));
 		goto out;
 	}
-	status = EXIT_SUCCESS;
+	status = cli.query && whosock_snapshot_count(snap) == 0 ? EXIT_NOMATCH : EXIT_SUCCESS;
 out:
 	sbuf_free(&out);
 	whosock_snapshot_free(snap);

@@ -113,9 +113,40 @@ static void table_endpoint(struct table *t, const struct whosock_socket *s,
 		sbuf_putc(b, '*');
 }
 
-static void render_table(struct sbuf *out, const struct whosock_snapshot *snap, int header)
+/* "comm(pid)" once per process (a process may hold a socket through several
+ * fds), with ",user" when extended; separated by commas. */
+static void table_owners(struct table *t, const struct whosock_owner *owners, size_t n,
+			 int extended)
 {
-	static const char *const headers[] = { "PROTO", "STATE", "LOCAL", "REMOTE", NULL };
+	struct sbuf *b = table_cell(t);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct whosock_process *p = owners[i].proc;
+
+		if (i && owners[i - 1].proc == p)
+			continue;
+		if (i)
+			sbuf_putc(b, ',');
+		table_cell_text(t, p->comm, strlen(p->comm));
+		sbuf_putc(b, '(');
+		sbuf_u64(b, (uint64_t)p->pid);
+		if (extended) {
+			sbuf_putc(b, ',');
+			if (p->user)
+				table_cell_text(t, p->user, strlen(p->user));
+			else if (p->uid_known)
+				sbuf_u64(b, p->uid);
+			else
+				sbuf_putc(b, '?');
+		}
+		sbuf_putc(b, ')');
+	}
+}
+
+static void render_table(struct sbuf *out, const struct whosock_snapshot *snap,
+			 const struct cli *cli)
+{
+	static const char *const headers[] = { "PROTO", "STATE", "LOCAL", "REMOTE", "PROCESS", NULL };
 	struct ifcache ifc = { .n = 0 };
 	struct table t;
 
@@ -130,9 +161,17 @@ static void render_table(struct sbuf *out, const struct whosock_snapshot *snap, 
 		table_endpoint(&t, s, &s->local, s->ifindex ? ifcache_name(&ifc, s->ifindex) : NULL);
 		table_cell_end(&t);
 		table_endpoint(&t, s, &s->remote, NULL);
+		/* Who is at the other end of a UNIX connection. */
+		if (s->peer && s->peer->n_owners) {
+			sbuf_add(table_cell(&t), " [", 2);
+			table_owners(&t, s->peer->owners, s->peer->n_owners, cli->extended);
+			sbuf_putc(table_cell(&t), ']');
+		}
+		table_cell_end(&t);
+		table_owners(&t, s->owners, s->n_owners, cli->extended);
 		table_cell_end(&t);
 	}
-	table_render(&t, out, header);
+	table_render(&t, out, cli->header);
 	if (table_failed(&t))
 		out->failed = true;
 	table_free(&t);
@@ -182,6 +221,33 @@ static void json_endpoint(struct sbuf *b, const char *key, const struct whosock_
 	sbuf_add(b, "},", 2);
 }
 
+static void json_owners(struct sbuf *b, const char *key, const struct whosock_owner *owners,
+			size_t n)
+{
+	sbuf_putc(b, ',');
+	json_key(b, key);
+	sbuf_putc(b, '[');
+	for (size_t i = 0; i < n; i++) {
+		const struct whosock_process *p = owners[i].proc;
+
+		sbuf_puts(b, i ? ",{" : "{");
+		json_u64(b, "pid", (uint64_t)p->pid, true);
+		json_u64(b, "fd", (uint64_t)owners[i].fd, true);
+		if (owners[i].tid)
+			json_u64(b, "tid", (uint64_t)owners[i].tid, true);
+		json_str(b, "comm", p->comm);
+		sbuf_putc(b, ',');
+		json_str(b, "cmdline", p->cmdline);
+		sbuf_putc(b, ',');
+		json_u64(b, "uid", p->uid, p->uid_known);
+		json_str(b, "user", p->user);
+		sbuf_putc(b, ',');
+		json_str(b, "cgroup", p->cgroup);
+		sbuf_add(b, ",\"container\":null}", 17);
+	}
+	sbuf_putc(b, ']');
+}
+
 void output_json_socket(struct sbuf *b, const struct whosock_socket *s)
 {
 	unsigned k = s->known;
@@ -203,14 +269,17 @@ void output_json_socket(struct sbuf *b, const struct whosock_socket *s)
 	if (s->family == AF_UNIX)
 		json_u64(b, "peer_inode", s->peer_inode, k & WHOSOCK_KNOWN_PEER);
 	else
-		json_u64(b, "ifindex", s->ifindex, true);
+		json_u64(b, "ifindex", s->ifindex, k & WHOSOCK_KNOWN_IFINDEX);
 	json_u64(b, "inode", s->inode, true);
 	json_u64(b, "uid", s->uid, k & WHOSOCK_KNOWN_UID);
 	json_u64(b, "cookie", s->cookie, k & WHOSOCK_KNOWN_COOKIE);
 	json_u64(b, "rqueue", s->rqueue, k & WHOSOCK_KNOWN_QUEUES);
 	json_u64(b, "wqueue", s->wqueue, k & WHOSOCK_KNOWN_QUEUES);
 	json_str(b, "source", s->source == WHOSOCK_SOURCE_PROC ? "proc" : "netlink");
-	sbuf_add(b, ",\"owners\":[]", 12);
+	json_owners(b, "owners", s->owners, s->n_owners);
+	if (s->family == AF_UNIX)
+		json_owners(b, "peer_owners", s->peer ? s->peer->owners : NULL,
+			    s->peer ? s->peer->n_owners : 0);
 	if (s->proto == WHOSOCK_PROTO_TCP) {
 		sbuf_add(b, ",\"tcp\":", 7);
 		if (k & WHOSOCK_KNOWN_TCP_INFO) {
@@ -269,12 +338,36 @@ static void csv_endpoint(struct sbuf *b, const struct whosock_socket *s,
 		esc_csv(b, ep->path, strlen(ep->path));
 }
 
+/* The owners as one field: "pid:comm" per (pid, fd), separated by spaces. */
+static void csv_owners(struct sbuf *b, const struct whosock_socket *s)
+{
+	struct sbuf tmp = { 0 };
+
+	sbuf_putc(b, ',');
+	for (size_t i = 0; i < s->n_owners; i++) {
+		const struct whosock_process *p = s->owners[i].proc;
+
+		if (i && s->owners[i - 1].proc == p)
+			continue;
+		if (tmp.len)
+			sbuf_putc(&tmp, ' ');
+		sbuf_u64(&tmp, (uint64_t)p->pid);
+		sbuf_putc(&tmp, ':');
+		sbuf_puts(&tmp, p->comm);
+	}
+	if (tmp.failed)
+		b->failed = true;
+	else if (tmp.len)
+		esc_csv(b, tmp.data, tmp.len);
+	sbuf_free(&tmp);
+}
+
 static void render_csv(struct sbuf *out, const struct whosock_snapshot *snap, int header)
 {
 	if (header)
 		sbuf_puts(out, "netns,proto,family,type,state,local_addr,local_port,local_path,"
 			       "remote_addr,remote_port,remote_path,inode,uid,cookie,rqueue,wqueue,"
-			       "peer_inode\n");
+			       "peer_inode,owners\n");
 	for (size_t i = 0; i < whosock_snapshot_count(snap); i++) {
 		const struct whosock_socket *s = whosock_snapshot_get(snap, i);
 		unsigned k = s->known;
@@ -297,23 +390,23 @@ static void render_csv(struct sbuf *out, const struct whosock_snapshot *snap, in
 		csv_u64(out, s->rqueue, k & WHOSOCK_KNOWN_QUEUES);
 		csv_u64(out, s->wqueue, k & WHOSOCK_KNOWN_QUEUES);
 		csv_u64(out, s->peer_inode, k & WHOSOCK_KNOWN_PEER);
+		csv_owners(out, s);
 		sbuf_putc(out, '\n');
 	}
 }
 
-int output_render(struct sbuf *out, const struct whosock_snapshot *snap,
-		  enum output_format format, int header)
+int output_render(struct sbuf *out, const struct whosock_snapshot *snap, const struct cli *cli)
 {
-	switch (format) {
+	switch (cli->format) {
 	case OUTPUT_TABLE:
-		render_table(out, snap, header);
+		render_table(out, snap, cli);
 		break;
 	case OUTPUT_JSON:
 	case OUTPUT_NDJSON:
-		render_json(out, snap, format == OUTPUT_NDJSON);
+		render_json(out, snap, cli->format == OUTPUT_NDJSON);
 		break;
 	case OUTPUT_CSV:
-		render_csv(out, snap, header);
+		render_csv(out, snap, cli->header);
 		break;
 	}
 	return out->failed ? -ENOMEM : 0;

@@ -6,10 +6,10 @@
 #include "cli.h"
 #include "sbuf.h"
 
-/* Append the rendering of every socket in snap to out. Returns 0, or -ENOMEM
- * when the buffer could not grow. */
-int output_render(struct sbuf *out, const struct whosock_snapshot *snap,
-		  enum output_format format, int header);
+/* Append the rendering of every socket in snap to out, in cli->format, with
+ * cli->header and cli->extended. Returns 0, or -ENOMEM when the buffer could
+ * not grow. */
+int output_render(struct sbuf *out, const struct whosock_snapshot *snap, const struct cli *cli);
 
 /* One socket as a JSON object (the DESIGN.md contract), no newline. */
 void output_json_socket(struct sbuf *out, const struct whosock_socket *s);

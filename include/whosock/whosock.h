@@ -100,7 +100,8 @@ enum {
 	WHOSOCK_KNOWN_PEER = 1u << 3,          /* UNIX peer_inode */
 	WHOSOCK_KNOWN_TCP_INFO = 1u << 4,      /* tcp.rtt_us and tcp.retransmits */
 	WHOSOCK_KNOWN_TCP_BYTES = 1u << 5,     /* tcp.bytes_acked, bytes_received */
-	WHOSOCK_KNOWN_TCP_BYTES_SENT = 1u << 6 /* tcp.bytes_sent (Linux >= 4.19) */
+	WHOSOCK_KNOWN_TCP_BYTES_SENT = 1u << 6, /* tcp.bytes_sent (Linux >= 4.19) */
+	WHOSOCK_KNOWN_IFINDEX = 1u << 7        /* inet: ifindex (not in /proc/net) */
 };
 
 struct whosock_tcp_info {
@@ -109,6 +110,29 @@ struct whosock_tcp_info {
 	uint64_t bytes_acked;
 	uint64_t bytes_received;
 	uint64_t bytes_sent;
+};
+
+/* A process that holds sockets. Strings are the exact bytes the kernel
+ * gave (they are chosen by the process: escape before printing). */
+struct whosock_process {
+	int pid;
+	const char *comm;       /* never NULL */
+	const char *cmdline;    /* arguments joined by spaces; "" for kernel threads;
+				   NULL when not collected or unreadable */
+	bool cmdline_truncated; /* longer than WHOSOCK_CMDLINE_MAX */
+	bool uid_known;
+	uint32_t uid;           /* effective uid */
+	const char *user;       /* name from the user database, NULL if none */
+	const char *cgroup;     /* cgroup v2 path (or the first v1 path), NULL if unknown */
+};
+
+#define WHOSOCK_CMDLINE_MAX (32u * 1024u)
+
+/* One holder of a socket: a (pid, fd) pair. */
+struct whosock_owner {
+	const struct whosock_process *proc;
+	int fd;
+	int tid; /* the thread whose own fd table holds it; 0 for the process's table */
 };
 
 struct whosock_socket {
@@ -128,6 +152,12 @@ struct whosock_socket {
 	uint32_t rqueue, wqueue;
 	uint64_t peer_inode;      /* UNIX: inode of the connected peer, 0 when none */
 	struct whosock_tcp_info tcp;
+	/* Every (pid, fd) holding this socket, sorted by pid then fd; none when
+	 * no holder is visible (or owners were not collected). */
+	const struct whosock_owner *owners;
+	size_t n_owners;
+	/* UNIX: the connected peer when it is in this snapshot, else NULL. */
+	const struct whosock_socket *peer;
 };
 
 /* What to collect: the snapshot holds only sockets matching every non-zero
@@ -137,20 +167,42 @@ struct whosock_filter {
 	unsigned families; /* bits (1u << AF_INET) | (1u << AF_INET6) | (1u << AF_UNIX); 0 = all */
 	unsigned states;   /* WHOSOCK_STATE_BIT()s; 0 = all */
 	int port;          /* local or remote port (inet only); -1 or 0 = any */
+	/* "Who owns this local port": local port local_port (0 = any) on
+	 * local_addr of family local_family (0 = any address); a socket bound to
+	 * the wildcard address of that family matches any address. */
+	int local_port;
+	int local_family;
+	uint8_t local_addr[16];
+	/* Owner filters: a socket matches when one of its owners matches all
+	 * that are set. Setting any of them implies collecting owners. */
+	int pid;             /* 0 = any */
+	bool uid_set;
+	uint32_t uid;        /* with uid_set: the process's effective uid */
+	const char *comm;    /* exact process name, NULL = any */
+	const char *cmdline; /* substring of the command line, or an extended regex
+				matching it; NULL = any */
+};
+
+/* Bits of whosock_options.want: what to collect beyond the sockets. */
+enum {
+	WHOSOCK_WANT_OWNERS = 1u << 0,   /* pid, fd, comm of every holder */
+	WHOSOCK_WANT_PROCESS = 1u << 1,  /* also cmdline, uid, user, cgroup */
+	WHOSOCK_WANT_TCP_INFO = 1u << 2, /* struct whosock_tcp_info (netlink only) */
+	WHOSOCK_WANT_ALL = 7u,
 };
 
 struct whosock_options {
 	const char *proc_root;       /* default "/proc" */
 	enum whosock_source source;  /* default WHOSOCK_SOURCE_AUTO */
 	struct whosock_filter filter;
-	bool tcp_info;               /* also collect struct whosock_tcp_info (netlink only) */
+	unsigned want;               /* WHOSOCK_WANT_* */
 };
 
 struct whosock_snapshot;
 
 /*
  * Collect every socket that matches opt->filter (opt may be NULL: everything,
- * from netlink with /proc fallback, no tcp_info).
+ * from netlink with /proc fallback, WHOSOCK_WANT_ALL).
  * On success *out owns a new snapshot (free with whosock_snapshot_free()) and
  * 0 is returned. A protocol the kernel refuses over netlink is read from
  * /proc instead and a note says so (whosock_snapshot_note()). Returns a
@@ -174,8 +226,13 @@ const struct whosock_socket *whosock_snapshot_get(const struct whosock_snapshot 
 size_t whosock_snapshot_note_count(const struct whosock_snapshot *snap);
 const char *whosock_snapshot_note(const struct whosock_snapshot *snap, size_t i);
 
-/* True when the socket matches every non-zero member of f. */
+/* True when the socket matches the socket members of f (protos, families,
+ * states, port); the owner members are applied while collecting. */
 bool whosock_filter_match(const struct whosock_filter *f, const struct whosock_socket *s);
+
+/* Processes whose sockets could not be seen (their fd tables were not
+ * readable: another user's, without CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH). */
+size_t whosock_snapshot_hidden_processes(const struct whosock_snapshot *snap);
 
 /* Static names: "tcp"/"udp"/...; "LISTEN"/"ESTABLISHED"/... as the JSON
  * contract spells them for that protocol ("UNCONN" for unconnected UDP, RAW and

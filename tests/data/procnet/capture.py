@@ -1,5 +1,12 @@
 #!/usr/bin/env python3
-# Run inside `unshare -n`: creates a known set of sockets, copies /proc/net/*.
+# Re-captures the "live" golden case for tests/unit/test_procnet.c.
+# As root, in a fresh network namespace so that only these sockets show:
+#     unshare -n python3 capture.py OUTDIR
+# Creates a known set of sockets (TCP LISTEN/ESTABLISHED/TIME_WAIT/SYN_RECV/
+# CLOSE_WAIT/FIN_WAIT2, v4-mapped, UDP, UDP-Lite, RAW, UNIX paths with spaces
+# and newlines, abstract names), then copies /proc/net/* and `ss -tuwxaneH`
+# (as ss.txt, kept as live/ss-reference.txt to check expected against).
+# Then regenerate live/expected with WHOSOCK_REGEN_GOLDEN=1 and review it.
 import os, socket, sys, shutil, subprocess, time
 
 out = sys.argv[1]
