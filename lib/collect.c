@@ -124,6 +124,21 @@ static int join_unix_peers(struct whosock_snapshot *snap, bool set_pointers)
 	return 0;
 }
 
+static void note_hidden(struct whosock_snapshot *snap)
+{
+	size_t n = whosock_snapshot_hidden_processes(snap);
+	const char *what = n == 1 ? "process" : "processes";
+
+	if (n == 0)
+		return;
+	if (geteuid() == 0)
+		snapshot_note(snap, "owners not shown for %zu %s: the kernel refused access to their "
+			      "fd tables (needs CAP_SYS_PTRACE)", n, what);
+	else
+		snapshot_note(snap, "owners not shown for %zu %s of other users: run as root, or "
+			      "grant CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH", n, what);
+}
+
 static uint64_t own_netns(const char *proc_root)
 {
 	char path[PATH_MAX];
@@ -206,12 +221,7 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 		r = owners_collect(snap, opt.proc_root, &opt.filter, opt.want);
 		if (r < 0)
 			goto fail;
-		if (whosock_snapshot_hidden_processes(snap))
-			snapshot_note(snap,
-				      "owners not shown for %zu processes: their fd tables are not "
-				      "readable by uid %u (run as root, or grant CAP_SYS_PTRACE and "
-				      "CAP_DAC_READ_SEARCH)",
-				      whosock_snapshot_hidden_processes(snap), (unsigned)geteuid());
+		note_hidden(snap);
 	}
 	r = join_unix_peers(snap, true);
 	if (r < 0)

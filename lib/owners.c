@@ -174,6 +174,12 @@ static int walk_fds(struct scan *sc, int dirfd, int tid)
 		if (de->d_name[0] == '.')
 			continue;
 		n = readlinkat(fdd, de->d_name, link, sizeof(link));
+		if (n < 0 && (errno == EACCES || errno == EPERM)) {
+			/* Listing is allowed but reading links is not (ptrace
+			 * access denied): the whole table is hidden from us. */
+			closedir(d);
+			return found ? found : -EACCES;
+		}
 		if (n <= 0)
 			continue; /* closed meanwhile */
 		ino = socket_inode(link, n);
