@@ -198,9 +198,10 @@ static void child_main(const struct opts *o, int idx, int wfd, int nsfd, pid_t p
 		if (set_linger0(cfd) < 0)
 			child_fail(wfd, idx, "setsockopt(SO_LINGER)", errno);
 		/* Source = our address, port picked at connect() by 4-tuple, so
-		 * clients do not use up the ephemeral range. */
-		if (setsockopt(cfd, v6 ? IPPROTO_IPV6 : IPPROTO_IP,
-			       IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one)) < 0)
+		 * clients do not use up the ephemeral range. The option is at the
+		 * IPPROTO_IP level for IPv6 sockets too. */
+		if (setsockopt(cfd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
+			       sizeof(one)) < 0)
 			child_fail(wfd, idx, "setsockopt(IP_BIND_ADDRESS_NO_PORT)", errno);
 		if (bind(cfd, (struct sockaddr *)&me, melen) < 0)
 			child_fail(wfd, idx, "bind(TCP client)", errno);
@@ -348,12 +349,13 @@ static int *make_netns(long n)
 }
 
 /* Read every report waiting in the (non-blocking) pipe. */
-static void drain_reports(int rfd, long *reported, long *total)
+static void drain_reports(int rfd, long procs, long *reported, long *total)
 {
 	struct report r;
-	ssize_t got;
+	ssize_t got = -1;
 
-	while ((got = read(rfd, &r, sizeof(r))) == (ssize_t)sizeof(r)) {
+	errno = EAGAIN;
+	while (*reported < procs && (got = read(rfd, &r, sizeof(r))) == (ssize_t)sizeof(r)) {
 		if (r.count < 0) {
 			r.what[sizeof(r.what) - 1] = '\0';
 			fprintf(stderr, "%s: child %d: %s: %s\n", prog, (int)r.child, r.what,
@@ -363,6 +365,8 @@ static void drain_reports(int rfd, long *reported, long *total)
 		*total += r.count;
 		++*reported;
 	}
+	if (*reported == procs)
+		return;
 	if (got == 0) {
 		fprintf(stderr, "%s: children exited before reporting\n", prog);
 		shutdown_all(1);
@@ -478,12 +482,16 @@ int main(int argc, char **argv)
 	}
 
 	/* Wait for every report, a child's death, or a signal. */
+	int outfd = STDOUT_FILENO;
 	for (;;) {
+		/* Once ready, also watch stdout: when the reader of a pipe goes
+		 * away (the benchmark died), POLLERR tells us to clean up. */
 		struct pollfd pf[2] = {
 			{ .fd = sfd, .events = POLLIN },
-			{ .fd = pfd[0], .events = POLLIN },
+			{ .fd = reported < o.procs ? pfd[0] : outfd,
+			  .events = reported < o.procs ? POLLIN : 0 },
 		};
-		int n = poll(pf, reported < o.procs ? 2 : 1, -1);
+		int n = poll(pf, 2, -1);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -494,7 +502,7 @@ int main(int argc, char **argv)
 		/* Read reports before looking at SIGCHLD, so that a child that
 		 * failed is reported with its own message. */
 		if (reported < o.procs) {
-			drain_reports(pfd[0], &reported, &total);
+			drain_reports(pfd[0], o.procs, &reported, &total);
 			if (reported == o.procs) {
 				close(pfd[0]);
 				printf("ready %ld sockets\n", total);
@@ -502,6 +510,14 @@ int main(int argc, char **argv)
 					fprintf(stderr, "%s: stdout: %s\n", prog, strerror(errno));
 					shutdown_all(1);
 				}
+			}
+		}
+		if (reported == o.procs && (pf[1].revents & (POLLERR | POLLHUP | POLLNVAL))) {
+			if (pf[1].revents & POLLNVAL) {
+				outfd = -1; /* not pollable: nothing to watch */
+			} else {
+				fprintf(stderr, "%s: stdout closed, stopping\n", prog);
+				shutdown_all(0);
 			}
 		}
 		if (pf[0].revents & POLLIN) {

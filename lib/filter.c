@@ -20,7 +20,8 @@ static bool local_addr_serves(const struct whosock_filter *f, const struct whoso
 		       memcmp(s->local.addr, any, alen) == 0;
 	}
 	if (f->local_family == AF_INET && s->family == AF_INET6)
-		return memcmp(s->local.addr, any, 16) == 0 ||
+		return (memcmp(s->local.addr, any, 16) == 0 &&
+			!((s->known & WHOSOCK_KNOWN_V6ONLY) && s->v6only)) ||
 		       (memcmp(s->local.addr, mapped, 12) == 0 &&
 			memcmp(s->local.addr + 12, f->local_addr, 4) == 0);
 	return false;

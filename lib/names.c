@@ -56,7 +56,9 @@ static bool name_eq(const char *user, const char *canon)
 	for (; *user && *canon; user++, canon++) {
 		char a = *user == '-' ? '_' : *user;
 
-		if ((a | 0x20) != (*canon | 0x20) && a != *canon)
+		if (a >= 'a' && a <= 'z')
+			a = (char)(a - 'a' + 'A');
+		if (a != *canon)
 			return false;
 	}
 	return *user == '\0' && *canon == '\0';

@@ -159,6 +159,12 @@ int sockdiag_parse_inet(const void *buf, enum whosock_proto proto, struct whosoc
 	s.wqueue = m->idiag_wqueue;
 	s.known = WHOSOCK_KNOWN_UID | WHOSOCK_KNOWN_COOKIE | WHOSOCK_KNOWN_QUEUES |
 		  WHOSOCK_KNOWN_IFINDEX;
+	if (t.tb[INET_DIAG_SKV6ONLY]) {
+		if (mnl_attr_validate(t.tb[INET_DIAG_SKV6ONLY], MNL_TYPE_U8) < 0)
+			return -EINVAL;
+		s.v6only = mnl_attr_get_u8(t.tb[INET_DIAG_SKV6ONLY]) != 0;
+		s.known |= WHOSOCK_KNOWN_V6ONLY;
+	}
 	if (proto == WHOSOCK_PROTO_TCP && t.tb[INET_DIAG_INFO])
 		parse_tcp_info(t.tb[INET_DIAG_INFO], &s);
 	*out = s;

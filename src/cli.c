@@ -22,6 +22,8 @@ enum {
 	OPT_NO_OWNERS,
 };
 
+#define SHORT_OPTIONS ":tuwxl46o:ehV"
+
 /* Each option is documented where it is declared; cli_help() prints the same. */
 static const struct option long_options[] = {
 	{ "tcp", no_argument, NULL, 't' },          /* TCP sockets */
@@ -118,7 +120,7 @@ static int parse_states(const char *arg, unsigned *states, char *err, size_t err
 		}
 		*states |= WHOSOCK_STATE_BIT(s);
 	}
-	if (r == 0 && *arg == '\0')
+	if (r == 0 && arg[strspn(arg, ",")] == '\0')
 		r = fail(err, errlen, "--state needs a state name");
 	free(copy);
 	return r;
@@ -258,7 +260,7 @@ int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
 	opterr = 0; /* our own one-line messages */
 	optind = 0; /* restart getopt (tests parse several command lines) */
 	cli.opt.want = WHOSOCK_WANT_OWNERS;
-	while ((c = getopt_long(argc, argv, ":tuwxl46o:ehV", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, SHORT_OPTIONS, long_options, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			f->protos |= WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP);
@@ -325,7 +327,13 @@ int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
 		case ':':
 			return fail(err, errlen, "option '%.40s' needs a value", argv[optind - 1]);
 		default:
-			if (optopt && optopt != '?')
+			/* getopt_long sets optopt to the letter of an unknown short
+			 * option, to the code of a long option given a value it does
+			 * not take, and to 0 for an unknown long option. */
+			if (optopt >= 0x100 || (optopt > 0 && strchr(SHORT_OPTIONS, optopt)))
+				return fail(err, errlen, "option '%.40s' takes no value",
+					    argv[optind - 1]);
+			if (optopt)
 				return fail(err, errlen, "unknown option '-%c' (try --help)", optopt);
 			return fail(err, errlen, "unknown option '%.40s' (try --help)",
 				    argv[optind - 1]);

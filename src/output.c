@@ -214,9 +214,8 @@ static void json_endpoint(struct sbuf *b, const char *key, const struct whosock_
 		json_str(b, "path", ep->path);
 	} else {
 		json_str(b, "addr", whosock_addr_format(s->family, ep, addr, sizeof(addr)));
-		sbuf_putc(b, ',');
-		json_u64(b, "port", ep->port, true);
-		b->len--; /* the trailing comma */
+		sbuf_puts(b, ",\"port\":");
+		sbuf_u64(b, ep->port);
 	}
 	sbuf_add(b, "},", 2);
 }
@@ -243,7 +242,7 @@ static void json_owners(struct sbuf *b, const char *key, const struct whosock_ow
 		json_str(b, "user", p->user);
 		sbuf_putc(b, ',');
 		json_str(b, "cgroup", p->cgroup);
-		sbuf_add(b, ",\"container\":null}", 17);
+		sbuf_puts(b, ",\"container\":null}");
 	}
 	sbuf_putc(b, ']');
 }
@@ -266,10 +265,10 @@ void output_json_socket(struct sbuf *b, const struct whosock_socket *s)
 	sbuf_putc(b, ',');
 	json_endpoint(b, "local", s, &s->local);
 	json_endpoint(b, "remote", s, &s->remote);
-	if (s->family == AF_UNIX)
-		json_u64(b, "peer_inode", s->peer_inode, k & WHOSOCK_KNOWN_PEER);
-	else
-		json_u64(b, "ifindex", s->ifindex, k & WHOSOCK_KNOWN_IFINDEX);
+	/* Every row has every field (null where it does not apply), so that
+	 * consumers can rely on one shape. */
+	json_u64(b, "peer_inode", s->peer_inode, k & WHOSOCK_KNOWN_PEER);
+	json_u64(b, "ifindex", s->ifindex, k & WHOSOCK_KNOWN_IFINDEX);
 	json_u64(b, "inode", s->inode, true);
 	json_u64(b, "uid", s->uid, k & WHOSOCK_KNOWN_UID);
 	json_u64(b, "cookie", s->cookie, k & WHOSOCK_KNOWN_COOKIE);
@@ -280,20 +279,21 @@ void output_json_socket(struct sbuf *b, const struct whosock_socket *s)
 	if (s->family == AF_UNIX)
 		json_owners(b, "peer_owners", s->peer ? s->peer->owners : NULL,
 			    s->peer ? s->peer->n_owners : 0);
-	if (s->proto == WHOSOCK_PROTO_TCP) {
-		sbuf_add(b, ",\"tcp\":", 7);
-		if (k & WHOSOCK_KNOWN_TCP_INFO) {
-			sbuf_putc(b, '{');
-			json_u64(b, "rtt_us", s->tcp.rtt_us, true);
-			json_u64(b, "retransmits", s->tcp.retransmits, true);
-			json_u64(b, "bytes_acked", s->tcp.bytes_acked, k & WHOSOCK_KNOWN_TCP_BYTES);
-			json_u64(b, "bytes_received", s->tcp.bytes_received,
-				 k & WHOSOCK_KNOWN_TCP_BYTES);
-			json_u64(b, "bytes_sent", s->tcp.bytes_sent, k & WHOSOCK_KNOWN_TCP_BYTES_SENT);
-			b->data[b->len - 1] = '}';
-		} else {
+	sbuf_add(b, ",\"tcp\":", 7);
+	if (s->proto == WHOSOCK_PROTO_TCP && (k & WHOSOCK_KNOWN_TCP_INFO)) {
+		sbuf_putc(b, '{');
+		json_u64(b, "rtt_us", s->tcp.rtt_us, true);
+		json_u64(b, "retransmits", s->tcp.retransmits, true);
+		json_u64(b, "bytes_acked", s->tcp.bytes_acked, k & WHOSOCK_KNOWN_TCP_BYTES);
+		json_u64(b, "bytes_received", s->tcp.bytes_received, k & WHOSOCK_KNOWN_TCP_BYTES);
+		json_key(b, "bytes_sent");
+		if (k & WHOSOCK_KNOWN_TCP_BYTES_SENT)
+			sbuf_u64(b, s->tcp.bytes_sent);
+		else
 			sbuf_puts(b, "null");
-		}
+		sbuf_putc(b, '}');
+	} else {
+		sbuf_puts(b, "null");
 	}
 	sbuf_putc(b, '}');
 }

@@ -101,7 +101,8 @@ enum {
 	WHOSOCK_KNOWN_TCP_INFO = 1u << 4,      /* tcp.rtt_us and tcp.retransmits */
 	WHOSOCK_KNOWN_TCP_BYTES = 1u << 5,     /* tcp.bytes_acked, bytes_received */
 	WHOSOCK_KNOWN_TCP_BYTES_SENT = 1u << 6, /* tcp.bytes_sent (Linux >= 4.19) */
-	WHOSOCK_KNOWN_IFINDEX = 1u << 7        /* inet: ifindex (not in /proc/net) */
+	WHOSOCK_KNOWN_IFINDEX = 1u << 7,       /* inet: ifindex (not in /proc/net) */
+	WHOSOCK_KNOWN_V6ONLY = 1u << 8         /* inet6: v6only (not in /proc/net) */
 };
 
 struct whosock_tcp_info {
@@ -146,6 +147,7 @@ struct whosock_socket {
 	unsigned known;           /* WHOSOCK_KNOWN_* */
 	struct whosock_endpoint local, remote;
 	uint32_t ifindex;         /* inet: bound device, 0 when none */
+	bool v6only;              /* inet6: IPV6_V6ONLY (no IPv4 through a :: socket) */
 	uint64_t inode;           /* 0 for sockets without one (TIME_WAIT, SYN_RECV) */
 	uint32_t uid;
 	uint64_t cookie;

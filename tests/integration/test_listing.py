@@ -157,7 +157,9 @@ def ws_json(args, what=None):
     try:
         data = json.loads(text)
     except ValueError as e:
-        T.ok(False, "%s: output does not parse with json.loads: %s" % (where, e), text[:2000])
+        pos = getattr(e, "pos", 0) or 0
+        T.ok(False, "%s: output does not parse with json.loads: %s" % (where, e),
+             "around the error: ..." + text[max(0, pos - 300):pos] + " <<<HERE>>> " + text[pos:pos + 100] + "...")
         return None
     if not T.ok(isinstance(data, list), "%s: top level is not an array" % where, text[:500]):
         return None
@@ -273,6 +275,8 @@ def schema_problems(r):
         if has(k) and not (isint(r[k]) and r[k] >= 0):
             if k in ("rqueue", "wqueue") and r[k] is None and r.get("source") == "proc" and proto == "unix":
                 continue  # /proc/net/unix has no queue lengths: null is honest
+            if k == "ifindex" and r[k] is None and r.get("source") == "proc":
+                continue  # /proc/net/{tcp,udp,raw}* have no bound device: null is honest
             bad.append("%s=%r" % (k, r[k]))
     for k in ("uid", "cookie"):
         if has(k) and not (r[k] is None or (isint(r[k]) and r[k] >= 0)): bad.append(k)
@@ -713,8 +717,9 @@ def check_expected_inet(fx, rows, netns, where, source):
         want = {"proto": e["proto"], "family": e["family"], "type": e["type"], "state": e["state"],
                 "inode": e["inode"], "netns": netns, "source": src}
         if source != "proc":
-            want["ifindex"] = e["ifindex"]
             want["netns_name"] = None
+        if src != "proc" or r.get("ifindex") is not None:  # /proc has no ifindex: null allowed there
+            want["ifindex"] = e["ifindex"]
         for k, v in want.items():
             if r.get(k) != v:
                 diffs.append("%s: got %r, want %r" % (k, r.get(k), v))
@@ -794,6 +799,49 @@ def check_tcp_counters(fx, rows):
         T.ok(r["rqueue"] > 0, "udp4 bound: rqueue %r, want > 0 (one unread datagram)" % r["rqueue"], fmt_row(r))
 
 
+def owner_pairs(r):
+    return sorted((o.get("pid"), o.get("fd")) for o in (r.get("owners") or []) if isinstance(o, dict))
+
+
+def owners_implemented(rows):
+    if any(r.get("owners") for r in rows):
+        return True
+    NOTES.add("\"owners\" is empty for every socket: owner checks skipped")
+    return False
+
+
+def check_owners(fx, rows, where):
+    """Each socket the test holds has exactly one owner: this process, at the
+    socket's fd, with our comm and uid; a TIME_WAIT socket has none."""
+    me = os.getpid()
+    with open("/proc/self/comm") as f:
+        comm = f.read().strip()
+    byino = collections.defaultdict(list)
+    for r in rows:
+        byino[r.get("inode")].append(r)
+    for e in fx.inet + fx.unix:
+        if e.get("sock") is None:
+            m = find_inet(rows, e)
+            if len(m) == 1:
+                T.eq(m[0].get("owners"), [], "%s: %s owners" % (where, e["name"]), fmt_row(m[0]))
+            continue
+        m = [r for r in byino.get(e["inode"], []) if (r.get("proto") == "unix") == (e in fx.unix)]
+        if len(m) != 1:
+            continue  # already reported by the listing checks
+        r = m[0]
+        want = [(me, e["sock"].fileno())]
+        if not T.eq(owner_pairs(r), want, "%s: %s owners (pid, fd)" % (where, e["name"]), fmt_row(r)):
+            continue
+        o = r["owners"][0]
+        diffs = []
+        for k, v in (("comm", comm), ("uid", 0)):
+            if o.get(k) != v:
+                diffs.append("%s: got %r, want %r" % (k, o.get(k), v))
+        if "user" in o and o["user"] != "root":
+            diffs.append("user: got %r, want 'root'" % o["user"])
+        T.ok(not diffs, "%s: %s owner differs: %s" % (where, e["name"], "; ".join(diffs)), fmt_row(r))
+
+
 def sec_json_listing(ctx):
     fx = ctx["fx"]
     inet = ws_json([], "whosock (no protocol flag)")
@@ -809,6 +857,9 @@ def sec_json_listing(ctx):
         T.ok(all(r["proto"] == "unix" for r in unix), "-x must list only unix sockets",
              "\n".join(fmt_row(r) for r in unix if r["proto"] != "unix"))
         check_expected_unix(fx, unix, ctx["netns"], "whosock -x -o json", "netlink")
+    if inet is not None and unix is not None and owners_implemented(inet + unix):
+        check_owners(fx, inet, "whosock -o json")
+        check_owners(fx, unix, "whosock -x -o json")
     every = ws_json(["-t", "-u", "-w", "-x"], "whosock -t -u -w -x")
     ctx["all"] = every
     if every is not None and inet is not None and unix is not None:
@@ -890,6 +941,19 @@ def sec_ss(ctx):
                 ed.append("%s: %s whosock %r, ss -e %r" % (fmt_inet_key(x["key"]), k, r[k], v))
     T.ok(not ed, "inode/uid/cookie differ from `ss -tuwanHe`", "\n".join(ed) + "\n--- ss -e output ---\n" + text_e)
 
+    # ss -p: the (pid, fd) pairs of every socket's owners, from users:(...).
+    if owners_implemented(every):
+        text_p = run_ss(["-tuwxanpH"])
+        sp_inet, sp_unix = parse_ss(text_p)
+        pd = []
+        for kind, rows, fmt in (("inet", sp_inet, fmt_inet_key), ("unix", sp_unix, fmt_unix_key)):
+            for x in rows:
+                want = sorted((int(p), int(f)) for p, f in re.findall(r"pid=(\d+),fd=(\d+)", x["extra"]))
+                m = ws_by.get((kind, x["key"]), [])
+                if len(m) == 1 and owner_pairs(m[0]) != want:
+                    pd.append("%s: whosock owners (pid, fd) %r, ss -p %r" % (fmt(x["key"]), owner_pairs(m[0]), want))
+        T.ok(not pd, "owners differ from `ss -tuwxanpH`", "\n".join(pd) + "\n--- ss -p output ---\n" + text_p)
+
 
 def sec_proc(ctx):
     """--source proc (the /proc/net fallback) gives the same listing.
@@ -936,13 +1000,28 @@ def sec_proc(ctx):
     if fx.raw_diag:
         ws_json(args, "whosock -w --source netlink")
     else:
+        # Without raw_diag, netlink cannot list RAW sockets. Either answer is
+        # fine as long as the user is told: a failure with one line on
+        # stderr, or success without RAW rows and a note on stderr.
         rc, out, err = run_ws(args + ["-o", "json"])
-        lines = err.decode("utf-8", "replace").strip("\n").split("\n")
-        T.ok(rc != 0 and len(lines) == 1 and lines[0], "%s without kernel raw_diag: want a failure status and one "
-             "line on stderr, got %d %r" % (cmdline(args), rc, err.decode("utf-8", "replace")))
-        if rc == 2:
-            NOTES.add("%s exits 2 (the usage-error status) when the kernel refuses raw over netlink: %s"
-                      % (cmdline(args), lines[0]))
+        etext = err.decode("utf-8", "replace")
+        if rc == 0:
+            try:
+                rows = json.loads(out)
+            except ValueError:
+                rows = None
+            T.ok(rows is not None and not [r for r in rows if r.get("proto") == "raw"],
+                 "%s without kernel raw_diag: exit 0 but the output has RAW rows or does not parse"
+                 % cmdline(args), out.decode("utf-8", "replace")[:1000])
+            T.ok(etext.strip() != "", "%s without kernel raw_diag: exit 0 and nothing on stderr says RAW sockets "
+                 "are missing" % cmdline(args))
+        else:
+            lines = etext.strip("\n").split("\n")
+            T.ok(len(lines) == 1 and lines[0], "%s without kernel raw_diag: failure status %d, want one line on "
+                 "stderr, got %r" % (cmdline(args), rc, etext))
+            if rc == 2:
+                NOTES.add("%s exits 2 (the usage-error status) when the kernel refuses raw over netlink: %s"
+                          % (cmdline(args), lines[0]))
 
 
 def expect_subset(args, pred, base, what):
