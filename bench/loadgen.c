@@ -247,10 +247,10 @@ static void kill_all(int sig)
 			kill(kids[i], sig);
 }
 
-/* Reap every exited child; returns how many exited. Marks them as gone. */
-static long reap(long *unexpected, int expected)
+/* Reap every exited child, mark it gone and count it in *unexpected: before
+ * shutdown_all() no child is supposed to exit. */
+static void reap(long *unexpected)
 {
-	long n = 0;
 	int st;
 	pid_t pid;
 
@@ -259,22 +259,18 @@ static long reap(long *unexpected, int expected)
 			if (kids[i] != pid)
 				continue;
 			kids[i] = 0;
-			n++;
-			if (!expected) {
-				(*unexpected)++;
-				if (WIFSIGNALED(st))
-					fprintf(stderr, "%s: child %ld (pid %d) killed by signal %d\n",
-						prog, i, (int)pid, WTERMSIG(st));
-				else
-					fprintf(stderr, "%s: child %ld (pid %d) exited with status %d\n",
-						prog, i, (int)pid, WEXITSTATUS(st));
-			}
+			(*unexpected)++;
+			if (WIFSIGNALED(st))
+				fprintf(stderr, "%s: child %ld (pid %d) killed by signal %d\n", prog,
+					i, (int)pid, WTERMSIG(st));
+			else
+				fprintf(stderr, "%s: child %ld (pid %d) exited with status %d\n", prog,
+					i, (int)pid, WEXITSTATUS(st));
 			break;
 		}
 	}
 	if (pid < 0 && errno != ECHILD)
 		die("waitpid: %s", strerror(errno));
-	return n;
 }
 
 /* Kill every child, wait for all of them, exit with status. */
@@ -486,10 +482,10 @@ int main(int argc, char **argv)
 	for (;;) {
 		/* Once ready, also watch stdout: when the reader of a pipe goes
 		 * away (the benchmark died), POLLERR tells us to clean up. */
+		int starting = reported < o.procs;
 		struct pollfd pf[2] = {
 			{ .fd = sfd, .events = POLLIN },
-			{ .fd = reported < o.procs ? pfd[0] : outfd,
-			  .events = reported < o.procs ? POLLIN : 0 },
+			{ .fd = starting ? pfd[0] : outfd, .events = starting ? POLLIN : 0 },
 		};
 		int n = poll(pf, 2, -1);
 
@@ -501,7 +497,7 @@ int main(int argc, char **argv)
 		}
 		/* Read reports before looking at SIGCHLD, so that a child that
 		 * failed is reported with its own message. */
-		if (reported < o.procs) {
+		if (starting) {
 			drain_reports(pfd[0], o.procs, &reported, &total);
 			if (reported == o.procs) {
 				close(pfd[0]);
@@ -512,7 +508,7 @@ int main(int argc, char **argv)
 				}
 			}
 		}
-		if (reported == o.procs && (pf[1].revents & (POLLERR | POLLHUP | POLLNVAL))) {
+		if (!starting && (pf[1].revents & (POLLERR | POLLHUP | POLLNVAL))) {
 			if (pf[1].revents & POLLNVAL) {
 				outfd = -1; /* not pollable: nothing to watch */
 			} else {
@@ -526,7 +522,7 @@ int main(int argc, char **argv)
 
 			while ((got = read(sfd, &si, sizeof(si))) == (ssize_t)sizeof(si)) {
 				if (si.ssi_signo == SIGCHLD) {
-					reap(&unexpected, 0);
+					reap(&unexpected);
 					if (unexpected) {
 						fprintf(stderr, "%s: a child died, stopping\n", prog);
 						shutdown_all(1);

@@ -24,22 +24,6 @@ static void message(const char *prefix, const char *msg)
 	sbuf_free(&b);
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	struct whosock_snapshot *snap = NULL;
@@ -69,14 +53,11 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < whosock_snapshot_note_count(snap); i++)
 		message("note: ", whosock_snapshot_note(snap, i));
 
+	sbuf_set_sink(&out, STDOUT_FILENO);
 	r = output_render(&out, snap, &cli);
-	if (r < 0) {
-		message("cannot format output: ", strerror(-r));
-		goto out;
-	}
-	r = write_all(STDOUT_FILENO, out.data, out.len);
 	if (r < 0 && r != -EPIPE) {
-		message("cannot write output: ", strerror(-r));
+		message(r == -ENOMEM ? "cannot format output: " : "cannot write output: ",
+			strerror(-r));
 		goto out;
 	}
 	status = cli.query && whosock_snapshot_count(snap) == 0 ? EXIT_NOMATCH : EXIT_SUCCESS;

@@ -143,38 +143,42 @@ static void table_owners(struct table *t, const struct whosock_owner *owners, si
 	}
 }
 
+struct table_ctx {
+	const struct whosock_snapshot *snap;
+	int extended;
+	struct ifcache ifc;
+};
+
+static void table_row(struct table *t, size_t i, void *data)
+{
+	struct table_ctx *ctx = data;
+	const struct whosock_socket *s = whosock_snapshot_get(ctx->snap, i);
+
+	sbuf_puts(table_cell(t), table_proto(s));
+	table_cell_end(t);
+	sbuf_puts(table_cell(t), whosock_state_name(s->proto, s->state));
+	table_cell_end(t);
+	table_endpoint(t, s, &s->local, s->ifindex ? ifcache_name(&ctx->ifc, s->ifindex) : NULL);
+	table_cell_end(t);
+	table_endpoint(t, s, &s->remote, NULL);
+	/* Who is at the other end of a UNIX connection. */
+	if (s->peer && s->peer->n_owners) {
+		sbuf_add(table_cell(t), " [", 2);
+		table_owners(t, s->peer->owners, s->peer->n_owners, ctx->extended);
+		sbuf_putc(table_cell(t), ']');
+	}
+	table_cell_end(t);
+	table_owners(t, s->owners, s->n_owners, ctx->extended);
+	table_cell_end(t);
+}
+
 static void render_table(struct sbuf *out, const struct whosock_snapshot *snap,
 			 const struct cli *cli)
 {
 	static const char *const headers[] = { "PROTO", "STATE", "LOCAL", "REMOTE", "PROCESS", NULL };
-	struct ifcache ifc = { .n = 0 };
-	struct table t;
+	struct table_ctx ctx = { .snap = snap, .extended = cli->extended };
 
-	table_init(&t, headers);
-	for (size_t i = 0; i < whosock_snapshot_count(snap); i++) {
-		const struct whosock_socket *s = whosock_snapshot_get(snap, i);
-
-		sbuf_puts(table_cell(&t), table_proto(s));
-		table_cell_end(&t);
-		sbuf_puts(table_cell(&t), whosock_state_name(s->proto, s->state));
-		table_cell_end(&t);
-		table_endpoint(&t, s, &s->local, s->ifindex ? ifcache_name(&ifc, s->ifindex) : NULL);
-		table_cell_end(&t);
-		table_endpoint(&t, s, &s->remote, NULL);
-		/* Who is at the other end of a UNIX connection. */
-		if (s->peer && s->peer->n_owners) {
-			sbuf_add(table_cell(&t), " [", 2);
-			table_owners(&t, s->peer->owners, s->peer->n_owners, cli->extended);
-			sbuf_putc(table_cell(&t), ']');
-		}
-		table_cell_end(&t);
-		table_owners(&t, s->owners, s->n_owners, cli->extended);
-		table_cell_end(&t);
-	}
-	table_render(&t, out, cli->header);
-	if (table_failed(&t))
-		out->failed = true;
-	table_free(&t);
+	table_render(headers, whosock_snapshot_count(snap), table_row, &ctx, out, cli->header);
 }
 
 static void json_key(struct sbuf *b, const char *key)
@@ -312,6 +316,7 @@ static void render_json(struct sbuf *out, const struct whosock_snapshot *snap, b
 		output_json_socket(out, whosock_snapshot_get(snap, i));
 		if (lines)
 			sbuf_putc(out, '\n');
+		sbuf_maybe_flush(out);
 	}
 	if (!lines)
 		sbuf_puts(out, n ? "\n]\n" : "]\n");
@@ -392,6 +397,7 @@ static void render_csv(struct sbuf *out, const struct whosock_snapshot *snap, in
 		csv_u64(out, s->peer_inode, k & WHOSOCK_KNOWN_PEER);
 		csv_owners(out, s);
 		sbuf_putc(out, '\n');
+		sbuf_maybe_flush(out);
 	}
 }
 
@@ -409,5 +415,7 @@ int output_render(struct sbuf *out, const struct whosock_snapshot *snap, const s
 		render_csv(out, snap, cli->header);
 		break;
 	}
-	return out->failed ? -ENOMEM : 0;
+	if (out->sink_error)
+		return -out->sink_error;
+	return out->failed ? -ENOMEM : sbuf_flush(out);
 }

@@ -7,8 +7,9 @@
 #include "sbuf.h"
 
 /* Append the rendering of every socket in snap to out, in cli->format, with
- * cli->header and cli->extended. Returns 0, or -ENOMEM when the buffer could
- * not grow. */
+ * cli->header and cli->extended; with a sink (sbuf_set_sink()) it is written
+ * out as it goes and flushed at the end. Returns 0, -ENOMEM when the buffer
+ * could not grow, or the sink's write error. */
 int output_render(struct sbuf *out, const struct whosock_snapshot *snap, const struct cli *cli);
 
 /* One socket as a JSON object (the DESIGN.md contract), no newline. */

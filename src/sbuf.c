@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "sbuf.h"
+
+#define FLUSH_AT (64u * 1024u)
 
 bool sbuf_reserve(struct sbuf *b, size_t n)
 {
@@ -68,4 +73,40 @@ void sbuf_pad(struct sbuf *b, char c, size_t n)
 		return;
 	memset(b->data + b->len, c, n);
 	b->len += n;
+}
+
+void sbuf_set_sink(struct sbuf *b, int fd)
+{
+	b->has_sink = true;
+	b->sink_fd = fd;
+}
+
+int sbuf_flush(struct sbuf *b)
+{
+	size_t off = 0;
+
+	if (!b->has_sink)
+		return 0;
+	if (b->sink_error)
+		return -b->sink_error;
+	while (off < b->len) {
+		ssize_t n = write(b->sink_fd, b->data + off, b->len - off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			b->sink_error = errno;
+			b->failed = true;
+			return -errno;
+		}
+		off += (size_t)n;
+	}
+	b->len = 0;
+	return 0;
+}
+
+void sbuf_maybe_flush(struct sbuf *b)
+{
+	if (b->has_sink && b->len >= FLUSH_AT)
+		sbuf_flush(b);
 }

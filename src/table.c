@@ -4,35 +4,22 @@
 #include "table.h"
 #include "textesc.h"
 
-struct table_cell {
-	size_t off, len, width;
+struct table {
+	size_t ncols, col;
+	bool measuring;
+	size_t widths[TABLE_MAX_COLS];
+	struct sbuf cell; /* the cell being built */
+	struct sbuf *out;
 };
-
-void table_init(struct table *t, const char *const *headers)
-{
-	memset(t, 0, sizeof(*t));
-	while (t->ncols < TABLE_MAX_COLS && headers[t->ncols]) {
-		t->headers[t->ncols] = headers[t->ncols];
-		t->widths[t->ncols] = strlen(headers[t->ncols]);
-		t->ncols++;
-	}
-}
-
-void table_free(struct table *t)
-{
-	sbuf_free(&t->text);
-	sbuf_free(&t->cells);
-	sbuf_free(&t->cur);
-}
 
 struct sbuf *table_cell(struct table *t)
 {
-	return &t->cur;
+	return &t->cell;
 }
 
 void table_cell_text(struct table *t, const char *s, size_t len)
 {
-	esc_term(&t->cur, s, len);
+	esc_term(&t->cell, s, len);
 }
 
 /* Terminal columns of text that is already escaped (valid UTF-8, no controls). */
@@ -45,47 +32,49 @@ static size_t text_width(const char *s, size_t len)
 	return w;
 }
 
+static void put_cell(struct table *t, const char *s, size_t len)
+{
+	size_t width = text_width(s, len), col = t->col;
+
+	t->col = (col + 1) % t->ncols;
+	if (t->measuring) {
+		if (width > t->widths[col])
+			t->widths[col] = width;
+		return;
+	}
+	sbuf_add(t->out, s, len);
+	if (col + 1 < t->ncols) {
+		sbuf_pad(t->out, ' ', t->widths[col] - width + 2);
+	} else {
+		sbuf_putc(t->out, '\n');
+		sbuf_maybe_flush(t->out);
+	}
+}
+
 void table_cell_end(struct table *t)
 {
-	struct table_cell c = { .off = t->text.len, .len = t->cur.len };
-	size_t ncells = t->cells.len / sizeof(struct table_cell);
-	size_t col = ncells % t->ncols;
-
-	c.width = text_width(t->cur.data, t->cur.len);
-	sbuf_add(&t->text, t->cur.data, t->cur.len);
-	sbuf_add(&t->cells, (const char *)&c, sizeof(c));
-	if (t->cur.failed)
-		t->text.failed = true;
-	t->cur.len = 0;
-	if (c.width > t->widths[col])
-		t->widths[col] = c.width;
+	if (t->cell.failed)
+		t->out->failed = true;
+	put_cell(t, t->cell.data ? t->cell.data : "", t->cell.len);
+	t->cell.len = 0;
 }
 
-static void put_cell(const struct table *t, struct sbuf *out, size_t col, const char *s,
-		     size_t len, size_t width)
+void table_render(const char *const *headers, size_t nrows, table_row_fn *row, void *ctx,
+		  struct sbuf *out, int header)
 {
-	sbuf_add(out, s, len);
-	if (col + 1 < t->ncols)
-		sbuf_pad(out, ' ', t->widths[col] - width + 2);
-	else
-		sbuf_putc(out, '\n');
-}
+	struct table t = { .out = out, .measuring = true };
 
-void table_render(struct table *t, struct sbuf *out, int header)
-{
-	const struct table_cell *cells = (const struct table_cell *)(void *)t->cells.data;
-	size_t ncells = t->cells.len / sizeof(struct table_cell);
-
+	while (t.ncols < TABLE_MAX_COLS && headers[t.ncols]) {
+		t.widths[t.ncols] = strlen(headers[t.ncols]);
+		t.ncols++;
+	}
+	for (size_t i = 0; i < nrows; i++)
+		row(&t, i, ctx);
+	t.measuring = false;
 	if (header)
-		for (size_t col = 0; col < t->ncols; col++)
-			put_cell(t, out, col, t->headers[col], strlen(t->headers[col]),
-				 strlen(t->headers[col]));
-	for (size_t i = 0; i < ncells; i++)
-		put_cell(t, out, i % t->ncols, t->text.data + cells[i].off, cells[i].len,
-			 cells[i].width);
-}
-
-int table_failed(const struct table *t)
-{
-	return t->text.failed || t->cells.failed || t->cur.failed;
+		for (size_t col = 0; col < t.ncols; col++)
+			put_cell(&t, headers[col], strlen(headers[col]));
+	for (size_t i = 0; i < nrows && !out->failed; i++)
+		row(&t, i, ctx);
+	sbuf_free(&t.cell);
 }

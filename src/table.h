@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* An aligned text table: cells are escaped for the terminal as they are added,
- * widths are measured once, rows are printed padded to the widest cell. */
+/* An aligned text table, rendered in two passes over the rows: the first
+ * measures every cell, the second writes them padded to the widest. Nothing
+ * is kept between the passes, so a table of any size costs one row of memory
+ * (rows are produced twice instead). */
 #ifndef WHOSOCK_TABLE_H
 #define WHOSOCK_TABLE_H
 
@@ -8,31 +10,22 @@
 
 #define TABLE_MAX_COLS 8
 
-struct table {
-	size_t ncols;
-	const char *headers[TABLE_MAX_COLS];
-	size_t widths[TABLE_MAX_COLS];
-	struct sbuf text;  /* every cell's escaped text, back to back */
-	struct sbuf cells; /* per cell: struct table_cell */
-	struct sbuf cur;   /* scratch for the cell being built */
-};
+struct table;
 
-/* Start a table with these column headers (NULL-terminated, at most TABLE_MAX_COLS). */
-void table_init(struct table *t, const char *const *headers);
-void table_free(struct table *t);
+/* Produce row `row`: for each column in order, append its text to
+ * table_cell(t) (raw for trusted text such as numbers, through
+ * table_cell_text() for anything else) and close it with table_cell_end(t).
+ * It must produce the same text in both passes. */
+typedef void table_row_fn(struct table *t, size_t row, void *ctx);
 
-/* The cell being built: append raw bytes with table_cell_raw (trusted text
- * such as numbers and punctuation) or escaped bytes with table_cell_text,
- * then close it with table_cell_end. Cells fill rows left to right. */
+/* Render nrows rows under headers (NULL-terminated, at most TABLE_MAX_COLS)
+ * into out, with the header line when header is set; out is flushed to its
+ * sink as it fills. The last column is not padded. */
+void table_render(const char *const *headers, size_t nrows, table_row_fn *row, void *ctx,
+		  struct sbuf *out, int header);
+
 struct sbuf *table_cell(struct table *t);
 void table_cell_text(struct table *t, const char *s, size_t len);
 void table_cell_end(struct table *t);
-
-/* Append the whole table to out: header (if header is set), then rows. The
- * last column is not padded. */
-void table_render(struct table *t, struct sbuf *out, int header);
-
-/* True when some allocation failed along the way. */
-int table_failed(const struct table *t);
 
 #endif

@@ -9,12 +9,16 @@ over IPv4, IPv6 and v4-mapped IPv6; UNIX stream/dgram/seqpacket with paths,
 abstract names and no name) and checks:
 
   1. every socket appears exactly once in `whosock -o json`, with the right
-     proto/family/type/state/addresses/ports/inode/uid (and tcp counters);
+     proto/family/type/state/addresses/ports/inode/uid, tcp counters, queues
+     and owners (this process at the socket's fd, once owners are filled);
   2. the listing equals `ss -tuwxanH` run in the same namespace (and inode,
-     uid, cookie equal `ss -e`, queues equal ss's Recv-Q/Send-Q);
+     uid, cookie equal `ss -e`, queues equal ss's Recv-Q/Send-Q, owners equal
+     `ss -p`);
   3. `--source proc` (the /proc/net fallback) gives the same listing;
   4. the options: -t -u -w -x -l -4 -6 --port --state -o json|ndjson|csv|table
-     --no-header, bad arguments (exit 2, one line on stderr), -h, --version.
+     --no-header (also on an empty result), bad arguments (exit 2, one line
+     on stderr), -h, --version;
+  5. every JSON row of every command above carries the contract's fields.
 
 Environment: WHOSOCK = path to the binary, WHOSOCK_SRC = source root (both set
 by tests/integration/meson.build). Exit 0 pass, 1 fail, 77 skip (not root or
@@ -275,8 +279,8 @@ def schema_problems(r):
         if has(k) and not (isint(r[k]) and r[k] >= 0):
             if k in ("rqueue", "wqueue") and r[k] is None and r.get("source") == "proc" and proto == "unix":
                 continue  # /proc/net/unix has no queue lengths: null is honest
-            if k == "ifindex" and r[k] is None and r.get("source") == "proc":
-                continue  # /proc/net/{tcp,udp,raw}* have no bound device: null is honest
+            if k == "ifindex" and r[k] is None and (r.get("source") == "proc" or proto == "unix"):
+                continue  # no bound device in /proc/net/*, none for UNIX sockets: null is honest
             bad.append("%s=%r" % (k, r[k]))
     for k in ("uid", "cookie"):
         if has(k) and not (r[k] is None or (isint(r[k]) and r[k] >= 0)): bad.append(k)
