@@ -14,6 +14,7 @@
 #include "procnet.h"
 #include "snapshot.h"
 #include "sockdiag.h"
+#include "workers.h"
 
 static const char *family_name(int family)
 {
@@ -40,11 +41,20 @@ static bool netlink_refused(int r)
 	}
 }
 
-static int collect_one(struct whosock_snapshot *snap, struct mnl_socket *nl, const char *net_dir,
-		       enum whosock_proto proto, int family, const struct whosock_options *opt)
+/* One (protocol, family) into snap: netlink (nl, or nl_error when it could not
+ * be opened), falling back to /proc/net. */
+static int collect_one(struct whosock_snapshot *snap, struct mnl_socket *nl, int nl_error,
+		       const char *net_dir, enum whosock_proto proto, int family,
+		       const struct whosock_options *opt)
 {
-	int r = -EPROTONOSUPPORT;
+	int r;
 
+	if (opt->source != WHOSOCK_SOURCE_PROC && !nl) {
+		if (opt->source == WHOSOCK_SOURCE_NETLINK)
+			return nl_error;
+		snapshot_note(snap, "netlink sock_diag unavailable (%s): read %s instead",
+			      strerror(-nl_error), net_dir);
+	}
 	if (nl) {
 		r = sockdiag_dump(nl, snap, proto, family, &opt->filter,
 				  opt->want & WHOSOCK_WANT_TCP_INFO);
@@ -56,22 +66,21 @@ static int collect_one(struct whosock_snapshot *snap, struct mnl_socket *nl, con
 				      family_name(family), strerror(-r));
 			return 0;
 		}
+		nl_error = r;
 	}
-	int nl_error = r;
 
 	r = procnet_collect(snap, net_dir, proto, family, &opt->filter);
 	if (r == -ENOENT && nl_error == -ENOENT)
 		return 0; /* the kernel has no such protocol (UDP-Lite may be absent) */
 	if (r < 0) {
-		snapshot_note(snap, "%s %s sockets not listed: netlink: %s; %s/%s: %s",
+		snapshot_note(snap, "%s %s sockets not listed: netlink: %s; %s: %s",
 			      whosock_proto_name(proto), family_name(family),
-			      nl ? strerror(-nl_error) : "not used", net_dir,
-			      whosock_proto_name(proto), strerror(-r));
+			      nl ? strerror(-nl_error) : "not used", net_dir, strerror(-r));
 		return 0;
 	}
 	/* A kernel without this dump (raw_diag is often not loaded) loses
-	 * nothing but cookies when read from /proc: no note for that. A
-	 * refusal is worth one. */
+	 * nothing but cookies and bound devices when read from /proc: no note
+	 * for that. A refusal is worth one. */
 	if (nl && nl_error != -ENOENT)
 		snapshot_note(snap, "netlink refused the %s %s dump (%s): read %s instead",
 			      whosock_proto_name(proto), family_name(family), strerror(-nl_error),
@@ -148,16 +157,81 @@ static uint64_t own_netns(const char *proc_root)
 	return stat(path, &st) == 0 ? (uint64_t)st.st_ino : 0;
 }
 
-int whosock_snapshot_take(const struct whosock_options *options, struct whosock_snapshot **out)
+/* One dump (protocol, family) into a part of its own. */
+struct dump_job {
+	enum whosock_proto proto;
+	int family;
+	struct whosock_snapshot *part;
+	int error;
+};
+
+/* What the workers share: dump jobs first, then the owner scan. */
+struct take {
+	const struct whosock_options *opt;
+	const char *net_dir;
+	struct dump_job jobs[2 * WHOSOCK_PROTO_COUNT];
+	size_t n_jobs;
+	size_t next_job; /* atomic */
+	struct owners_scan *scan;
+};
+
+static void take_work(void *data, size_t w)
+{
+	struct take *t = data;
+	struct mnl_socket *nl = NULL;
+	int nl_error = 0;
+	bool opened = false;
+
+	for (;;) {
+		size_t i = __atomic_fetch_add(&t->next_job, 1, __ATOMIC_RELAXED);
+		struct dump_job *job;
+
+		if (i >= t->n_jobs)
+			break;
+		job = &t->jobs[i];
+		/* Each worker has its own netlink socket: dumps run side by side. */
+		if (!opened && t->opt->source != WHOSOCK_SOURCE_PROC) {
+			nl_error = sockdiag_open(&nl);
+			opened = true;
+		}
+		job->part = snapshot_new();
+		job->error = job->part ? collect_one(job->part, nl, nl_error, t->net_dir, job->proto,
+						     job->family, t->opt)
+				       : -ENOMEM;
+	}
+	sockdiag_close(nl);
+	if (t->scan)
+		owners_scan_work(t->scan, w);
+}
+
+static void plan_dumps(struct take *t, const struct whosock_filter *f)
 {
 	static const enum whosock_proto order[] = { WHOSOCK_PROTO_TCP, WHOSOCK_PROTO_UDP,
 						    WHOSOCK_PROTO_UDPLITE, WHOSOCK_PROTO_RAW,
 						    WHOSOCK_PROTO_UNIX };
+
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		enum whosock_proto proto = order[i];
+		const int families[] = { proto == WHOSOCK_PROTO_UNIX ? AF_UNIX : AF_INET,
+					 proto == WHOSOCK_PROTO_UNIX ? -1 : AF_INET6 };
+
+		if (!(f->protos & WHOSOCK_PROTO_BIT(proto)))
+			continue;
+		for (size_t k = 0; k < 2; k++)
+			if (families[k] >= 0 && (!f->families || (f->families & (1u << families[k]))))
+				t->jobs[t->n_jobs++] = (struct dump_job){ .proto = proto,
+									  .family = families[k] };
+	}
+}
+
+int whosock_snapshot_take(const struct whosock_options *options, struct whosock_snapshot **out)
+{
 	struct whosock_options opt = { 0 };
+	struct take t = { .opt = &opt };
 	struct whosock_snapshot *snap;
-	struct mnl_socket *nl = NULL;
 	char net_dir[PATH_MAX];
 	uint64_t netns;
+	size_t workers;
 	int r = 0;
 
 	if (options)
@@ -172,53 +246,39 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 		opt.filter.protos = WHOSOCK_PROTOS_ALL;
 	if ((size_t)snprintf(net_dir, sizeof(net_dir), "%s/net", opt.proc_root) >= sizeof(net_dir))
 		return -ENAMETOOLONG;
+	t.net_dir = net_dir;
 	snap = snapshot_new();
 	if (!snap)
 		return -ENOMEM;
-
-	if (opt.source != WHOSOCK_SOURCE_PROC) {
-		r = sockdiag_open(&nl);
-		if (r < 0) {
-			if (opt.source == WHOSOCK_SOURCE_NETLINK)
-				goto fail;
-			snapshot_note(snap, "netlink sock_diag unavailable (%s): read %s instead",
-				      strerror(-r), net_dir);
-			nl = NULL;
-		}
-	} else if (opt.want & WHOSOCK_WANT_TCP_INFO) {
+	if (opt.source == WHOSOCK_SOURCE_PROC && (opt.want & WHOSOCK_WANT_TCP_INFO))
 		snapshot_note(snap, "TCP details (rtt, bytes) come only from netlink, not %s",
 			      net_dir);
+
+	plan_dumps(&t, &opt.filter);
+	workers = workers_count(4);
+	if (opt.want & (WHOSOCK_WANT_OWNERS | WHOSOCK_WANT_PROCESS)) {
+		r = owners_scan_new(opt.proc_root, &opt.filter, opt.want, workers, &t.scan);
+		if (r < 0)
+			goto fail;
 	}
+	/* gather: dumps and the /proc scan, side by side */
+	workers_run(workers, take_work, &t);
 
-	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-		enum whosock_proto proto = order[i];
-
-		if (!(opt.filter.protos & WHOSOCK_PROTO_BIT(proto)))
-			continue;
-		if (proto == WHOSOCK_PROTO_UNIX) {
-			if (opt.filter.families && !(opt.filter.families & (1u << AF_UNIX)))
-				continue;
-			r = collect_one(snap, nl, net_dir, proto, AF_UNIX, &opt);
-			if (r < 0)
-				goto fail;
-			continue;
-		}
-		for (int f = 0; f < 2; f++) {
-			int family = f ? AF_INET6 : AF_INET;
-
-			if (opt.filter.families && !(opt.filter.families & (1u << family)))
-				continue;
-			r = collect_one(snap, nl, net_dir, proto, family, &opt);
-			if (r < 0)
-				goto fail;
-		}
+	/* join: the parts in plan order, then UNIX peers and owners */
+	for (size_t i = 0; i < t.n_jobs; i++) {
+		if (r == 0)
+			r = t.jobs[i].error;
+		if (r == 0 && t.jobs[i].part)
+			r = snapshot_merge(snap, t.jobs[i].part);
+		whosock_snapshot_free(t.jobs[i].part);
 	}
-
+	if (r < 0)
+		goto fail;
 	r = join_unix_peers(snap, false);
 	if (r < 0)
 		goto fail;
-	if (opt.want & (WHOSOCK_WANT_OWNERS | WHOSOCK_WANT_PROCESS)) {
-		r = owners_collect(snap, opt.proc_root, &opt.filter, opt.want);
+	if (t.scan) {
+		r = owners_scan_attach(t.scan, snap);
 		if (r < 0)
 			goto fail;
 		note_hidden(snap);
@@ -229,11 +289,11 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 	netns = own_netns(opt.proc_root);
 	for (size_t i = 0; i < whosock_snapshot_count(snap); i++)
 		snapshot_at(snap, i)->netns = netns;
-	sockdiag_close(nl);
+	owners_scan_free(t.scan);
 	*out = snap;
 	return 0;
 fail:
-	sockdiag_close(nl);
+	owners_scan_free(t.scan);
 	whosock_snapshot_free(snap);
 	return r;
 }

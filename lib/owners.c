@@ -2,12 +2,16 @@
 /* Owners: one pass over /proc/PID/fd joining socket inodes to every (pid, fd)
  * that holds them.
  *
- * Only inodes already in the snapshot are looked for, so a process whose
- * sockets were all filtered out costs one directory walk and nothing more.
- * A thread cloned without CLONE_FILES has a fd table of its own: we find
- * such threads with kcmp(KCMP_FILES) when /proc/PID/task says there is more
- * than one thread, and walk only those tables. Processes that exit, fds that
- * close and pids that are reused during the scan are skipped: every read goes
+ * The scan is shared out between worker threads: each takes the next pid
+ * from a common counter and keeps what it finds in its own part, so the scan
+ * can run while the sockets are still being dumped. The parts are joined to
+ * the snapshot's sockets by inode afterwards. A process without socket fds
+ * costs one directory walk and nothing more.
+ *
+ * A thread cloned without CLONE_FILES has a fd table of its own: we find such
+ * threads with kcmp(KCMP_FILES) when /proc/PID/task says there is more than
+ * one thread, and walk only those tables. Processes that exit, fds that close
+ * and pids that are reused during the scan are skipped: every read goes
  * through the /proc/PID directory fd opened first, which stops answering once
  * that process is gone. */
 #include <dirent.h>
@@ -27,93 +31,55 @@
 #include "procinfo.h"
 #include "snapshot.h"
 
-/* inode → socket index, open addressing. */
-struct inode_map {
-	uint64_t *keys;
-	uint32_t *vals;
-	size_t mask;
-};
+#define MAX_WORKERS 16
 
-static size_t hash_inode(uint64_t inode)
-{
-	return (size_t)(inode * 0x9E3779B97F4A7C15ull >> 17);
-}
-
-static int inode_map_init(struct inode_map *m, struct whosock_snapshot *snap)
-{
-	size_t n = whosock_snapshot_count(snap), cap = 64;
-
-	while (cap < n * 2)
-		cap *= 2;
-	m->mask = cap - 1;
-	m->keys = calloc(cap, sizeof(*m->keys));
-	m->vals = malloc(cap * sizeof(*m->vals));
-	if (!m->keys || !m->vals)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		uint64_t ino = whosock_snapshot_get(snap, i)->inode;
-		size_t h;
-
-		if (ino == 0)
-			continue;
-		for (h = hash_inode(ino) & m->mask; m->keys[h] && m->keys[h] != ino; h = (h + 1) & m->mask)
-			;
-		m->keys[h] = ino;
-		m->vals[h] = (uint32_t)i;
-	}
-	return 0;
-}
-
-static long inode_map_get(const struct inode_map *m, uint64_t ino)
-{
-	for (size_t h = hash_inode(ino) & m->mask; m->keys[h]; h = (h + 1) & m->mask)
-		if (m->keys[h] == ino)
-			return m->vals[h];
-	return -1;
-}
-
-static void inode_map_free(struct inode_map *m)
-{
-	free(m->keys);
-	free(m->vals);
-}
-
-struct entry {
-	uint32_t sock; /* index in the snapshot */
-	uint32_t proc; /* index in scan.procs */
+/* One socket fd seen during the scan. */
+struct found {
+	uint64_t inode;
+	uint32_t proc; /* index in the part's procs */
 	int fd;
 	int tid;
 };
 
-struct scan {
-	struct whosock_snapshot *snap;
-	const struct whosock_filter *filter;
-	unsigned want;
-	struct inode_map map;
-	struct entry *entries;
-	size_t n_entries, cap_entries;
+/* What one worker found. */
+struct part {
+	struct whosock_snapshot *arena; /* strings: comm, cmdline, user, cgroup */
+	struct usercache *users;
+	struct found *found;
+	size_t n_found, cap_found;
 	struct whosock_process *procs;
 	size_t n_procs, cap_procs;
-	struct usercache *users;
-	regex_t cmdline_re;
-	bool have_re;
 	size_t hidden;
+	int error;
 	char buf[WHOSOCK_CMDLINE_MAX + 1];
 };
 
-static int add_entry(struct scan *sc, uint32_t sock, int fd, int tid)
-{
-	if (sc->n_entries == sc->cap_entries) {
-		size_t cap = sc->cap_entries ? sc->cap_entries * 2 : 4096;
-		struct entry *e = realloc(sc->entries, cap * sizeof(*e));
+struct owners_scan {
+	const struct whosock_filter *filter;
+	unsigned want;
+	int procfd;
+	int *pids;
+	size_t n_pids;
+	size_t next; /* atomic: the next index in pids */
+	regex_t cmdline_re;
+	bool have_re;
+	size_t n_parts;
+	struct part *parts[MAX_WORKERS];
+};
 
-		if (!e)
+static int add_found(struct part *pt, uint64_t inode, int fd, int tid)
+{
+	if (pt->n_found == pt->cap_found) {
+		size_t cap = pt->cap_found ? pt->cap_found * 2 : 1024;
+		struct found *f = realloc(pt->found, cap * sizeof(*f));
+
+		if (!f)
 			return -ENOMEM;
-		sc->entries = e;
-		sc->cap_entries = cap;
+		pt->found = f;
+		pt->cap_found = cap;
 	}
-	sc->entries[sc->n_entries++] = (struct entry){
-		.sock = sock, .proc = (uint32_t)sc->n_procs, .fd = fd, .tid = tid
+	pt->found[pt->n_found++] = (struct found){
+		.inode = inode, .proc = (uint32_t)pt->n_procs, .fd = fd, .tid = tid
 	};
 	return 0;
 }
@@ -149,7 +115,7 @@ static int parse_int(const char *s)
 
 /* Walk one fd table (dirfd/"fd"). Returns the number of sockets found, or a
  * negative errno: -EACCES when not readable, -ENOENT/-ESRCH when gone. */
-static int walk_fds(struct scan *sc, int dirfd, int tid)
+static int walk_fds(struct part *pt, int dirfd, int tid)
 {
 	int fdd = openat(dirfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct dirent *de;
@@ -168,7 +134,6 @@ static int walk_fds(struct scan *sc, int dirfd, int tid)
 		char link[64];
 		ssize_t n;
 		uint64_t ino;
-		long sock;
 		int fd;
 
 		if (de->d_name[0] == '.')
@@ -183,12 +148,10 @@ static int walk_fds(struct scan *sc, int dirfd, int tid)
 		if (n <= 0)
 			continue; /* closed meanwhile */
 		ino = socket_inode(link, n);
-		if (!ino || (sock = inode_map_get(&sc->map, ino)) < 0)
-			continue;
 		fd = parse_int(de->d_name);
-		if (fd < 0)
+		if (!ino || fd < 0)
 			continue;
-		r = add_entry(sc, (uint32_t)sock, fd, tid);
+		r = add_found(pt, ino, fd, tid);
 		if (r < 0) {
 			closedir(d);
 			return r;
@@ -200,7 +163,7 @@ static int walk_fds(struct scan *sc, int dirfd, int tid)
 }
 
 /* Threads whose fd table is not the process's own. */
-static int walk_thread_tables(struct scan *sc, int pfd, int pid)
+static int walk_thread_tables(struct part *pt, int pfd, int pid)
 {
 	struct stat st;
 	struct dirent *de;
@@ -230,7 +193,7 @@ static int walk_thread_tables(struct scan *sc, int pfd, int pid)
 		thfd = openat(tfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (thfd < 0)
 			continue;
-		r = walk_fds(sc, thfd, tid);
+		r = walk_fds(pt, thfd, tid);
 		close(thfd);
 		if (r == -ENOMEM) {
 			closedir(d);
@@ -243,14 +206,12 @@ static int walk_thread_tables(struct scan *sc, int pfd, int pid)
 	return found;
 }
 
-static bool cmdline_matches(struct scan *sc, const char *cmdline)
+static bool cmdline_matches(const struct owners_scan *sc, const char *cmdline)
 {
 	const char *pat = sc->filter->cmdline;
 
 	if (!pat)
 		return true;
-	if (!cmdline)
-		return false;
 	if (strstr(cmdline, pat))
 		return true;
 	return sc->have_re && regexec(&sc->cmdline_re, cmdline, 0, NULL, 0) == 0;
@@ -258,7 +219,8 @@ static bool cmdline_matches(struct scan *sc, const char *cmdline)
 
 /* Read what is wanted of the process and check the owner filters. Returns 1
  * to keep it, 0 to skip it (gone, or filtered out), or -ENOMEM. */
-static int read_process(struct scan *sc, int pfd, int pid, struct whosock_process *p)
+static int read_process(const struct owners_scan *sc, struct part *pt, int pfd, int pid,
+			struct whosock_process *p)
 {
 	const struct whosock_filter *f = sc->filter;
 	bool process = sc->want & WHOSOCK_WANT_PROCESS;
@@ -269,34 +231,34 @@ static int read_process(struct scan *sc, int pfd, int pid, struct whosock_proces
 
 	memset(p, 0, sizeof(*p));
 	p->pid = pid;
-	n = procinfo_read_at(pfd, "stat", sc->buf, 4096, NULL);
-	if (n < 0 || procinfo_parse_stat(sc->buf, (size_t)n, &stat_pid, &comm, &comm_len) < 0 ||
+	n = procinfo_read_at(pfd, "stat", pt->buf, 4096, NULL);
+	if (n < 0 || procinfo_parse_stat(pt->buf, (size_t)n, &stat_pid, &comm, &comm_len) < 0 ||
 	    stat_pid != pid)
 		return 0;
 	if (f->comm && (strlen(f->comm) != comm_len || memcmp(f->comm, comm, comm_len) != 0))
 		return 0;
-	p->comm = snapshot_strndup(sc->snap, comm, comm_len);
+	p->comm = snapshot_strndup(pt->arena, comm, comm_len);
 	if (!p->comm)
 		return -ENOMEM;
 
 	if (process || f->uid_set) {
-		n = procinfo_read_at(pfd, "status", sc->buf, 8192, NULL);
-		if (n >= 0 && procinfo_parse_status_uid(sc->buf, (size_t)n, &p->uid) == 0)
+		n = procinfo_read_at(pfd, "status", pt->buf, 8192, NULL);
+		if (n >= 0 && procinfo_parse_status_uid(pt->buf, (size_t)n, &p->uid) == 0)
 			p->uid_known = true;
 		if (f->uid_set && (!p->uid_known || p->uid != f->uid))
 			return 0;
 		if (process && p->uid_known)
-			p->user = usercache_name(sc->users, p->uid);
+			p->user = usercache_name(pt->users, p->uid);
 	}
 	if (process || f->cmdline) {
-		n = procinfo_read_at(pfd, "cmdline", sc->buf, sizeof(sc->buf), &p->cmdline_truncated);
+		n = procinfo_read_at(pfd, "cmdline", pt->buf, sizeof(pt->buf), &p->cmdline_truncated);
 		if (n >= 0) {
-			size_t len = procinfo_cmdline_join(sc->buf, (size_t)n);
+			size_t len = procinfo_cmdline_join(pt->buf, (size_t)n);
 
-			sc->buf[len] = '\0';
-			if (!cmdline_matches(sc, sc->buf))
+			pt->buf[len] = '\0';
+			if (!cmdline_matches(sc, pt->buf))
 				return 0;
-			p->cmdline = snapshot_strndup(sc->snap, sc->buf, len);
+			p->cmdline = snapshot_strndup(pt->arena, pt->buf, len);
 			if (!p->cmdline)
 				return -ENOMEM;
 		} else if (f->cmdline) {
@@ -304,9 +266,9 @@ static int read_process(struct scan *sc, int pfd, int pid, struct whosock_proces
 		}
 	}
 	if (process) {
-		n = procinfo_read_at(pfd, "cgroup", sc->buf, 8192, NULL);
-		if (n >= 0 && procinfo_parse_cgroup(sc->buf, (size_t)n, &cg, &cg_len) == 0) {
-			p->cgroup = snapshot_strndup(sc->snap, cg, cg_len);
+		n = procinfo_read_at(pfd, "cgroup", pt->buf, 8192, NULL);
+		if (n >= 0 && procinfo_parse_cgroup(pt->buf, (size_t)n, &cg, &cg_len) == 0) {
+			p->cgroup = snapshot_strndup(pt->arena, cg, cg_len);
 			if (!p->cgroup)
 				return -ENOMEM;
 		}
@@ -314,101 +276,273 @@ static int read_process(struct scan *sc, int pfd, int pid, struct whosock_proces
 	return 1;
 }
 
-static int scan_process(struct scan *sc, int procfd, const char *name, int pid)
+static int scan_process(const struct owners_scan *sc, struct part *pt, int pid)
 {
-	size_t mark = sc->n_entries;
+	size_t mark = pt->n_found;
 	struct whosock_process p;
+	char name[16];
 	int pfd, r, found;
 
-	pfd = openat(procfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	snprintf(name, sizeof(name), "%d", pid);
+	pfd = openat(sc->procfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (pfd < 0)
 		return 0; /* exited */
-	found = walk_fds(sc, pfd, 0);
-	if (found == -EACCES || found == -EPERM) {
-		sc->hidden++;
-		found = 0;
-	}
+	found = walk_fds(pt, pfd, 0);
+	if (found == -EACCES || found == -EPERM)
+		pt->hidden++;
 	if (found == -ENOMEM) {
 		r = found;
 		goto out;
 	}
-	r = walk_thread_tables(sc, pfd, pid);
+	r = walk_thread_tables(pt, pfd, pid);
 	if (r < 0)
 		goto out;
-	if (found <= 0 && r == 0) {
-		r = 0;
-		goto out;
-	}
-	r = read_process(sc, pfd, pid, &p);
+	if (pt->n_found == mark)
+		goto out; /* no sockets: nothing more to read */
+	r = read_process(sc, pt, pfd, pid, &p);
 	if (r <= 0) {
-		sc->n_entries = mark;
+		pt->n_found = mark;
 		goto out;
 	}
-	if (sc->n_procs == sc->cap_procs) {
-		size_t cap = sc->cap_procs ? sc->cap_procs * 2 : 256;
-		struct whosock_process *np = realloc(sc->procs, cap * sizeof(*np));
+	if (pt->n_procs == pt->cap_procs) {
+		size_t cap = pt->cap_procs ? pt->cap_procs * 2 : 64;
+		struct whosock_process *np = realloc(pt->procs, cap * sizeof(*np));
 
 		if (!np) {
 			r = -ENOMEM;
 			goto out;
 		}
-		sc->procs = np;
-		sc->cap_procs = cap;
+		pt->procs = np;
+		pt->cap_procs = cap;
 	}
-	sc->procs[sc->n_procs++] = p;
+	pt->procs[pt->n_procs++] = p;
 	r = 0;
 out:
 	close(pfd);
 	return r;
 }
 
-static int cmp_entry(const void *a, const void *b)
+static void part_free(struct part *pt)
 {
-	const struct entry *x = a, *y = b;
+	if (!pt)
+		return;
+	whosock_snapshot_free(pt->arena);
+	usercache_free(pt->users);
+	free(pt->found);
+	free(pt->procs);
+	free(pt);
+}
+
+void owners_scan_work(struct owners_scan *sc, size_t w)
+{
+	struct part *pt;
+
+	if (w >= sc->n_parts)
+		return;
+	pt = calloc(1, sizeof(*pt));
+	if (!pt)
+		return; /* the pids it would have taken are scanned by the others */
+	pt->arena = snapshot_new();
+	pt->users = usercache_new(pt->arena);
+	if (!pt->arena || !pt->users) {
+		part_free(pt);
+		return;
+	}
+	sc->parts[w] = pt;
+	for (;;) {
+		size_t i = __atomic_fetch_add(&sc->next, 1, __ATOMIC_RELAXED);
+
+		if (i >= sc->n_pids)
+			break;
+		pt->error = scan_process(sc, pt, sc->pids[i]);
+		if (pt->error < 0)
+			break;
+	}
+}
+
+/* The pids to scan: filter->pid alone, or every numeric entry of proc_root. */
+static int list_pids(struct owners_scan *sc)
+{
+	size_t cap = 0;
+	struct dirent *de;
+	int dupfd, r = 0;
+	DIR *d;
+
+	if (sc->filter->pid > 0) {
+		sc->pids = malloc(sizeof(int));
+		if (!sc->pids)
+			return -ENOMEM;
+		sc->pids[0] = sc->filter->pid;
+		sc->n_pids = 1;
+		return 0;
+	}
+	dupfd = fcntl(sc->procfd, F_DUPFD_CLOEXEC, 0);
+	if (dupfd < 0)
+		return -errno;
+	d = fdopendir(dupfd);
+	if (!d) {
+		r = -errno;
+		close(dupfd);
+		return r;
+	}
+	while ((de = readdir(d))) {
+		int pid = parse_int(de->d_name);
+
+		if (pid <= 0)
+			continue;
+		if (sc->n_pids == cap) {
+			int *p;
+
+			cap = cap ? cap * 2 : 1024;
+			p = realloc(sc->pids, cap * sizeof(*p));
+			if (!p) {
+				r = -ENOMEM;
+				break;
+			}
+			sc->pids = p;
+		}
+		sc->pids[sc->n_pids++] = pid;
+	}
+	closedir(d);
+	return r;
+}
+
+int owners_scan_new(const char *proc_root, const struct whosock_filter *filter, unsigned want,
+		    size_t workers, struct owners_scan **out)
+{
+	struct owners_scan *sc = calloc(1, sizeof(*sc));
+	int r;
+
+	if (!sc)
+		return -ENOMEM;
+	sc->filter = filter;
+	sc->want = want;
+	sc->n_parts = workers < 1 ? 1 : workers > MAX_WORKERS ? MAX_WORKERS : workers;
+	sc->procfd = open(proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sc->procfd < 0) {
+		r = -errno;
+		free(sc);
+		return r;
+	}
+	if (filter->cmdline)
+		sc->have_re = regcomp(&sc->cmdline_re, filter->cmdline, REG_EXTENDED | REG_NOSUB) == 0;
+	r = list_pids(sc);
+	if (r < 0) {
+		owners_scan_free(sc);
+		return r;
+	}
+	*out = sc;
+	return 0;
+}
+
+void owners_scan_free(struct owners_scan *sc)
+{
+	if (!sc)
+		return;
+	for (size_t i = 0; i < sc->n_parts; i++)
+		part_free(sc->parts[i]);
+	if (sc->have_re)
+		regfree(&sc->cmdline_re);
+	if (sc->procfd >= 0)
+		close(sc->procfd);
+	free(sc->pids);
+	free(sc);
+}
+
+/* inode → socket index, open addressing. */
+struct inode_map {
+	uint64_t *keys;
+	uint32_t *vals;
+	size_t mask;
+};
+
+static size_t hash_inode(uint64_t inode)
+{
+	return (size_t)(inode * 0x9E3779B97F4A7C15ull >> 17);
+}
+
+static int inode_map_init(struct inode_map *m, const struct whosock_snapshot *snap)
+{
+	size_t n = whosock_snapshot_count(snap), cap = 64;
+
+	while (cap < n * 2)
+		cap *= 2;
+	m->mask = cap - 1;
+	m->keys = calloc(cap, sizeof(*m->keys));
+	m->vals = malloc(cap * sizeof(*m->vals));
+	if (!m->keys || !m->vals)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t ino = whosock_snapshot_get(snap, i)->inode;
+		size_t h;
+
+		if (ino == 0)
+			continue;
+		for (h = hash_inode(ino) & m->mask; m->keys[h] && m->keys[h] != ino;
+		     h = (h + 1) & m->mask)
+			;
+		m->keys[h] = ino;
+		m->vals[h] = (uint32_t)i;
+	}
+	return 0;
+}
+
+static long inode_map_get(const struct inode_map *m, uint64_t ino)
+{
+	for (size_t h = hash_inode(ino) & m->mask; m->keys[h]; h = (h + 1) & m->mask)
+		if (m->keys[h] == ino)
+			return m->vals[h];
+	return -1;
+}
+
+static void inode_map_free(struct inode_map *m)
+{
+	free(m->keys);
+	free(m->vals);
+}
+
+/* A found fd joined to its socket, with the process's index in the merged array. */
+struct join {
+	uint32_t sock;
+	int pid;
+	uint32_t proc;
+	int fd;
+	int tid;
+};
+
+static int cmp_join(const void *a, const void *b)
+{
+	const struct join *x = a, *y = b;
 
 	if (x->sock != y->sock)
 		return x->sock < y->sock ? -1 : 1;
-	if (x->proc != y->proc)
-		return x->proc < y->proc ? -1 : 1;
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
 	if (x->fd != y->fd)
 		return x->fd < y->fd ? -1 : 1;
-	return x->tid < y->tid ? -1 : x->tid > y->tid;
+	return (x->tid > y->tid) - (x->tid < y->tid);
 }
 
-/* Hand the owners to the sockets: one array for all, owned by the snapshot. */
-static int attach(struct scan *sc)
+/* Every part's processes in one array owned by the snapshot; offsets[i] is
+ * where part i's begin. */
+static struct whosock_process *merge_procs(struct owners_scan *sc, struct whosock_snapshot *snap,
+					   size_t *offsets)
 {
-	struct whosock_process *procs = NULL;
-	struct whosock_owner *owners = NULL;
-	size_t n = 0;
+	struct whosock_process *procs;
+	size_t total = 0;
 
-	qsort(sc->entries, sc->n_entries, sizeof(*sc->entries), cmp_entry);
-	if (sc->n_procs) {
-		procs = snapshot_adopt(sc->snap, sc->procs);
-		if (!procs)
-			return -ENOMEM;
-		sc->procs = NULL;
+	for (size_t i = 0; i < sc->n_parts; i++) {
+		offsets[i] = total;
+		total += sc->parts[i] ? sc->parts[i]->n_procs : 0;
 	}
-	if (sc->n_entries) {
-		owners = snapshot_adopt(sc->snap, malloc(sc->n_entries * sizeof(*owners)));
-		if (!owners)
-			return -ENOMEM;
-	}
-	for (size_t i = 0; i < sc->n_entries; i++) {
-		const struct entry *e = &sc->entries[i];
-		struct whosock_socket *s = snapshot_at(sc->snap, e->sock);
-
-		/* The same (pid, fd) seen in the process's table and in a thread's
-		 * copy of it is one owner. */
-		if (i && e->sock == e[-1].sock && e->proc == e[-1].proc && e->fd == e[-1].fd)
-			continue;
-		owners[n] = (struct whosock_owner){ .proc = &procs[e->proc], .fd = e->fd, .tid = e->tid };
-		if (!s->owners)
-			s->owners = &owners[n];
-		s->n_owners++;
-		n++;
-	}
-	return 0;
+	procs = snapshot_adopt(snap, malloc((total ? total : 1) * sizeof(*procs)));
+	if (!procs)
+		return NULL;
+	for (size_t i = 0; i < sc->n_parts; i++)
+		if (sc->parts[i] && sc->parts[i]->n_procs)
+			memcpy(procs + offsets[i], sc->parts[i]->procs,
+			       sc->parts[i]->n_procs * sizeof(*procs));
+	return procs;
 }
 
 static bool filters_owners(const struct whosock_filter *f)
@@ -416,80 +550,87 @@ static bool filters_owners(const struct whosock_filter *f)
 	return f->pid > 0 || f->uid_set || f->comm || f->cmdline;
 }
 
-int owners_collect(struct whosock_snapshot *snap, const char *proc_root,
-		   const struct whosock_filter *filter, unsigned want)
+int owners_scan_attach(struct owners_scan *sc, struct whosock_snapshot *snap)
 {
-	struct scan *sc;
-	struct dirent *de;
-	DIR *d = NULL;
-	int procfd = -1, r;
+	size_t offsets[MAX_WORKERS], n_join = 0, n_found = 0, hidden = 0, n = 0;
+	struct whosock_process *procs;
+	struct whosock_owner *owners = NULL;
+	struct inode_map map = { 0 };
+	struct join *joins = NULL;
+	int r;
 
-	sc = calloc(1, sizeof(*sc));
-	if (!sc)
+	for (size_t i = 0; i < sc->n_parts; i++) {
+		struct part *pt = sc->parts[i];
+
+		if (!pt)
+			continue;
+		if (pt->error < 0)
+			return pt->error;
+		n_found += pt->n_found;
+		hidden += pt->hidden;
+	}
+	if (sc->next < sc->n_pids)
+		return -ENOMEM; /* no worker could start */
+	procs = merge_procs(sc, snap, offsets);
+	if (!procs)
 		return -ENOMEM;
-	sc->snap = snap;
-	sc->filter = filter;
-	sc->want = want;
-	r = inode_map_init(&sc->map, snap);
+	r = inode_map_init(&map, snap);
 	if (r < 0)
 		goto out;
-	sc->users = usercache_new(snap);
-	if (!sc->users) {
+	joins = malloc((n_found ? n_found : 1) * sizeof(*joins));
+	if (!joins) {
 		r = -ENOMEM;
 		goto out;
 	}
-	if (filter->cmdline)
-		sc->have_re = regcomp(&sc->cmdline_re, filter->cmdline, REG_EXTENDED | REG_NOSUB) == 0;
+	for (size_t i = 0; i < sc->n_parts; i++) {
+		struct part *pt = sc->parts[i];
 
-	procfd = open(proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (procfd < 0) {
-		r = -errno;
-		goto out;
-	}
-	if (filter->pid > 0) {
-		char name[16];
+		for (size_t k = 0; pt && k < pt->n_found; k++) {
+			const struct found *f = &pt->found[k];
+			long sock = inode_map_get(&map, f->inode);
 
-		snprintf(name, sizeof(name), "%d", filter->pid);
-		r = scan_process(sc, procfd, name, filter->pid);
-	} else {
-		int dupfd = fcntl(procfd, F_DUPFD_CLOEXEC, 0);
-
-		d = dupfd >= 0 ? fdopendir(dupfd) : NULL;
-		if (!d) {
-			r = -errno;
-			if (dupfd >= 0)
-				close(dupfd);
-			goto out;
+			if (sock < 0)
+				continue; /* a socket we did not list */
+			joins[n_join++] = (struct join){
+				.sock = (uint32_t)sock, .pid = pt->procs[f->proc].pid,
+				.proc = (uint32_t)(offsets[i] + f->proc), .fd = f->fd, .tid = f->tid
+			};
 		}
-		while ((de = readdir(d))) {
-			int pid = parse_int(de->d_name);
-
-			if (pid <= 0)
-				continue;
-			r = scan_process(sc, procfd, de->d_name, pid);
+		/* The strings now belong to the snapshot. */
+		if (pt) {
+			r = snapshot_merge(snap, pt->arena);
 			if (r < 0)
 				goto out;
 		}
 	}
-	if (r < 0)
-		goto out;
-	r = attach(sc);
-	if (r < 0)
-		goto out;
-	snapshot_set_hidden(snap, sc->hidden);
-	if (filters_owners(filter))
+	qsort(joins, n_join, sizeof(*joins), cmp_join);
+	if (n_join) {
+		owners = snapshot_adopt(snap, malloc(n_join * sizeof(*owners)));
+		if (!owners) {
+			r = -ENOMEM;
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < n_join; i++) {
+		const struct join *j = &joins[i];
+		struct whosock_socket *s = snapshot_at(snap, j->sock);
+
+		/* The same (pid, fd) seen in the process's table and in a thread's
+		 * copy of it is one owner. */
+		if (i && j->sock == j[-1].sock && j->pid == j[-1].pid && j->fd == j[-1].fd)
+			continue;
+		owners[n] = (struct whosock_owner){ .proc = &procs[j->proc], .fd = j->fd, .tid = j->tid };
+		if (!s->owners)
+			s->owners = &owners[n];
+		s->n_owners++;
+		n++;
+	}
+	snapshot_set_hidden(snap, hidden);
+	if (filters_owners(sc->filter))
 		snapshot_keep_owned(snap);
+	r = 0;
 out:
-	if (d)
-		closedir(d);
-	if (procfd >= 0)
-		close(procfd);
-	if (sc->have_re)
-		regfree(&sc->cmdline_re);
-	usercache_free(sc->users);
-	inode_map_free(&sc->map);
-	free(sc->entries);
-	free(sc->procs);
-	free(sc);
+	inode_map_free(&map);
+	free(joins);
 	return r;
 }

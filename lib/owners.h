@@ -3,16 +3,31 @@
 #ifndef WHOSOCK_OWNERS_H
 #define WHOSOCK_OWNERS_H
 
+#include <stddef.h>
+
 #include "whosock/whosock.h"
 
-/* Scan proc_root ("/proc") for every fd that holds a socket of snap, and give
- * each socket its owners (sorted by pid, then fd) and their processes (comm
- * always; cmdline, uid, user, cgroup with WHOSOCK_WANT_PROCESS). The owner
- * members of filter restrict which processes count; when one is set, sockets
- * left without an owner are dropped. Processes whose fd table is unreadable
- * are counted (whosock_snapshot_hidden_processes()). Returns 0 or a negative
- * errno (-ENOMEM; proc_root not openable). */
-int owners_collect(struct whosock_snapshot *snap, const char *proc_root,
-		   const struct whosock_filter *filter, unsigned want);
+struct owners_scan;
+
+/* Prepare a scan of proc_root ("/proc") by up to `workers` threads: lists the
+ * pids (just filter->pid when set). filter must outlive the scan. Returns 0
+ * and *out, or a negative errno (proc_root not openable, -ENOMEM). */
+int owners_scan_new(const char *proc_root, const struct whosock_filter *filter, unsigned want,
+		    size_t workers, struct owners_scan **out);
+
+/* Scan processes as worker w (w < workers) until none is left. Workers run
+ * concurrently; each keeps what it finds apart. Errors are reported by
+ * owners_scan_attach(). */
+void owners_scan_work(struct owners_scan *scan, size_t w);
+
+/* Give each socket of snap its owners, sorted by pid then fd, and their
+ * processes (comm always; cmdline, uid, user, cgroup with
+ * WHOSOCK_WANT_PROCESS); processes failing the filter's owner members are
+ * left out, and when one is set, sockets left without an owner are dropped.
+ * Processes whose fd tables were unreadable are counted
+ * (whosock_snapshot_hidden_processes()). Returns 0 or a negative errno. */
+int owners_scan_attach(struct owners_scan *scan, struct whosock_snapshot *snap);
+
+void owners_scan_free(struct owners_scan *scan);
 
 #endif

@@ -131,6 +131,67 @@ int snapshot_note(struct whosock_snapshot *snap, const char *fmt, ...)
 	return 0;
 }
 
+int snapshot_merge(struct whosock_snapshot *dst, struct whosock_snapshot *src)
+{
+	if (dst->n == 0 && dst->cap < src->cap) {
+		/* Take the array over rather than copy it: no second copy of
+		 * the largest part is ever held. */
+		struct whosock_socket *tmp = dst->socks;
+		size_t cap = dst->cap;
+
+		dst->socks = src->socks;
+		dst->cap = src->cap;
+		dst->n = src->n;
+		src->socks = tmp;
+		src->cap = cap;
+		src->n = 0;
+	} else if (src->n) {
+		size_t need = dst->n + src->n;
+
+		if (need > SNAPSHOT_MAX_SOCKETS)
+			return -E2BIG;
+		if (need > dst->cap) {
+			struct whosock_socket *p = realloc(dst->socks, need * sizeof(*p));
+
+			if (!p)
+				return -ENOMEM;
+			dst->socks = p;
+			dst->cap = need;
+		}
+		memcpy(dst->socks + dst->n, src->socks, src->n * sizeof(*src->socks));
+		dst->n = need;
+		src->n = 0;
+	}
+	/* Strings: src's chunks go behind dst's current one. */
+	if (src->chunks) {
+		struct chunk *tail = src->chunks;
+
+		while (tail->next)
+			tail = tail->next;
+		if (dst->chunks) {
+			tail->next = dst->chunks->next;
+			dst->chunks->next = src->chunks;
+		} else {
+			dst->chunks = src->chunks;
+		}
+		src->chunks = NULL;
+	}
+	for (size_t i = 0; i < src->n_notes; i++)
+		if (snapshot_note(dst, "%s", src->notes[i]) < 0)
+			return -ENOMEM;
+	dst->dropped_notes += src->dropped_notes;
+	dst->hidden += src->hidden;
+	for (size_t i = 0; i < src->n_adopted; i++) {
+		if (!snapshot_adopt(dst, src->adopted[i])) {
+			src->adopted[i] = NULL;
+			return -ENOMEM;
+		}
+		src->adopted[i] = NULL;
+	}
+	src->n_adopted = 0;
+	return 0;
+}
+
 void *snapshot_adopt(struct whosock_snapshot *snap, void *ptr)
 {
 	void **a;

@@ -40,6 +40,11 @@ void snapshot_set_hidden(struct whosock_snapshot *snap, size_t n);
 /* Drop the sockets that have no owner (an owner filter is in force). */
 void snapshot_keep_owned(struct whosock_snapshot *snap);
 
+/* Move everything src holds (sockets, strings, notes, adopted memory) to
+ * the end of dst; src is left empty, to be freed by the caller. Pointers into
+ * src's strings stay valid. Returns 0 or -ENOMEM/-E2BIG. */
+int snapshot_merge(struct whosock_snapshot *dst, struct whosock_snapshot *src);
+
 /* Mutable access for the join phase (owners, names). */
 struct whosock_socket *snapshot_at(struct whosock_snapshot *snap, size_t i);
 
