@@ -141,11 +141,13 @@ static void note_hidden(struct whosock_snapshot *snap)
 	if (n == 0)
 		return;
 	if (geteuid() == 0)
-		snapshot_note(snap, "owners not shown for %zu %s: the kernel refused access to their "
-			      "fd tables (needs CAP_SYS_PTRACE)", n, what);
+		snapshot_note(snap, "owners not shown for %zu %s: the kernel refused access to %s "
+			      "fd %s (needs CAP_SYS_PTRACE)", n, what, n == 1 ? "its" : "their",
+			      n == 1 ? "table" : "tables");
 	else
-		snapshot_note(snap, "owners not shown for %zu %s of other users: run as root, or "
-			      "grant CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH", n, what);
+		snapshot_note(snap, "owners not shown for %zu %s whose fd %s not readable (other "
+			      "users' or not dumpable): run as root, or grant CAP_SYS_PTRACE and "
+			      "CAP_DAC_READ_SEARCH", n, what, n == 1 ? "table is" : "tables are");
 }
 
 static uint64_t own_netns(const char *proc_root)

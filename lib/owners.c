@@ -276,6 +276,28 @@ static int read_process(const struct owners_scan *sc, struct part *pt, int pfd, 
 	return 1;
 }
 
+/* Kernel threads hold no fds: an unreadable table of theirs hides nothing.
+ * /proc/PID/stat is readable by everyone; field 9 holds the task flags. */
+static bool is_kernel_thread(struct part *pt, int pfd)
+{
+	const char *comm, *p;
+	size_t comm_len;
+	ssize_t n = procinfo_read_at(pfd, "stat", pt->buf, 4096, NULL);
+	unsigned long flags;
+	int pid;
+
+	if (n < 0 || procinfo_parse_stat(pt->buf, (size_t)n, &pid, &comm, &comm_len) < 0)
+		return false;
+	p = comm + comm_len + 1; /* " STATE PPID PGRP SESSION TTY TPGID FLAGS" */
+	for (int field = 3; field < 9; field++) {
+		p = strchr(p + 1, ' ');
+		if (!p)
+			return false;
+	}
+	flags = strtoul(p + 1, NULL, 10);
+	return flags & 0x00200000; /* PF_KTHREAD */
+}
+
 static int scan_process(const struct owners_scan *sc, struct part *pt, int pid)
 {
 	size_t mark = pt->n_found;
@@ -288,7 +310,7 @@ static int scan_process(const struct owners_scan *sc, struct part *pt, int pid)
 	if (pfd < 0)
 		return 0; /* exited */
 	found = walk_fds(pt, pfd, 0);
-	if (found == -EACCES || found == -EPERM)
+	if ((found == -EACCES || found == -EPERM) && !is_kernel_thread(pt, pfd))
 		pt->hidden++;
 	if (found == -ENOMEM) {
 		r = found;

@@ -241,7 +241,8 @@ static void json_owners(struct sbuf *b, const char *key, const struct whosock_ow
 		json_str(b, "comm", p->comm);
 		sbuf_putc(b, ',');
 		json_str(b, "cmdline", p->cmdline);
-		sbuf_putc(b, ',');
+		sbuf_puts(b, p->cmdline_truncated ? ",\"cmdline_truncated\":true,"
+						  : ",\"cmdline_truncated\":false,");
 		json_u64(b, "uid", p->uid, p->uid_known);
 		json_str(b, "user", p->user);
 		sbuf_putc(b, ',');
@@ -343,7 +344,7 @@ static void csv_endpoint(struct sbuf *b, const struct whosock_socket *s,
 		esc_csv(b, ep->path, strlen(ep->path));
 }
 
-/* The owners as one field: "pid:comm" per (pid, fd), separated by spaces. */
+/* The owners as one field: "pid:comm" once per process, separated by spaces. */
 static void csv_owners(struct sbuf *b, const struct whosock_socket *s)
 {
 	struct sbuf tmp = { 0 };

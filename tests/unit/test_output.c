@@ -329,12 +329,12 @@ static void test_table_utf8_alignment(void **state)
 /* ---- JSON ---- */
 
 #define SSHD_OWNER_3                                                                         \
-	"{\"pid\":812,\"fd\":3,\"comm\":\"sshd\",\"cmdline\":\"sshd: /usr/sbin/sshd -D\","  \
+	"{\"pid\":812,\"fd\":3,\"comm\":\"sshd\",\"cmdline\":\"sshd: /usr/sbin/sshd -D\",\"cmdline_truncated\":false,"  \
 	"\"uid\":0,\"user\":\"root\",\"cgroup\":\"/system.slice/ssh.service\","             \
 	"\"container\":null}"
 #define SSHD_OWNER_4                                                                         \
 	"{\"pid\":812,\"fd\":4,\"tid\":815,\"comm\":\"sshd\","                              \
-	"\"cmdline\":\"sshd: /usr/sbin/sshd -D\",\"uid\":0,\"user\":\"root\","               \
+	"\"cmdline\":\"sshd: /usr/sbin/sshd -D\",\"cmdline_truncated\":false,\"uid\":0,\"user\":\"root\","               \
 	"\"cgroup\":\"/system.slice/ssh.service\",\"container\":null}"
 
 #define JSON_TCP_FULL                                                                        \
@@ -359,9 +359,9 @@ static void test_table_utf8_alignment(void **state)
 	"\"type\":\"seqpacket\",\"state\":\"CONNECTED\",\"local\":{\"path\":\"@abs\\nname\"}," \
 	"\"remote\":{\"path\":null},\"peer_inode\":5001,\"ifindex\":null,\"inode\":5000,\"uid\":1000,"         \
 	"\"cookie\":77,\"rqueue\":0,\"wqueue\":0,\"source\":\"netlink\","                    \
-	"\"owners\":[{\"pid\":42,\"fd\":7,\"comm\":\"app\",\"cmdline\":null,\"uid\":null,"   \
+	"\"owners\":[{\"pid\":42,\"fd\":7,\"comm\":\"app\",\"cmdline\":null,\"cmdline_truncated\":false,\"uid\":null,"   \
 	"\"user\":null,\"cgroup\":null,\"container\":null}],"                                \
-	"\"peer_owners\":[{\"pid\":1,\"fd\":30,\"comm\":\"systemd\",\"cmdline\":\"\","       \
+	"\"peer_owners\":[{\"pid\":1,\"fd\":30,\"comm\":\"systemd\",\"cmdline\":\"\",\"cmdline_truncated\":false,"       \
 	"\"uid\":0,\"user\":\"root\",\"cgroup\":\"/init.scope\",\"container\":null}],"  \
 	"\"tcp\":null}"
 
@@ -487,7 +487,7 @@ static void test_json_socket_escaped_owner(void **state)
 		"\"remote\":{\"path\":null},\"peer_inode\":null,\"ifindex\":null,\"inode\":0,\"uid\":null,"
 		"\"cookie\":null,\"rqueue\":null,\"wqueue\":null,\"source\":\"netlink\","
 		"\"owners\":[{\"pid\":66,\"fd\":1,\"comm\":\"ev\\\"il,\\u001b\","
-		"\"cmdline\":\"a\\\\b\\nc\",\"uid\":1000,\"user\":null,\"cgroup\":null,"
+		"\"cmdline\":\"a\\\\b\\nc\",\"cmdline_truncated\":false,\"uid\":1000,\"user\":null,\"cgroup\":null,"
 		"\"container\":null}],\"peer_owners\":[],\"tcp\":null}");
 }
 
