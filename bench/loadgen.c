@@ -107,8 +107,9 @@ static void child_fail(int wfd, int idx, const char *what, int err)
 
 	snprintf(r.what, sizeof(r.what), "%s", what);
 	/* Best effort: if the parent is gone there is nobody left to tell. */
-	if (write(wfd, &r, sizeof(r)) < 0) {
-	}
+	ssize_t ignored = write(wfd, &r, sizeof(r));
+
+	(void)ignored;
 	_exit(1);
 }
 

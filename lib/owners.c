@@ -28,6 +28,7 @@
 #include <linux/kcmp.h>
 
 #include "owners.h"
+#include "netns.h"
 #include "procinfo.h"
 #include "snapshot.h"
 
@@ -41,6 +42,14 @@ struct found {
 	int tid;
 };
 
+/* A network namespace seen during the scan: one a process lives in (fd -1)
+ * or one it holds open as fd. */
+struct nsref {
+	uint64_t inode;
+	int pid;
+	int fd;
+};
+
 /* What one worker found. */
 struct part {
 	struct whosock_snapshot *arena; /* strings: comm, cmdline, user, cgroup */
@@ -49,6 +58,8 @@ struct part {
 	size_t n_found, cap_found;
 	struct whosock_process *procs;
 	size_t n_procs, cap_procs;
+	struct nsref *ns;
+	size_t n_ns, cap_ns;
 	size_t hidden;
 	int error;
 	char buf[WHOSOCK_CMDLINE_MAX + 1];
@@ -57,6 +68,7 @@ struct part {
 struct owners_scan {
 	const struct whosock_filter *filter;
 	unsigned want;
+	bool want_owners; /* else only the namespaces processes live in */
 	int procfd;
 	int *pids;
 	size_t n_pids;
@@ -82,6 +94,38 @@ static int add_found(struct part *pt, uint64_t inode, int fd, int tid)
 		.inode = inode, .proc = (uint32_t)pt->n_procs, .fd = fd, .tid = tid
 	};
 	return 0;
+}
+
+/* Remember namespace inode (once per part: the first way to reach it wins,
+ * a process living in it before an fd holding it). */
+static int add_ns(struct part *pt, uint64_t inode, int pid, int fd)
+{
+	for (size_t i = 0; i < pt->n_ns; i++)
+		if (pt->ns[i].inode == inode) {
+			if (pt->ns[i].fd >= 0 && fd < 0)
+				pt->ns[i] = (struct nsref){ inode, pid, fd };
+			return 0;
+		}
+	if (pt->n_ns == pt->cap_ns) {
+		size_t cap = pt->cap_ns ? pt->cap_ns * 2 : 16;
+		struct nsref *v = realloc(pt->ns, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		pt->ns = v;
+		pt->cap_ns = cap;
+	}
+	pt->ns[pt->n_ns++] = (struct nsref){ inode, pid, fd };
+	return 0;
+}
+
+/* The namespace dirfd/"ns/net" lives in (0 when unreadable). */
+static uint64_t read_ns(int dirfd)
+{
+	char link[64];
+	ssize_t n = readlinkat(dirfd, "ns/net", link, sizeof(link));
+
+	return n > 0 ? netns_parse_link(link, (size_t)n) : 0;
 }
 
 /* "socket:[12345]" → 12345; 0 for anything else. */
@@ -115,7 +159,7 @@ static int parse_int(const char *s)
 
 /* Walk one fd table (dirfd/"fd"). Returns the number of sockets found, or a
  * negative errno: -EACCES when not readable, -ENOENT/-ESRCH when gone. */
-static int walk_fds(struct part *pt, int dirfd, int tid)
+static int walk_fds(struct part *pt, int dirfd, int pid, int tid)
 {
 	int fdd = openat(dirfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct dirent *de;
@@ -149,8 +193,18 @@ static int walk_fds(struct part *pt, int dirfd, int tid)
 			continue; /* closed meanwhile */
 		ino = socket_inode(link, n);
 		fd = parse_int(de->d_name);
-		if (!ino || fd < 0)
+		if (fd < 0)
 			continue;
+		if (!ino) {
+			/* A namespace kept alive by an open fd. */
+			uint64_t ns = link[0] == 'n' ? netns_parse_link(link, (size_t)n) : 0;
+
+			if (ns && add_ns(pt, ns, pid, fd) < 0) {
+				closedir(d);
+				return -ENOMEM;
+			}
+			continue;
+		}
 		r = add_found(pt, ino, fd, tid);
 		if (r < 0) {
 			closedir(d);
@@ -183,17 +237,27 @@ static int walk_thread_tables(struct part *pt, int pfd, int pid)
 	}
 	while ((de = readdir(d))) {
 		int tid = parse_int(de->d_name), thfd, r;
+		uint64_t ns;
 
 		if (tid <= 0 || tid == pid)
-			continue;
-		/* 0: same table. Where kcmp is refused, walk it anyway: duplicates
-		 * are merged later. */
-		if (syscall(SYS_kcmp, pid, tid, KCMP_FILES, 0, 0) == 0)
 			continue;
 		thfd = openat(tfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (thfd < 0)
 			continue;
-		r = walk_fds(pt, thfd, tid);
+		/* A thread may live in a namespace of its own. */
+		ns = read_ns(thfd);
+		if (ns && add_ns(pt, ns, tid, -1) < 0) {
+			close(thfd);
+			closedir(d);
+			return -ENOMEM;
+		}
+		/* 0: same table. Where kcmp is refused, walk it anyway: duplicates
+		 * are merged later. */
+		if (syscall(SYS_kcmp, pid, tid, KCMP_FILES, 0, 0) == 0) {
+			close(thfd);
+			continue;
+		}
+		r = walk_fds(pt, thfd, pid, tid);
 		close(thfd);
 		if (r == -ENOMEM) {
 			closedir(d);
@@ -303,13 +367,23 @@ static int scan_process(const struct owners_scan *sc, struct part *pt, int pid)
 	size_t mark = pt->n_found;
 	struct whosock_process p;
 	char name[16];
+	uint64_t ns;
 	int pfd, r, found;
 
 	snprintf(name, sizeof(name), "%d", pid);
 	pfd = openat(sc->procfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (pfd < 0)
 		return 0; /* exited */
-	found = walk_fds(pt, pfd, 0);
+	ns = read_ns(pfd);
+	if (ns && add_ns(pt, ns, pid, -1) < 0) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (!sc->want_owners) {
+		r = 0;
+		goto out; /* namespaces only */
+	}
+	found = walk_fds(pt, pfd, pid, 0);
 	if ((found == -EACCES || found == -EPERM) && !is_kernel_thread(pt, pfd))
 		pt->hidden++;
 	if (found == -ENOMEM) {
@@ -352,6 +426,7 @@ static void part_free(struct part *pt)
 	usercache_free(pt->users);
 	free(pt->found);
 	free(pt->procs);
+	free(pt->ns);
 	free(pt);
 }
 
@@ -359,7 +434,7 @@ void owners_scan_work(struct owners_scan *sc, size_t w)
 {
 	struct part *pt;
 
-	if (w >= sc->n_parts)
+	if (w >= sc->n_parts || sc->parts[w])
 		return;
 	pt = calloc(1, sizeof(*pt));
 	if (!pt)
@@ -439,6 +514,7 @@ int owners_scan_new(const char *proc_root, const struct whosock_filter *filter, 
 		return -ENOMEM;
 	sc->filter = filter;
 	sc->want = want;
+	sc->want_owners = want & (WHOSOCK_WANT_OWNERS | WHOSOCK_WANT_PROCESS);
 	sc->n_parts = workers < 1 ? 1 : workers > MAX_WORKERS ? MAX_WORKERS : workers;
 	sc->procfd = open(proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (sc->procfd < 0) {
@@ -654,5 +730,72 @@ int owners_scan_attach(struct owners_scan *sc, struct whosock_snapshot *snap)
 out:
 	inode_map_free(&map);
 	free(joins);
+	return r;
+}
+
+int owners_scan_netns(const struct owners_scan *sc, struct netns_set *set)
+{
+	for (size_t i = 0; i < sc->n_parts; i++) {
+		const struct part *pt = sc->parts[i];
+
+		for (size_t k = 0; pt && k < pt->n_ns; k++) {
+			const struct nsref *ref = &pt->ns[k];
+			struct netns *ns = netns_set_get(set, ref->inode);
+
+			if (!ns)
+				return -ENOMEM;
+			if (ref->fd < 0 && !ns->pid)
+				ns->pid = ref->pid;
+			else if (ref->fd >= 0 && !ns->holder_pid) {
+				ns->holder_pid = ref->pid;
+				ns->holder_fd = ref->fd;
+			}
+		}
+	}
+	return 0;
+}
+
+int owners_scan_unlisted(const struct owners_scan *sc, const struct whosock_snapshot *snap,
+			 const struct whosock_snapshot *also, struct owners_unlisted **out,
+			 size_t *n_out)
+{
+	struct inode_map map = { 0 }, seen = { 0 };
+	struct owners_unlisted *v = NULL;
+	size_t n = 0, total = 0;
+	int r;
+
+	for (size_t i = 0; i < sc->n_parts; i++)
+		total += sc->parts[i] ? sc->parts[i]->n_found : 0;
+	r = inode_map_init(&map, snap);
+	if (r == 0 && also)
+		r = inode_map_init(&seen, also);
+	if (r < 0)
+		goto out;
+	v = malloc((total ? total : 1) * sizeof(*v));
+	if (!v) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < sc->n_parts; i++) {
+		const struct part *pt = sc->parts[i];
+
+		for (size_t k = 0; pt && k < pt->n_found; k++) {
+			const struct found *f = &pt->found[k];
+
+			if (inode_map_get(&map, f->inode) >= 0 ||
+			    (also && inode_map_get(&seen, f->inode) >= 0))
+				continue;
+			v[n++] = (struct owners_unlisted){ .inode = f->inode,
+							   .pid = pt->procs[f->proc].pid, .fd = f->fd };
+		}
+	}
+	*out = v;
+	*n_out = n;
+	v = NULL;
+	r = 0;
+out:
+	free(v);
+	inode_map_free(&map);
+	inode_map_free(&seen);
 	return r;
 }

@@ -10,7 +10,8 @@
 struct owners_scan;
 
 /* Prepare a scan of proc_root ("/proc") by up to `workers` threads: lists the
- * pids (just filter->pid when set). filter must outlive the scan. Returns 0
+ * pids (just filter->pid when set). Without WHOSOCK_WANT_OWNERS or _PROCESS
+ * in want, only the namespaces processes live in are looked at. filter must outlive the scan. Returns 0
  * and *out, or a negative errno (proc_root not openable, -ENOMEM). */
 int owners_scan_new(const char *proc_root, const struct whosock_filter *filter, unsigned want,
 		    size_t workers, struct owners_scan **out);
@@ -29,5 +30,25 @@ void owners_scan_work(struct owners_scan *scan, size_t w);
 int owners_scan_attach(struct owners_scan *scan, struct whosock_snapshot *snap);
 
 void owners_scan_free(struct owners_scan *scan);
+
+struct netns_set;
+
+/* Add every network namespace the scan saw to set: the one each process and
+ * thread lives in, and those held open as fds. Returns 0 or -ENOMEM. */
+int owners_scan_netns(const struct owners_scan *scan, struct netns_set *set);
+
+/* A socket some process holds that is in no namespace dumped so far. */
+struct owners_unlisted {
+	uint64_t inode;
+	int pid;
+	int fd;
+};
+
+/* The sockets held (as found by the scan) that are neither in snap nor in
+ * also (may be NULL): one entry per (inode, holder). *out is malloc'd.
+ * Returns 0 or -ENOMEM. */
+int owners_scan_unlisted(const struct owners_scan *scan, const struct whosock_snapshot *snap,
+			 const struct whosock_snapshot *also, struct owners_unlisted **out,
+			 size_t *n);
 
 #endif

@@ -20,6 +20,8 @@ enum {
 	OPT_COMM,
 	OPT_CMDLINE,
 	OPT_NO_OWNERS,
+	OPT_HOST_ONLY,
+	OPT_NETNS,
 };
 
 #define SHORT_OPTIONS ":tuwxl46o:ehV"
@@ -44,6 +46,8 @@ static const struct option long_options[] = {
 	{ "comm", required_argument, NULL, OPT_COMM },     /* held by a process of this name */
 	{ "cmdline", required_argument, NULL, OPT_CMDLINE }, /* command line substring or ERE */
 	{ "no-owners", no_argument, NULL, OPT_NO_OWNERS },   /* skip the process scan */
+	{ "host-only", no_argument, NULL, OPT_HOST_ONLY },   /* only our own network namespace */
+	{ "netns", required_argument, NULL, OPT_NETNS },     /* NAME|INODE|pid:PID */
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -52,7 +56,8 @@ static const struct option long_options[] = {
 void cli_help(FILE *f)
 {
 	fputs("Usage: whosock [OPTIONS] [[ADDR]:PORT[/PROTO]]\n"
-	      "List every socket on this machine and every process that holds it.\n"
+	      "List every socket on this machine, in every network namespace, and every\n"
+	      "process that holds it.\n"
 	      "With [ADDR]:PORT (e.g. :8080, :53/udp, 127.0.0.1:8080, [::1]:631): the sockets\n"
 	      "bound to that local port (and address, or its wildcard) and their owners.\n"
 	      "\n"
@@ -69,6 +74,9 @@ void cli_help(FILE *f)
 	      "      --state NAME     sockets in this state; a comma-separated list or repeated\n"
 	      "                       (listen, established, time-wait, unconn, connected, ...)\n"
 	      "      --port N         local or remote port N\n"
+	      "      --host-only      only this network namespace (default: every one)\n"
+	      "      --netns NS       only namespace NS: an `ip netns` name, an inode number,\n"
+	      "                       or pid:PID (the namespace process PID lives in)\n"
 	      "      --pid PID        sockets held by this process\n"
 	      "      --user NAME|UID  sockets held by processes of this user (effective uid)\n"
 	      "      --comm NAME      sockets held by processes with this name\n"
@@ -318,6 +326,15 @@ int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
 		case OPT_NO_OWNERS:
 			no_owners = 1;
 			break;
+		case OPT_HOST_ONLY:
+			cli.opt.host_only = true;
+			break;
+		case OPT_NETNS:
+			r = whosock_netns_resolve(optarg, &f->netns);
+			if (r < 0)
+				r = fail(err, errlen, "unknown network namespace '%.40s': %s", optarg,
+					 strerror(-r));
+			break;
 		case 'h':
 			cli.action = CLI_HELP;
 			break;
@@ -349,6 +366,8 @@ int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
 	}
 	if (optind < argc)
 		return fail(err, errlen, "unexpected argument '%.40s' (try --help)", argv[optind]);
+	if (cli.opt.host_only && f->netns)
+		return fail(err, errlen, "--host-only cannot be used with --netns");
 	if (no_owners) {
 		if (f->pid || f->uid_set || f->comm || f->cmdline)
 			return fail(err, errlen, "--no-owners cannot be used with --pid, --user, --comm "

@@ -146,14 +146,33 @@ static void table_owners(struct table *t, const struct whosock_owner *owners, si
 struct table_ctx {
 	const struct whosock_snapshot *snap;
 	int extended;
+	bool netns_column;
 	struct ifcache ifc;
 };
+
+/* More than one namespace in the listing: then each row says which. */
+static bool several_netns(const struct whosock_snapshot *snap)
+{
+	size_t n = whosock_snapshot_count(snap);
+
+	for (size_t i = 1; i < n; i++)
+		if (whosock_snapshot_get(snap, i)->netns != whosock_snapshot_get(snap, 0)->netns)
+			return true;
+	return false;
+}
 
 static void table_row(struct table *t, size_t i, void *data)
 {
 	struct table_ctx *ctx = data;
 	const struct whosock_socket *s = whosock_snapshot_get(ctx->snap, i);
 
+	if (ctx->netns_column) {
+		if (s->netns_name)
+			table_cell_text(t, s->netns_name, strlen(s->netns_name));
+		else
+			sbuf_u64(table_cell(t), s->netns);
+		table_cell_end(t);
+	}
 	sbuf_puts(table_cell(t), table_proto(s));
 	table_cell_end(t);
 	sbuf_puts(table_cell(t), whosock_state_name(s->proto, s->state));
@@ -175,10 +194,13 @@ static void table_row(struct table *t, size_t i, void *data)
 static void render_table(struct sbuf *out, const struct whosock_snapshot *snap,
 			 const struct cli *cli)
 {
-	static const char *const headers[] = { "PROTO", "STATE", "LOCAL", "REMOTE", "PROCESS", NULL };
+	static const char *const headers[] = { "NETNS", "PROTO",   "STATE", "LOCAL",
+					       "REMOTE", "PROCESS", NULL };
 	struct table_ctx ctx = { .snap = snap, .extended = cli->extended };
 
-	table_render(headers, whosock_snapshot_count(snap), table_row, &ctx, out, cli->header);
+	ctx.netns_column = several_netns(snap);
+	table_render(headers + !ctx.netns_column, whosock_snapshot_count(snap), table_row, &ctx,
+		     out, cli->header);
 }
 
 static void json_key(struct sbuf *b, const char *key)

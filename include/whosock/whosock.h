@@ -183,6 +183,7 @@ struct whosock_filter {
 	const char *comm;    /* exact process name, NULL = any */
 	const char *cmdline; /* substring of the command line, or an extended regex
 				matching it; NULL = any */
+	uint64_t netns;      /* only this network namespace (inode); 0 = every one */
 };
 
 /* Bits of whosock_options.want: what to collect beyond the sockets. */
@@ -198,13 +199,19 @@ struct whosock_options {
 	enum whosock_source source;  /* default WHOSOCK_SOURCE_AUTO */
 	struct whosock_filter filter;
 	unsigned want;               /* WHOSOCK_WANT_* */
+	bool host_only;              /* only the caller's network namespace */
 };
 
 struct whosock_snapshot;
 
 /*
  * Collect every socket that matches opt->filter (opt may be NULL: everything,
- * from netlink with /proc fallback, WHOSOCK_WANT_ALL).
+ * from netlink with /proc fallback, WHOSOCK_WANT_ALL), in every network
+ * namespace unless opt->host_only: those processes and threads live in,
+ * those bind-mounted under /run/netns, those held open by an fd, and those of
+ * sockets processes hold (found through the sockets themselves). Namespaces
+ * are entered by short-lived threads; the caller's thread never changes
+ * namespace.
  * On success *out owns a new snapshot (free with whosock_snapshot_free()) and
  * 0 is returned. A protocol the kernel refuses over netlink is read from
  * /proc instead and a note says so (whosock_snapshot_note()). Returns a
@@ -235,6 +242,11 @@ bool whosock_filter_match(const struct whosock_filter *f, const struct whosock_s
 /* Processes whose sockets could not be seen (their fd tables were not
  * readable: another user's, without CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH). */
 size_t whosock_snapshot_hidden_processes(const struct whosock_snapshot *snap);
+
+/* Resolve a namespace as a user names it: an `ip netns` name, an inode
+ * number, or "pid:PID" (the namespace that process lives in). Returns 0 and
+ * *inode, or -ENOENT (no such name or process), -EACCES, -EINVAL. */
+int whosock_netns_resolve(const char *spec, uint64_t *inode);
 
 /* Static names: "tcp"/"udp"/...; "LISTEN"/"ESTABLISHED"/... as the JSON
  * contract spells them for that protocol ("UNCONN" for unconnected UDP, RAW and

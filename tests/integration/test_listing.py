@@ -138,11 +138,16 @@ WHOSOCK = whosock_path()
 
 
 def cmdline(args):
-    return " ".join([WHOSOCK] + [a if re.match(r"^[\w./=:-]+$", a) else repr(a) for a in args])
+    return " ".join([WHOSOCK] + HOST_ONLY + [a if re.match(r"^[\w./=:-]+$", a) else repr(a) for a in args])
+
+
+# The comparisons are with ss in this namespace: keep whosock to it too (by
+# default it lists every namespace on the machine).
+HOST_ONLY = ["--host-only"]
 
 
 def run_ws(args):
-    p = subprocess.run([WHOSOCK] + list(args), capture_output=True, timeout=60)
+    p = subprocess.run([WHOSOCK] + HOST_ONLY + list(args), capture_output=True, timeout=60)
     return p.returncode, p.stdout, p.stderr
 
 

@@ -461,7 +461,7 @@ def quote(a):
 
 
 def cmdline(args, user=None):
-    c = " ".join([quote(WHOSOCK)] + [quote(a) for a in args])
+    c = " ".join([quote(WHOSOCK), "--host-only"] + [quote(a) for a in args])
     if user is not None:
         c = "setpriv --reuid=%d --regid=%d --clear-groups %s" % (user, user, c)
     return c
@@ -471,7 +471,9 @@ def run_ws(args, user=None, exe=None):
     kw = {}
     if user is not None:
         kw = {"user": user, "group": user, "extra_groups": []}
-    p = subprocess.run([exe or WHOSOCK] + list(args), capture_output=True, timeout=120, **kw)
+    # Only this namespace (the default is every one): the checks compare with ss here.
+    cmd = [exe] + list(args) if exe else [WHOSOCK, "--host-only"] + list(args)
+    p = subprocess.run(cmd, capture_output=True, timeout=120, **kw)
     return p.returncode, p.stdout, p.stderr
 
 

@@ -266,12 +266,13 @@ static void test_table_unix(void **state)
 {
 	(void)state;
 	push_unix_rows();
+	/* Rows from two namespaces: the NETNS column appears. */
 	render_is(OUTPUT_TABLE, 1, 0,
-		  "PROTO  STATE      LOCAL            REMOTE          PROCESS\n"
-		  "u_str  LISTEN     /tmp/a\\x1b[31mb  *               dbus-daemon(5)\n"
-		  "u_dgr  UNCONN     *                *               \n"
-		  "u_seq  CONNECTED  @abs\\x0aname     * [systemd(1)]  app(42)\n"
-		  "u_str  CONNECTED  *                * [app(42)]     systemd(1)\n");
+		  "NETNS       PROTO  STATE      LOCAL            REMOTE          PROCESS\n"
+		  "0           u_str  LISTEN     /tmp/a\\x1b[31mb  *               dbus-daemon(5)\n"
+		  "0           u_dgr  UNCONN     *                *               \n"
+		  "4026531840  u_seq  CONNECTED  @abs\\x0aname     * [systemd(1)]  app(42)\n"
+		  "0           u_str  CONNECTED  *                * [app(42)]     systemd(1)\n");
 }
 
 static void test_table_extended_and_escaped_owner(void **state)

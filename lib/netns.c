@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/sockios.h>
+
+#include "netns.h"
+#include "snapshot.h"
+#include "sockdiag.h"
+
+void netns_set_init(struct netns_set *set, struct whosock_snapshot *arena)
+{
+	*set = (struct netns_set){ .arena = arena };
+}
+
+void netns_set_free(struct netns_set *set)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (set->v[i].fd >= 0)
+			close(set->v[i].fd);
+	free(set->v);
+	set->v = NULL;
+	set->n = set->cap = 0;
+}
+
+struct netns *netns_set_find(const struct netns_set *set, uint64_t inode)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (set->v[i].inode == inode)
+			return &set->v[i];
+	return NULL;
+}
+
+struct netns *netns_set_get(struct netns_set *set, uint64_t inode)
+{
+	struct netns *ns = netns_set_find(set, inode);
+
+	if (ns)
+		return ns;
+	if (set->n == set->cap) {
+		size_t cap = set->cap ? set->cap * 2 : 16;
+		struct netns *v = realloc(set->v, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		set->v = v;
+		set->cap = cap;
+	}
+	ns = &set->v[set->n++];
+	*ns = (struct netns){ .inode = inode, .fd = -1 };
+	return ns;
+}
+
+int netns_add_named(struct netns_set *set, const char *dir)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int r = 0;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		struct netns *ns;
+		struct stat st;
+
+		if (de->d_name[0] == '.')
+			continue;
+		/* A name whose bind mount is gone (a plain file) is not a namespace. */
+		if (fstatat(dirfd(d), de->d_name, &st, 0) < 0 || st.st_ino == 0)
+			continue;
+		if (st.st_size != 0 || !S_ISREG(st.st_mode))
+			continue;
+		ns = netns_set_get(set, (uint64_t)st.st_ino);
+		if (!ns) {
+			r = -ENOMEM;
+			break;
+		}
+		if (!ns->name) {
+			char path[PATH_MAX];
+			int n = snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+
+			ns->name = snapshot_strndup(set->arena, de->d_name, strlen(de->d_name));
+			ns->path = n > 0 && (size_t)n < sizeof(path)
+					   ? snapshot_strndup(set->arena, path, (size_t)n)
+					   : NULL;
+			if (!ns->name || (n > 0 && (size_t)n < sizeof(path) && !ns->path)) {
+				r = -ENOMEM;
+				break;
+			}
+		}
+	}
+	closedir(d);
+	return r;
+}
+
+uint64_t netns_parse_link(const char *link, size_t len)
+{
+	uint64_t v = 0;
+
+	if (len < 7 || memcmp(link, "net:[", 5) != 0 || link[len - 1] != ']')
+		return 0;
+	for (size_t i = 5; i < len - 1; i++) {
+		if (link[i] < '0' || link[i] > '9' || v > UINT64_MAX / 10)
+			return 0;
+		v = v * 10 + (uint64_t)(link[i] - '0');
+	}
+	return v;
+}
+
+uint64_t netns_current(void)
+{
+	struct stat st;
+
+	return stat("/proc/thread-self/ns/net", &st) == 0 ? (uint64_t)st.st_ino : 0;
+}
+
+/* Open a handle to ns: its own fd, a process's ns/net, or an fd held open. */
+static int open_handle(const char *proc_root, const struct netns *ns)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int fd;
+
+	if (ns->fd >= 0) {
+		fd = fcntl(ns->fd, F_DUPFD_CLOEXEC, 0);
+		return fd < 0 ? -errno : fd;
+	}
+	if (ns->path)
+		snprintf(path, sizeof(path), "%s", ns->path);
+	else if (ns->pid)
+		snprintf(path, sizeof(path), "%s/%d/ns/net", proc_root, ns->pid);
+	else if (ns->holder_pid)
+		snprintf(path, sizeof(path), "%s/%d/fd/%d", proc_root, ns->holder_pid,
+			 ns->holder_fd);
+	else
+		return -ENOENT;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	/* The pid or fd may have been reused since: it must still be this one. */
+	if (fstat(fd, &st) < 0 || (uint64_t)st.st_ino != ns->inode) {
+		close(fd);
+		return -ESTALE;
+	}
+	return fd;
+}
+
+struct enter {
+	int nsfd;
+	int result; /* netlink socket fd, or negative errno */
+};
+
+static void *enter_main(void *data)
+{
+	struct enter *e = data;
+	struct mnl_socket *nl;
+	int r;
+
+	/* This thread lives only for this: whatever happens, it ends here and
+	 * takes its namespace with it. */
+	if (setns(e->nsfd, CLONE_NEWNET) < 0) {
+		e->result = -errno;
+		return NULL;
+	}
+	r = sockdiag_open(&nl);
+	if (r < 0) {
+		e->result = r;
+		return NULL;
+	}
+	/* Keep the fd, drop the libmnl wrapper: the caller makes its own. */
+	e->result = fcntl(mnl_socket_get_fd(nl), F_DUPFD_CLOEXEC, 0);
+	if (e->result < 0)
+		e->result = -errno;
+	mnl_socket_close(nl);
+	return NULL;
+}
+
+int netns_sockdiag_open(const char *proc_root, const struct netns *ns, struct mnl_socket **out)
+{
+	struct enter e = { .result = -EIO };
+	struct mnl_socket *nl;
+	pthread_t thread;
+	int r;
+
+	e.nsfd = open_handle(proc_root, ns);
+	if (e.nsfd < 0)
+		return e.nsfd;
+	r = pthread_create(&thread, NULL, enter_main, &e);
+	if (r == 0)
+		pthread_join(thread, NULL);
+	close(e.nsfd);
+	if (r != 0)
+		return -r;
+	if (e.result < 0)
+		return e.result;
+	nl = mnl_socket_fdopen(e.result);
+	if (!nl) {
+		r = -errno;
+		close(e.result);
+		return r;
+	}
+	*out = nl;
+	return 0;
+}
+
+int netns_of_socket(int pid, int fd, uint64_t sock_inode, uint64_t *ns_inode, int *ns_fd)
+{
+	int pidfd, sfd, nsfd, r;
+	struct stat st;
+
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0)
+		return -errno;
+	sfd = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+	r = sfd < 0 ? -errno : 0;
+	close(pidfd);
+	if (r < 0)
+		return r;
+	if (fstat(sfd, &st) < 0 || (uint64_t)st.st_ino != sock_inode) {
+		close(sfd);
+		return -ESTALE;
+	}
+	nsfd = ioctl(sfd, SIOCGSKNS);
+	r = nsfd < 0 ? -errno : 0;
+	close(sfd);
+	if (r < 0)
+		return r;
+	if (fstat(nsfd, &st) < 0) {
+		r = -errno;
+		close(nsfd);
+		return r;
+	}
+	*ns_inode = (uint64_t)st.st_ino;
+	*ns_fd = nsfd;
+	return 0;
+}

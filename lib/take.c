@@ -1,0 +1,534 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* whosock_snapshot_take: gather → join.
+ *
+ * gather, on worker threads side by side:
+ *   1. the caller's namespace, one dump per (protocol, family), while the
+ *      workers that are done scan /proc (owners, and the namespaces every
+ *      process and thread lives in or holds open);
+ *   2. every other namespace found (and those bind-mounted in /run/netns),
+ *      one job each, through a sock_diag socket opened inside it;
+ *   3. sockets some process holds that no dump listed: their namespace is
+ *      found through the socket itself (SIOCGSKNS), and dumped as in 2.
+ * join: the parts in order, UNIX peers, owners. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "collect.h"
+#include "netns.h"
+#include "owners.h"
+#include "snapshot.h"
+#include "sockdiag.h"
+#include "workers.h"
+
+/* At most this many held sockets are traced back to their namespace one by
+ * one (a few syscalls each); beyond, a note says how many were not. */
+#define MAX_TRACED_SOCKETS 4096u
+
+/* Join each connected UNIX socket to its peer in the snapshot: its path
+ * (set_pointers false, before owner filters may drop the peer) or a pointer to
+ * it (set_pointers true, once the array no longer moves). Open addressing
+ * over inodes: one pass to fill, one to look up. */
+static int join_unix_peers(struct whosock_snapshot *snap, bool set_pointers)
+{
+	size_t n = whosock_snapshot_count(snap), cap = 16, mask;
+	struct whosock_socket **table;
+
+	while (cap < n * 2)
+		cap *= 2;
+	mask = cap - 1;
+	table = calloc(cap, sizeof(*table));
+	if (!table)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct whosock_socket *s = snapshot_at(snap, i);
+
+		if (s->proto != WHOSOCK_PROTO_UNIX || !s->inode || (!set_pointers && !s->local.path))
+			continue;
+		for (size_t h = s->inode * 0x9E3779B97F4A7C15ull & mask;; h = (h + 1) & mask)
+			if (!table[h]) {
+				table[h] = s;
+				break;
+			}
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct whosock_socket *s = snapshot_at(snap, i);
+
+		if (s->proto != WHOSOCK_PROTO_UNIX || !s->peer_inode)
+			continue;
+		for (size_t h = s->peer_inode * 0x9E3779B97F4A7C15ull & mask; table[h];
+		     h = (h + 1) & mask)
+			if (table[h]->inode == s->peer_inode) {
+				if (set_pointers)
+					s->peer = table[h];
+				else
+					s->remote.path = table[h]->local.path;
+				break;
+			}
+	}
+	free(table);
+	return 0;
+}
+
+static void note_hidden(struct whosock_snapshot *snap)
+{
+	size_t n = whosock_snapshot_hidden_processes(snap);
+	const char *what = n == 1 ? "process" : "processes";
+
+	if (n == 0)
+		return;
+	if (geteuid() == 0)
+		snapshot_note(snap, "owners not shown for %zu %s: the kernel refused access to %s "
+			      "fd %s (needs CAP_SYS_PTRACE)", n, what, n == 1 ? "its" : "their",
+			      n == 1 ? "table" : "tables");
+	else
+		snapshot_note(snap, "owners not shown for %zu %s whose fd %s not readable (other "
+			      "users' or not dumpable): run as root, or grant CAP_SYS_PTRACE and "
+			      "CAP_DAC_READ_SEARCH", n, what, n == 1 ? "table is" : "tables are");
+}
+
+
+/* One unit of gathering: one (protocol, family) of the caller's namespace, or
+ * every planned dump of another namespace. */
+struct job {
+	const struct netns *ns; /* NULL: the caller's namespace */
+	enum whosock_proto proto;
+	int family;
+	struct whosock_snapshot *part;
+	int error;
+};
+
+struct plan {
+	enum whosock_proto proto;
+	int family;
+};
+
+struct take {
+	const struct whosock_options *opt;
+	const char *proc_root;
+	struct plan plan[2 * WHOSOCK_PROTO_COUNT];
+	size_t n_plan;
+	struct job *jobs;
+	size_t n_jobs, next_job; /* next_job: atomic */
+	struct owners_scan *scan;
+	bool scan_pending; /* the workers run the scan once their jobs are taken */
+};
+
+static void plan_dumps(struct take *t, const struct whosock_filter *f)
+{
+	static const enum whosock_proto order[] = { WHOSOCK_PROTO_TCP, WHOSOCK_PROTO_UDP,
+						    WHOSOCK_PROTO_UDPLITE, WHOSOCK_PROTO_RAW,
+						    WHOSOCK_PROTO_UNIX };
+
+	t->n_plan = 0;
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		enum whosock_proto proto = order[i];
+		const int families[] = { proto == WHOSOCK_PROTO_UNIX ? AF_UNIX : AF_INET,
+					 proto == WHOSOCK_PROTO_UNIX ? -1 : AF_INET6 };
+
+		if (!(f->protos & WHOSOCK_PROTO_BIT(proto)))
+			continue;
+		for (size_t k = 0; k < 2; k++)
+			if (families[k] >= 0 && (!f->families || (f->families & (1u << families[k]))))
+				t->plan[t->n_plan++] = (struct plan){ proto, families[k] };
+	}
+}
+
+static const char *ns_label(const struct netns *ns, char *buf, size_t len)
+{
+	if (ns->name)
+		snprintf(buf, len, "network namespace %s", ns->name);
+	else
+		snprintf(buf, len, "network namespace %llu", (unsigned long long)ns->inode);
+	return buf;
+}
+
+/* Every planned dump of another namespace, through a socket opened inside it;
+ * where that is refused, from /proc/PID/net of a process living there. */
+static int dump_other(struct take *t, struct job *job)
+{
+	const struct whosock_options *opt = t->opt;
+	struct mnl_socket *nl = NULL;
+	char net_dir[PATH_MAX], label[96];
+	int r = 0, nl_error = -ENOENT;
+
+	ns_label(job->ns, label, sizeof(label));
+	if (job->ns->pid)
+		snprintf(net_dir, sizeof(net_dir), "%s/%d/net", t->proc_root, job->ns->pid);
+	else
+		snprintf(net_dir, sizeof(net_dir), "(%s has no process to read /proc/PID/net from)",
+			 label);
+	if (opt->source != WHOSOCK_SOURCE_PROC) {
+		nl_error = netns_sockdiag_open(t->proc_root, job->ns, &nl);
+		if (nl_error < 0) {
+			if (opt->source == WHOSOCK_SOURCE_NETLINK || !job->ns->pid) {
+				snapshot_note(job->part, "%s not listed: cannot enter it (%s)", label,
+					      strerror(-nl_error));
+				return 0;
+			}
+			snapshot_note(job->part, "%s: cannot enter it (%s): read %s instead", label,
+				      strerror(-nl_error), net_dir);
+		}
+	}
+	for (size_t i = 0; i < t->n_plan && r == 0; i++)
+		r = collect_dump(job->part, nl, nl ? 0 : nl_error, net_dir, t->plan[i].proto,
+				 t->plan[i].family, opt);
+	sockdiag_close(nl);
+	return r;
+}
+
+static void work(void *data, size_t w)
+{
+	struct take *t = data;
+	struct mnl_socket *nl = NULL;
+	char net_dir[PATH_MAX];
+	int nl_error = 0;
+	bool opened = false;
+
+	snprintf(net_dir, sizeof(net_dir), "%s/net", t->proc_root);
+	for (;;) {
+		size_t i = __atomic_fetch_add(&t->next_job, 1, __ATOMIC_RELAXED);
+		struct job *job;
+
+		if (i >= t->n_jobs)
+			break;
+		job = &t->jobs[i];
+		job->part = snapshot_new();
+		if (!job->part) {
+			job->error = -ENOMEM;
+			continue;
+		}
+		if (job->ns) {
+			job->error = dump_other(t, job);
+			continue;
+		}
+		/* The caller's namespace: each worker has its own netlink socket,
+		 * so the dumps run side by side. */
+		if (!opened && t->opt->source != WHOSOCK_SOURCE_PROC) {
+			nl_error = sockdiag_open(&nl);
+			opened = true;
+		}
+		job->error = collect_dump(job->part, nl, nl_error, net_dir, job->proto, job->family,
+					  t->opt);
+	}
+	sockdiag_close(nl);
+	if (t->scan_pending)
+		owners_scan_work(t->scan, w);
+}
+
+/* Run the jobs (and the scan, if set) on the workers, then move every part
+ * into snap with its namespace's inode and name. */
+static int run_jobs(struct take *t, size_t workers, struct whosock_snapshot *snap,
+		    uint64_t own_inode, const char *own_name)
+{
+	int r = 0;
+
+	t->next_job = 0;
+	workers_run(workers, work, t);
+	t->scan_pending = false;
+	for (size_t i = 0; i < t->n_jobs; i++) {
+		struct job *job = &t->jobs[i];
+
+		if (r == 0)
+			r = job->error;
+		for (size_t k = 0; r == 0 && k < whosock_snapshot_count(job->part); k++) {
+			struct whosock_socket *s = snapshot_at(job->part, k);
+
+			s->netns = job->ns ? job->ns->inode : own_inode;
+			s->netns_name = job->ns ? job->ns->name : own_name;
+		}
+		if (r == 0 && job->part)
+			r = snapshot_merge(snap, job->part);
+		whosock_snapshot_free(job->part);
+		job->part = NULL;
+	}
+	free(t->jobs);
+	t->jobs = NULL;
+	t->n_jobs = 0;
+	return r;
+}
+
+/* Jobs for the namespaces of set from index `from` on, but the caller's. */
+static int add_other_jobs(struct take *t, const struct netns_set *set, size_t from,
+			  uint64_t own_inode)
+{
+	t->jobs = calloc(set->n - from + 1, sizeof(*t->jobs));
+	if (!t->jobs)
+		return -ENOMEM;
+	for (size_t i = from; i < set->n; i++)
+		if (set->v[i].inode != own_inode &&
+		    (!t->opt->filter.netns || t->opt->filter.netns == set->v[i].inode))
+			t->jobs[t->n_jobs++] = (struct job){ .ns = &set->v[i] };
+	return 0;
+}
+
+static int cmp_netns(const void *a, const void *b)
+{
+	const struct netns *x = a, *y = b;
+
+	return (x->inode > y->inode) - (x->inode < y->inode);
+}
+
+/* A requested protocol whose sockets are all dumped (no narrowing filter). */
+static unsigned fully_dumped(const struct whosock_filter *f)
+{
+	if (f->states || f->families || f->port > 0 || f->local_port > 0)
+		return 0;
+	return f->protos;
+}
+
+/* Find the namespaces of held sockets that no dump listed (3.). New ones are
+ * appended to set. Sockets of protocols or states the filter left out are
+ * first looked up in an inventory of what was not dumped, so only sockets
+ * really missing are traced one by one. */
+static int trace_unlisted(struct take *t, size_t workers, struct whosock_snapshot *snap,
+			  struct netns_set *set, uint64_t own_inode)
+{
+	struct whosock_options inv_opt = { .proc_root = t->opt->proc_root, .source = t->opt->source };
+	struct whosock_snapshot *inv = NULL;
+	struct owners_unlisted *u = NULL;
+	size_t n = 0, traced = 0, untraced = 0;
+	int r, last_error = 0;
+
+	r = owners_scan_unlisted(t->scan, snap, NULL, &u, &n);
+	if (r < 0 || n == 0)
+		goto out;
+	inv_opt.filter.protos = WHOSOCK_PROTOS_ALL & ~fully_dumped(&t->opt->filter);
+	if (inv_opt.filter.protos) {
+		const struct whosock_options *saved = t->opt;
+
+		inv = snapshot_new();
+		if (!inv) {
+			r = -ENOMEM;
+			goto out;
+		}
+		t->opt = &inv_opt;
+		plan_dumps(t, &inv_opt.filter);
+		t->jobs = calloc(t->n_plan + set->n, sizeof(*t->jobs));
+		r = t->jobs ? 0 : -ENOMEM;
+		for (size_t i = 0; r == 0 && i < t->n_plan; i++)
+			t->jobs[t->n_jobs++] = (struct job){ .proto = t->plan[i].proto,
+							     .family = t->plan[i].family };
+		for (size_t i = 0; r == 0 && i < set->n; i++)
+			if (set->v[i].inode != own_inode)
+				t->jobs[t->n_jobs++] = (struct job){ .ns = &set->v[i] };
+		if (r == 0)
+			r = run_jobs(t, workers, inv, 0, NULL);
+		t->opt = saved;
+		plan_dumps(t, &t->opt->filter);
+		if (r < 0)
+			goto out;
+		free(u);
+		u = NULL;
+		r = owners_scan_unlisted(t->scan, snap, inv, &u, &n);
+		if (r < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint64_t ns_inode;
+		int ns_fd;
+		struct netns *ns;
+
+		if (i && u[i].inode == u[i - 1].inode)
+			continue;
+		if (traced >= MAX_TRACED_SOCKETS) {
+			untraced++;
+			continue;
+		}
+		traced++;
+		r = netns_of_socket(u[i].pid, u[i].fd, u[i].inode, &ns_inode, &ns_fd);
+		if (r < 0) {
+			/* Closed meanwhile (-ESTALE, -EBADF, -ESRCH) is normal. */
+			if (r != -ESTALE && r != -EBADF && r != -ESRCH && r != -ENOENT) {
+				untraced++;
+				last_error = r;
+			}
+			continue;
+		}
+		if (netns_set_find(set, ns_inode)) {
+			close(ns_fd);
+			continue;
+		}
+		ns = netns_set_get(set, ns_inode);
+		if (!ns) {
+			close(ns_fd);
+			r = -ENOMEM;
+			goto out;
+		}
+		ns->fd = ns_fd;
+	}
+	if (untraced)
+		snapshot_note(snap, "%zu held sockets were not traced to their network namespace%s%s",
+			      untraced, last_error ? ": " : " (too many)",
+			      last_error ? strerror(-last_error) : "");
+	r = 0;
+out:
+	whosock_snapshot_free(inv);
+	free(u);
+	return r;
+}
+
+int whosock_netns_resolve(const char *spec, uint64_t *inode)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	char *end;
+	unsigned long long v;
+
+	if (!spec || !*spec)
+		return -EINVAL;
+	if (strncmp(spec, "pid:", 4) == 0) {
+		errno = 0;
+		v = strtoull(spec + 4, &end, 10);
+		if (errno || end == spec + 4 || *end || v == 0 || v > 4194304)
+			return -EINVAL;
+		snprintf(path, sizeof(path), "/proc/%llu/ns/net", v);
+	} else if (spec[strspn(spec, "0123456789")] == '\0') {
+		errno = 0;
+		v = strtoull(spec, &end, 10);
+		if (errno || v == 0)
+			return -EINVAL;
+		*inode = v;
+		return 0;
+	} else {
+		if (strchr(spec, '/') || strcmp(spec, ".") == 0 || strcmp(spec, "..") == 0)
+			return -EINVAL;
+		snprintf(path, sizeof(path), "/run/netns/%s", spec);
+	}
+	if (stat(path, &st) < 0)
+		return -errno;
+	*inode = (uint64_t)st.st_ino;
+	return 0;
+}
+
+int whosock_snapshot_take(const struct whosock_options *options, struct whosock_snapshot **out)
+{
+	struct whosock_options opt = { 0 };
+	struct take t = { .opt = &opt };
+	struct whosock_snapshot *snap;
+	struct netns_set set;
+	struct netns *own_ns;
+	uint64_t own_inode;
+	size_t workers, first_other;
+	bool live, others;
+	int r = 0;
+
+	if (options)
+		opt = *options;
+	else
+		opt.want = WHOSOCK_WANT_ALL;
+	if (opt.filter.pid > 0 || opt.filter.uid_set || opt.filter.comm || opt.filter.cmdline)
+		opt.want |= WHOSOCK_WANT_OWNERS;
+	if (!opt.proc_root)
+		opt.proc_root = "/proc";
+	if (!opt.filter.protos)
+		opt.filter.protos = WHOSOCK_PROTOS_ALL;
+	if (strlen(opt.proc_root) > PATH_MAX - 64)
+		return -ENAMETOOLONG;
+	t.proc_root = opt.proc_root;
+	/* Other namespaces only on the live system (a captured /proc has none). */
+	live = strcmp(opt.proc_root, "/proc") == 0;
+	others = live && !opt.host_only;
+	own_inode = live ? netns_current() : 0;
+
+	snap = snapshot_new();
+	if (!snap)
+		return -ENOMEM;
+	netns_set_init(&set, snap);
+	if (opt.source == WHOSOCK_SOURCE_PROC && (opt.want & WHOSOCK_WANT_TCP_INFO))
+		snapshot_note(snap, "TCP details (rtt, bytes) come only from netlink, not %s/net",
+			      opt.proc_root);
+	workers = workers_count(4);
+	plan_dumps(&t, &opt.filter);
+
+	/* 1. the caller's namespace, and the /proc scan */
+	if ((opt.want & (WHOSOCK_WANT_OWNERS | WHOSOCK_WANT_PROCESS)) || others) {
+		r = owners_scan_new(opt.proc_root, &opt.filter, opt.want, workers, &t.scan);
+		if (r < 0)
+			goto out;
+		t.scan_pending = true;
+	}
+	if (!opt.filter.netns || opt.filter.netns == own_inode || !live) {
+		t.jobs = calloc(t.n_plan + 1, sizeof(*t.jobs));
+		if (!t.jobs) {
+			r = -ENOMEM;
+			goto out;
+		}
+		for (size_t i = 0; i < t.n_plan; i++)
+			t.jobs[t.n_jobs++] = (struct job){ .proto = t.plan[i].proto,
+							   .family = t.plan[i].family };
+	}
+	own_ns = live ? netns_set_get(&set, own_inode) : NULL;
+	if (live && !own_ns) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = netns_add_named(&set, "/run/netns");
+	if (r == 0)
+		r = netns_add_named(&set, "/var/run/netns");
+	if (r < 0)
+		goto out;
+	own_ns = live ? netns_set_find(&set, own_inode) : NULL;
+	r = run_jobs(&t, workers, snap, own_inode, own_ns ? own_ns->name : NULL);
+	if (r < 0)
+		goto out;
+	if (t.scan)
+		r = owners_scan_netns(t.scan, &set);
+	if (r < 0)
+		goto out;
+
+	/* 2. every other namespace */
+	if (others) {
+		/* Own first, the others by inode: a stable order. */
+		if (set.n > 1)
+			qsort(set.v + 1, set.n - 1, sizeof(*set.v), cmp_netns);
+		first_other = 0;
+		for (int round = 0; round < 4; round++) {
+			size_t n_before = set.n;
+
+			r = add_other_jobs(&t, &set, first_other, own_inode);
+			if (r == 0)
+				r = run_jobs(&t, workers, snap, own_inode, NULL);
+			if (r < 0)
+				goto out;
+			/* 3. held sockets no dump listed lead to more namespaces */
+			if (!t.scan || !(opt.want & (WHOSOCK_WANT_OWNERS | WHOSOCK_WANT_PROCESS)) ||
+			    opt.filter.netns)
+				break;
+			first_other = set.n;
+			r = trace_unlisted(&t, workers, snap, &set, own_inode);
+			if (r < 0)
+				goto out;
+			if (set.n == n_before)
+				break;
+		}
+	}
+
+	/* join */
+	r = join_unix_peers(snap, false);
+	if (r < 0)
+		goto out;
+	if (t.scan && (opt.want & (WHOSOCK_WANT_OWNERS | WHOSOCK_WANT_PROCESS))) {
+		r = owners_scan_attach(t.scan, snap);
+		if (r < 0)
+			goto out;
+		note_hidden(snap);
+	}
+	r = join_unix_peers(snap, true);
+out:
+	owners_scan_free(t.scan);
+	free(t.jobs);
+	/* The namespace names live in snap's arena; the set's handles close here. */
+	netns_set_free(&set);
+	if (r < 0) {
+		whosock_snapshot_free(snap);
+		return r;
+	}
+	*out = snap;
+	return 0;
+}
