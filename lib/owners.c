@@ -28,6 +28,7 @@
 #include <linux/kcmp.h>
 
 #include "owners.h"
+#include "container.h"
 #include "netns.h"
 #include "procinfo.h"
 #include "snapshot.h"
@@ -281,6 +282,52 @@ static bool cmdline_matches(const struct owners_scan *sc, const char *cmdline)
 	return sc->have_re && regexec(&sc->cmdline_re, cmdline, 0, NULL, 0) == 0;
 }
 
+/* Name the container from the cgroup file in pt->buf: the v2 path first; on
+ * hybrid hosts the v2 line may be the runtime's service while a v1 line
+ * names the container, so those are tried next. */
+static int name_container(struct part *pt, size_t len, struct whosock_container *c)
+{
+	struct container_ref ref;
+	const char *v2 = NULL, *line = pt->buf, *end = pt->buf + len;
+	size_t v2_len = 0;
+	int found = 0;
+
+	if (procinfo_parse_cgroup(pt->buf, len, &v2, &v2_len) == 0)
+		found = container_from_cgroup(v2, v2_len, &ref) == 1;
+	while (!found && line < end) {
+		const char *nl = memchr(line, '\n', (size_t)(end - line));
+		const char *path = memchr(line, ':', (size_t)((nl ? nl : end) - line));
+
+		path = path ? memchr(path + 1, ':', (size_t)((nl ? nl : end) - path - 1)) : NULL;
+		if (path)
+			found = container_from_cgroup(path + 1, (size_t)((nl ? nl : end) - path - 1),
+						      &ref) == 1;
+		line = nl ? nl + 1 : end;
+	}
+	if (!found)
+		return 0;
+	c->runtime = ref.runtime;
+	c->id = snapshot_strndup(pt->arena, ref.id, ref.id_len);
+	if (!c->id)
+		return -ENOMEM;
+	if (ref.pod_uid && ref.pod_uid_len < 64) {
+		char uid[64];
+
+		/* The systemd driver spells the UID with '_' for '-'. */
+		for (size_t i = 0; i < ref.pod_uid_len; i++)
+			uid[i] = ref.pod_uid_underscored && ref.pod_uid[i] == '_' ? '-' : ref.pod_uid[i];
+		c->pod_uid = snapshot_strndup(pt->arena, uid, ref.pod_uid_len);
+		if (!c->pod_uid)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static bool container_matches(const struct whosock_container *c, const char *prefix)
+{
+	return c->id && strncmp(c->id, prefix, strlen(prefix)) == 0;
+}
+
 /* Read what is wanted of the process and check the owner filters. Returns 1
  * to keep it, 0 to skip it (gone, or filtered out), or -ENOMEM. */
 static int read_process(const struct owners_scan *sc, struct part *pt, int pfd, int pid,
@@ -329,13 +376,17 @@ static int read_process(const struct owners_scan *sc, struct part *pt, int pfd, 
 			return 0;
 		}
 	}
-	if (process) {
+	if (process || f->container) {
 		n = procinfo_read_at(pfd, "cgroup", pt->buf, 8192, NULL);
 		if (n >= 0 && procinfo_parse_cgroup(pt->buf, (size_t)n, &cg, &cg_len) == 0) {
 			p->cgroup = snapshot_strndup(pt->arena, cg, cg_len);
 			if (!p->cgroup)
 				return -ENOMEM;
+			if (name_container(pt, (size_t)n, &p->container) < 0)
+				return -ENOMEM;
 		}
+		if (f->container && !container_matches(&p->container, f->container))
+			return 0;
 	}
 	return 1;
 }
@@ -645,7 +696,7 @@ static struct whosock_process *merge_procs(struct owners_scan *sc, struct whosoc
 
 static bool filters_owners(const struct whosock_filter *f)
 {
-	return f->pid > 0 || f->uid_set || f->comm || f->cmdline;
+	return f->pid > 0 || f->uid_set || f->comm || f->cmdline || f->container;
 }
 
 int owners_scan_attach(struct owners_scan *sc, struct whosock_snapshot *snap)

@@ -165,6 +165,12 @@ int sockdiag_parse_inet(const void *buf, enum whosock_proto proto, struct whosoc
 		s.v6only = mnl_attr_get_u8(t.tb[INET_DIAG_SKV6ONLY]) != 0;
 		s.known |= WHOSOCK_KNOWN_V6ONLY;
 	}
+	if (t.tb[INET_DIAG_CGROUP_ID]) {
+		if (mnl_attr_validate(t.tb[INET_DIAG_CGROUP_ID], MNL_TYPE_U64) < 0)
+			return -EINVAL;
+		s.cgroup_id = mnl_attr_get_u64(t.tb[INET_DIAG_CGROUP_ID]);
+		s.known |= WHOSOCK_KNOWN_CGROUP_ID;
+	}
 	if (proto == WHOSOCK_PROTO_TCP && t.tb[INET_DIAG_INFO])
 		parse_tcp_info(t.tb[INET_DIAG_INFO], &s);
 	*out = s;

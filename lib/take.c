@@ -422,7 +422,8 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 		opt = *options;
 	else
 		opt.want = WHOSOCK_WANT_ALL;
-	if (opt.filter.pid > 0 || opt.filter.uid_set || opt.filter.comm || opt.filter.cmdline)
+	if (opt.filter.pid > 0 || opt.filter.uid_set || opt.filter.comm || opt.filter.cmdline ||
+	    opt.filter.container)
 		opt.want |= WHOSOCK_WANT_OWNERS;
 	if (!opt.proc_root)
 		opt.proc_root = "/proc";

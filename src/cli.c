@@ -22,6 +22,7 @@ enum {
 	OPT_NO_OWNERS,
 	OPT_HOST_ONLY,
 	OPT_NETNS,
+	OPT_CONTAINER,
 };
 
 #define SHORT_OPTIONS ":tuwxl46o:ehV"
@@ -48,6 +49,7 @@ static const struct option long_options[] = {
 	{ "no-owners", no_argument, NULL, OPT_NO_OWNERS },   /* skip the process scan */
 	{ "host-only", no_argument, NULL, OPT_HOST_ONLY },   /* only our own network namespace */
 	{ "netns", required_argument, NULL, OPT_NETNS },     /* NAME|INODE|pid:PID */
+	{ "container", required_argument, NULL, OPT_CONTAINER }, /* ID or name prefix */
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -77,6 +79,8 @@ void cli_help(FILE *f)
 	      "      --host-only      only this network namespace (default: every one)\n"
 	      "      --netns NS       only namespace NS: an `ip netns` name, an inode number,\n"
 	      "                       or pid:PID (the namespace process PID lives in)\n"
+	      "      --container ID   sockets held by processes in the container whose ID\n"
+	      "                       (or LXC/nspawn name) starts with ID\n"
 	      "      --pid PID        sockets held by this process\n"
 	      "      --user NAME|UID  sockets held by processes of this user (effective uid)\n"
 	      "      --comm NAME      sockets held by processes with this name\n"
@@ -329,6 +333,11 @@ int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
 		case OPT_HOST_ONLY:
 			cli.opt.host_only = true;
 			break;
+		case OPT_CONTAINER:
+			if (!*optarg)
+				r = fail(err, errlen, "--container needs an ID or name prefix");
+			f->container = optarg;
+			break;
 		case OPT_NETNS:
 			r = whosock_netns_resolve(optarg, &f->netns);
 			if (r < 0)
@@ -369,9 +378,9 @@ int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
 	if (cli.opt.host_only && f->netns)
 		return fail(err, errlen, "--host-only cannot be used with --netns");
 	if (no_owners) {
-		if (f->pid || f->uid_set || f->comm || f->cmdline)
-			return fail(err, errlen, "--no-owners cannot be used with --pid, --user, --comm "
-				    "or --cmdline");
+		if (f->pid || f->uid_set || f->comm || f->cmdline || f->container)
+			return fail(err, errlen, "--no-owners cannot be used with --pid, --user, --comm, "
+				    "--cmdline or --container");
 		cli.opt.want = 0;
 	}
 	if (cli.extended || cli.format == OUTPUT_JSON || cli.format == OUTPUT_NDJSON ||

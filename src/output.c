@@ -269,7 +269,19 @@ static void json_owners(struct sbuf *b, const char *key, const struct whosock_ow
 		json_str(b, "user", p->user);
 		sbuf_putc(b, ',');
 		json_str(b, "cgroup", p->cgroup);
-		sbuf_puts(b, ",\"container\":null}");
+		sbuf_puts(b, ",\"container\":");
+		if (p->container.runtime) {
+			sbuf_putc(b, '{');
+			json_str(b, "runtime", p->container.runtime);
+			sbuf_putc(b, ',');
+			json_str(b, "id", p->container.id);
+			sbuf_putc(b, ',');
+			json_str(b, "pod_uid", p->container.pod_uid);
+			sbuf_putc(b, '}');
+		} else {
+			sbuf_puts(b, "null");
+		}
+		sbuf_putc(b, '}');
 	}
 	sbuf_putc(b, ']');
 }
@@ -296,6 +308,7 @@ void output_json_socket(struct sbuf *b, const struct whosock_socket *s)
 	 * consumers can rely on one shape. */
 	json_u64(b, "peer_inode", s->peer_inode, k & WHOSOCK_KNOWN_PEER);
 	json_u64(b, "ifindex", s->ifindex, k & WHOSOCK_KNOWN_IFINDEX);
+	json_u64(b, "cgroup_id", s->cgroup_id, k & WHOSOCK_KNOWN_CGROUP_ID);
 	json_u64(b, "inode", s->inode, true);
 	json_u64(b, "uid", s->uid, k & WHOSOCK_KNOWN_UID);
 	json_u64(b, "cookie", s->cookie, k & WHOSOCK_KNOWN_COOKIE);

@@ -102,7 +102,8 @@ enum {
 	WHOSOCK_KNOWN_TCP_BYTES = 1u << 5,     /* tcp.bytes_acked, bytes_received */
 	WHOSOCK_KNOWN_TCP_BYTES_SENT = 1u << 6, /* tcp.bytes_sent (Linux >= 4.19) */
 	WHOSOCK_KNOWN_IFINDEX = 1u << 7,       /* inet: ifindex (not in /proc/net) */
-	WHOSOCK_KNOWN_V6ONLY = 1u << 8         /* inet6: v6only (not in /proc/net) */
+	WHOSOCK_KNOWN_V6ONLY = 1u << 8,        /* inet6: v6only (not in /proc/net) */
+	WHOSOCK_KNOWN_CGROUP_ID = 1u << 9      /* inet: cgroup_id (Linux >= 5.7, netlink) */
 };
 
 struct whosock_tcp_info {
@@ -111,6 +112,14 @@ struct whosock_tcp_info {
 	uint64_t bytes_acked;
 	uint64_t bytes_received;
 	uint64_t bytes_sent;
+};
+
+/* The container a process runs in, named from its cgroup path; all NULL when
+ * none is recognised (the raw cgroup path is still in whosock_process). */
+struct whosock_container {
+	const char *runtime; /* "docker", "containerd", "cri-o", "podman", "lxc", "systemd-nspawn" */
+	const char *id;      /* 64-hex container ID, or the name (lxc, systemd-nspawn) */
+	const char *pod_uid; /* Kubernetes pod UID, or NULL */
 };
 
 /* A process that holds sockets. Strings are the exact bytes the kernel
@@ -125,6 +134,7 @@ struct whosock_process {
 	uint32_t uid;           /* effective uid */
 	const char *user;       /* name from the user database, NULL if none */
 	const char *cgroup;     /* cgroup v2 path (or the first v1 path), NULL if unknown */
+	struct whosock_container container;
 };
 
 #define WHOSOCK_CMDLINE_MAX (32u * 1024u)
@@ -148,6 +158,7 @@ struct whosock_socket {
 	struct whosock_endpoint local, remote;
 	uint32_t ifindex;         /* inet: bound device, 0 when none */
 	bool v6only;              /* inet6: IPV6_V6ONLY (no IPv4 through a :: socket) */
+	uint64_t cgroup_id;       /* inet: the cgroup v2 id of the socket's creator */
 	uint64_t inode;           /* 0 for sockets without one (TIME_WAIT, SYN_RECV) */
 	uint32_t uid;
 	uint64_t cookie;
@@ -184,6 +195,8 @@ struct whosock_filter {
 	const char *cmdline; /* substring of the command line, or an extended regex
 				matching it; NULL = any */
 	uint64_t netns;      /* only this network namespace (inode); 0 = every one */
+	const char *container; /* held by a process in a container whose ID or name
+				  starts with this; NULL = any */
 };
 
 /* Bits of whosock_options.want: what to collect beyond the sockets. */

@@ -341,7 +341,7 @@ static void test_table_utf8_alignment(void **state)
 #define JSON_TCP_FULL                                                                        \
 	"{\"netns\":4026531840,\"netns_name\":\"blue\",\"proto\":\"tcp\",\"family\":\"inet6\"," \
 	"\"type\":\"stream\",\"state\":\"LISTEN\",\"local\":{\"addr\":\"::\",\"port\":22},"   \
-	"\"remote\":{\"addr\":\"::\",\"port\":0},\"peer_inode\":null,\"ifindex\":0,\"inode\":23817,\"uid\":0,"    \
+	"\"remote\":{\"addr\":\"::\",\"port\":0},\"peer_inode\":null,\"ifindex\":0,\"cgroup_id\":null,\"inode\":23817,\"uid\":0,"    \
 	"\"cookie\":4099,\"rqueue\":0,\"wqueue\":128,\"source\":\"netlink\","                \
 	"\"owners\":[" SSHD_OWNER_3 "," SSHD_OWNER_4 "],"                                    \
 	"\"tcp\":{\"rtt_us\":41,\"retransmits\":2,\"bytes_acked\":1200,"                      \
@@ -351,14 +351,14 @@ static void test_table_utf8_alignment(void **state)
 	"{\"netns\":null,\"netns_name\":null,\"proto\":\"tcp\",\"family\":\"inet\","         \
 	"\"type\":\"stream\",\"state\":\"ESTABLISHED\","                                     \
 	"\"local\":{\"addr\":\"127.0.0.1\",\"port\":8080},"                                  \
-	"\"remote\":{\"addr\":\"10.1.2.3\",\"port\":51000},\"peer_inode\":null,\"ifindex\":null,\"inode\":0,"     \
+	"\"remote\":{\"addr\":\"10.1.2.3\",\"port\":51000},\"peer_inode\":null,\"ifindex\":null,\"cgroup_id\":null,\"inode\":0,"     \
 	"\"uid\":null,\"cookie\":null,\"rqueue\":1,\"wqueue\":2,\"source\":\"proc\","         \
 	"\"owners\":[],\"tcp\":null}"
 
 #define JSON_UNIX_ABSTRACT                                                                   \
 	"{\"netns\":4026531840,\"netns_name\":null,\"proto\":\"unix\",\"family\":\"unix\","  \
 	"\"type\":\"seqpacket\",\"state\":\"CONNECTED\",\"local\":{\"path\":\"@abs\\nname\"}," \
-	"\"remote\":{\"path\":null},\"peer_inode\":5001,\"ifindex\":null,\"inode\":5000,\"uid\":1000,"         \
+	"\"remote\":{\"path\":null},\"peer_inode\":5001,\"ifindex\":null,\"cgroup_id\":null,\"inode\":5000,\"uid\":1000,"         \
 	"\"cookie\":77,\"rqueue\":0,\"wqueue\":0,\"source\":\"netlink\","                    \
 	"\"owners\":[{\"pid\":42,\"fd\":7,\"comm\":\"app\",\"cmdline\":null,\"cmdline_truncated\":false,\"uid\":null,"   \
 	"\"user\":null,\"cgroup\":null,\"container\":null}],"                                \
@@ -437,7 +437,7 @@ static void test_json_socket_tcp_partial_info(void **state)
 		&s,
 		"{\"netns\":4026531840,\"netns_name\":\"blue\",\"proto\":\"tcp\",\"family\":\"inet6\","
 		"\"type\":\"stream\",\"state\":\"LISTEN\",\"local\":{\"addr\":\"::\",\"port\":22},"
-		"\"remote\":{\"addr\":\"::\",\"port\":0},\"peer_inode\":null,\"ifindex\":0,\"inode\":23817,\"uid\":0,"
+		"\"remote\":{\"addr\":\"::\",\"port\":0},\"peer_inode\":null,\"ifindex\":0,\"cgroup_id\":null,\"inode\":23817,\"uid\":0,"
 		"\"cookie\":4099,\"rqueue\":0,\"wqueue\":128,\"source\":\"netlink\",\"owners\":[],"
 		"\"tcp\":{\"rtt_us\":41,\"retransmits\":2,\"bytes_acked\":null,"
 		"\"bytes_received\":null,\"bytes_sent\":null}}");
@@ -461,7 +461,7 @@ static void test_json_socket_udp(void **state)
 		"{\"netns\":null,\"netns_name\":null,\"proto\":\"udp\",\"family\":\"inet6\","
 		"\"type\":\"dgram\",\"state\":\"UNCONN\","
 		"\"local\":{\"addr\":\"::ffff:1.2.3.4\",\"port\":53},"
-		"\"remote\":{\"addr\":\"::\",\"port\":0},\"peer_inode\":null,\"ifindex\":3,\"inode\":7,\"uid\":101,"
+		"\"remote\":{\"addr\":\"::\",\"port\":0},\"peer_inode\":null,\"ifindex\":3,\"cgroup_id\":null,\"inode\":7,\"uid\":101,"
 		"\"cookie\":18446744073709551615,\"rqueue\":0,\"wqueue\":0,\"source\":\"netlink\","
 		"\"owners\":[],\"tcp\":null}");
 }
@@ -485,7 +485,7 @@ static void test_json_socket_escaped_owner(void **state)
 		&s,
 		"{\"netns\":null,\"netns_name\":null,\"proto\":\"unix\",\"family\":\"unix\","
 		"\"type\":\"dgram\",\"state\":\"UNCONN\",\"local\":{\"path\":\"/tmp/\\udcff\\\"q\"},"
-		"\"remote\":{\"path\":null},\"peer_inode\":null,\"ifindex\":null,\"inode\":0,\"uid\":null,"
+		"\"remote\":{\"path\":null},\"peer_inode\":null,\"ifindex\":null,\"cgroup_id\":null,\"inode\":0,\"uid\":null,"
 		"\"cookie\":null,\"rqueue\":null,\"wqueue\":null,\"source\":\"netlink\","
 		"\"owners\":[{\"pid\":66,\"fd\":1,\"comm\":\"ev\\\"il,\\u001b\","
 		"\"cmdline\":\"a\\\\b\\nc\",\"cmdline_truncated\":false,\"uid\":1000,\"user\":null,\"cgroup\":null,"
