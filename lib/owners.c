@@ -614,7 +614,8 @@ static int inode_map_init(struct inode_map *m, const struct whosock_snapshot *sn
 {
 	size_t n = whosock_snapshot_count(snap), cap = 64;
 
-	while (cap < n * 2)
+	/* Load at most 2/3: short probes, and no more memory than needed. */
+	while (cap < n + n / 2)
 		cap *= 2;
 	m->mask = cap - 1;
 	m->keys = calloc(cap, sizeof(*m->keys));
@@ -745,13 +746,19 @@ int owners_scan_attach(struct owners_scan *sc, struct whosock_snapshot *snap)
 				.proc = (uint32_t)(offsets[i] + f->proc), .fd = f->fd, .tid = f->tid
 			};
 		}
-		/* The strings now belong to the snapshot. */
+		/* The strings now belong to the snapshot; what was found is
+		 * joined and no longer needed (peak memory matters here). */
 		if (pt) {
 			r = snapshot_merge(snap, pt->arena);
 			if (r < 0)
 				goto out;
+			free(pt->found);
+			pt->found = NULL;
+			pt->n_found = pt->cap_found = 0;
 		}
 	}
+	inode_map_free(&map);
+	map = (struct inode_map){ 0 };
 	qsort(joins, n_join, sizeof(*joins), cmp_join);
 	if (n_join) {
 		owners = snapshot_adopt(snap, malloc(n_join * sizeof(*owners)));

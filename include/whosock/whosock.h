@@ -146,29 +146,30 @@ struct whosock_owner {
 	int tid; /* the thread whose own fd table holds it; 0 for the process's table */
 };
 
+/* One socket. Laid out small: a snapshot may hold hundreds of thousands. */
 struct whosock_socket {
 	uint64_t netns;           /* inode of the network namespace */
 	const char *netns_name;   /* its `ip netns` name, or NULL */
-	enum whosock_proto proto;
-	int family;               /* AF_INET, AF_INET6 or AF_UNIX */
-	int type;                 /* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET or SOCK_RAW */
-	int state;                /* enum whosock_state */
-	enum whosock_source source;
-	unsigned known;           /* WHOSOCK_KNOWN_* */
+	uint64_t inode;           /* 0 for sockets without one (TIME_WAIT, SYN_RECV) */
+	uint64_t cookie;
+	uint64_t peer_inode;      /* UNIX: inode of the connected peer, 0 when none */
+	uint64_t cgroup_id;       /* inet: the cgroup v2 id of the socket's creator */
 	struct whosock_endpoint local, remote;
 	uint32_t ifindex;         /* inet: bound device, 0 when none */
-	bool v6only;              /* inet6: IPV6_V6ONLY (no IPv4 through a :: socket) */
-	uint64_t cgroup_id;       /* inet: the cgroup v2 id of the socket's creator */
-	uint64_t inode;           /* 0 for sockets without one (TIME_WAIT, SYN_RECV) */
 	uint32_t uid;
-	uint64_t cookie;
 	uint32_t rqueue, wqueue;
-	uint64_t peer_inode;      /* UNIX: inode of the connected peer, 0 when none */
+	uint32_t known;           /* WHOSOCK_KNOWN_* */
+	uint32_t n_owners;        /* entries in owners */
+	uint8_t proto;            /* enum whosock_proto */
+	uint8_t family;           /* AF_INET, AF_INET6 or AF_UNIX */
+	uint8_t type;             /* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET or SOCK_RAW */
+	uint8_t state;            /* enum whosock_state */
+	uint8_t source;           /* enum whosock_source */
+	bool v6only;              /* inet6: IPV6_V6ONLY (no IPv4 through a :: socket) */
 	struct whosock_tcp_info tcp;
 	/* Every (pid, fd) holding this socket, sorted by pid then fd; none when
 	 * no holder is visible (or owners were not collected). */
 	const struct whosock_owner *owners;
-	size_t n_owners;
 	/* UNIX: the connected peer when it is in this snapshot, else NULL. */
 	const struct whosock_socket *peer;
 };
