@@ -529,7 +529,11 @@ int main(int argc, char **argv)
 						shutdown_all(1);
 					}
 				} else {
-					/* SIGTERM / SIGINT / SIGHUP: normal end of a run. */
+					/* SIGTERM / SIGINT / SIGHUP: normal end of a run. Say
+					 * who asked unless it is whoever started us. */
+					if ((pid_t)si.ssi_pid != getppid())
+						fprintf(stderr, "%s: %s from pid %u, stopping\n", prog,
+							strsignal((int)si.ssi_signo), si.ssi_pid);
 					shutdown_all(0);
 				}
 			}

@@ -117,7 +117,7 @@ static void json_socket_is(const struct whosock_socket *s, const char *want)
 	bool same;
 
 	output_json_socket(&out, s);
-	same = !out.failed && out.len == strlen(want) && memcmp(out.data, want, out.len) == 0;
+	same = !out.failed && out.len == strlen(want) && (out.len == 0 || memcmp(out.data, want, out.len) == 0);
 	if (!same)
 		print_error("JSON:\n%.*s\nwanted:\n%s\n", (int)out.len, out.data ? out.data : "",
 			    want);

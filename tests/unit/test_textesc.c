@@ -28,7 +28,7 @@ static void term_is(const char *s, size_t len, const char *want, size_t want_wid
 	size_t w = esc_term(&b, s, len);
 
 	assert_false(b.failed);
-	if (b.len != strlen(want) || memcmp(b.data, want, b.len) != 0)
+	if (b.len != strlen(want) || (b.len && memcmp(b.data, want, b.len) != 0))
 		fail_msg("esc_term: got \"%.*s\", want \"%s\"", (int)b.len, b.data ? b.data : "",
 			 want);
 	assert_int_equal(w, want_width);
@@ -43,7 +43,7 @@ static void json_is(const char *s, size_t len, const char *want)
 
 	esc_json(&b, s, len);
 	assert_false(b.failed);
-	if (b.len != strlen(want) || memcmp(b.data, want, b.len) != 0)
+	if (b.len != strlen(want) || (b.len && memcmp(b.data, want, b.len) != 0))
 		fail_msg("esc_json: got %.*s, want %s", (int)b.len, b.data ? b.data : "", want);
 	sbuf_free(&b);
 }
