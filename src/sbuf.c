@@ -44,7 +44,7 @@ void sbuf_free(struct sbuf *b)
 
 void sbuf_add(struct sbuf *b, const char *s, size_t len)
 {
-	if (!sbuf_reserve(b, len))
+	if (len == 0 || !sbuf_reserve(b, len))
 		return;
 	memcpy(b->data + b->len, s, len);
 	b->len += len;
@@ -69,7 +69,7 @@ void sbuf_u64(struct sbuf *b, uint64_t v)
 
 void sbuf_pad(struct sbuf *b, char c, size_t n)
 {
-	if (!sbuf_reserve(b, n))
+	if (n == 0 || !sbuf_reserve(b, n))
 		return;
 	memset(b->data + b->len, c, n);
 	b->len += n;
