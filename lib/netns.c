@@ -159,6 +159,7 @@ static int open_handle(const char *proc_root, const struct netns *ns)
 
 struct enter {
 	int nsfd;
+	unsigned groups;
 	int result; /* netlink socket fd, or negative errno */
 };
 
@@ -174,7 +175,7 @@ static void *enter_main(void *data)
 		e->result = -errno;
 		return NULL;
 	}
-	r = sockdiag_open(&nl);
+	r = sockdiag_open_groups(e->groups, &nl);
 	if (r < 0) {
 		e->result = r;
 		return NULL;
@@ -187,9 +188,10 @@ static void *enter_main(void *data)
 	return NULL;
 }
 
-int netns_sockdiag_open(const char *proc_root, const struct netns *ns, struct mnl_socket **out)
+int netns_sockdiag_open(const char *proc_root, const struct netns *ns, unsigned groups,
+			struct mnl_socket **out)
 {
-	struct enter e = { .result = -EIO };
+	struct enter e = { .result = -EIO, .groups = groups };
 	struct mnl_socket *nl;
 	pthread_t thread;
 	int r;

@@ -46,11 +46,13 @@ uint64_t netns_parse_link(const char *link, size_t len);
 /* The inode of the namespace of the calling thread, or 0. */
 uint64_t netns_current(void);
 
-/* Open a NETLINK_SOCK_DIAG socket inside ns. A short-lived thread enters the
+/* Open a NETLINK_SOCK_DIAG socket inside ns (subscribed to groups, as
+ * sockdiag_open_groups(), when not 0). A short-lived thread enters the
  * namespace, opens the socket and ends: the caller's thread never changes
  * namespace, even on error. Returns 0 and *out, or a negative errno
  * (-EPERM: entering refused; -ENOENT/-ESRCH: the namespace's holder is gone). */
-int netns_sockdiag_open(const char *proc_root, const struct netns *ns, struct mnl_socket **out);
+int netns_sockdiag_open(const char *proc_root, const struct netns *ns, unsigned groups,
+			struct mnl_socket **out);
 
 /* The namespace of a socket that process pid holds as fd, expected to be
  * socket inode sock_inode: its namespace inode and an open handle to it

@@ -556,7 +556,7 @@ static int list_pids(struct owners_scan *sc)
 }
 
 int owners_scan_new(const char *proc_root, const struct whosock_filter *filter, unsigned want,
-		    size_t workers, struct owners_scan **out)
+		    size_t workers, const int *pids, size_t n_pids, struct owners_scan **out)
 {
 	struct owners_scan *sc = calloc(1, sizeof(*sc));
 	int r;
@@ -575,7 +575,15 @@ int owners_scan_new(const char *proc_root, const struct whosock_filter *filter, 
 	}
 	if (filter->cmdline)
 		sc->have_re = regcomp(&sc->cmdline_re, filter->cmdline, REG_EXTENDED | REG_NOSUB) == 0;
-	r = list_pids(sc);
+	if (pids) {
+		sc->pids = malloc((n_pids ? n_pids : 1) * sizeof(*pids));
+		r = sc->pids ? 0 : -ENOMEM;
+		if (r == 0 && n_pids)
+			memcpy(sc->pids, pids, n_pids * sizeof(*pids));
+		sc->n_pids = n_pids;
+	} else {
+		r = list_pids(sc);
+	}
 	if (r < 0) {
 		owners_scan_free(sc);
 		return r;

@@ -9,12 +9,13 @@
 
 struct owners_scan;
 
-/* Prepare a scan of proc_root ("/proc") by up to `workers` threads: lists the
- * pids (just filter->pid when set). Without WHOSOCK_WANT_OWNERS or _PROCESS
+/* Prepare a scan of proc_root ("/proc") by up to `workers` threads, of the
+ * n_pids processes in pids, or (pids NULL) of every process (just filter->pid
+ * when set). Without WHOSOCK_WANT_OWNERS or _PROCESS
  * in want, only the namespaces processes live in are looked at. filter must outlive the scan. Returns 0
  * and *out, or a negative errno (proc_root not openable, -ENOMEM). */
 int owners_scan_new(const char *proc_root, const struct whosock_filter *filter, unsigned want,
-		    size_t workers, struct owners_scan **out);
+		    size_t workers, const int *pids, size_t n_pids, struct owners_scan **out);
 
 /* Scan processes as worker w (w < workers) until none is left. Workers run
  * concurrently; each keeps what it finds apart. Errors are reported by

@@ -31,12 +31,17 @@
 
 int sockdiag_open(struct mnl_socket **out)
 {
-	struct mnl_socket *nl = mnl_socket_open2(NETLINK_SOCK_DIAG, SOCK_CLOEXEC);
+	return sockdiag_open_groups(0, out);
+}
+
+int sockdiag_open_groups(unsigned groups, struct mnl_socket **out)
+{
+	struct mnl_socket *nl = mnl_socket_open2(NETLINK_SOCK_DIAG, SOCK_CLOEXEC | SOCK_NONBLOCK * !!groups);
 	int r;
 
 	if (!nl)
 		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+	if (mnl_socket_bind(nl, groups, MNL_SOCKET_AUTOPID) < 0) {
 		r = -errno;
 		mnl_socket_close(nl);
 		return r;

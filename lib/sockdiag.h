@@ -12,6 +12,10 @@ struct mnl_socket;
 /* Open a NETLINK_SOCK_DIAG socket (close with sockdiag_close()). Returns 0 or
  * a negative errno. */
 int sockdiag_open(struct mnl_socket **out);
+
+/* Open one subscribed to the multicast groups (bits 1 << (SKNLGRP_* - 1):
+ * sockets being destroyed), non-blocking. Needs CAP_NET_ADMIN (-EPERM). */
+int sockdiag_open_groups(unsigned groups, struct mnl_socket **out);
 void sockdiag_close(struct mnl_socket *nl);
 
 /* Dump every socket of (proto, family) matching f into snap (source

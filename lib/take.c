@@ -164,7 +164,7 @@ static int dump_other(struct take *t, struct job *job)
 		snprintf(net_dir, sizeof(net_dir), "(%s has no process to read /proc/PID/net from)",
 			 label);
 	if (opt->source != WHOSOCK_SOURCE_PROC) {
-		nl_error = netns_sockdiag_open(t->proc_root, job->ns, &nl);
+		nl_error = netns_sockdiag_open(t->proc_root, job->ns, 0, &nl);
 		if (nl_error < 0) {
 			if (opt->source == WHOSOCK_SOURCE_NETLINK || !job->ns->pid) {
 				snapshot_note(job->part, "%s not listed: cannot enter it (%s)", label,
@@ -298,7 +298,10 @@ static int trace_unlisted(struct take *t, size_t workers, struct whosock_snapsho
 	r = owners_scan_unlisted(t->scan, snap, NULL, &u, &n);
 	if (r < 0 || n == 0)
 		goto out;
-	inv_opt.filter.protos = WHOSOCK_PROTOS_ALL & ~fully_dumped(&t->opt->filter);
+	/* Only one namespace was dumped (--netns): every other one is inventoried. */
+	inv_opt.filter.protos = t->opt->filter.netns
+					? WHOSOCK_PROTOS_ALL
+					: WHOSOCK_PROTOS_ALL & ~fully_dumped(&t->opt->filter);
 	if (inv_opt.filter.protos) {
 		const struct whosock_options *saved = t->opt;
 
@@ -449,7 +452,7 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 
 	/* 1. the caller's namespace, and the /proc scan */
 	if ((opt.want & (WHOSOCK_WANT_OWNERS | WHOSOCK_WANT_PROCESS)) || others) {
-		r = owners_scan_new(opt.proc_root, &opt.filter, opt.want, workers, &t.scan);
+		r = owners_scan_new(opt.proc_root, &opt.filter, opt.want, workers, NULL, 0, &t.scan);
 		if (r < 0)
 			goto out;
 		t.scan_pending = true;
@@ -498,8 +501,10 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 			if (r < 0)
 				goto out;
 			/* 3. held sockets no dump listed lead to more namespaces */
-			if (!t.scan || !(opt.want & (WHOSOCK_WANT_OWNERS | WHOSOCK_WANT_PROCESS)) ||
-			    opt.filter.netns)
+			if (!t.scan || !(opt.want & (WHOSOCK_WANT_OWNERS | WHOSOCK_WANT_PROCESS)))
+				break;
+			/* --netns: only while that namespace is still to be found. */
+			if (opt.filter.netns && netns_set_find(&set, opt.filter.netns))
 				break;
 			first_other = set.n;
 			r = trace_unlisted(&t, workers, snap, &set, own_inode);

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libwhosock events: sockets opening and closing as they happen, and a live
+ * "who owns this local port?" index.
+ *
+ *     struct whosock_watch *w;
+ *     whosock_watch_new(NULL, on_event, ctx, &w);   // listeners, every netns
+ *     for (;;)
+ *             whosock_watch_run(w, -1);              // calls on_event()
+ *
+ * Same conventions as whosock.h: 0 or a negative errno, outputs untouched on
+ * failure, no printing; whatever an event points to is owned by the watcher.
+ */
+#ifndef WHOSOCK_WATCH_H
+#define WHOSOCK_WATCH_H
+
+#include <time.h>
+
+#include "whosock/whosock.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum whosock_event_type { WHOSOCK_EVENT_OPENED, WHOSOCK_EVENT_CLOSED };
+
+struct whosock_event {
+	enum whosock_event_type type;
+	struct timespec ts; /* CLOCK_REALTIME when whosock saw it */
+	/* The socket with its owners (a closed socket: as last seen, with the
+	 * kernel's final TCP counters when it reported them). */
+	const struct whosock_socket *socket;
+	bool lifetime_known; /* CLOSED: seen open before */
+	uint64_t lifetime_ms; /* CLOSED: from first seen open to closed */
+};
+
+struct whosock_watch_options {
+	/* protos (default TCP and UDP), families, port, netns; states are set by
+	 * the watcher: listening TCP and bound UDP, and with connections TCP
+	 * connections and connected UDP too. */
+	struct whosock_filter filter;
+	bool connections;
+	bool host_only;       /* only the caller's network namespace */
+	unsigned interval_ms; /* between dumps that find new sockets; 0: 1000, at least 100 */
+	unsigned want;        /* WHOSOCK_WANT_PROCESS for cmdline/user/container; owners always */
+	size_t ring_size;     /* recent events kept for whosock_watch_since(); 0: 4096 */
+};
+
+typedef void whosock_event_fn(const struct whosock_event *ev, void *data);
+
+struct whosock_watch;
+
+/* Start watching (opt may be NULL: defaults). Sockets already open are the
+ * baseline: no events for them. fn(ev, data) is called from
+ * whosock_watch_run() for each event; ev and all it points to are valid
+ * during the call only. Returns 0 and *out, or a negative errno. */
+int whosock_watch_new(const struct whosock_watch_options *opt, whosock_event_fn *fn, void *data,
+		      struct whosock_watch **out);
+
+/* Wait for events and report them for up to timeout_ms (-1: until an error
+ * or a signal). Closes the kernel reports (sock_diag destroy groups, where
+ * permitted) are reported at once, the rest at the next dump. Returns 0 when
+ * the time is up, -EINTR when a signal arrived, or another negative errno. */
+int whosock_watch_run(struct whosock_watch *w, int timeout_ms);
+
+/* The recent events (the ring) at or after since, oldest first: up to max
+ * pointers into *out. The events stay valid until the next
+ * whosock_watch_run() or whosock_watch_free(). Returns how many. */
+size_t whosock_watch_since(const struct whosock_watch *w, const struct timespec *since,
+			   const struct whosock_event **out, size_t max);
+
+/* Stops watching and frees everything. Accepts NULL. */
+void whosock_watch_free(struct whosock_watch *w);
+
+/*
+ * The port index: "which process owns local (address, port, proto)?" in
+ * constant time, for tagging packets with processes. A miss refreshes the
+ * index (a full snapshot with owners) at most once per refresh_ms.
+ */
+struct whosock_portindex;
+
+/* refresh_ms 0: 1000. Takes the first snapshot now. Returns 0 or a negative errno. */
+int whosock_portindex_new(unsigned refresh_ms, struct whosock_portindex **out);
+
+/* The process holding the socket bound to local (proto, family, addr, port);
+ * a socket bound to the wildcard address matches any address. Returns 1 and
+ * *out (valid until the next call), 0 when none is known, or a negative errno. */
+int whosock_portindex_lookup(struct whosock_portindex *idx, enum whosock_proto proto, int family,
+			     const void *addr, uint16_t port, const struct whosock_process **out);
+
+/* How many snapshots the index has taken (1 after whosock_portindex_new()). */
+unsigned long whosock_portindex_refreshes(const struct whosock_portindex *idx);
+
+void whosock_portindex_free(struct whosock_portindex *idx);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

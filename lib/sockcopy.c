@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdalign.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sockcopy.h"
+
+/* Two passes over the same code: the first (base NULL) only measures. */
+struct packer {
+	char *base;
+	size_t used;
+};
+
+static void *pack(struct packer *p, const void *src, size_t len, size_t align)
+{
+	void *dst;
+
+	p->used = (p->used + align - 1) & ~(align - 1);
+	dst = p->base ? p->base + p->used : NULL;
+	if (dst && src)
+		memcpy(dst, src, len);
+	p->used += len;
+	return dst;
+}
+
+static const char *pack_str(struct packer *p, const char *s)
+{
+	return s ? pack(p, s, strlen(s) + 1, 1) : NULL;
+}
+
+static struct whosock_socket *pack_socket(struct packer *p, const struct whosock_socket *s)
+{
+	struct whosock_socket *c = pack(p, s, sizeof(*s), alignof(struct whosock_socket));
+	struct whosock_owner *owners = NULL;
+	const char *netns_name, *lpath, *rpath;
+
+	if (s->n_owners)
+		owners = pack(p, s->owners, s->n_owners * sizeof(*owners), alignof(struct whosock_owner));
+	for (size_t i = 0; i < s->n_owners; i++) {
+		const struct whosock_process *src = s->owners[i].proc;
+		struct whosock_process *proc = pack(p, src, sizeof(*src), alignof(struct whosock_process));
+		const char *comm = pack_str(p, src->comm), *cmdline = pack_str(p, src->cmdline);
+		const char *user = pack_str(p, src->user), *cgroup = pack_str(p, src->cgroup);
+		const char *id = pack_str(p, src->container.id);
+		const char *pod_uid = pack_str(p, src->container.pod_uid);
+
+		if (proc) {
+			proc->comm = comm;
+			proc->cmdline = cmdline;
+			proc->user = user;
+			proc->cgroup = cgroup;
+			proc->container.id = id;
+			proc->container.pod_uid = pod_uid;
+			/* runtime names are static strings */
+			owners[i].proc = proc;
+		}
+	}
+	netns_name = pack_str(p, s->netns_name);
+	lpath = pack_str(p, s->local.path);
+	rpath = pack_str(p, s->remote.path);
+	if (c) {
+		c->owners = owners;
+		c->netns_name = netns_name;
+		c->local.path = lpath;
+		c->remote.path = rpath;
+		c->peer = NULL;
+	}
+	return c;
+}
+
+struct whosock_socket *sockcopy(const struct whosock_socket *s)
+{
+	struct packer p = { 0 };
+
+	pack_socket(&p, s);
+	p.base = malloc(p.used);
+	if (!p.base)
+		return NULL;
+	p.used = 0;
+	return pack_socket(&p, s);
+}
