@@ -248,3 +248,40 @@ int netns_of_socket(int pid, int fd, uint64_t sock_inode, uint64_t *ns_inode, in
 	*ns_fd = nsfd;
 	return 0;
 }
+
+int netns_discover(struct netns_set *set, const char *proc_root)
+{
+	struct dirent *de;
+	DIR *d = opendir(proc_root);
+	int r = 0;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		char path[PATH_MAX], link[64];
+		struct netns *ns;
+		uint64_t inode;
+		ssize_t n;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/ns/net", proc_root, de->d_name);
+		n = readlink(path, link, sizeof(link));
+		inode = n > 0 ? netns_parse_link(link, (size_t)n) : 0;
+		if (!inode)
+			continue;
+		ns = netns_set_get(set, inode);
+		if (!ns) {
+			r = -ENOMEM;
+			break;
+		}
+		if (!ns->pid)
+			ns->pid = atoi(de->d_name);
+	}
+	closedir(d);
+	if (r == 0)
+		r = netns_add_named(set, "/run/netns");
+	if (r == 0)
+		r = netns_add_named(set, "/var/run/netns");
+	return r;
+}

@@ -40,6 +40,10 @@ struct netns *netns_set_find(const struct netns_set *set, uint64_t inode);
  * their names. A missing dir is not an error. Returns 0 or -ENOMEM. */
 int netns_add_named(struct netns_set *set, const char *dir);
 
+/* The cheap part of finding namespaces: the ones processes live in
+ * (proc_root/PID/ns/net) and the named ones. Returns 0 or a negative errno. */
+int netns_discover(struct netns_set *set, const char *proc_root);
+
 /* "net:[4026531840]" → 4026531840; 0 when it is not a net namespace link. */
 uint64_t netns_parse_link(const char *link, size_t len);
 

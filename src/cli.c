@@ -23,6 +23,10 @@ enum {
 	OPT_HOST_ONLY,
 	OPT_NETNS,
 	OPT_CONTAINER,
+	OPT_CONNECTIONS,
+	OPT_INTERVAL,
+	OPT_COUNT,
+	OPT_TIMEOUT,
 };
 
 #define SHORT_OPTIONS ":tuwxl46o:ehV"
@@ -50,6 +54,11 @@ static const struct option long_options[] = {
 	{ "host-only", no_argument, NULL, OPT_HOST_ONLY },   /* only our own network namespace */
 	{ "netns", required_argument, NULL, OPT_NETNS },     /* NAME|INODE|pid:PID */
 	{ "container", required_argument, NULL, OPT_CONTAINER }, /* ID or name prefix */
+	/* whosock watch only */
+	{ "connections", no_argument, NULL, OPT_CONNECTIONS }, /* also connections */
+	{ "interval", required_argument, NULL, OPT_INTERVAL },  /* between dumps: 1, 0.5, 100ms */
+	{ "count", required_argument, NULL, OPT_COUNT },        /* stop after N events */
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },    /* stop after SECONDS */
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -96,6 +105,16 @@ void cli_help(FILE *f)
 	      "                       netlink or proc\n"
 	      "  -h, --help           this help\n"
 	      "  -V, --version        version\n"
+	      "\n"
+	      "\n"
+	      "whosock watch [OPTIONS]: report listening sockets (and with --connections,\n"
+	      "connections) opening and closing, with their owners, in every namespace:\n"
+	      "      --connections    also TCP connections and connected UDP sockets\n"
+	      "      --interval TIME  between dumps that find new sockets: seconds (1, 0.5)\n"
+	      "                       or milliseconds (250ms); default 1 s, at least 100 ms\n"
+	      "      --count N        stop after N events\n"
+	      "      --timeout SECS   stop after SECS seconds\n"
+	      "  -o table|ndjson      one line per event (default), or NDJSON events\n"
 	      "\n"
 	      "Exit status: 0 success (with ADDR:PORT: something matched), 1 nothing matched\n"
 	      "the ADDR:PORT query, 2 bad usage or failure.\n"
@@ -191,6 +210,41 @@ static int parse_pid(const char *arg, int *pid, char *err, size_t errlen)
 	return 0;
 }
 
+/* "1", "0.5", "1s", "250ms" → milliseconds. */
+static int parse_duration(const char *arg, long *ms, char *err, size_t errlen)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || end == arg || arg[0] == '-' || v < 0 || v > 1e7)
+		goto bad;
+	if (strcmp(end, "ms") == 0)
+		*ms = (long)v;
+	else if (*end == '\0' || strcmp(end, "s") == 0)
+		*ms = (long)(v * 1000);
+	else
+		goto bad;
+	return 0;
+bad:
+	return fail(err, errlen, "invalid duration '%.40s': expected seconds or a number with ms",
+		    arg);
+}
+
+static int parse_count(const char *arg, long *n, char *err, size_t errlen)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v <= 0)
+		return fail(err, errlen, "invalid count '%.40s': expected a positive number", arg);
+	*n = v;
+	return 0;
+}
+
 static int parse_user(const char *arg, struct whosock_filter *f, char *err, size_t errlen)
 {
 	struct passwd pw, *res = NULL;
@@ -267,11 +321,18 @@ int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
 	struct whosock_filter *f = &cli.opt.filter;
 	unsigned families = 0;
 	int c, r = 0, no_owners = 0;
+	const char *watch_only = NULL;
 
 	f->port = -1;
 	opterr = 0; /* our own one-line messages */
 	optind = 0; /* restart getopt (tests parse several command lines) */
 	cli.opt.want = WHOSOCK_WANT_OWNERS;
+	/* "whosock watch ...": the same options plus the watch ones. */
+	if (argc > 1 && strcmp(argv[1], "watch") == 0) {
+		cli.action = CLI_WATCH;
+		argv++;
+		argc--;
+	}
 	while ((c = getopt_long(argc, argv, SHORT_OPTIONS, long_options, NULL)) != -1) {
 		switch (c) {
 		case 't':
@@ -338,6 +399,30 @@ int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
 				r = fail(err, errlen, "--container needs an ID or name prefix");
 			f->container = optarg;
 			break;
+		case OPT_CONNECTIONS:
+			cli.connections = 1;
+			watch_only = "--connections";
+			break;
+		case OPT_INTERVAL: {
+			long ms = 0;
+
+			r = parse_duration(optarg, &ms, err, errlen);
+			if (r == 0 && ms < 100)
+				r = fail(err, errlen, "--interval must be at least 100 ms");
+			cli.interval_ms = (unsigned)ms;
+			watch_only = "--interval";
+			break;
+		}
+		case OPT_COUNT:
+			r = parse_count(optarg, &cli.count, err, errlen);
+			watch_only = "--count";
+			break;
+		case OPT_TIMEOUT:
+			r = parse_duration(optarg, &cli.timeout_ms, err, errlen);
+			if (r == 0 && cli.timeout_ms == 0)
+				r = fail(err, errlen, "--timeout must be more than 0");
+			watch_only = "--timeout";
+			break;
 		case OPT_NETNS:
 			r = whosock_netns_resolve(optarg, &f->netns);
 			if (r < 0)
@@ -366,6 +451,17 @@ int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
 		}
 		if (r < 0)
 			return r;
+	}
+	if (watch_only && cli.action != CLI_WATCH)
+		return fail(err, errlen, "%s is an option of 'whosock watch'", watch_only);
+	if (cli.action == CLI_WATCH) {
+		if (cli.format == OUTPUT_JSON || cli.format == OUTPUT_CSV)
+			return fail(err, errlen, "whosock watch prints table or ndjson");
+		if (no_owners)
+			return fail(err, errlen, "whosock watch always looks for owners");
+		if (f->states)
+			return fail(err, errlen, "whosock watch chooses the states itself "
+				    "(listening; with --connections also connected)");
 	}
 	if (optind < argc) {
 		r = parse_query(argv[optind++], f, err, errlen);

@@ -10,7 +10,7 @@
 
 enum output_format { OUTPUT_TABLE, OUTPUT_JSON, OUTPUT_NDJSON, OUTPUT_CSV };
 
-enum cli_action { CLI_LIST, CLI_HELP, CLI_VERSION };
+enum cli_action { CLI_LIST, CLI_WATCH, CLI_HELP, CLI_VERSION };
 
 struct cli {
 	enum cli_action action;
@@ -19,6 +19,11 @@ struct cli {
 	int header;   /* print the table/CSV header line */
 	int extended; /* -e: the owners' user names in the table */
 	int query;    /* a [ADDR]:PORT[/PROTO] argument was given: exit 1 when nothing matches */
+	/* whosock watch */
+	int connections;      /* also TCP connections and connected UDP */
+	unsigned interval_ms; /* between dumps */
+	long count;           /* stop after this many events; 0: never */
+	long timeout_ms;      /* stop after this long; 0: never */
 };
 
 /* Exit statuses, as grep: 1 = nothing matched (queries), 2 = error. */

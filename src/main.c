@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "output.h"
 #include "textesc.h"
+#include "watch.h"
 
 /* Print "whosock: <msg>" on stderr with msg escaped for the terminal. */
 static void message(const char *prefix, const char *msg)
@@ -40,6 +41,8 @@ int main(int argc, char **argv)
 		cli_help(stdout);
 		return fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_TROUBLE;
 	}
+	if (cli.action == CLI_WATCH)
+		return watch_main(&cli, message);
 	if (cli.action == CLI_VERSION) {
 		printf("whosock %s\n", WHOSOCK_VERSION);
 		return fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_TROUBLE;

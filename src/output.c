@@ -2,7 +2,9 @@
 #include <errno.h>
 #include <net/if.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "output.h"
 #include "table.h"
@@ -78,16 +80,14 @@ static const char *ifcache_name(struct ifcache *c, unsigned index)
 	return c->name[c->n++];
 }
 
-/* "addr:port" for the table: wildcards as '*', IPv6 in brackets. */
-static void table_endpoint(struct table *t, const struct whosock_socket *s,
-			   const struct whosock_endpoint *ep, const char *ifname)
+void output_endpoint(struct sbuf *b, const struct whosock_socket *s,
+		     const struct whosock_endpoint *ep, const char *ifname)
 {
-	struct sbuf *b = table_cell(t);
 	char addr[64];
 
 	if (s->family == AF_UNIX) {
 		if (ep->path)
-			table_cell_text(t, ep->path, strlen(ep->path));
+			esc_term(b, ep->path, strlen(ep->path));
 		else
 			sbuf_putc(b, '*');
 		return;
@@ -104,7 +104,7 @@ static void table_endpoint(struct table *t, const struct whosock_socket *s,
 	}
 	if (ifname) {
 		sbuf_putc(b, '%');
-		table_cell_text(t, ifname, strlen(ifname));
+		esc_term(b, ifname, strlen(ifname));
 	}
 	sbuf_putc(b, ':');
 	if (ep->port)
@@ -113,27 +113,22 @@ static void table_endpoint(struct table *t, const struct whosock_socket *s,
 		sbuf_putc(b, '*');
 }
 
-/* "comm(pid)" once per process (a process may hold a socket through several
- * fds), with ",user" when extended; separated by commas. */
-static void table_owners(struct table *t, const struct whosock_owner *owners, size_t n,
-			 int extended)
+void output_owners(struct sbuf *b, const struct whosock_owner *owners, size_t n, int extended)
 {
-	struct sbuf *b = table_cell(t);
-
 	for (size_t i = 0; i < n; i++) {
 		const struct whosock_process *p = owners[i].proc;
 
-		if (i && owners[i - 1].proc == p)
+		if (i && owners[i - 1].proc->pid == p->pid)
 			continue;
 		if (i)
 			sbuf_putc(b, ',');
-		table_cell_text(t, p->comm, strlen(p->comm));
+		esc_term(b, p->comm, strlen(p->comm));
 		sbuf_putc(b, '(');
 		sbuf_u64(b, (uint64_t)p->pid);
 		if (extended) {
 			sbuf_putc(b, ',');
 			if (p->user)
-				table_cell_text(t, p->user, strlen(p->user));
+				esc_term(b, p->user, strlen(p->user));
 			else if (p->uid_known)
 				sbuf_u64(b, p->uid);
 			else
@@ -141,6 +136,11 @@ static void table_owners(struct table *t, const struct whosock_owner *owners, si
 		}
 		sbuf_putc(b, ')');
 	}
+}
+
+const char *output_proto_label(const struct whosock_socket *s)
+{
+	return table_proto(s);
 }
 
 struct table_ctx {
@@ -177,17 +177,18 @@ static void table_row(struct table *t, size_t i, void *data)
 	table_cell_end(t);
 	sbuf_puts(table_cell(t), whosock_state_name(s->proto, s->state));
 	table_cell_end(t);
-	table_endpoint(t, s, &s->local, s->ifindex ? ifcache_name(&ctx->ifc, s->ifindex) : NULL);
+	output_endpoint(table_cell(t), s, &s->local,
+			s->ifindex ? ifcache_name(&ctx->ifc, s->ifindex) : NULL);
 	table_cell_end(t);
-	table_endpoint(t, s, &s->remote, NULL);
+	output_endpoint(table_cell(t), s, &s->remote, NULL);
 	/* Who is at the other end of a UNIX connection. */
 	if (s->peer && s->peer->n_owners) {
 		sbuf_add(table_cell(t), " [", 2);
-		table_owners(t, s->peer->owners, s->peer->n_owners, ctx->extended);
+		output_owners(table_cell(t), s->peer->owners, s->peer->n_owners, ctx->extended);
 		sbuf_putc(table_cell(t), ']');
 	}
 	table_cell_end(t);
-	table_owners(t, s->owners, s->n_owners, ctx->extended);
+	output_owners(table_cell(t), s->owners, s->n_owners, ctx->extended);
 	table_cell_end(t);
 }
 
@@ -338,6 +339,26 @@ void output_json_socket(struct sbuf *b, const struct whosock_socket *s)
 	sbuf_putc(b, '}');
 }
 
+void output_json_event(struct sbuf *b, const struct whosock_event *ev)
+{
+	struct tm tm;
+	char ts[40];
+	time_t sec = ev->ts.tv_sec;
+
+	gmtime_r(&sec, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	sbuf_puts(b, "{\"ts\":\"");
+	sbuf_puts(b, ts);
+	snprintf(ts, sizeof(ts), ".%03ldZ\",", ev->ts.tv_nsec / 1000000);
+	sbuf_puts(b, ts);
+	json_str(b, "type", ev->type == WHOSOCK_EVENT_OPENED ? "opened" : "closed");
+	sbuf_putc(b, ',');
+	json_u64(b, "lifetime_ms", ev->lifetime_ms, ev->lifetime_known);
+	json_key(b, "socket");
+	output_json_socket(b, ev->socket);
+	sbuf_putc(b, '}');
+}
+
 static void render_json(struct sbuf *out, const struct whosock_snapshot *snap, bool lines)
 {
 	size_t n = whosock_snapshot_count(snap);
@@ -388,7 +409,7 @@ static void csv_owners(struct sbuf *b, const struct whosock_socket *s)
 	for (size_t i = 0; i < s->n_owners; i++) {
 		const struct whosock_process *p = s->owners[i].proc;
 
-		if (i && s->owners[i - 1].proc == p)
+		if (i && s->owners[i - 1].proc->pid == p->pid)
 			continue;
 		if (tmp.len)
 			sbuf_putc(&tmp, ' ');

@@ -4,6 +4,7 @@
 #define WHOSOCK_OUTPUT_H
 
 #include "cli.h"
+#include "whosock/watch.h"
 #include "sbuf.h"
 
 /* Append the rendering of every socket in snap to out, in cli->format, with
@@ -11,6 +12,21 @@
  * out as it goes and flushed at the end. Returns 0, -ENOMEM when the buffer
  * could not grow, or the sink's write error. */
 int output_render(struct sbuf *out, const struct whosock_snapshot *snap, const struct cli *cli);
+
+/* "addr:port" as the table shows it: wildcards as '*', IPv6 in brackets,
+ * "%ifname" for a bound device; a UNIX path escaped. */
+void output_endpoint(struct sbuf *b, const struct whosock_socket *s,
+		     const struct whosock_endpoint *ep, const char *ifname);
+
+/* "comm(pid)" once per process, ",user" inside when extended; comma-separated. */
+void output_owners(struct sbuf *b, const struct whosock_owner *owners, size_t n, int extended);
+
+/* The table's PROTO label: tcp, tcp6, udp, ..., u_str. */
+const char *output_proto_label(const struct whosock_socket *s);
+
+/* One event as the DESIGN.md contract has it: {"ts", "type", "lifetime_ms",
+ * "socket"}, no newline. */
+void output_json_event(struct sbuf *b, const struct whosock_event *ev);
 
 /* One socket as a JSON object (the DESIGN.md contract), no newline. */
 void output_json_socket(struct sbuf *out, const struct whosock_socket *s);

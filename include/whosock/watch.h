@@ -35,9 +35,10 @@ struct whosock_event {
 };
 
 struct whosock_watch_options {
-	/* protos (default TCP and UDP), families, port, netns; states are set by
-	 * the watcher: listening TCP and bound UDP, and with connections TCP
-	 * connections and connected UDP too. */
+	/* protos (default TCP and UDP), families, port, local_port, netns.
+	 * States are set by the watcher: listening TCP and bound UDP, and with
+	 * connections TCP connections and connected UDP too. Owner members are
+	 * ignored: filter events by their owners in the callback. */
 	struct whosock_filter filter;
 	bool connections;
 	bool host_only;       /* only the caller's network namespace */

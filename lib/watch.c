@@ -1,0 +1,713 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The watcher: successive dumps and the kernel's destroy reports turned into
+ * opened/closed events.
+ *
+ * Each namespace keeps two netlink sockets: one for dumps filtered in the
+ * kernel to what is watched (listening TCP and bound UDP, plus connections
+ * when asked), one subscribed to the sock_diag destroy groups. A socket is
+ * known by (namespace, cookie). New ones are attributed to processes without
+ * rescanning everything: only processes whose fd count changed since the last
+ * look (/proc/PID/fd reports it as its size) are scanned, with a full scan at
+ * most every FULL_SCAN_MS for what that misses. Namespaces are looked for
+ * again every DISCOVER_MS. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/sock_diag.h>
+
+#include "whosock/watch.h"
+#include "netns.h"
+#include "owners.h"
+#include "snapshot.h"
+#include "sockcopy.h"
+#include "sockdiag.h"
+
+#define DISCOVER_MS 10000
+#define FULL_SCAN_MS 5000
+#define MAX_NETNS 4096
+#define RECV_BUFFER_SIZE (64u * 1024u)
+
+static const unsigned destroy_groups =
+	1u << (SKNLGRP_INET_TCP_DESTROY - 1) | 1u << (SKNLGRP_INET_UDP_DESTROY - 1) |
+	1u << (SKNLGRP_INET6_TCP_DESTROY - 1) | 1u << (SKNLGRP_INET6_UDP_DESTROY - 1);
+
+struct wns {
+	struct netns ns; /* name/path point into the watcher's arena */
+	bool own;
+	struct mnl_socket *dump;
+	struct mnl_socket *destroy;
+	bool dumped;      /* this tick's dump worked: what it lacks is closed */
+	bool unreachable; /* entering failed: not retried until the next discovery */
+};
+
+struct tracked {
+	uint64_t netns, cookie; /* netns 0: free slot */
+	struct whosock_socket *sock;
+	struct timespec first_seen;
+	unsigned seen;
+};
+
+struct ring_entry {
+	struct whosock_event ev;
+	struct whosock_socket *sock;
+};
+
+struct pidfds {
+	int pid;
+	long nfds;
+};
+
+struct whosock_watch {
+	struct whosock_watch_options opt;
+	whosock_event_fn *fn;
+	void *data;
+	struct whosock_snapshot *arena; /* namespace names */
+	struct netns_set found;
+	struct wns *ns;
+	size_t n_ns;
+	struct tracked *map;
+	size_t map_cap, map_n;
+	struct ring_entry *ring;
+	size_t ring_head, ring_n;
+	struct pidfds *pids;
+	size_t n_pids;
+	unsigned tick;
+	bool baseline;
+	bool no_destroy; /* subscribing to destroy reports was refused */
+	uint64_t next_dump_ms, next_discover_ms, last_full_scan_ms;
+	char *buf;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t ts_diff_ms(const struct timespec *a, const struct timespec *b)
+{
+	int64_t ms = (int64_t)(a->tv_sec - b->tv_sec) * 1000 + (a->tv_nsec - b->tv_nsec) / 1000000;
+
+	return ms > 0 ? (uint64_t)ms : 0;
+}
+
+/* ---- (namespace, cookie) → tracked socket, open addressing ---- */
+
+static size_t slot_of(const struct whosock_watch *w, uint64_t netns, uint64_t cookie)
+{
+	return (size_t)((netns * 0x9E3779B97F4A7C15ull ^ cookie) * 0xBF58476D1CE4E5B9ull >> 20) &
+	       (w->map_cap - 1);
+}
+
+static struct tracked *map_find(struct whosock_watch *w, uint64_t netns, uint64_t cookie)
+{
+	for (size_t h = slot_of(w, netns, cookie);; h = (h + 1) & (w->map_cap - 1)) {
+		struct tracked *t = &w->map[h];
+
+		if (!t->netns)
+			return NULL;
+		if (t->netns == netns && t->cookie == cookie)
+			return t;
+	}
+}
+
+static int map_grow(struct whosock_watch *w);
+
+static struct tracked *map_insert(struct whosock_watch *w, uint64_t netns, uint64_t cookie)
+{
+	size_t h;
+
+	if ((w->map_n + 1) * 3 > w->map_cap * 2 && map_grow(w) < 0)
+		return NULL;
+	for (h = slot_of(w, netns, cookie); w->map[h].netns; h = (h + 1) & (w->map_cap - 1))
+		;
+	w->map[h] = (struct tracked){ .netns = netns, .cookie = cookie };
+	w->map_n++;
+	return &w->map[h];
+}
+
+static int map_grow(struct whosock_watch *w)
+{
+	struct tracked *old = w->map;
+	size_t old_cap = w->map_cap;
+
+	w->map_cap = old_cap ? old_cap * 2 : 1024;
+	w->map = calloc(w->map_cap, sizeof(*w->map));
+	if (!w->map) {
+		w->map = old;
+		w->map_cap = old_cap;
+		return -ENOMEM;
+	}
+	w->map_n = 0;
+	for (size_t i = 0; i < old_cap; i++)
+		if (old[i].netns) {
+			struct tracked *t = map_insert(w, old[i].netns, old[i].cookie);
+
+			*t = old[i];
+		}
+	free(old);
+	return 0;
+}
+
+/* Linear probing deletion: move later members of the cluster back. */
+static void map_remove(struct whosock_watch *w, struct tracked *t)
+{
+	size_t i = (size_t)(t - w->map), mask = w->map_cap - 1;
+
+	free(t->sock);
+	w->map[i].netns = 0;
+	w->map_n--;
+	for (size_t j = (i + 1) & mask; w->map[j].netns; j = (j + 1) & mask) {
+		struct tracked moved = w->map[j];
+		size_t h = slot_of(w, moved.netns, moved.cookie);
+
+		/* Leave it if its home lies cyclically in (i, j]. */
+		if (i <= j ? (i < h && h <= j) : (i < h || h <= j))
+			continue;
+		w->map[i] = moved;
+		w->map[j].netns = 0;
+		i = j;
+	}
+}
+
+/* ---- events ---- */
+
+static void emit(struct whosock_watch *w, enum whosock_event_type type,
+		 const struct whosock_socket *s, const struct timespec *first_seen)
+{
+	struct ring_entry *e;
+	struct whosock_event ev = { .type = type, .socket = s };
+
+	clock_gettime(CLOCK_REALTIME, &ev.ts);
+	if (type == WHOSOCK_EVENT_CLOSED && first_seen) {
+		ev.lifetime_known = true;
+		ev.lifetime_ms = ts_diff_ms(&ev.ts, first_seen);
+	}
+	w->fn(&ev, w->data);
+	/* The ring keeps its own copy; when memory runs out the event was
+	 * still delivered, only its replay is lost. */
+	e = &w->ring[(w->ring_head + w->ring_n) % w->opt.ring_size];
+	if (w->ring_n == w->opt.ring_size) {
+		free(e->sock);
+		w->ring_head = (w->ring_head + 1) % w->opt.ring_size;
+		w->ring_n--;
+	}
+	e->sock = sockcopy(s);
+	if (!e->sock)
+		return;
+	e->ev = ev;
+	e->ev.socket = e->sock;
+	w->ring_n++;
+}
+
+/* ---- namespaces ---- */
+
+static struct wns *wns_find(struct whosock_watch *w, uint64_t inode)
+{
+	for (size_t i = 0; i < w->n_ns; i++)
+		if (w->ns[i].ns.inode == inode)
+			return &w->ns[i];
+	return NULL;
+}
+
+static int discover(struct whosock_watch *w)
+{
+	uint64_t own = netns_current();
+	int r = 0;
+
+	if (!w->n_ns) {
+		w->ns = calloc(MAX_NETNS, sizeof(*w->ns));
+		if (!w->ns)
+			return -ENOMEM;
+		w->ns[w->n_ns++] = (struct wns){ .ns = { .inode = own, .fd = -1 }, .own = true };
+	}
+	if (w->opt.host_only)
+		return 0;
+	r = netns_discover(&w->found, "/proc");
+	for (size_t i = 0; r == 0 && i < w->found.n && w->n_ns < MAX_NETNS; i++) {
+		const struct netns *ns = &w->found.v[i];
+
+		if (w->opt.filter.netns && ns->inode != w->opt.filter.netns)
+			continue;
+		if (ns->inode == own) {
+			w->ns[0].ns.name = ns->name;
+			continue;
+		}
+		if (!wns_find(w, ns->inode))
+			w->ns[w->n_ns++] = (struct wns){ .ns = *ns };
+	}
+	for (size_t i = 0; i < w->n_ns; i++) {
+		w->ns[i].ns.fd = -1; /* handles stay with the set */
+		w->ns[i].unreachable = false;
+	}
+	return r;
+}
+
+static void open_sockets(struct whosock_watch *w, struct wns *ns)
+{
+	if (ns->unreachable)
+		return;
+	if (!ns->dump && (ns->own ? sockdiag_open(&ns->dump)
+				  : netns_sockdiag_open("/proc", &ns->ns, 0, &ns->dump)) < 0) {
+		ns->dump = NULL;
+		ns->unreachable = true;
+		return;
+	}
+	/* Without CAP_NET_ADMIN there are no destroy reports: closes are then
+	 * seen at the next dump. */
+	if (!ns->destroy && !w->no_destroy &&
+	    (ns->own ? sockdiag_open_groups(destroy_groups, &ns->destroy)
+		     : netns_sockdiag_open("/proc", &ns->ns, destroy_groups, &ns->destroy)) < 0) {
+		ns->destroy = NULL;
+		w->no_destroy = true;
+	}
+}
+
+/* ---- owners for new sockets ---- */
+
+static int cmp_pid(const void *a, const void *b)
+{
+	const struct pidfds *x = a, *y = b;
+
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+/* The processes whose fd count changed since the last look (all of them the
+ * first time, or when the kernel does not report counts). */
+static int changed_pids(struct whosock_watch *w, int **out, size_t *n_out)
+{
+	struct pidfds *now = NULL;
+	size_t n = 0, cap = 0, k = 0, n_changed = 0;
+	int *changed = NULL, procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dirent *de;
+	DIR *d;
+
+	if (procfd < 0)
+		return -errno;
+	d = fdopendir(procfd);
+	if (!d) {
+		close(procfd);
+		return -errno;
+	}
+	while ((de = readdir(d))) {
+		char path[32];
+		struct stat st;
+		int pid = atoi(de->d_name);
+
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "%d/fd", pid);
+		if (fstatat(dirfd(d), path, &st, 0) < 0)
+			continue;
+		if (n == cap) {
+			struct pidfds *p = realloc(now, (cap = cap ? cap * 2 : 512) * sizeof(*p));
+
+			if (!p)
+				goto nomem;
+			now = p;
+		}
+		now[n++] = (struct pidfds){ pid, st.st_size ? (long)st.st_size : -1 };
+	}
+	closedir(d);
+	qsort(now, n, sizeof(*now), cmp_pid);
+	changed = malloc((n ? n : 1) * sizeof(*changed));
+	if (!changed)
+		goto nomem;
+	/* Both lists are sorted by pid: walk them side by side. */
+	for (size_t i = 0; i < n; i++) {
+		while (k < w->n_pids && w->pids[k].pid < now[i].pid)
+			k++;
+		if (k < w->n_pids && w->pids[k].pid == now[i].pid && now[i].nfds >= 0 &&
+		    w->pids[k].nfds == now[i].nfds)
+			continue;
+		changed[n_changed++] = now[i].pid;
+	}
+	free(w->pids);
+	w->pids = now;
+	w->n_pids = n;
+	*out = changed;
+	*n_out = n_changed;
+	return 0;
+nomem:
+	free(now);
+	return -ENOMEM;
+}
+
+/* Give the sockets of snap owners by scanning pids (NULL: every process). */
+static int scan_owners(struct whosock_watch *w, struct whosock_snapshot *snap, const int *pids,
+		       size_t n_pids)
+{
+	struct owners_scan *scan;
+	int r;
+
+	if (pids && n_pids == 0)
+		return 0;
+	r = owners_scan_new("/proc", &w->opt.filter, w->opt.want | WHOSOCK_WANT_OWNERS, 1, pids,
+			    n_pids, &scan);
+	if (r < 0)
+		return r;
+	owners_scan_work(scan, 0);
+	r = owners_scan_attach(scan, snap);
+	owners_scan_free(scan);
+	return r;
+}
+
+/* Owners for the new sockets in fresh: processes that changed first, then,
+ * for what is still unowned, a full scan if none ran lately. */
+static int attribute(struct whosock_watch *w, struct whosock_snapshot *fresh)
+{
+	struct whosock_snapshot *rest = NULL;
+	int *pids = NULL;
+	size_t n_pids = 0;
+	int r = changed_pids(w, &pids, &n_pids);
+
+	if (r == 0)
+		r = scan_owners(w, fresh, pids, n_pids);
+	free(pids);
+	if (r < 0 || now_ms() - w->last_full_scan_ms < FULL_SCAN_MS)
+		return r;
+	rest = snapshot_new();
+	if (!rest)
+		return -ENOMEM;
+	for (size_t i = 0; r == 0 && i < whosock_snapshot_count(fresh); i++)
+		if (!whosock_snapshot_get(fresh, i)->n_owners)
+			r = snapshot_push(rest, whosock_snapshot_get(fresh, i));
+	if (r == 0 && whosock_snapshot_count(rest)) {
+		w->last_full_scan_ms = now_ms();
+		r = scan_owners(w, rest, NULL, 0);
+		/* Copy the owners found back to fresh's sockets. */
+		for (size_t i = 0, k = 0; r == 0 && i < whosock_snapshot_count(fresh); i++) {
+			struct whosock_socket *s = snapshot_at(fresh, i);
+
+			if (s->n_owners)
+				continue;
+			s->owners = whosock_snapshot_get(rest, k)->owners;
+			s->n_owners = whosock_snapshot_get(rest, k)->n_owners;
+			k++;
+		}
+		/* The owners stay where they are: rest's sockets go, its
+		 * arena and owner arrays move to fresh. */
+		snapshot_truncate(rest, 0);
+		if (r == 0)
+			r = snapshot_merge(fresh, rest);
+	}
+	whosock_snapshot_free(rest);
+	return r;
+}
+
+/* ---- one dump ---- */
+
+static bool watched(const struct whosock_watch *w, const struct whosock_socket *s)
+{
+	/* A UDP socket is "listening" once bound to a port. */
+	if (s->proto != WHOSOCK_PROTO_TCP && s->local.port == 0)
+		return false;
+	return whosock_filter_match(&w->opt.filter, s);
+}
+
+static int dump_ns(struct whosock_watch *w, struct wns *ns, struct whosock_snapshot *snap)
+{
+	static const enum whosock_proto protos[] = { WHOSOCK_PROTO_TCP, WHOSOCK_PROTO_UDP,
+						     WHOSOCK_PROTO_UDPLITE };
+	size_t start = whosock_snapshot_count(snap);
+	int r = 0;
+
+	ns->dumped = false;
+	if (w->opt.filter.netns && ns->ns.inode != w->opt.filter.netns)
+		return 0;
+	open_sockets(w, ns);
+	if (!ns->dump)
+		return 0;
+	for (size_t i = 0; i < sizeof(protos) / sizeof(protos[0]); i++) {
+		struct whosock_filter f = w->opt.filter;
+
+		if (!(f.protos & WHOSOCK_PROTO_BIT(protos[i])))
+			continue;
+		f.protos = WHOSOCK_PROTO_BIT(protos[i]);
+		if (protos[i] == WHOSOCK_PROTO_TCP)
+			f.states = w->opt.connections
+					   ? WHOSOCK_STATES_ALL & ~WHOSOCK_STATE_BIT(WHOSOCK_STATE_TIME_WAIT) &
+						     ~WHOSOCK_STATE_BIT(WHOSOCK_STATE_CLOSE) &
+						     ~WHOSOCK_STATE_BIT(WHOSOCK_STATE_NEW_SYN_RECV) &
+						     ~WHOSOCK_STATE_BIT(WHOSOCK_STATE_SYN_RECV) &
+						     ~WHOSOCK_STATE_BIT(WHOSOCK_STATE_BOUND_INACTIVE)
+					   : WHOSOCK_STATE_BIT(WHOSOCK_STATE_LISTEN);
+		else
+			f.states = WHOSOCK_STATE_BIT(WHOSOCK_STATE_CLOSE) |
+				   (w->opt.connections ? WHOSOCK_STATE_BIT(WHOSOCK_STATE_ESTABLISHED) : 0);
+		for (int fam = 0; fam < 2; fam++) {
+			int family = fam ? AF_INET6 : AF_INET;
+
+			if (f.families && !(f.families & (1u << family)))
+				continue;
+			r = sockdiag_dump(ns->dump, snap, protos[i], family, &f, w->opt.connections);
+			if (r == -ENOENT || r == -EOPNOTSUPP)
+				r = 0; /* the kernel lacks it (UDP-Lite) */
+			if (r < 0)
+				return r == -ENOMEM ? r : 0;
+		}
+	}
+	for (size_t i = start; i < whosock_snapshot_count(snap); i++) {
+		struct whosock_socket *s = snapshot_at(snap, i);
+
+		s->netns = ns->ns.inode;
+		s->netns_name = ns->ns.name;
+	}
+	ns->dumped = true;
+	return 0;
+}
+
+static int tick(struct whosock_watch *w)
+{
+	struct whosock_snapshot *snap = snapshot_new(), *fresh = snapshot_new();
+	struct timespec now;
+	int r = 0;
+
+	if (!snap || !fresh) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (now_ms() >= w->next_discover_ms) {
+		r = discover(w);
+		if (r < 0)
+			goto out;
+		w->next_discover_ms = now_ms() + DISCOVER_MS;
+	}
+	w->tick++;
+	for (size_t i = 0; i < w->n_ns && r == 0; i++)
+		r = dump_ns(w, &w->ns[i], snap);
+	if (r < 0)
+		goto out;
+	clock_gettime(CLOCK_REALTIME, &now);
+
+	/* New sockets: attributed together, then reported. */
+	for (size_t i = 0; r == 0 && i < whosock_snapshot_count(snap); i++) {
+		const struct whosock_socket *s = whosock_snapshot_get(snap, i);
+		struct tracked *t;
+
+		if (!watched(w, s))
+			continue;
+		t = map_find(w, s->netns, s->cookie);
+		if (t) {
+			t->seen = w->tick;
+			if (s->known & WHOSOCK_KNOWN_TCP_INFO)
+				t->sock->tcp = s->tcp; /* the latest counters */
+			continue;
+		}
+		r = snapshot_push(fresh, s);
+	}
+	if (r == 0 && whosock_snapshot_count(fresh)) {
+		if (w->baseline)
+			w->last_full_scan_ms = now_ms();
+		r = attribute(w, fresh);
+	}
+	for (size_t i = 0; r == 0 && i < whosock_snapshot_count(fresh); i++) {
+		const struct whosock_socket *s = whosock_snapshot_get(fresh, i);
+		struct tracked *t = map_insert(w, s->netns, s->cookie);
+
+		if (!t || !(t->sock = sockcopy(s))) {
+			if (t)
+				map_remove(w, t);
+			r = -ENOMEM;
+			break;
+		}
+		t->first_seen = now;
+		t->seen = w->tick;
+		if (!w->baseline)
+			emit(w, WHOSOCK_EVENT_OPENED, t->sock, NULL);
+	}
+	/* Gone since the last dump, in every namespace that was dumped. */
+	for (size_t i = 0; r == 0 && i < w->map_cap; i++) {
+		struct tracked *t = &w->map[i];
+		struct wns *ns;
+
+		if (!t->netns || t->seen == w->tick)
+			continue;
+		ns = wns_find(w, t->netns);
+		if (ns && !ns->dumped)
+			continue;
+		emit(w, WHOSOCK_EVENT_CLOSED, t->sock, &t->first_seen);
+		map_remove(w, t);
+		i--; /* a later member may have moved into this slot */
+	}
+	w->baseline = false;
+out:
+	whosock_snapshot_free(fresh);
+	whosock_snapshot_free(snap);
+	return r;
+}
+
+/* ---- closes reported by the kernel ---- */
+
+static void read_destroyed(struct whosock_watch *w, struct wns *ns)
+{
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(ns->destroy, w->buf, RECV_BUFFER_SIZE);
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)w->buf;
+		int len = (int)n;
+
+		if (n <= 0)
+			return; /* EAGAIN: all read; ENOBUFS: overrun, the next dump catches up */
+		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+			struct whosock_socket s;
+			struct tracked *t;
+
+			/* The message does not say TCP or UDP: parsed as TCP, the
+			 * counters come along when there are any. */
+			if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+			    sockdiag_parse_inet(nlh, WHOSOCK_PROTO_TCP, &s) < 0)
+				continue;
+			t = map_find(w, ns->ns.inode, s.cookie);
+			if (!t)
+				continue; /* never watched (or already reported) */
+			if (t->sock->proto == WHOSOCK_PROTO_TCP && (s.known & WHOSOCK_KNOWN_TCP_INFO)) {
+				t->sock->tcp = s.tcp;
+				t->sock->known |= s.known & (WHOSOCK_KNOWN_TCP_INFO |
+							     WHOSOCK_KNOWN_TCP_BYTES |
+							     WHOSOCK_KNOWN_TCP_BYTES_SENT);
+			}
+			emit(w, WHOSOCK_EVENT_CLOSED, t->sock, &t->first_seen);
+			map_remove(w, t);
+		}
+	}
+}
+
+/* ---- public ---- */
+
+int whosock_watch_new(const struct whosock_watch_options *options, whosock_event_fn *fn,
+		      void *data, struct whosock_watch **out)
+{
+	struct whosock_watch *w;
+	int r;
+
+	if (!fn)
+		return -EINVAL;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	if (options)
+		w->opt = *options;
+	if (!w->opt.filter.protos)
+		w->opt.filter.protos = WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP) |
+				       WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDP);
+	w->opt.filter.protos &= WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP) |
+				WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDP) |
+				WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDPLITE);
+	w->opt.filter.states = 0;
+	/* Owner members would make unmatched sockets look new on every dump:
+	 * callers filter events by owner themselves. */
+	w->opt.filter.pid = 0;
+	w->opt.filter.uid_set = false;
+	w->opt.filter.comm = NULL;
+	w->opt.filter.cmdline = NULL;
+	w->opt.filter.container = NULL;
+	if (!w->opt.interval_ms)
+		w->opt.interval_ms = 1000;
+	if (w->opt.interval_ms < 100)
+		w->opt.interval_ms = 100;
+	if (!w->opt.ring_size)
+		w->opt.ring_size = 4096;
+	w->fn = fn;
+	w->data = data;
+	w->baseline = true;
+	w->arena = snapshot_new();
+	w->ring = calloc(w->opt.ring_size, sizeof(*w->ring));
+	w->buf = malloc(RECV_BUFFER_SIZE);
+	r = w->arena && w->ring && w->buf ? map_grow(w) : -ENOMEM;
+	if (r == 0) {
+		netns_set_init(&w->found, w->arena);
+		r = tick(w); /* the baseline: what is open now raises no event */
+	}
+	if (r < 0) {
+		whosock_watch_free(w);
+		return r;
+	}
+	w->next_dump_ms = now_ms() + w->opt.interval_ms;
+	*out = w;
+	return 0;
+}
+
+int whosock_watch_run(struct whosock_watch *w, int timeout_ms)
+{
+	uint64_t end = timeout_ms < 0 ? UINT64_MAX : now_ms() + (uint64_t)timeout_ms;
+
+	for (;;) {
+		struct pollfd pfd[MAX_NETNS];
+		struct wns *who[MAX_NETNS];
+		uint64_t now = now_ms(), wake = w->next_dump_ms < end ? w->next_dump_ms : end;
+		nfds_t n = 0;
+		int r;
+
+		if (now >= w->next_dump_ms) {
+			r = tick(w);
+			if (r < 0)
+				return r;
+			w->next_dump_ms = now_ms() + w->opt.interval_ms;
+			continue;
+		}
+		if (now >= end)
+			return 0;
+		for (size_t i = 0; i < w->n_ns; i++)
+			if (w->ns[i].destroy) {
+				pfd[n] = (struct pollfd){ .fd = mnl_socket_get_fd(w->ns[i].destroy),
+							  .events = POLLIN };
+				who[n++] = &w->ns[i];
+			}
+		r = poll(pfd, n, (int)(wake - now));
+		if (r < 0)
+			return -errno;
+		for (nfds_t i = 0; i < n; i++)
+			if (pfd[i].revents)
+				read_destroyed(w, who[i]);
+	}
+}
+
+size_t whosock_watch_since(const struct whosock_watch *w, const struct timespec *since,
+			   const struct whosock_event **out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < w->ring_n && n < max; i++) {
+		const struct ring_entry *e = &w->ring[(w->ring_head + i) % w->opt.ring_size];
+
+		if (e->ev.ts.tv_sec > since->tv_sec ||
+		    (e->ev.ts.tv_sec == since->tv_sec && e->ev.ts.tv_nsec >= since->tv_nsec))
+			out[n++] = &e->ev;
+	}
+	return n;
+}
+
+void whosock_watch_free(struct whosock_watch *w)
+{
+	if (!w)
+		return;
+	for (size_t i = 0; i < w->n_ns; i++) {
+		sockdiag_close(w->ns[i].dump);
+		sockdiag_close(w->ns[i].destroy);
+	}
+	free(w->ns);
+	for (size_t i = 0; i < w->map_cap; i++)
+		if (w->map[i].netns)
+			free(w->map[i].sock);
+	free(w->map);
+	for (size_t i = 0; w->ring && i < w->ring_n; i++)
+		free(w->ring[(w->ring_head + i) % w->opt.ring_size].sock);
+	free(w->ring);
+	free(w->pids);
+	free(w->buf);
+	netns_set_free(&w->found);
+	whosock_snapshot_free(w->arena);
+	free(w);
+}

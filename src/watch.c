@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* whosock watch: the library's events, one line each, until told to stop. */
+#include <errno.h>
+#include <regex.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "output.h"
+#include "textesc.h"
+#include "watch.h"
+#include "whosock/watch.h"
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+struct watch_ctx {
+	const struct cli *cli;
+	struct sbuf out;
+	long events;
+	regex_t cmdline_re;
+	bool have_re;
+};
+
+/* The owner filters, applied to events (the watcher does not filter owners). */
+static bool owner_matches(const struct watch_ctx *ctx, const struct whosock_process *p)
+{
+	const struct whosock_filter *f = &ctx->cli->opt.filter;
+
+	if (f->pid > 0 && p->pid != f->pid)
+		return false;
+	if (f->uid_set && (!p->uid_known || p->uid != f->uid))
+		return false;
+	if (f->comm && strcmp(p->comm, f->comm) != 0)
+		return false;
+	if (f->container && (!p->container.id ||
+			     strncmp(p->container.id, f->container, strlen(f->container)) != 0))
+		return false;
+	if (f->cmdline && (!p->cmdline || (!strstr(p->cmdline, f->cmdline) &&
+					   !(ctx->have_re &&
+					     regexec(&ctx->cmdline_re, p->cmdline, 0, NULL, 0) == 0))))
+		return false;
+	return true;
+}
+
+static bool wanted(const struct watch_ctx *ctx, const struct whosock_socket *s)
+{
+	const struct whosock_filter *f = &ctx->cli->opt.filter;
+
+	if (!(f->pid > 0 || f->uid_set || f->comm || f->cmdline || f->container))
+		return true;
+	for (size_t i = 0; i < s->n_owners; i++)
+		if (owner_matches(ctx, s->owners[i].proc))
+			return true;
+	return false;
+}
+
+/* "14:02:03 + tcp *:8080 LISTEN python3(4242) alice netns=blue" */
+static void human_line(struct sbuf *b, const struct whosock_event *ev)
+{
+	const struct whosock_socket *s = ev->socket;
+	struct tm tm;
+	char ts[16];
+	time_t sec = ev->ts.tv_sec;
+
+	localtime_r(&sec, &tm);
+	strftime(ts, sizeof(ts), "%H:%M:%S", &tm);
+	sbuf_puts(b, ts);
+	sbuf_puts(b, ev->type == WHOSOCK_EVENT_OPENED ? " + " : " - ");
+	sbuf_puts(b, output_proto_label(s));
+	sbuf_putc(b, ' ');
+	output_endpoint(b, s, &s->local, NULL);
+	if (s->remote.port) {
+		sbuf_puts(b, " -> ");
+		output_endpoint(b, s, &s->remote, NULL);
+	}
+	sbuf_putc(b, ' ');
+	sbuf_puts(b, whosock_state_name(s->proto, s->state));
+	if (s->n_owners) {
+		sbuf_putc(b, ' ');
+		output_owners(b, s->owners, s->n_owners, 0);
+		if (s->owners[0].proc->user) {
+			sbuf_putc(b, ' ');
+			esc_term(b, s->owners[0].proc->user, strlen(s->owners[0].proc->user));
+		}
+	}
+	if (s->netns_name) {
+		sbuf_puts(b, " netns=");
+		esc_term(b, s->netns_name, strlen(s->netns_name));
+	} else {
+		sbuf_puts(b, " netns=");
+		sbuf_u64(b, s->netns);
+	}
+	if (ev->type == WHOSOCK_EVENT_CLOSED && s->proto == WHOSOCK_PROTO_TCP &&
+	    (s->known & WHOSOCK_KNOWN_TCP_BYTES)) {
+		sbuf_puts(b, " acked=");
+		sbuf_u64(b, s->tcp.bytes_acked);
+		sbuf_puts(b, " received=");
+		sbuf_u64(b, s->tcp.bytes_received);
+	}
+	if (ev->lifetime_known) {
+		char life[32];
+
+		snprintf(life, sizeof(life), " lifetime=%.3fs", (double)ev->lifetime_ms / 1000);
+		sbuf_puts(b, life);
+	}
+	sbuf_putc(b, '\n');
+}
+
+static void on_event(const struct whosock_event *ev, void *data)
+{
+	struct watch_ctx *ctx = data;
+
+	if (stop_signal || (ctx->cli->count && ctx->events >= ctx->cli->count))
+		return;
+	if (!wanted(ctx, ev->socket))
+		return;
+	if (ctx->cli->format == OUTPUT_NDJSON) {
+		output_json_event(&ctx->out, ev);
+		sbuf_putc(&ctx->out, '\n');
+	} else {
+		human_line(&ctx->out, ev);
+	}
+	/* One event, one write: line by line even into a pipe. */
+	sbuf_flush(&ctx->out);
+	ctx->events++;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int watch_main(const struct cli *cli, void (*message)(const char *, const char *))
+{
+	struct watch_ctx ctx = { .cli = cli };
+	struct whosock_watch_options opt = {
+		.filter = cli->opt.filter,
+		.connections = cli->connections,
+		.host_only = cli->opt.host_only,
+		.interval_ms = cli->interval_ms,
+		.want = WHOSOCK_WANT_PROCESS,
+	};
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct whosock_watch *w = NULL;
+	uint64_t end = cli->timeout_ms ? now_ms() + (uint64_t)cli->timeout_ms : 0;
+	int r, status = EXIT_TROUBLE;
+
+	/* No SA_RESTART: a signal ends the wait in poll() at once. */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sbuf_set_sink(&ctx.out, STDOUT_FILENO);
+	if (cli->opt.filter.cmdline)
+		ctx.have_re = regcomp(&ctx.cmdline_re, cli->opt.filter.cmdline,
+				      REG_EXTENDED | REG_NOSUB) == 0;
+	r = whosock_watch_new(&opt, on_event, &ctx, &w);
+	if (r < 0) {
+		message("cannot watch: ", strerror(-r));
+		goto out;
+	}
+	while (!stop_signal && !(cli->count && ctx.events >= cli->count)) {
+		int timeout = -1;
+
+		if (end) {
+			uint64_t now = now_ms();
+
+			if (now >= end)
+				break;
+			timeout = (int)(end - now);
+		}
+		/* Wake up now and then to check the count. */
+		if (timeout < 0 || timeout > 200)
+			timeout = 200;
+		r = whosock_watch_run(w, timeout);
+		if (r < 0 && r != -EINTR) {
+			message("watch failed: ", strerror(-r));
+			goto out;
+		}
+		if (ctx.out.sink_error) {
+			if (ctx.out.sink_error != EPIPE)
+				message("cannot write output: ", strerror(ctx.out.sink_error));
+			status = ctx.out.sink_error == EPIPE ? EXIT_SUCCESS : EXIT_TROUBLE;
+			goto out;
+		}
+	}
+	status = EXIT_SUCCESS;
+out:
+	sbuf_flush(&ctx.out);
+	sbuf_free(&ctx.out);
+	whosock_watch_free(w);
+	if (ctx.have_re)
+		regfree(&ctx.cmdline_re);
+	return status;
+}
