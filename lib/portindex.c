@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The port index: local (proto, family, address, port) → owning process, in
+ * one hash lookup. It is a snapshot of the caller's namespace (a port means
+ * nothing across namespaces) taken again on a miss, at most once per
+ * refresh period, so a storm of lookups for unknown ports costs nothing. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "whosock/watch.h"
+
+struct key {
+	uint8_t proto, family;
+	uint16_t port;
+	uint8_t addr[16];
+};
+
+struct slot {
+	struct key key;
+	bool used;
+	const struct whosock_process *proc;
+};
+
+struct whosock_portindex {
+	unsigned refresh_ms;
+	uint64_t last_refresh_ms;
+	unsigned long refreshes;
+	struct whosock_snapshot *snap;
+	struct slot *slots;
+	size_t mask;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static size_t hash_key(const struct key *k)
+{
+	uint64_t h = 1469598103934665603ull;
+	const uint8_t *p = (const uint8_t *)k;
+
+	for (size_t i = 0; i < sizeof(*k); i++)
+		h = (h ^ p[i]) * 1099511628211ull;
+	return (size_t)h;
+}
+
+static struct key make_key(int proto, int family, const void *addr, uint16_t port)
+{
+	struct key k;
+
+	memset(&k, 0, sizeof(k));
+	k.proto = (uint8_t)proto;
+	k.family = (uint8_t)family;
+	k.port = port;
+	if (addr)
+		memcpy(k.addr, addr, family == AF_INET ? 4 : 16);
+	return k;
+}
+
+static struct slot *find(const struct whosock_portindex *idx, const struct key *k)
+{
+	for (size_t h = hash_key(k) & idx->mask;; h = (h + 1) & idx->mask) {
+		struct slot *s = &idx->slots[h];
+
+		if (!s->used || memcmp(&s->key, k, sizeof(*k)) == 0)
+			return s;
+	}
+}
+
+static int refresh(struct whosock_portindex *idx)
+{
+	struct whosock_options opt = {
+		.want = WHOSOCK_WANT_OWNERS,
+		.host_only = true,
+		.filter.protos = WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP) |
+				 WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDP) |
+				 WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDPLITE),
+	};
+	struct whosock_snapshot *snap;
+	struct slot *slots;
+	size_t n, cap = 64;
+	int r;
+
+	idx->last_refresh_ms = now_ms();
+	idx->refreshes++;
+	r = whosock_snapshot_take(&opt, &snap);
+	if (r < 0)
+		return r;
+	n = whosock_snapshot_count(snap);
+	while (cap < n * 2)
+		cap *= 2;
+	slots = calloc(cap, sizeof(*slots));
+	if (!slots) {
+		whosock_snapshot_free(snap);
+		return -ENOMEM;
+	}
+	free(idx->slots);
+	whosock_snapshot_free(idx->snap);
+	idx->slots = slots;
+	idx->mask = cap - 1;
+	idx->snap = snap;
+	for (size_t i = 0; i < n; i++) {
+		const struct whosock_socket *s = whosock_snapshot_get(snap, i);
+		struct key k;
+		struct slot *slot;
+
+		if (!s->n_owners || !s->local.port)
+			continue;
+		k = make_key(s->proto, s->family, s->local.addr, s->local.port);
+		slot = find(idx, &k);
+		/* A listener wins over the connections accepted from it (same
+		 * local port): it comes first in a TCP dump; keep the first. */
+		if (slot->used)
+			continue;
+		slot->used = true;
+		slot->key = k;
+		slot->proc = s->owners[0].proc;
+	}
+	return 0;
+}
+
+int whosock_portindex_new(unsigned refresh_ms, struct whosock_portindex **out)
+{
+	struct whosock_portindex *idx = calloc(1, sizeof(*idx));
+	int r;
+
+	if (!idx)
+		return -ENOMEM;
+	idx->refresh_ms = refresh_ms ? refresh_ms : 1000;
+	r = refresh(idx);
+	if (r < 0) {
+		whosock_portindex_free(idx);
+		return r;
+	}
+	*out = idx;
+	return 0;
+}
+
+/* Exact address, then the family's wildcard, then for IPv4 a dual-stack
+ * IPv6 socket (bound to :: or to the v4-mapped address). */
+static const struct whosock_process *lookup(const struct whosock_portindex *idx, int proto,
+					    int family, const void *addr, uint16_t port)
+{
+	static const uint8_t any[16];
+	struct key k = make_key(proto, family, addr, port);
+	struct slot *s = find(idx, &k);
+
+	if (s->used)
+		return s->proc;
+	k = make_key(proto, family, any, port);
+	s = find(idx, &k);
+	if (s->used)
+		return s->proc;
+	if (family == AF_INET) {
+		uint8_t mapped[16] = { [10] = 0xff, [11] = 0xff };
+
+		memcpy(mapped + 12, addr, 4);
+		k = make_key(proto, AF_INET6, mapped, port);
+		s = find(idx, &k);
+		if (s->used)
+			return s->proc;
+		k = make_key(proto, AF_INET6, any, port);
+		s = find(idx, &k);
+		if (s->used)
+			return s->proc;
+	}
+	return NULL;
+}
+
+int whosock_portindex_lookup(struct whosock_portindex *idx, enum whosock_proto proto, int family,
+			     const void *addr, uint16_t port, const struct whosock_process **out)
+{
+	const struct whosock_process *p;
+	int r;
+
+	if (!idx || !addr || (family != AF_INET && family != AF_INET6))
+		return -EINVAL;
+	p = lookup(idx, proto, family, addr, port);
+	if (!p && now_ms() - idx->last_refresh_ms >= idx->refresh_ms) {
+		r = refresh(idx);
+		if (r < 0)
+			return r;
+		p = lookup(idx, proto, family, addr, port);
+	}
+	if (!p)
+		return 0;
+	*out = p;
+	return 1;
+}
+
+unsigned long whosock_portindex_refreshes(const struct whosock_portindex *idx)
+{
+	return idx ? idx->refreshes : 0;
+}
+
+void whosock_portindex_free(struct whosock_portindex *idx)
+{
+	if (!idx)
+		return;
+	free(idx->slots);
+	whosock_snapshot_free(idx->snap);
+	free(idx);
+}
