@@ -29,6 +29,7 @@
 
 #include "owners.h"
 #include "container.h"
+#include "dirscan.h"
 #include "netns.h"
 #include "procinfo.h"
 #include "snapshot.h"
@@ -163,37 +164,30 @@ static int parse_int(const char *s)
 static int walk_fds(struct part *pt, int dirfd, int pid, int tid)
 {
 	int fdd = openat(dirfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	struct dirent *de;
-	DIR *d;
-	int found = 0, r;
+	struct dirscan d;
+	const char *name;
+	int found = 0, r = 0;
 
 	if (fdd < 0)
 		return -errno;
-	d = fdopendir(fdd);
-	if (!d) {
-		r = -errno;
-		close(fdd);
-		return r;
-	}
-	while ((de = readdir(d))) {
+	dirscan_init(&d, fdd);
+	while ((name = dirscan_next(&d))) {
 		char link[64];
 		ssize_t n;
 		uint64_t ino;
 		int fd;
 
-		if (de->d_name[0] == '.')
-			continue;
-		n = readlinkat(fdd, de->d_name, link, sizeof(link));
+		n = readlinkat(fdd, name, link, sizeof(link));
 		if (n < 0 && (errno == EACCES || errno == EPERM)) {
 			/* Listing is allowed but reading links is not (ptrace
 			 * access denied): the whole table is hidden from us. */
-			closedir(d);
-			return found ? found : -EACCES;
+			r = found ? found : -EACCES;
+			goto out;
 		}
 		if (n <= 0)
 			continue; /* closed meanwhile */
 		ino = socket_inode(link, n);
-		fd = parse_int(de->d_name);
+		fd = parse_int(name);
 		if (fd < 0)
 			continue;
 		if (!ino) {
@@ -201,20 +195,20 @@ static int walk_fds(struct part *pt, int dirfd, int pid, int tid)
 			uint64_t ns = link[0] == 'n' ? netns_parse_link(link, (size_t)n) : 0;
 
 			if (ns && add_ns(pt, ns, pid, fd) < 0) {
-				closedir(d);
-				return -ENOMEM;
+				r = -ENOMEM;
+				goto out;
 			}
 			continue;
 		}
 		r = add_found(pt, ino, fd, tid);
-		if (r < 0) {
-			closedir(d);
-			return r;
-		}
+		if (r < 0)
+			goto out;
 		found++;
 	}
-	closedir(d);
-	return found;
+	r = found;
+out:
+	close(fdd);
+	return r;
 }
 
 /* Threads whose fd table is not the process's own. */

@@ -31,6 +31,10 @@ ssize_t procinfo_read_at(int dirfd, const char *name, char *buf, size_t cap, boo
 		if (n == 0)
 			break;
 		len += (size_t)n;
+		/* /proc files hand over all they have in one read: a short one
+		 * is the end, and saves a read per file over a whole scan. */
+		if ((size_t)n < cap - 1 - (len - (size_t)n))
+			break;
 	}
 	if (r == 0 && truncated) {
 		char extra;
