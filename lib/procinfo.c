@@ -81,30 +81,31 @@ int procinfo_parse_stat(const char *buf, size_t len, int *pid, const char **comm
 
 int procinfo_parse_status_uid(const char *buf, size_t len, uint32_t *euid)
 {
-	for (const char *line = buf; line && line < buf + len;) {
-		const char *end = memchr(line, '\n', (size_t)(buf + len - line));
+	const char *end = buf + len;
 
-		if ((size_t)(buf + len - line) > 4 && memcmp(line, "Uid:", 4) == 0) {
+	for (const char *line = buf; line && line < end;) {
+		const char *eol = memchr(line, '\n', (size_t)(end - line));
+
+		if ((size_t)(end - line) > 4 && memcmp(line, "Uid:", 4) == 0) {
 			const char *p = line + 4;
-			unsigned long v[2];
+			uint64_t v[2] = { 0, 0 };
 
+			/* "Uid:\treal\teffective\tsaved\tfs": digits within the buffer only. */
 			for (int i = 0; i < 2; i++) {
-				char *e;
-
-				while (*p == '\t' || *p == ' ')
+				while (p < end && (*p == '\t' || *p == ' '))
 					p++;
-				if (*p < '0' || *p > '9')
+				if (p >= end || *p < '0' || *p > '9')
 					return -EINVAL;
-				errno = 0;
-				v[i] = strtoul(p, &e, 10);
-				if (errno || v[i] > UINT32_MAX)
-					return -EINVAL;
-				p = e;
+				for (; p < end && *p >= '0' && *p <= '9'; p++) {
+					v[i] = v[i] * 10 + (uint64_t)(*p - '0');
+					if (v[i] > UINT32_MAX)
+						return -EINVAL;
+				}
 			}
 			*euid = (uint32_t)v[1];
 			return 0;
 		}
-		line = end ? end + 1 : NULL;
+		line = eol ? eol + 1 : NULL;
 	}
 	return -EINVAL;
 }

@@ -333,6 +333,32 @@ static int done_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_STOP;
 }
 
+/* A refused or impossible request ends in NLMSG_ERROR. With a control
+ * table of our own, libmnl no longer decodes it: do what its default does. */
+static int error_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlmsgerr *err;
+
+	(void)data;
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*err)) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	err = mnl_nlmsg_get_payload(nlh);
+	if (err->error == 0)
+		return MNL_CB_STOP; /* an acknowledgement */
+	errno = err->error < 0 ? -err->error : err->error;
+	return MNL_CB_ERROR;
+}
+
+static int overrun_cb(const struct nlmsghdr *nlh, void *data)
+{
+	(void)nlh;
+	(void)data;
+	errno = ENOSPC;
+	return MNL_CB_ERROR;
+}
+
 static void put_request(struct nlmsghdr *nlh, unsigned seq, enum whosock_proto proto, int family,
 			const struct whosock_filter *f, bool tcp_info)
 {
@@ -387,7 +413,9 @@ static int dump_once(struct mnl_socket *nl, char *buf, struct dump_ctx *ctx, int
 	unsigned portid = mnl_socket_get_portid(nl);
 	unsigned seq = (unsigned)time(NULL) + __atomic_add_fetch(&seq_counter, 1, __ATOMIC_RELAXED);
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	mnl_cb_t ctl_cb[NLMSG_DONE + 1] = { [NLMSG_DONE] = done_cb };
+	mnl_cb_t ctl_cb[NLMSG_MIN_TYPE] = { [NLMSG_ERROR] = error_cb,
+					    [NLMSG_DONE] = done_cb,
+					    [NLMSG_OVERRUN] = overrun_cb };
 	int r;
 
 	put_request(nlh, seq, ctx->proto, family, ctx->filter, tcp_info);
@@ -398,7 +426,7 @@ static int dump_once(struct mnl_socket *nl, char *buf, struct dump_ctx *ctx, int
 
 		if (n < 0)
 			return -errno;
-		r = mnl_cb_run2(buf, (size_t)n, seq, portid, dump_cb, ctx, ctl_cb, NLMSG_DONE + 1);
+		r = mnl_cb_run2(buf, (size_t)n, seq, portid, dump_cb, ctx, ctl_cb, NLMSG_MIN_TYPE);
 		if (r == MNL_CB_STOP)
 			return ctx->done_error;
 		if (r < 0) {

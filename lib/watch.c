@@ -64,8 +64,12 @@ struct ring_entry {
 
 struct pidfds {
 	int pid;
+	uint32_t uid; /* the process's effective uid (owner of /proc/PID/fd) */
 	long nfds;
 };
+
+/* Owners of sockets closed lately: where a replacement socket likely is. */
+#define MAX_CLOSERS 256
 
 struct whosock_watch {
 	struct whosock_watch_options opt;
@@ -81,6 +85,8 @@ struct whosock_watch {
 	size_t ring_head, ring_n;
 	struct pidfds *pids;
 	size_t n_pids;
+	int closers[MAX_CLOSERS];
+	size_t n_closers;
 	unsigned tick;
 	bool baseline;
 	bool no_destroy; /* subscribing to destroy reports was refused */
@@ -191,6 +197,9 @@ static void emit(struct whosock_watch *w, enum whosock_event_type type,
 	struct whosock_event ev = { .type = type, .socket = s };
 
 	clock_gettime(CLOCK_REALTIME, &ev.ts);
+	for (size_t i = 0; type == WHOSOCK_EVENT_CLOSED && i < s->n_owners; i++)
+		if (w->n_closers < MAX_CLOSERS)
+			w->closers[w->n_closers++] = s->owners[i].proc->pid;
 	if (type == WHOSOCK_EVENT_CLOSED && first_seen) {
 		ev.lifetime_known = true;
 		ev.lifetime_ms = ts_diff_ms(&ev.ts, first_seen);
@@ -277,6 +286,13 @@ static void open_sockets(struct whosock_watch *w, struct wns *ns)
 
 /* ---- owners for new sockets ---- */
 
+static int cmp_int(const void *a, const void *b)
+{
+	const int *x = a, *y = b;
+
+	return (*x > *y) - (*x < *y);
+}
+
 static int cmp_pid(const void *a, const void *b)
 {
 	const struct pidfds *x = a, *y = b;
@@ -318,7 +334,7 @@ static int changed_pids(struct whosock_watch *w, int **out, size_t *n_out)
 				goto nomem;
 			now = p;
 		}
-		now[n++] = (struct pidfds){ pid, st.st_size ? (long)st.st_size : -1 };
+		now[n++] = (struct pidfds){ pid, st.st_uid, st.st_size ? (long)st.st_size : -1 };
 	}
 	closedir(d);
 	qsort(now, n, sizeof(*now), cmp_pid);
@@ -364,46 +380,113 @@ static int scan_owners(struct whosock_watch *w, struct whosock_snapshot *snap, c
 	return r;
 }
 
-/* Owners for the new sockets in fresh: processes that changed first, then,
- * for what is still unowned, a full scan if none ran lately. */
-static int attribute(struct whosock_watch *w, struct whosock_snapshot *fresh)
+/* Scan pids (NULL: every process) for the sockets of fresh that have no
+ * owner yet. */
+static int rescan_unowned(struct whosock_watch *w, struct whosock_snapshot *fresh, const int *pids,
+			  size_t n_pids)
 {
-	struct whosock_snapshot *rest = NULL;
-	int *pids = NULL;
-	size_t n_pids = 0;
-	int r = changed_pids(w, &pids, &n_pids);
+	struct whosock_snapshot *rest;
+	int r = 0;
 
-	if (r == 0)
-		r = scan_owners(w, fresh, pids, n_pids);
-	free(pids);
-	if (r < 0 || now_ms() - w->last_full_scan_ms < FULL_SCAN_MS)
-		return r;
+	if (pids && n_pids == 0)
+		return 0;
 	rest = snapshot_new();
 	if (!rest)
 		return -ENOMEM;
 	for (size_t i = 0; r == 0 && i < whosock_snapshot_count(fresh); i++)
 		if (!whosock_snapshot_get(fresh, i)->n_owners)
 			r = snapshot_push(rest, whosock_snapshot_get(fresh, i));
-	if (r == 0 && whosock_snapshot_count(rest)) {
-		w->last_full_scan_ms = now_ms();
-		r = scan_owners(w, rest, NULL, 0);
-		/* Copy the owners found back to fresh's sockets. */
-		for (size_t i = 0, k = 0; r == 0 && i < whosock_snapshot_count(fresh); i++) {
-			struct whosock_socket *s = snapshot_at(fresh, i);
+	if (r == 0 && whosock_snapshot_count(rest))
+		r = scan_owners(w, rest, pids, n_pids);
+	/* Copy the owners found back to fresh's sockets (same order). */
+	for (size_t i = 0, k = 0; r == 0 && i < whosock_snapshot_count(fresh); i++) {
+		struct whosock_socket *s = snapshot_at(fresh, i);
 
-			if (s->n_owners)
-				continue;
-			s->owners = whosock_snapshot_get(rest, k)->owners;
-			s->n_owners = whosock_snapshot_get(rest, k)->n_owners;
-			k++;
-		}
-		/* The owners stay where they are: rest's sockets go, its
-		 * arena and owner arrays move to fresh. */
-		snapshot_truncate(rest, 0);
-		if (r == 0)
-			r = snapshot_merge(fresh, rest);
+		if (s->n_owners)
+			continue;
+		s->owners = whosock_snapshot_get(rest, k)->owners;
+		s->n_owners = whosock_snapshot_get(rest, k)->n_owners;
+		k++;
 	}
+	/* The owners stay where they are: rest's sockets go, its arena and
+	 * owner arrays move to fresh. */
+	snapshot_truncate(rest, 0);
+	if (r == 0)
+		r = snapshot_merge(fresh, rest);
 	whosock_snapshot_free(rest);
+	return r;
+}
+
+static bool all_owned(const struct whosock_snapshot *snap)
+{
+	for (size_t i = 0; i < whosock_snapshot_count(snap); i++)
+		if (!whosock_snapshot_get(snap, i)->n_owners)
+			return false;
+	return true;
+}
+
+/* The processes of the users that own the sockets still unowned, but those
+ * in skip (sorted). */
+static size_t same_user_pids(const struct whosock_watch *w, const struct whosock_snapshot *fresh,
+			     const int *skip, size_t n_skip, int *out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < w->n_pids; i++) {
+		bool match = false;
+
+		for (size_t k = 0; !match && k < whosock_snapshot_count(fresh); k++) {
+			const struct whosock_socket *s = whosock_snapshot_get(fresh, k);
+
+			match = !s->n_owners && (s->known & WHOSOCK_KNOWN_UID) &&
+				s->uid == w->pids[i].uid;
+		}
+		if (match && !bsearch(&w->pids[i].pid, skip, n_skip, sizeof(*skip), cmp_int))
+			out[n++] = w->pids[i].pid;
+	}
+	return n;
+}
+
+/* Owners for the new sockets in fresh, cheapest guess first: processes whose
+ * fd count changed and those that just closed a socket (a replacement keeps
+ * the count); then the processes of the sockets' users; then, at most every
+ * FULL_SCAN_MS, every process. */
+static int attribute(struct whosock_watch *w, struct whosock_snapshot *fresh)
+{
+	int *pids = NULL, *more = NULL;
+	size_t n_pids = 0, n_more;
+	int r = changed_pids(w, &pids, &n_pids);
+
+	if (r == 0) {
+		int *p = realloc(pids, (n_pids + w->n_closers + 1) * sizeof(*p));
+
+		if (!p) {
+			r = -ENOMEM;
+		} else {
+			pids = p;
+			memcpy(pids + n_pids, w->closers, w->n_closers * sizeof(*pids));
+			n_pids += w->n_closers;
+			w->n_closers = 0;
+			qsort(pids, n_pids, sizeof(*pids), cmp_int);
+			r = rescan_unowned(w, fresh, pids, n_pids);
+		}
+	}
+	/* The baseline scanned every process already. */
+	if (r == 0 && !w->baseline && !all_owned(fresh)) {
+		more = malloc((w->n_pids + 1) * sizeof(*more));
+		if (!more) {
+			r = -ENOMEM;
+		} else {
+			n_more = same_user_pids(w, fresh, pids, n_pids, more);
+			r = rescan_unowned(w, fresh, more, n_more);
+		}
+	}
+	free(pids);
+	free(more);
+	if (r == 0 && !all_owned(fresh) && now_ms() - w->last_full_scan_ms >= FULL_SCAN_MS) {
+		w->last_full_scan_ms = now_ms();
+		r = rescan_unowned(w, fresh, NULL, 0);
+	}
 	return r;
 }
 

@@ -132,6 +132,10 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
+	/* Messages quote what the user typed: no control byte gets through. */
+	for (char *p = err; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	return -EINVAL;
 }
 
@@ -218,17 +222,19 @@ static int parse_duration(const char *arg, long *ms, char *err, size_t errlen)
 
 	errno = 0;
 	v = strtod(arg, &end);
-	if (errno || end == arg || arg[0] == '-' || v < 0 || v > 1e7)
+	/* !(v >= 0) also rejects NaN. A day at most: no overflow anywhere. */
+	if (errno || end == arg || arg[0] == '-' || !(v >= 0) || v > 86400000)
 		goto bad;
 	if (strcmp(end, "ms") == 0)
 		*ms = (long)v;
-	else if (*end == '\0' || strcmp(end, "s") == 0)
+	else if ((*end == '\0' || strcmp(end, "s") == 0) && v <= 86400)
 		*ms = (long)(v * 1000);
 	else
 		goto bad;
 	return 0;
 bad:
-	return fail(err, errlen, "invalid duration '%.40s': expected seconds or a number with ms",
+	return fail(err, errlen, "invalid duration '%.40s': expected seconds or milliseconds (250ms), "
+		    "at most a day",
 		    arg);
 }
 

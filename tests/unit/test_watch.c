@@ -1,0 +1,579 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Unit tests for lib/watch.c and lib/portindex.c, against the live kernel.
+ *
+ * Neither needs root: sock_diag dumps of inet sockets are open to every
+ * user, and the test's own fd table is readable by itself (without
+ * CAP_NET_ADMIN the watcher sees closes at the next dump instead of from the
+ * kernel's destroy reports). They skip only when the kernel refuses
+ * sock_diag. Other processes may open and close sockets meanwhile (a
+ * benchmark load on this machine): every assertion concerns only the
+ * sockets this test opened, found by their port.
+ *
+ * Waits are bounded loops of whosock_watch_run(w, 100): at most
+ * WAIT_ROUNDS x 100 ms for an event, never a fixed sleep asserted on.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "whosock/watch.h"
+
+#define WAIT_ROUNDS 50 /* x 100 ms */
+#define MAX_SEEN 64
+#define RING 65536 /* room for a concurrent benchmark's burst of events */
+
+static const uint8_t LOOPBACK4[4] = { 127, 0, 0, 1 };
+
+static void skip_if_refused(int r, const char *what)
+{
+	if (r == -EPERM || r == -EACCES || r == -EPROTONOSUPPORT || r == -EAFNOSUPPORT) {
+		print_message("%s: sock_diag refused here (%s): skipping\n", what, strerror(-r));
+		skip();
+	}
+}
+
+/* A TCP listener on addr (AF_INET: 4 bytes, AF_INET6: 16) port 0; its port
+ * in *port. Returns the fd, or -1 when the family is unavailable. */
+static int listener(int family, const void *addr, bool v6only, uint16_t *port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	memset(&ss, 0, sizeof(ss));
+	if (family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		sin->sin_family = AF_INET;
+		memcpy(&sin->sin_addr, addr, 4);
+		len = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+		int on = v6only;
+
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) < 0)
+			goto fail;
+		sin6->sin6_family = AF_INET6;
+		memcpy(&sin6->sin6_addr, addr, 16);
+		len = sizeof(*sin6);
+	}
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 16) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		goto fail;
+	*port = ntohs(family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+					: ((struct sockaddr_in6 *)&ss)->sin6_port);
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+static int listener4(uint16_t *port)
+{
+	int fd = listener(AF_INET, LOOPBACK4, false, port);
+
+	assert_true(fd >= 0);
+	return fd;
+}
+
+/* A port on 127.0.0.1 nobody holds right now (bound, then released). */
+static uint16_t unused_port(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	memcpy(&sin.sin_addr, LOOPBACK4, 4);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	close(fd);
+	return ntohs(sin.sin_port);
+}
+
+/* ---- the watcher ---- */
+
+struct seen {
+	enum whosock_event_type type;
+	uint16_t port;
+	bool owned_by_me; /* an owner is (getpid(), fd) */
+	int fd;
+	bool lifetime_known;
+	uint64_t lifetime_ms;
+	struct timespec ts;
+};
+
+/* What the callback recorded about the test's own ports (TCP, 127.0.0.1). */
+struct rec {
+	uint16_t ports[8];
+	size_t n_ports;
+	struct seen v[MAX_SEEN];
+	size_t n;
+	size_t calls; /* every event, ours or not */
+};
+
+static bool is_ours(const struct rec *rec, const struct whosock_socket *s)
+{
+	if (s->proto != WHOSOCK_PROTO_TCP || s->family != AF_INET ||
+	    memcmp(s->local.addr, LOOPBACK4, 4) != 0)
+		return false;
+	for (size_t i = 0; i < rec->n_ports; i++)
+		if (rec->ports[i] == s->local.port)
+			return true;
+	return false;
+}
+
+static void on_event(const struct whosock_event *ev, void *data)
+{
+	struct rec *rec = data;
+	const struct whosock_socket *s = ev->socket;
+	struct seen *e;
+
+	rec->calls++;
+	if (!is_ours(rec, s))
+		return;
+	assert_true(rec->n < MAX_SEEN);
+	e = &rec->v[rec->n++];
+	memset(e, 0, sizeof(*e));
+	e->type = ev->type;
+	e->port = s->local.port;
+	e->fd = -1;
+	e->lifetime_known = ev->lifetime_known;
+	e->lifetime_ms = ev->lifetime_ms;
+	e->ts = ev->ts;
+	for (uint32_t i = 0; i < s->n_owners; i++)
+		if (s->owners[i].proc->pid == getpid()) {
+			e->owned_by_me = true;
+			e->fd = s->owners[i].fd;
+		}
+}
+
+static void add_port(struct rec *rec, uint16_t port)
+{
+	assert_true(rec->n_ports < sizeof(rec->ports) / sizeof(rec->ports[0]));
+	rec->ports[rec->n_ports++] = port;
+}
+
+static const struct seen *find_seen(const struct rec *rec, enum whosock_event_type type,
+				    uint16_t port, size_t *count)
+{
+	const struct seen *found = NULL;
+
+	*count = 0;
+	for (size_t i = 0; i < rec->n; i++)
+		if (rec->v[i].type == type && rec->v[i].port == port) {
+			if (!found)
+				found = &rec->v[i];
+			(*count)++;
+		}
+	return found;
+}
+
+/* Run the watcher until the event (type, port) is recorded: at most
+ * WAIT_ROUNDS x 100 ms. Fails the test if it never comes. */
+static const struct seen *run_until(struct whosock_watch *w, struct rec *rec,
+				    enum whosock_event_type type, uint16_t port)
+{
+	const struct seen *e = NULL;
+	size_t count;
+
+	for (int i = 0; i < WAIT_ROUNDS; i++) {
+		int r = whosock_watch_run(w, 100);
+
+		assert_true(r == 0 || r == -EINTR);
+		e = find_seen(rec, type, port, &count);
+		if (e)
+			break;
+	}
+	if (!e)
+		fail_msg("no %s event for 127.0.0.1:%u within %d ms",
+			 type == WHOSOCK_EVENT_OPENED ? "OPENED" : "CLOSED", port, WAIT_ROUNDS * 100);
+	return e;
+}
+
+static bool ts_ge(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec > b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec >= b->tv_nsec);
+}
+
+static struct whosock_watch *new_watch(struct rec *rec)
+{
+	struct whosock_watch_options opt;
+	struct whosock_watch *w = NULL;
+	int r;
+
+	memset(&opt, 0, sizeof(opt));
+	opt.host_only = true;
+	opt.interval_ms = 100;
+	opt.ring_size = RING;
+	r = whosock_watch_new(&opt, on_event, rec, &w);
+	skip_if_refused(r, "whosock_watch_new");
+	assert_int_equal(r, 0);
+	assert_non_null(w);
+	return w;
+}
+
+static void test_watch_opened_since_closed(void **state)
+{
+	static const struct whosock_event *got[RING];
+	struct rec rec;
+	struct whosock_watch *w;
+	const struct seen *e;
+	struct timespec t;
+	size_t n, count;
+	uint16_t port0, port1, port2;
+	int fd0, fd1, fd2;
+	bool saw1 = false, saw2 = false;
+
+	(void)state;
+	memset(&rec, 0, sizeof(rec));
+	/* Open before the watcher: the baseline, no OPENED event for it. */
+	fd0 = listener4(&port0);
+	add_port(&rec, port0);
+	w = new_watch(&rec);
+	assert_int_equal(rec.n, 0);
+
+	fd1 = listener4(&port1);
+	add_port(&rec, port1);
+	e = run_until(w, &rec, WHOSOCK_EVENT_OPENED, port1);
+	assert_true(e->owned_by_me);
+	assert_int_equal(e->fd, fd1);
+	assert_false(e->lifetime_known);
+	find_seen(&rec, WHOSOCK_EVENT_OPENED, port0, &count);
+	assert_int_equal(count, 0); /* the baseline socket stays silent */
+
+	/* T, then the second listener: since(T) has it, not the first. */
+	assert_int_equal(clock_gettime(CLOCK_REALTIME, &t), 0);
+	fd2 = listener4(&port2);
+	add_port(&rec, port2);
+	e = run_until(w, &rec, WHOSOCK_EVENT_OPENED, port2);
+	assert_true(e->owned_by_me);
+	assert_int_equal(e->fd, fd2);
+	assert_true(ts_ge(&e->ts, &t));
+
+	n = whosock_watch_since(w, &t, got, RING);
+	assert_true(n >= 1);
+	for (size_t i = 0; i < n; i++) {
+		const struct whosock_socket *s = got[i]->socket;
+
+		assert_true(ts_ge(&got[i]->ts, &t));
+		if (i)
+			assert_true(ts_ge(&got[i]->ts, &got[i - 1]->ts)); /* oldest first */
+		if (!is_ours(&rec, s))
+			continue;
+		if (s->local.port == port1)
+			saw1 = true;
+		if (s->local.port == port2 && got[i]->type == WHOSOCK_EVENT_OPENED) {
+			assert_false(saw2);
+			saw2 = true;
+			assert_int_equal(s->state, WHOSOCK_STATE_LISTEN);
+			assert_true(s->n_owners >= 1);
+		}
+	}
+	if (saw1)
+		fail_msg("whosock_watch_since(T) returned an event of 127.0.0.1:%u, opened before T",
+			 port1);
+	if (!saw2)
+		fail_msg("whosock_watch_since(T) lacks the OPENED event of 127.0.0.1:%u (%zu events)",
+			 port2, n);
+	/* A max of 0 returns nothing. */
+	assert_int_equal(whosock_watch_since(w, &t, got, 0), 0);
+
+	/* Closes: each reported once, with its lifetime; the baseline socket too. */
+	close(fd2);
+	e = run_until(w, &rec, WHOSOCK_EVENT_CLOSED, port2);
+	assert_true(e->lifetime_known);
+	close(fd1);
+	e = run_until(w, &rec, WHOSOCK_EVENT_CLOSED, port1);
+	assert_true(e->lifetime_known);
+	close(fd0);
+	e = run_until(w, &rec, WHOSOCK_EVENT_CLOSED, port0);
+	assert_true(e->lifetime_known); /* seen open: in the baseline */
+	assert_true(e->owned_by_me);
+	/* One more round of dumps: nothing reported twice. */
+	for (int i = 0; i < 3; i++)
+		whosock_watch_run(w, 100);
+	find_seen(&rec, WHOSOCK_EVENT_CLOSED, port0, &count);
+	assert_int_equal(count, 1);
+	find_seen(&rec, WHOSOCK_EVENT_CLOSED, port1, &count);
+	assert_int_equal(count, 1);
+	find_seen(&rec, WHOSOCK_EVENT_CLOSED, port2, &count);
+	assert_int_equal(count, 1);
+	find_seen(&rec, WHOSOCK_EVENT_OPENED, port1, &count);
+	assert_int_equal(count, 1);
+	find_seen(&rec, WHOSOCK_EVENT_OPENED, port2, &count);
+	assert_int_equal(count, 1);
+	find_seen(&rec, WHOSOCK_EVENT_OPENED, port0, &count);
+	assert_int_equal(count, 0);
+
+	/* since(T) now ends with port2's close after its open. */
+	n = whosock_watch_since(w, &t, got, RING);
+	saw2 = false;
+	for (size_t i = 0; i < n; i++)
+		if (is_ours(&rec, got[i]->socket) && got[i]->socket->local.port == port2) {
+			if (got[i]->type == WHOSOCK_EVENT_OPENED)
+				saw2 = true;
+			else
+				assert_true(saw2);
+		}
+	assert_true(saw2);
+	whosock_watch_free(w);
+}
+
+/* A process that closes a listener and opens another right away keeps its
+ * fd count (the new socket even gets the same fd number): the new listener
+ * must still be reported with its owner, every time. */
+static void test_watch_replaced_listener_owner(void **state)
+{
+	struct rec rec;
+	struct whosock_watch *w;
+	const struct seen *e;
+	uint16_t port, old;
+	int fd, fd2;
+
+	(void)state;
+	memset(&rec, 0, sizeof(rec));
+	w = new_watch(&rec);
+	fd = listener4(&port);
+	add_port(&rec, port);
+	e = run_until(w, &rec, WHOSOCK_EVENT_OPENED, port);
+	assert_true(e->owned_by_me);
+	for (int round = 1; round <= 3; round++) {
+		old = port;
+		close(fd);
+		fd2 = listener4(&port);
+		assert_int_equal(fd2, fd); /* the lowest free fd: the same one */
+		fd = fd2;
+		rec.n_ports = 0;
+		rec.n = 0;
+		add_port(&rec, port);
+		e = run_until(w, &rec, WHOSOCK_EVENT_OPENED, port);
+		if (!e->owned_by_me || e->fd != fd)
+			fail_msg("round %d: 127.0.0.1:%u (opened at fd %d right after 127.0.0.1:%u closed "
+				 "there) reported without this process as its owner (%s fd %d)",
+				 round, port, fd, old, e->owned_by_me ? "owner" : "no owner", e->fd);
+	}
+	close(fd);
+	whosock_watch_free(w);
+}
+
+static void test_watch_free_null(void **state)
+{
+	(void)state;
+	whosock_watch_free(NULL);
+	whosock_portindex_free(NULL);
+	assert_int_equal(whosock_portindex_refreshes(NULL), 0);
+}
+
+static void test_watch_new_needs_callback(void **state)
+{
+	struct whosock_watch *w = (struct whosock_watch *)&w;
+
+	(void)state;
+	assert_int_equal(whosock_watch_new(NULL, NULL, NULL, &w), -EINVAL);
+	assert_ptr_equal(w, (struct whosock_watch *)&w); /* untouched on failure */
+}
+
+/* ---- the port index ---- */
+
+static struct whosock_portindex *new_index(unsigned refresh_ms)
+{
+	struct whosock_portindex *idx = NULL;
+	int r = whosock_portindex_new(refresh_ms, &idx);
+
+	skip_if_refused(r, "whosock_portindex_new");
+	assert_int_equal(r, 0);
+	assert_non_null(idx);
+	assert_int_equal(whosock_portindex_refreshes(idx), 1);
+	return idx;
+}
+
+static int lookup4(struct whosock_portindex *idx, enum whosock_proto proto, const char *addr,
+		   uint16_t port, const struct whosock_process **p)
+{
+	struct in_addr a;
+
+	assert_int_equal(inet_pton(AF_INET, addr, &a), 1);
+	return whosock_portindex_lookup(idx, proto, AF_INET, &a, port, p);
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void test_portindex_hits_without_refresh(void **state)
+{
+	static const uint8_t any4[4], any6[16];
+	const struct whosock_process *p = NULL;
+	struct whosock_portindex *idx;
+	uint16_t pl, pw, pd = 0, pn, free_port;
+	int fl, fw, fd6, fn;
+
+	(void)state;
+	fl = listener4(&pl);
+	fw = listener(AF_INET, any4, false, &pw); /* 0.0.0.0 */
+	assert_true(fw >= 0);
+	fd6 = listener(AF_INET6, any6, false, &pd); /* [::], dual-stack */
+	free_port = unused_port();
+	idx = new_index(60000);
+
+	/* Exact address. */
+	assert_int_equal(lookup4(idx, WHOSOCK_PROTO_TCP, "127.0.0.1", pl, &p), 1);
+	assert_non_null(p);
+	assert_int_equal(p->pid, getpid());
+	assert_int_equal(whosock_portindex_refreshes(idx), 1);
+
+	/* Bound to 0.0.0.0: any local address matches. */
+	p = NULL;
+	assert_int_equal(lookup4(idx, WHOSOCK_PROTO_TCP, "127.0.0.2", pw, &p), 1);
+	assert_int_equal(p->pid, getpid());
+	p = NULL;
+	assert_int_equal(lookup4(idx, WHOSOCK_PROTO_TCP, "10.11.12.13", pw, &p), 1);
+	assert_int_equal(p->pid, getpid());
+	assert_int_equal(whosock_portindex_refreshes(idx), 1);
+
+	/* A dual-stack [::] listener answers for IPv4 and IPv6 addresses. */
+	if (fd6 >= 0) {
+		struct in6_addr v6;
+
+		p = NULL;
+		assert_int_equal(lookup4(idx, WHOSOCK_PROTO_TCP, "127.0.0.1", pd, &p), 1);
+		assert_int_equal(p->pid, getpid());
+		assert_int_equal(inet_pton(AF_INET6, "::1", &v6), 1);
+		p = NULL;
+		assert_int_equal(whosock_portindex_lookup(idx, WHOSOCK_PROTO_TCP, AF_INET6, &v6, pd, &p),
+				 1);
+		assert_int_equal(p->pid, getpid());
+		assert_int_equal(whosock_portindex_refreshes(idx), 1);
+	} else {
+		print_message("no IPv6 here: the dual-stack lookup is not checked\n");
+	}
+
+	/* Misses within the 60 s period: 0, *out untouched, no new snapshot. */
+	p = (const struct whosock_process *)&p;
+	assert_int_equal(lookup4(idx, WHOSOCK_PROTO_TCP, "127.0.0.1", free_port, &p), 0);
+	assert_ptr_equal(p, (const struct whosock_process *)&p);
+	assert_int_equal(lookup4(idx, WHOSOCK_PROTO_UDP, "127.0.0.1", pl, &p), 0); /* TCP only */
+	assert_int_equal(lookup4(idx, WHOSOCK_PROTO_TCP, "127.0.0.2", pl, &p), 0); /* 127.0.0.1 only */
+	assert_int_equal(lookup4(idx, WHOSOCK_PROTO_TCP, "127.0.0.1", free_port, &p), 0);
+	assert_int_equal(whosock_portindex_refreshes(idx), 1);
+
+	/* A listener opened after the snapshot stays unknown until the period ends. */
+	fn = listener4(&pn);
+	assert_int_equal(lookup4(idx, WHOSOCK_PROTO_TCP, "127.0.0.1", pn, &p), 0);
+	assert_int_equal(whosock_portindex_refreshes(idx), 1);
+
+	/* Bad arguments. */
+	assert_int_equal(whosock_portindex_lookup(idx, WHOSOCK_PROTO_TCP, AF_UNIX, LOOPBACK4, pl, &p),
+			 -EINVAL);
+	assert_int_equal(whosock_portindex_lookup(idx, WHOSOCK_PROTO_TCP, AF_INET, NULL, pl, &p),
+			 -EINVAL);
+	assert_int_equal(whosock_portindex_refreshes(idx), 1);
+
+	whosock_portindex_free(idx);
+	close(fn);
+	if (fd6 >= 0)
+		close(fd6);
+	close(fw);
+	close(fl);
+}
+
+static void test_portindex_miss_refreshes(void **state)
+{
+	const struct whosock_process *p = NULL;
+	struct whosock_portindex *idx;
+	uint16_t pn, pm, free_port = unused_port();
+	long t0, took;
+	int fn, fm, r;
+
+	(void)state;
+	/* A short period: a miss after it takes a new snapshot, which finds a
+	 * listener opened after the first. */
+	idx = new_index(1);
+	fn = listener4(&pn);
+	sleep_ms(5);
+	assert_int_equal(lookup4(idx, WHOSOCK_PROTO_TCP, "127.0.0.1", pn, &p), 1);
+	assert_int_equal(p->pid, getpid());
+	assert_int_equal(whosock_portindex_refreshes(idx), 2);
+	/* A hit never refreshes, however old the snapshot. */
+	sleep_ms(5);
+	assert_int_equal(lookup4(idx, WHOSOCK_PROTO_TCP, "127.0.0.1", pn, &p), 1);
+	assert_int_equal(whosock_portindex_refreshes(idx), 2);
+	/* A miss after the period refreshes once (and still misses). */
+	assert_int_equal(lookup4(idx, WHOSOCK_PROTO_TCP, "127.0.0.1", free_port, &p), 0);
+	assert_int_equal(whosock_portindex_refreshes(idx), 3);
+	/* A closed socket is gone from the next snapshot. */
+	close(fn);
+	sleep_ms(5);
+	assert_int_equal(lookup4(idx, WHOSOCK_PROTO_TCP, "127.0.0.1", free_port, &p), 0);
+	assert_int_equal(whosock_portindex_refreshes(idx), 4);
+	assert_int_equal(lookup4(idx, WHOSOCK_PROTO_TCP, "127.0.0.1", pn, &p), 0);
+	whosock_portindex_free(idx);
+
+	/* Period 0 means 1000 ms: a miss within it does not refresh, one after
+	 * it does. The period runs from the start of a snapshot: when the
+	 * machine is so loaded that taking it took most of a second (a dump
+	 * walks every namespace's sockets in the kernel's tables), the first
+	 * check is left out. */
+	t0 = mono_ms();
+	idx = new_index(0);
+	fm = listener4(&pm);
+	r = lookup4(idx, WHOSOCK_PROTO_TCP, "127.0.0.1", pm, &p);
+	took = mono_ms() - t0;
+	if (took < 900) {
+		assert_int_equal(r, 0);
+		assert_int_equal(whosock_portindex_refreshes(idx), 1);
+	} else {
+		print_message("the first snapshot and a lookup took %ld ms: the no-refresh-within-"
+			      "the-period check is left out\n", took);
+		assert_true(whosock_portindex_refreshes(idx) <= 2);
+	}
+	sleep_ms(1100);
+	assert_int_equal(lookup4(idx, WHOSOCK_PROTO_TCP, "127.0.0.1", pm, &p), 1);
+	assert_int_equal(p->pid, getpid());
+	assert_true(whosock_portindex_refreshes(idx) >= 2);
+	whosock_portindex_free(idx);
+	close(fm);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_watch_free_null),
+		cmocka_unit_test(test_watch_new_needs_callback),
+		cmocka_unit_test(test_watch_opened_since_closed),
+		cmocka_unit_test(test_watch_replaced_listener_owner),
+		cmocka_unit_test(test_portindex_hits_without_refresh),
+		cmocka_unit_test(test_portindex_miss_refreshes),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
