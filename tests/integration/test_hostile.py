@@ -70,6 +70,7 @@ RSS_LIMIT_NAMES_KB = 64 * 1024
 RSS_LIMIT_FDS_KB = 128 * 1024
 MANY_FDS = 15000                 # the most a hard limit of 20,000 allows with headroom
 STORM_RUNS = 20
+MAX_ALIVE = 40                   # storm processes alive at once
 
 
 def whosock_path():
@@ -976,8 +977,14 @@ def storm_loop(logpath, udir, stop_r, done_w):
             keep = [udp_socket() for _ in range(4)]
             log(*keep)
         # kind 0: no socket of its own
-        if n % 3:  # some exit at once, the others after up to 50 ms
-            time.sleep(0.002 * (n % 25))
+        # A third exit at once, a third within 0.2 s (during a scan), a third
+        # live 0.5 to 2.9 s: whosock lists the pids first and scans them in
+        # order over a second or so on a busy machine, so only those are
+        # sure to be seen with their sockets.
+        if n % 3 == 1:
+            time.sleep(0.005 * (n % 41))
+        elif n % 3 == 2:
+            time.sleep(0.5 + 0.06 * (n % 41))
         os._exit(0)
 
     n = 0
@@ -990,7 +997,7 @@ def storm_loop(logpath, udir, stop_r, done_w):
         if c is not None:
             break
         n += 1
-        if alive < 24:
+        if alive < MAX_ALIVE:
             pid = os.fork()
             if pid == 0:
                 try:
@@ -1006,7 +1013,7 @@ def storm_loop(logpath, udir, stop_r, done_w):
                 mine.pop(0).close()
         while alive:
             try:
-                pid, _ = os.waitpid(-1, os.WNOHANG if alive < 24 else 0)
+                pid, _ = os.waitpid(-1, os.WNOHANG if alive < MAX_ALIVE else 0)
             except ChildProcessError:
                 alive = 0
                 break

@@ -480,6 +480,11 @@ def is_ev(type_, port, proto="tcp", remote=None):
 
 
 def fmt(ev):
+    """An event for a failure message (owners' command lines shortened)."""
+    if isinstance(ev, dict) and isinstance(ev.get("socket"), dict):
+        ev = dict(ev, socket=dict(ev["socket"], owners=[
+            dict(o, cmdline=(o.get("cmdline") or "")[:60]) if isinstance(o, dict) else o
+            for o in ev["socket"].get("owners") or []]))
     return json.dumps(ev, sort_keys=True)
 
 
