@@ -34,7 +34,7 @@ Sections:
   3. S and F are listed (exactly once, their inode, owned by the child), also
      with --netns INODE;
   4. C is listed with its netns_name;
-  5. libwhosock (WHOSOCK_LIB) through ctypes: whosock_snapshot_take(NULL)
+  5. a program linked with libwhosock (netns_caller.c): whosock_snapshot_take(NULL)
      from the main thread and from another thread never changes the calling
      thread's namespace, and sees every namespace above;
   6. --host-only lists only the caller's namespace; the table has a NETNS
@@ -43,7 +43,7 @@ Sections:
   7. as nobody (setpriv): exit 0, the caller's namespace is listed, a note on
      stderr for the namespaces it cannot enter.
 
-Environment: WHOSOCK (binary), WHOSOCK_LIB (libwhosock.so), WHOSOCK_SRC (source
+Environment: WHOSOCK (binary), WHOSOCK_NETNS_CALLER (netns_caller), WHOSOCK_SRC (source
 root), set by tests/integration/meson.build. Exit 0 pass, 1 fail, 77 skip (not
 root, or namespaces cannot be made). Children are killed and namespaces
 deleted on every exit path. Python 3 standard library only.
@@ -61,7 +61,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import traceback
 
 EXIT_SKIP = 77
@@ -263,11 +262,11 @@ def whosock_path():
     return os.path.join(src, "build", "whosock")
 
 
-def lib_path():
-    p = os.environ.get("WHOSOCK_LIB")
+def caller_path():
+    p = os.environ.get("WHOSOCK_NETNS_CALLER")
     if p:
         return p
-    return os.path.join(os.path.dirname(whosock_path()), "libwhosock.so")
+    return os.path.join(os.path.dirname(whosock_path()), "tests", "integration", "netns_caller")
 
 
 WHOSOCK = whosock_path()
@@ -743,53 +742,25 @@ def sec_named_empty():
 # --------------------------------------------------------------------------
 
 def sec_library():
-    path = lib_path()
-    if not T.ok(os.path.exists(path), "libwhosock not found at %s (set WHOSOCK_LIB)" % path):
+    path = caller_path()
+    if not T.ok(os.path.exists(path), "netns_caller not found at %s (set WHOSOCK_NETNS_CALLER)" % path):
         return
-    lib = ctypes.CDLL(path)
-    lib.whosock_snapshot_take.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p)]
-    lib.whosock_snapshot_take.restype = ctypes.c_int
-    lib.whosock_snapshot_count.argtypes = [ctypes.c_void_p]
-    lib.whosock_snapshot_count.restype = ctypes.c_size_t
-    lib.whosock_snapshot_get.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
-    lib.whosock_snapshot_get.restype = ctypes.c_void_p
-    lib.whosock_snapshot_free.argtypes = [ctypes.c_void_p]
-    lib.whosock_snapshot_free.restype = None
+    p = subprocess.run([path], capture_output=True, timeout=240, stdin=subprocess.DEVNULL)
+    if not T.eq(p.returncode, 0, "%s: exit status" % path, decoded(p.stderr)):
+        return
     ours = {ns.inode: ns for ns in NSS.values()}
-
-    def take(where, results):
-        before = os.readlink("/proc/thread-self/ns/net")
-        snap = ctypes.c_void_p()
-        r = lib.whosock_snapshot_take(None, ctypes.byref(snap))
-        after = os.readlink("/proc/thread-self/ns/net")
-        seen = set()
-        n = 0
-        if r == 0:
-            n = lib.whosock_snapshot_count(snap)
-            for i in range(n):
-                # struct whosock_socket starts with uint64_t netns
-                seen.add(ctypes.c_uint64.from_address(lib.whosock_snapshot_get(snap, i)).value)
-            lib.whosock_snapshot_free(snap)
-        results.append((where, r, before, after, n, seen))
-
-    results = []
-    for i in range(2):
-        take("main thread, call %d" % (i + 1), results)
-
-    def body():
-        try:
-            for i in range(2):
-                take("threading.Thread, call %d" % (i + 1), results)
-        except Exception:
-            results.append(("threading.Thread", "exception", traceback.format_exc(), None, 0, set()))
-
-    t = threading.Thread(target=body)
-    t.start()
-    t.join()
-    take("main thread, after the other thread", results)
     want_ns = "net:[%d]" % ROOT["inode"]
-    for where, r, before, after, n, seen in results:
-        if not T.eq(r, 0, "whosock_snapshot_take(NULL) from the %s: return value" % where, before if r == "exception" else ""):
+    lines = decoded(p.stdout).splitlines()
+    T.eq(len(lines), 5, "%s: one line per call (2 main thread, 2 other thread, 1 main)" % path,
+         decoded(p.stdout))
+    for line in lines:
+        f = line.split("\t")
+        if not T.eq(len(f), 6, "%s: fields in line %r" % (path, line)):
+            continue
+        where, r, before, after, n, seen = f[0], int(f[1]), f[2], f[3], int(f[4]), f[5]
+        seen = {int(x) for x in seen.split(",") if x}
+        if not T.eq(r, 0, "whosock_snapshot_take(NULL) from the %s: return value" % where,
+                    decoded(p.stderr)):
             continue
         T.ok(before == after == want_ns,
              "whosock_snapshot_take(NULL) from the %s changed the calling thread's namespace: "
