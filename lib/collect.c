@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Collect one (protocol, family) of one namespace: from netlink, or from
- * /proc/net where netlink refuses. */
+/* Collect one (protocol, family) of one namespace (AF_UNSPEC: both inet
+ * families): from netlink, or from /proc/net where netlink refuses. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -17,7 +17,26 @@
 
 static const char *family_name(int family)
 {
-	return family == AF_INET ? "IPv4" : family == AF_INET6 ? "IPv6" : "UNIX";
+	return family == AF_INET ? "IPv4" : family == AF_INET6 ? "IPv6" :
+	       family == AF_UNSPEC ? "IPv4 and IPv6" : "UNIX";
+}
+
+/* /proc/net has one table per family. */
+static int procnet_collect_any(struct whosock_snapshot *snap, const char *net_dir,
+			       enum whosock_proto proto, int family,
+			       const struct whosock_filter *f)
+{
+	size_t start = whosock_snapshot_count(snap);
+	int r;
+
+	if (family != AF_UNSPEC || proto == WHOSOCK_PROTO_UNIX)
+		return procnet_collect(snap, net_dir, proto, family, f);
+	r = procnet_collect(snap, net_dir, proto, AF_INET, f);
+	if (r >= 0)
+		r = procnet_collect(snap, net_dir, proto, AF_INET6, f);
+	if (r < 0)
+		snapshot_truncate(snap, start);
+	return r;
 }
 
 /* Errors after which /proc may still answer: netlink refused, or the kernel
@@ -66,7 +85,7 @@ int collect_dump(struct whosock_snapshot *snap, struct mnl_socket *nl, int nl_er
 		nl_error = r;
 	}
 
-	r = procnet_collect(snap, net_dir, proto, family, &opt->filter);
+	r = procnet_collect_any(snap, net_dir, proto, family, &opt->filter);
 	if (r == -ENOENT && nl_error == -ENOENT)
 		return 0; /* the kernel has no such protocol (UDP-Lite may be absent) */
 	if (r < 0) {

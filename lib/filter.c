@@ -27,6 +27,18 @@ static bool local_addr_serves(const struct whosock_filter *f, const struct whoso
 	return false;
 }
 
+/* A bound but inactive TCP socket is reported in state CLOSE: it matches
+ * either name. */
+static bool state_matches(unsigned states, const struct whosock_socket *s)
+{
+	if (s->state <= 0 || s->state >= WHOSOCK_STATE_MAX)
+		return false;
+	if (s->proto == WHOSOCK_PROTO_TCP && s->state == WHOSOCK_STATE_CLOSE)
+		states |= (states & WHOSOCK_STATE_BIT(WHOSOCK_STATE_BOUND_INACTIVE)) >>
+			  (WHOSOCK_STATE_BOUND_INACTIVE - WHOSOCK_STATE_CLOSE);
+	return states & WHOSOCK_STATE_BIT(s->state);
+}
+
 bool whosock_filter_match(const struct whosock_filter *f, const struct whosock_socket *s)
 {
 	unsigned protos = f->protos ? f->protos : WHOSOCK_PROTOS_ALL;
@@ -35,8 +47,7 @@ bool whosock_filter_match(const struct whosock_filter *f, const struct whosock_s
 		return false;
 	if (f->families && !(f->families & (1u << s->family)))
 		return false;
-	if (f->states && (s->state <= 0 || s->state >= WHOSOCK_STATE_MAX ||
-			  !(f->states & WHOSOCK_STATE_BIT(s->state))))
+	if (f->states && !state_matches(f->states, s))
 		return false;
 	if (f->port > 0) {
 		if (s->family == AF_UNIX)

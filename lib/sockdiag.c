@@ -256,6 +256,7 @@ struct dump_ctx {
 	struct whosock_snapshot *snap;
 	const struct whosock_filter *filter;
 	enum whosock_proto proto;
+	uint16_t msg_type; /* of the answers: SOCK_DIAG_BY_FAMILY or TCPDIAG_GETSOCK */
 	int pushed;
 	int error; /* first error from the snapshot (ENOMEM) */
 	int done_error; /* error carried by NLMSG_DONE */
@@ -288,7 +289,7 @@ static int dump_cb(const struct nlmsghdr *nlh, void *data)
 	size_t path_len = 0;
 	int r;
 
-	if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY)
+	if (nlh->nlmsg_type != ctx->msg_type)
 		return MNL_CB_OK;
 	if (ctx->proto == WHOSOCK_PROTO_UNIX)
 		r = sockdiag_parse_unix(nlh, &s, &path, &path_len);
@@ -359,15 +360,46 @@ static int overrun_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_ERROR;
 }
 
+/* The answers carry the request's message type. */
+static uint16_t request_type(enum whosock_proto proto, int family)
+{
+	return proto == WHOSOCK_PROTO_TCP && family == AF_UNSPEC ? TCPDIAG_GETSOCK
+								 : SOCK_DIAG_BY_FAMILY;
+}
+
+/* The states to ask the kernel for. A TCP socket bound but neither listening
+ * nor connecting is reported in state CLOSE, but asked for as BOUND_INACTIVE
+ * (Linux 6.7 on; older kernels ignore the bit); no hashed TCP socket is in
+ * state CLOSE, and asking for it costs a walk of the connection table. */
+static unsigned kernel_states(enum whosock_proto proto, unsigned states)
+{
+	const unsigned close = WHOSOCK_STATE_BIT(WHOSOCK_STATE_CLOSE);
+
+	if (!states)
+		states = WHOSOCK_STATES_ALL;
+	if (proto == WHOSOCK_PROTO_TCP && (states & close))
+		states = (states & ~close) | WHOSOCK_STATE_BIT(WHOSOCK_STATE_BOUND_INACTIVE);
+	return states;
+}
+
 static void put_request(struct nlmsghdr *nlh, unsigned seq, enum whosock_proto proto, int family,
 			const struct whosock_filter *f, bool tcp_info)
 {
-	unsigned states = f->states ? f->states : WHOSOCK_STATES_ALL;
+	unsigned states = kernel_states(proto, f->states);
 
-	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	nlh->nlmsg_type = request_type(proto, family);
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	nlh->nlmsg_seq = seq;
-	if (proto == WHOSOCK_PROTO_UNIX) {
+	if (nlh->nlmsg_type == TCPDIAG_GETSOCK) {
+		/* The older request: the only one that dumps both families
+		 * in one walk of the (machine-wide) TCP hash table. */
+		struct inet_diag_req *req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
+
+		req->idiag_family = AF_UNSPEC;
+		req->idiag_states = states;
+		if (tcp_info)
+			req->idiag_ext = 1u << (INET_DIAG_INFO - 1);
+	} else if (proto == WHOSOCK_PROTO_UNIX) {
 		struct unix_diag_req *req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
 
 		req->sdiag_family = AF_UNIX;
@@ -440,32 +472,95 @@ static int dump_once(struct mnl_socket *nl, char *buf, struct dump_ctx *ctx, int
 	}
 }
 
-int sockdiag_dump(struct mnl_socket *nl, struct whosock_snapshot *snap, enum whosock_proto proto,
-		  int family, const struct whosock_filter *f, bool tcp_info)
+/* One (proto, family) dump, redone while interrupted. On failure nothing
+ * stays pushed. */
+static int dump_family(struct mnl_socket *nl, char *buf, struct whosock_snapshot *snap,
+		       enum whosock_proto proto, int family, const struct whosock_filter *f,
+		       bool tcp_info, unsigned *malformed)
 {
 	size_t start = whosock_snapshot_count(snap);
 	struct dump_ctx ctx;
-	char *buf;
 	int r = -EINTR;
 
-	if (proto != WHOSOCK_PROTO_UNIX && proto_ipproto(proto) < 0)
-		return -EINVAL;
-	buf = malloc(RECV_BUFFER_SIZE);
-	if (!buf)
-		return -ENOMEM;
 	for (int attempt = 0; attempt < MAX_DUMP_RETRIES && r == -EINTR; attempt++) {
-		ctx = (struct dump_ctx){ .snap = snap, .filter = f, .proto = proto };
+		ctx = (struct dump_ctx){ .snap = snap, .filter = f, .proto = proto,
+					 .msg_type = request_type(proto, family) };
 		r = dump_once(nl, buf, &ctx, family, tcp_info);
 		if (r < 0)
 			snapshot_truncate(snap, start);
 	}
-	free(buf);
 	if (r == -EINTR)
 		return -EAGAIN;
 	if (r < 0)
 		return r;
-	if (ctx.malformed)
-		snapshot_note(snap, "netlink %s dump: %u malformed messages skipped",
-			      whosock_proto_name(proto), ctx.malformed);
+	*malformed += ctx.malformed;
 	return ctx.pushed;
+}
+
+/* Sockets [start, end) of snap, IPv4 first, in their order otherwise. */
+static int ipv4_first(struct whosock_snapshot *snap, size_t start)
+{
+	size_t n = whosock_snapshot_count(snap) - start, k = 0;
+	struct whosock_socket *tmp;
+
+	if (n < 2)
+		return 0;
+	tmp = malloc(n * sizeof(*tmp));
+	if (!tmp)
+		return -ENOMEM;
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < n; i++) {
+			struct whosock_socket *s = snapshot_at(snap, start + i);
+
+			if ((s->family == AF_INET) == (pass == 0))
+				tmp[k++] = *s;
+		}
+	for (size_t i = 0; i < n; i++)
+		*snapshot_at(snap, start + i) = tmp[i];
+	free(tmp);
+	return 0;
+}
+
+int sockdiag_dump(struct mnl_socket *nl, struct whosock_snapshot *snap, enum whosock_proto proto,
+		  int family, const struct whosock_filter *f, bool tcp_info)
+{
+	size_t start = whosock_snapshot_count(snap);
+	unsigned malformed = 0;
+	char *buf;
+	int r;
+
+	if (proto != WHOSOCK_PROTO_UNIX && proto_ipproto(proto) < 0)
+		return -EINVAL;
+	if (family == AF_UNSPEC && proto == WHOSOCK_PROTO_UNIX)
+		family = AF_UNIX;
+	buf = malloc(RECV_BUFFER_SIZE);
+	if (!buf)
+		return -ENOMEM;
+	if (family != AF_UNSPEC) {
+		r = dump_family(nl, buf, snap, proto, family, f, tcp_info, &malformed);
+	} else {
+		r = -EOPNOTSUPP;
+		if (proto == WHOSOCK_PROTO_TCP) {
+			r = dump_family(nl, buf, snap, proto, AF_UNSPEC, f, tcp_info, &malformed);
+			if (r >= 0)
+				r = ipv4_first(snap, start);
+		}
+		/* No single request for both families (UDP, RAW; a kernel
+		 * without the older TCP request): one dump each. */
+		if (r < 0 && r != -ENOMEM && r != -EPERM && r != -EACCES) {
+			r = dump_family(nl, buf, snap, proto, AF_INET, f, tcp_info, &malformed);
+			if (r >= 0)
+				r = dump_family(nl, buf, snap, proto, AF_INET6, f, tcp_info,
+						&malformed);
+			if (r < 0)
+				snapshot_truncate(snap, start);
+		}
+	}
+	free(buf);
+	if (r < 0)
+		return r;
+	if (malformed)
+		snapshot_note(snap, "netlink %s dump: %u malformed messages skipped",
+			      whosock_proto_name(proto), malformed);
+	return (int)(whosock_snapshot_count(snap) - start);
 }

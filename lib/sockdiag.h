@@ -19,7 +19,9 @@ int sockdiag_open_groups(unsigned groups, struct mnl_socket **out);
 void sockdiag_close(struct mnl_socket *nl);
 
 /* Dump every socket of (proto, family) matching f into snap (source
- * WHOSOCK_SOURCE_NETLINK). States in f are filtered by the kernel. A dump
+ * WHOSOCK_SOURCE_NETLINK). Family AF_UNSPEC is IPv4 and IPv6, IPv4 first: for
+ * TCP in one walk of the kernel's (machine-wide) hash table where the kernel
+ * allows, which halves the cost of each namespace. States in f are filtered by the kernel. A dump
  * interrupted by a concurrent change (NLM_F_DUMP_INTR) is redone. Returns the
  * number of sockets pushed or a negative errno: -EPERM/-EACCES when refused,
  * -ENOENT/-EOPNOTSUPP/-EPROTONOSUPPORT when the kernel lacks that dump. On

@@ -133,6 +133,12 @@ static void plan_dumps(struct take *t, const struct whosock_filter *f)
 
 		if (!(f->protos & WHOSOCK_PROTO_BIT(proto)))
 			continue;
+		/* TCP's hash table is one for the whole machine: walk it once
+		 * for both families. */
+		if (proto == WHOSOCK_PROTO_TCP && !f->families) {
+			t->plan[t->n_plan++] = (struct plan){ proto, AF_UNSPEC };
+			continue;
+		}
 		for (size_t k = 0; k < 2; k++)
 			if (families[k] >= 0 && (!f->families || (f->families & (1u << families[k]))))
 				t->plan[t->n_plan++] = (struct plan){ proto, families[k] };

@@ -1095,6 +1095,38 @@ def sec_filters(ctx):
     expect_subset(["-x", "--state", "LISTEN"], lambda r: r["state"] == "LISTEN", unix, "-x --state LISTEN")
     expect_subset(["-t", "-l", "-6"], lambda r: r["proto"] == "tcp" and r["state"] == "LISTEN" and
                   r["family"] == "inet6", inet, "-t -l -6")
+    check_bound_inactive()
+
+
+def kernel_at_least(major, minor):
+    m = re.match(r"(\d+)\.(\d+)", os.uname().release)
+    return m is not None and (int(m.group(1)), int(m.group(2))) >= (major, minor)
+
+
+def check_bound_inactive():
+    """A TCP socket bound but neither listening nor connecting: the kernel
+    (6.7 on) lists it in state CLOSE when asked for BOUND_INACTIVE."""
+    if not kernel_at_least(6, 7):
+        print("  (bound-inactive TCP sockets: not checked, the kernel lists them from 6.7 on)")
+        return
+    b = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        b.bind(("127.0.0.1", 0))
+        port, inode = b.getsockname()[1], ino(b)
+        for args in ([], ["-t"], ["-l"], ["--state", "bound-inactive"], ["--state", "close"],
+                     ["-t", "--state", "CLOSE", "--port", str(port)]):
+            got = ws_json(args, "bound-inactive socket, " + cmdline(args))
+            if got is None:
+                continue
+            mine = [r for r in got if r["inode"] == inode]
+            T.ok(len(mine) == 1 and mine[0]["state"] == "CLOSE" and mine[0]["local"]["port"] == port,
+                 "%s: the bound TCP socket 127.0.0.1:%d must be listed once, state CLOSE" % (cmdline(args), port),
+                 "\n".join(fmt_row(r) for r in mine))
+            if args[:1] == ["--state"]:
+                other = [r for r in got if r["inode"] != inode and not (r["proto"] != "tcp" and args[1] == "close")]
+                T.ok(not other, "%s lists other sockets" % cmdline(args), "\n".join(fmt_row(r) for r in other))
+    finally:
+        b.close()
 
 
 def sec_bad_args(ctx):
