@@ -8,7 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -217,7 +220,29 @@ int netns_sockdiag_open(const char *proc_root, const struct netns *ns, unsigned 
 	return 0;
 }
 
-int netns_of_socket(int pid, int fd, uint64_t sock_inode, uint64_t *ns_inode, int *ns_fd)
+/* A TCP socket bound to a port but neither listening nor connecting. */
+static bool is_bound_inactive_tcp(int sfd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct tcp_info ti;
+	socklen_t ti_len = sizeof(ti);
+	int v;
+	socklen_t v_len = sizeof(v);
+
+	if (getsockopt(sfd, SOL_SOCKET, SO_PROTOCOL, &v, &v_len) < 0 || v != IPPROTO_TCP)
+		return false;
+	if (getsockopt(sfd, IPPROTO_TCP, TCP_INFO, &ti, &ti_len) < 0 || ti.tcpi_state != TCP_CLOSE)
+		return false;
+	if (getsockname(sfd, (struct sockaddr *)&ss, &len) < 0)
+		return false;
+	if (ss.ss_family == AF_INET)
+		return ((struct sockaddr_in *)&ss)->sin_port != 0;
+	return ss.ss_family == AF_INET6 && ((struct sockaddr_in6 *)&ss)->sin6_port != 0;
+}
+
+int netns_of_socket(int pid, int fd, uint64_t sock_inode, uint64_t *ns_inode, int *ns_fd,
+		    bool *bound_inactive)
 {
 	int pidfd, sfd, nsfd, r;
 	struct stat st;
@@ -234,6 +259,7 @@ int netns_of_socket(int pid, int fd, uint64_t sock_inode, uint64_t *ns_inode, in
 		close(sfd);
 		return -ESTALE;
 	}
+	*bound_inactive = is_bound_inactive_tcp(sfd);
 	nsfd = ioctl(sfd, SIOCGSKNS);
 	r = nsfd < 0 ? -errno : 0;
 	close(sfd);

@@ -369,16 +369,15 @@ static uint16_t request_type(enum whosock_proto proto, int family)
 
 /* The states to ask the kernel for. A TCP socket bound but neither listening
  * nor connecting is reported in state CLOSE, but asked for as BOUND_INACTIVE
- * (Linux 6.7 on; older kernels ignore the bit); no hashed TCP socket is in
- * state CLOSE, and asking for it costs a walk of the connection table. */
+ * (Linux 6.7 on), which walks the kernel's bind table: only when asked for by
+ * name (take.c finds held ones without it). No hashed TCP socket is in state
+ * CLOSE, and asking for it costs a walk of the connection table. */
 static unsigned kernel_states(enum whosock_proto proto, unsigned states)
 {
-	const unsigned close = WHOSOCK_STATE_BIT(WHOSOCK_STATE_CLOSE);
-
 	if (!states)
-		states = WHOSOCK_STATES_ALL;
-	if (proto == WHOSOCK_PROTO_TCP && (states & close))
-		states = (states & ~close) | WHOSOCK_STATE_BIT(WHOSOCK_STATE_BOUND_INACTIVE);
+		states = WHOSOCK_STATES_ALL & ~WHOSOCK_STATE_BIT(WHOSOCK_STATE_BOUND_INACTIVE);
+	if (proto == WHOSOCK_PROTO_TCP)
+		states &= ~WHOSOCK_STATE_BIT(WHOSOCK_STATE_CLOSE);
 	return states;
 }
 

@@ -8,7 +8,10 @@
  *   2. every other namespace found (and those bind-mounted in /run/netns),
  *      one job each, through a sock_diag socket opened inside it;
  *   3. sockets some process holds that no dump listed: their namespace is
- *      found through the socket itself (SIOCGSKNS), and dumped as in 2.
+ *      found through the socket itself (SIOCGSKNS), and dumped as in 2;
+ *   4. TCP sockets bound but neither listening nor connecting, which the
+ *      dumps leave out (asking for them walks the kernel's bind table):
+ *      those 3. found held are dumped in their namespaces only.
  * join: the parts in order, UNIX peers, owners. */
 #include <errno.h>
 #include <limits.h>
@@ -117,7 +120,29 @@ struct take {
 	size_t n_jobs, next_job; /* next_job: atomic */
 	struct owners_scan *scan;
 	bool scan_pending; /* the workers run the scan once their jobs are taken */
+	/* Namespaces holding TCP sockets bound but neither listening nor
+	 * connecting: the dumps leave those out unless asked for by name
+	 * (BOUND_INACTIVE walks the kernel's bind table), so held ones are
+	 * found through the scan and dumped in their namespaces only. */
+	bool want_bound;
+	uint64_t *bound_ns;
+	size_t n_bound_ns;
 };
+
+static int add_bound_ns(struct take *t, uint64_t inode)
+{
+	uint64_t *v;
+
+	for (size_t i = 0; i < t->n_bound_ns; i++)
+		if (t->bound_ns[i] == inode)
+			return 0;
+	v = realloc(t->bound_ns, (t->n_bound_ns + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	t->bound_ns = v;
+	t->bound_ns[t->n_bound_ns++] = inode;
+	return 0;
+}
 
 static void plan_dumps(struct take *t, const struct whosock_filter *f)
 {
@@ -280,6 +305,17 @@ static int cmp_netns(const void *a, const void *b)
 	return (x->inode > y->inode) - (x->inode < y->inode);
 }
 
+/* The filter wants TCP sockets in state CLOSE (bound but neither listening
+ * nor connecting), and the dumps do not ask for them by name. */
+static bool wants_bound(const struct whosock_filter *f)
+{
+	const unsigned close = WHOSOCK_STATE_BIT(WHOSOCK_STATE_CLOSE);
+	const unsigned bound = WHOSOCK_STATE_BIT(WHOSOCK_STATE_BOUND_INACTIVE);
+
+	return (f->protos & WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP)) &&
+	       (!f->states || (f->states & close)) && !(f->states & bound);
+}
+
 /* A requested protocol whose sockets are all dumped (no narrowing filter). */
 static unsigned fully_dumped(const struct whosock_filter *f)
 {
@@ -288,12 +324,13 @@ static unsigned fully_dumped(const struct whosock_filter *f)
 	return f->protos;
 }
 
-/* Find the namespaces of held sockets that no dump listed (3.). New ones are
- * appended to set. Sockets of protocols or states the filter left out are
+/* Find the namespaces of held sockets that no dump listed (3.). With
+ * discover, new ones are appended to set; those holding bound but inactive
+ * TCP sockets go to t->bound_ns (when t->want_bound). Sockets of protocols or states the filter left out are
  * first looked up in an inventory of what was not dumped, so only sockets
  * really missing are traced one by one. */
 static int trace_unlisted(struct take *t, size_t workers, struct whosock_snapshot *snap,
-			  struct netns_set *set, uint64_t own_inode)
+			  struct netns_set *set, uint64_t own_inode, bool discover)
 {
 	struct whosock_options inv_opt = { .proc_root = t->opt->proc_root, .source = t->opt->source };
 	struct whosock_snapshot *inv = NULL;
@@ -323,7 +360,7 @@ static int trace_unlisted(struct take *t, size_t workers, struct whosock_snapsho
 		for (size_t i = 0; r == 0 && i < t->n_plan; i++)
 			t->jobs[t->n_jobs++] = (struct job){ .proto = t->plan[i].proto,
 							     .family = t->plan[i].family };
-		for (size_t i = 0; r == 0 && i < set->n; i++)
+		for (size_t i = 0; r == 0 && discover && i < set->n; i++)
 			if (set->v[i].inode != own_inode)
 				t->jobs[t->n_jobs++] = (struct job){ .ns = &set->v[i] };
 		if (r == 0)
@@ -342,6 +379,7 @@ static int trace_unlisted(struct take *t, size_t workers, struct whosock_snapsho
 		uint64_t ns_inode;
 		int ns_fd;
 		struct netns *ns;
+		bool bound;
 
 		if (i && u[i].inode == u[i - 1].inode)
 			continue;
@@ -350,7 +388,14 @@ static int trace_unlisted(struct take *t, size_t workers, struct whosock_snapsho
 			continue;
 		}
 		traced++;
-		r = netns_of_socket(u[i].pid, u[i].fd, u[i].inode, &ns_inode, &ns_fd);
+		r = netns_of_socket(u[i].pid, u[i].fd, u[i].inode, &ns_inode, &ns_fd, &bound);
+		if (r == 0 && bound && t->want_bound) {
+			r = add_bound_ns(t, ns_inode);
+			if (r < 0) {
+				close(ns_fd);
+				goto out;
+			}
+		}
 		if (r < 0) {
 			/* Closed meanwhile (-ESTALE, -EBADF, -ESRCH) is normal. */
 			if (r != -ESTALE && r != -EBADF && r != -ESRCH && r != -ENOENT) {
@@ -359,7 +404,7 @@ static int trace_unlisted(struct take *t, size_t workers, struct whosock_snapsho
 			}
 			continue;
 		}
-		if (netns_set_find(set, ns_inode)) {
+		if (!discover || netns_set_find(set, ns_inode)) {
 			close(ns_fd);
 			continue;
 		}
@@ -371,7 +416,7 @@ static int trace_unlisted(struct take *t, size_t workers, struct whosock_snapsho
 		}
 		ns->fd = ns_fd;
 	}
-	if (untraced)
+	if (untraced && discover)
 		snapshot_note(snap, "%zu held sockets were not traced to their network namespace%s%s",
 			      untraced, last_error ? ": " : " (too many)",
 			      last_error ? strerror(-last_error) : "");
@@ -379,6 +424,45 @@ static int trace_unlisted(struct take *t, size_t workers, struct whosock_snapsho
 out:
 	whosock_snapshot_free(inv);
 	free(u);
+	return r;
+}
+
+/* Dump the bound but inactive TCP sockets of the namespaces in t->bound_ns
+ * (with the caller's filter: a port, a family). */
+static int dump_bound(struct take *t, size_t workers, struct whosock_snapshot *snap,
+		      const struct netns_set *set, uint64_t own_inode, const char *own_name)
+{
+	const struct whosock_options *saved = t->opt;
+	struct whosock_options opt = *saved;
+	int r;
+
+	if (t->n_bound_ns == 0)
+		return 0;
+	opt.filter.protos = WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP);
+	opt.filter.states = WHOSOCK_STATE_BIT(WHOSOCK_STATE_BOUND_INACTIVE);
+	t->jobs = calloc(t->n_bound_ns * 2, sizeof(*t->jobs));
+	if (!t->jobs)
+		return -ENOMEM;
+	t->opt = &opt;
+	plan_dumps(t, &opt.filter);
+	for (size_t i = 0; i < t->n_bound_ns; i++) {
+		uint64_t inode = t->bound_ns[i];
+		const struct netns *ns = netns_set_find(set, inode);
+
+		if (opt.filter.netns && opt.filter.netns != inode)
+			continue;
+		if (inode != own_inode) {
+			if (ns)
+				t->jobs[t->n_jobs++] = (struct job){ .ns = ns };
+			continue;
+		}
+		for (size_t k = 0; k < t->n_plan; k++)
+			t->jobs[t->n_jobs++] = (struct job){ .proto = t->plan[k].proto,
+							     .family = t->plan[k].family };
+	}
+	r = run_jobs(t, workers, snap, own_inode, own_name);
+	t->opt = saved;
+	plan_dumps(t, &saved->filter);
 	return r;
 }
 
@@ -424,7 +508,7 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 	struct netns *own_ns;
 	uint64_t own_inode;
 	size_t workers, first_other;
-	bool live, others;
+	bool live, others, discover;
 	int r = 0;
 
 	if (options)
@@ -454,6 +538,14 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 		snapshot_note(snap, "TCP details (rtt, bytes) come only from netlink, not %s/net",
 			      opt.proc_root);
 	workers = workers_count(4);
+	/* 4.: with owners in every namespace, held ones are found through
+	 * their holders; otherwise the dumps ask for them. */
+	if (wants_bound(&opt.filter) && opt.source != WHOSOCK_SOURCE_PROC) {
+		t.want_bound = others && (opt.want & (WHOSOCK_WANT_OWNERS | WHOSOCK_WANT_PROCESS));
+		if (!t.want_bound)
+			opt.filter.states = (opt.filter.states ? opt.filter.states : WHOSOCK_STATES_ALL) |
+					    WHOSOCK_STATE_BIT(WHOSOCK_STATE_BOUND_INACTIVE);
+	}
 	plan_dumps(&t, &opt.filter);
 
 	/* 1. the caller's namespace, and the /proc scan */
@@ -510,16 +602,21 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 			if (!t.scan || !(opt.want & (WHOSOCK_WANT_OWNERS | WHOSOCK_WANT_PROCESS)))
 				break;
 			/* --netns: only while that namespace is still to be found. */
-			if (opt.filter.netns && netns_set_find(&set, opt.filter.netns))
+			discover = !opt.filter.netns || !netns_set_find(&set, opt.filter.netns);
+			if (!discover && !t.want_bound)
 				break;
 			first_other = set.n;
-			r = trace_unlisted(&t, workers, snap, &set, own_inode);
+			r = trace_unlisted(&t, workers, snap, &set, own_inode, discover);
 			if (r < 0)
 				goto out;
 			if (set.n == n_before)
 				break;
 		}
 	}
+	own_ns = live ? netns_set_find(&set, own_inode) : NULL; /* the set may have grown */
+	r = dump_bound(&t, workers, snap, &set, own_inode, own_ns ? own_ns->name : NULL);
+	if (r < 0)
+		goto out;
 
 	/* join */
 	r = join_unix_peers(snap, false);
@@ -535,6 +632,7 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 out:
 	owners_scan_free(t.scan);
 	free(t.jobs);
+	free(t.bound_ns);
 	/* The namespace names live in snap's arena; the set's handles close here. */
 	netns_set_free(&set);
 	if (r < 0) {
