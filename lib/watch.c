@@ -71,6 +71,15 @@ struct pidfds {
 /* Owners of sockets closed lately: where a replacement socket likely is. */
 #define MAX_CLOSERS 256
 
+/* Sockets reported closed lately. A dump taken just before a close, or the
+ * orphaned end of a closed connection (FIN_WAIT, no process) still listed,
+ * must not report them opened again; cookies are never reused. */
+#define MAX_TOMBS 1024
+
+struct tomb {
+	uint64_t netns, cookie;
+};
+
 struct whosock_watch {
 	struct whosock_watch_options opt;
 	whosock_event_fn *fn;
@@ -87,6 +96,8 @@ struct whosock_watch {
 	size_t n_pids;
 	int closers[MAX_CLOSERS];
 	size_t n_closers;
+	struct tomb tombs[MAX_TOMBS];
+	size_t n_tombs; /* ever buried: the ring holds the last MAX_TOMBS */
 	unsigned tick;
 	bool baseline;
 	bool no_destroy; /* subscribing to destroy reports was refused */
@@ -219,6 +230,24 @@ static void emit(struct whosock_watch *w, enum whosock_event_type type,
 	e->ev = ev;
 	e->ev.socket = e->sock;
 	w->ring_n++;
+}
+
+/* Report t closed and forget it. */
+static void report_closed(struct whosock_watch *w, struct tracked *t)
+{
+	w->tombs[w->n_tombs++ % MAX_TOMBS] = (struct tomb){ t->netns, t->cookie };
+	emit(w, WHOSOCK_EVENT_CLOSED, t->sock, &t->first_seen);
+	map_remove(w, t);
+}
+
+static bool was_closed(const struct whosock_watch *w, uint64_t netns, uint64_t cookie)
+{
+	size_t n = w->n_tombs < MAX_TOMBS ? w->n_tombs : MAX_TOMBS;
+
+	for (size_t i = 0; i < n; i++)
+		if (w->tombs[i].cookie == cookie && w->tombs[i].netns == netns)
+			return true;
+	return false;
 }
 
 /* ---- namespaces ---- */
@@ -589,6 +618,10 @@ static int tick(struct whosock_watch *w)
 				t->sock->tcp = s->tcp; /* the latest counters */
 			continue;
 		}
+		/* Closed already, or orphaned (no process holds it any more):
+		 * nobody opened it now. */
+		if (!s->inode || was_closed(w, s->netns, s->cookie))
+			continue;
 		r = snapshot_push(fresh, s);
 	}
 	if (r == 0 && whosock_snapshot_count(fresh)) {
@@ -621,8 +654,7 @@ static int tick(struct whosock_watch *w)
 		ns = wns_find(w, t->netns);
 		if (ns && !ns->dumped)
 			continue;
-		emit(w, WHOSOCK_EVENT_CLOSED, t->sock, &t->first_seen);
-		map_remove(w, t);
+		report_closed(w, t);
 		i--; /* a later member may have moved into this slot */
 	}
 	w->baseline = false;
@@ -661,8 +693,7 @@ static void read_destroyed(struct whosock_watch *w, struct wns *ns)
 							     WHOSOCK_KNOWN_TCP_BYTES |
 							     WHOSOCK_KNOWN_TCP_BYTES_SENT);
 			}
-			emit(w, WHOSOCK_EVENT_CLOSED, t->sock, &t->first_seen);
-			map_remove(w, t);
+			report_closed(w, t);
 		}
 	}
 }

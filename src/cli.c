@@ -468,6 +468,12 @@ int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
 		if (f->states)
 			return fail(err, errlen, "whosock watch chooses the states itself "
 				    "(listening; with --connections also connected)");
+		if (f->protos & (WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_RAW) |
+				 WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UNIX)))
+			return fail(err, errlen, "whosock watch follows TCP and UDP sockets, not RAW "
+				    "(-w) or UNIX (-x)");
+		if (cli.opt.source != WHOSOCK_SOURCE_AUTO)
+			return fail(err, errlen, "whosock watch always reads netlink (no --source)");
 	}
 	if (optind < argc) {
 		r = parse_query(argv[optind++], f, err, errlen);

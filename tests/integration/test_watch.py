@@ -777,6 +777,25 @@ def sec_connections(sc):
         T.eq(pids_of(ev), [os.getpid()], "%s end `closed`: owner pids" % what, fmt(ev))
         T.ok(isinstance(ev.get("lifetime_ms"), int), "%s end `closed`: lifetime_ms %r" % (what, ev.get("lifetime_ms")),
              fmt(ev))
+    # A client that closes first while its peer stays open: its end lives on
+    # in the kernel's table without a process (FIN_WAIT2, the same cookie).
+    # A few dumps later it is still one `opened` and one `closed`.
+    c2 = socket.create_connection(("127.0.0.1", lp))
+    a2, _ = L.accept()
+    cp2 = port_of(c2)
+    try:
+        T.ok(w.wait_for(is_ev("opened", cp2, remote=lp)) is not None,
+             "no `opened` event for the client :%d -> :%d" % (cp2, lp), w.dump())
+        c2.close()
+        T.ok(w.wait_for(is_ev("closed", cp2, remote=lp)) is not None,
+             "no `closed` event for the client :%d -> :%d closed first" % (cp2, lp), w.dump())
+        time.sleep(3.5)
+        evs = [ev for _, ev, _ in w.snapshot() if lport(ev) == cp2 and rport(ev) == lp]
+        T.eq([ev["type"] for ev in evs], ["opened", "closed"],
+             "events for the client :%d -> :%d, 3.5 s after it closed first (orphaned FIN_WAIT2)" % (cp2, lp),
+             "\n".join(fmt(ev) for ev in evs))
+    finally:
+        a2.close()
 
     # Connected UDP: opened (ESTABLISHED, with its remote) and closed.
     srv = sc.s(socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
@@ -1042,7 +1061,8 @@ def sec_signals(sc):
 # --------------------------------------------------------------------------
 
 def sec_usage(sc):
-    for args in (["watch", "-o", "json"], ["watch", "-o", "csv"], ["--connections"], ["--count", "3"],
+    for args in (["watch", "-o", "json"], ["watch", "-o", "csv"], ["watch", "-x"], ["watch", "-w"],
+                 ["watch", "--source", "netlink"], ["--connections"], ["--count", "3"],
                  ["--interval", "1"], ["watch", "--interval", "50ms"], ["watch", "--interval", "0.05"],
                  ["watch", "--interval", "abc"], ["watch", "--count", "abc"], ["watch", "--timeout", "0"]):
         p = subprocess.run([WHOSOCK] + args, capture_output=True, timeout=60, stdin=subprocess.DEVNULL)

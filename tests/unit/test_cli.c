@@ -349,6 +349,19 @@ static void test_help_text(void **state)
 
 /* ---- bad options ---- */
 
+/* whosock watch refuses what it cannot follow instead of watching nothing. */
+static void test_watch_bad(void **state)
+{
+	(void)state;
+	parse_fails(ARGS("watch", "-x"), MUST("UNIX", "-x"));
+	parse_fails(ARGS("watch", "-w"), MUST("RAW", "-w"));
+	parse_fails(ARGS("watch", "-t", "-x"), MUST("-x"));
+	parse_fails(ARGS("watch", "--source", "proc"), MUST("--source"));
+	parse_fails(ARGS("watch", "-l"), MUST("states"));
+	parse_fails(ARGS("watch", "--no-owners"), MUST("owners"));
+	parse_fails(ARGS("watch", "-o", "json"), MUST("ndjson"));
+}
+
 static void test_unknown_short(void **state)
 {
 	(void)state;
@@ -540,6 +553,7 @@ int main(void)
 		cmocka_unit_test(test_listening),
 		cmocka_unit_test(test_state_option),
 		cmocka_unit_test(test_state_bad),
+		cmocka_unit_test(test_watch_bad),
 		cmocka_unit_test(test_state_only_commas),
 		cmocka_unit_test(test_families),
 		cmocka_unit_test(test_port_ok),
