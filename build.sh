@@ -1,12 +1,14 @@
 #!/bin/sh
 # Install the missing build dependencies, build, and (with "test") run the
-# whole suite: once plainly and once under ASan+UBSan.
+# whole suite: plainly, under ASan+UBSan and under valgrind; then GCC's
+# static analyzer over lib/ and src/.
 #   ./build.sh          build into build/ (the command is build/whosock)
-#   ./build.sh test     build, then run every test in build/ and build-asan/
+#   ./build.sh test     build, then run every test in build/, build-asan/ and
+#                       build-valgrind/, and the analyzer
 set -eu
 cd "$(dirname "$0")"
 
-DEPS="meson ninja-build pkg-config gcc libc6-dev libmnl-dev libcmocka-dev iproute2 python3"
+DEPS="meson ninja-build pkg-config gcc libc6-dev libmnl-dev libcmocka-dev iproute2 python3 valgrind"
 
 missing=""
 for p in $DEPS; do
@@ -45,5 +47,13 @@ echo "== the same suite under AddressSanitizer + UndefinedBehaviorSanitizer =="
 setup build-asan -Db_sanitize=address,undefined -Db_lundef=false
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	meson test -C build-asan --print-errorlogs || status=1
+echo "== under valgrind: the C tests, and whosock in the integration tests =="
+setup build-valgrind -Dvalgrind=true
+meson test -C build-valgrind --print-errorlogs --suite unit --suite fuzz \
+	--wrapper "valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" ||
+	status=1
+meson test -C build-valgrind --print-errorlogs --suite integration || status=1
+echo "== GCC static analyzer (-fanalyzer) on lib/ and src/ =="
+python3 tests/tools/analyze.py build || status=1
 [ $status -eq 0 ] && echo "build.sh: all suites passed" || echo "build.sh: some tests FAILED" >&2
 exit $status

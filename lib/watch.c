@@ -140,19 +140,25 @@ static struct tracked *map_find(struct whosock_watch *w, uint64_t netns, uint64_
 	}
 }
 
-static int map_grow(struct whosock_watch *w);
-
-static struct tracked *map_insert(struct whosock_watch *w, uint64_t netns, uint64_t cookie)
+/* A free slot for (netns, cookie), which is not in the map; there is room. */
+static struct tracked *map_place(struct whosock_watch *w, uint64_t netns, uint64_t cookie)
 {
 	size_t h;
 
-	if ((w->map_n + 1) * 3 > w->map_cap * 2 && map_grow(w) < 0)
-		return NULL;
 	for (h = slot_of(w, netns, cookie); w->map[h].netns; h = (h + 1) & (w->map_cap - 1))
 		;
 	w->map[h] = (struct tracked){ .netns = netns, .cookie = cookie };
 	w->map_n++;
 	return &w->map[h];
+}
+
+static int map_grow(struct whosock_watch *w);
+
+static struct tracked *map_insert(struct whosock_watch *w, uint64_t netns, uint64_t cookie)
+{
+	if ((w->map_n + 1) * 3 > w->map_cap * 2 && map_grow(w) < 0)
+		return NULL;
+	return map_place(w, netns, cookie);
 }
 
 static int map_grow(struct whosock_watch *w)
@@ -169,11 +175,8 @@ static int map_grow(struct whosock_watch *w)
 	}
 	w->map_n = 0;
 	for (size_t i = 0; i < old_cap; i++)
-		if (old[i].netns) {
-			struct tracked *t = map_insert(w, old[i].netns, old[i].cookie);
-
-			*t = old[i];
-		}
+		if (old[i].netns)
+			*map_place(w, old[i].netns, old[i].cookie) = old[i];
 	free(old);
 	return 0;
 }
@@ -366,7 +369,8 @@ static int changed_pids(struct whosock_watch *w, int **out, size_t *n_out)
 		now[n++] = (struct pidfds){ pid, st.st_uid, st.st_size ? (long)st.st_size : -1 };
 	}
 	closedir(d);
-	qsort(now, n, sizeof(*now), cmp_pid);
+	if (n)
+		qsort(now, n, sizeof(*now), cmp_pid);
 	changed = malloc((n ? n : 1) * sizeof(*changed));
 	if (!changed)
 		goto nomem;

@@ -58,7 +58,8 @@ def whosock_path():
 
 
 WHOSOCK = whosock_path()
-BUILD = os.path.dirname(os.path.abspath(WHOSOCK))
+# Under valgrind WHOSOCK is a wrapper script; the build is where the binary is.
+BUILD = os.path.dirname(os.path.abspath(os.environ.get("WHOSOCK_REAL") or WHOSOCK))
 LOADGEN = os.environ.get("WHOSOCK_LOADGEN") or os.path.join(BUILD, "bench", "loadgen")
 RUNONE = os.path.join(BUILD, "bench", "runone")
 
