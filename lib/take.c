@@ -491,7 +491,13 @@ int whosock_netns_resolve(const char *spec, uint64_t *inode)
 	} else {
 		if (strchr(spec, '/') || strcmp(spec, ".") == 0 || strcmp(spec, "..") == 0)
 			return -EINVAL;
+		/* Where ip netns keeps them; /var/run is /run on most systems. */
 		snprintf(path, sizeof(path), "/run/netns/%s", spec);
+		if (stat(path, &st) == 0) {
+			*inode = (uint64_t)st.st_ino;
+			return 0;
+		}
+		snprintf(path, sizeof(path), "/var/run/netns/%s", spec);
 	}
 	if (stat(path, &st) < 0)
 		return -errno;
@@ -617,6 +623,11 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 	r = dump_bound(&t, workers, snap, &set, own_inode, own_ns ? own_ns->name : NULL);
 	if (r < 0)
 		goto out;
+
+	if (live && opt.filter.netns && !netns_set_find(&set, opt.filter.netns))
+		snapshot_note(snap, "network namespace %llu not found: no process lives in it, "
+			      "and no bind mount, open fd or socket whosock could read holds it",
+			      (unsigned long long)opt.filter.netns);
 
 	/* join */
 	r = join_unix_peers(snap, false);

@@ -807,6 +807,15 @@ size_t whosock_watch_since(const struct whosock_watch *w, const struct timespec 
 	return n;
 }
 
+void whosock_watch_status(const struct whosock_watch *w, struct whosock_watch_status *out)
+{
+	*out = (struct whosock_watch_status){ .namespaces = w->n_ns,
+					      .destroy_reports = !w->no_destroy };
+	for (size_t i = 0; i < w->n_ns; i++)
+		if (w->ns[i].unreachable)
+			out->unreachable++;
+}
+
 void whosock_watch_free(struct whosock_watch *w)
 {
 	if (!w)

@@ -141,8 +141,29 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* Say once what is not watched, and again when it grows. */
+static void note_status(const struct whosock_watch *w, struct whosock_watch_status *noted,
+			void (*message)(const char *, const char *))
+{
+	struct whosock_watch_status st;
+	char text[160];
+
+	whosock_watch_status(w, &st);
+	if (st.unreachable > noted->unreachable) {
+		snprintf(text, sizeof(text), "%zu of %zu network namespaces not watched: entering "
+			 "them was refused (needs CAP_SYS_ADMIN)", st.unreachable, st.namespaces);
+		message("note: ", text);
+	}
+	if (!st.destroy_reports && noted->destroy_reports)
+		message("note: ", "the kernel's reports of closed sockets were refused: closes are "
+			"seen at the next dump");
+	noted->unreachable = st.unreachable > noted->unreachable ? st.unreachable : noted->unreachable;
+	noted->destroy_reports = st.destroy_reports;
+}
+
 int watch_main(const struct cli *cli, void (*message)(const char *, const char *))
 {
+	struct whosock_watch_status noted = { .destroy_reports = true };
 	struct watch_ctx ctx = { .cli = cli };
 	struct whosock_watch_options opt = {
 		.filter = cli->opt.filter,
@@ -187,6 +208,7 @@ int watch_main(const struct cli *cli, void (*message)(const char *, const char *
 			message("watch failed: ", strerror(-r));
 			goto out;
 		}
+		note_status(w, &noted, message);
 		if (ctx.out.sink_error) {
 			if (ctx.out.sink_error != EPIPE)
 				message("cannot write output: ", strerror(ctx.out.sink_error));

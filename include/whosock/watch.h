@@ -70,6 +70,15 @@ int whosock_watch_run(struct whosock_watch *w, int timeout_ms);
 size_t whosock_watch_since(const struct whosock_watch *w, const struct timespec *since,
 			   const struct whosock_event **out, size_t max);
 
+/* What the watcher sees, to tell the user what it does not. */
+struct whosock_watch_status {
+	size_t namespaces;    /* network namespaces known */
+	size_t unreachable;   /* of those, not watched: entering refused (needs CAP_SYS_ADMIN) */
+	bool destroy_reports; /* closes come from the kernel at once (else: at the next dump) */
+};
+
+void whosock_watch_status(const struct whosock_watch *w, struct whosock_watch_status *out);
+
 /* Stops watching and frees everything. Accepts NULL. */
 void whosock_watch_free(struct whosock_watch *w);
 
