@@ -42,25 +42,20 @@ no namespaces). Every failure prints what differed and how to reproduce it.
 Python 3 standard library only.
 """
 
-import atexit
-import ctypes
 import json
 import os
 import re
 import resource
-import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-import traceback
 
-EXIT_SKIP = 77
-INNER_ENV = "WHOSOCK_TEST_IN_NETNS"
+import wstest
+from wstest import decoded, ino, kill_all_kids, pairs, socket_fds, spawn
 
-PR_SET_PDEATHSIG = 1
 PR_SET_NAME = 15
 
 CMDLINE_MAX = 32 * 1024          # WHOSOCK_CMDLINE_MAX (include/whosock/whosock.h)
@@ -72,83 +67,10 @@ MANY_FDS = 15000                 # the most a hard limit of 20,000 allows with h
 STORM_RUNS = 20                  # whosock runs during the storm, at least
 STORM_PROCS = 100                # storm processes during those runs, at least
 MAX_ALIVE = 40                   # storm processes alive at once
+READY_TIMEOUT = 120              # seconds a child may take to say it is ready
 
 
-def whosock_path():
-    p = os.environ.get("WHOSOCK")
-    if p:
-        return p
-    src = os.environ.get("WHOSOCK_SRC") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-    return os.path.join(src, "build", "whosock")
-
-
-WHOSOCK = whosock_path()
-
-
-# --------------------------------------------------------------------------
-# Outer half: decide whether we can run, then re-exec inside a new netns.
-# --------------------------------------------------------------------------
-
-def outer():
-    if os.geteuid() != 0:
-        print("SKIP: needs root to create a network namespace and read every process's fd table")
-        return EXIT_SKIP
-    for tool in ("unshare", "ip"):
-        if shutil.which(tool) is None:
-            print("SKIP: `%s` not found (util-linux / iproute2 needed)" % tool)
-            return EXIT_SKIP
-    probe = subprocess.run(["unshare", "-n", "true"], capture_output=True, text=True)
-    if probe.returncode != 0:
-        print("SKIP: cannot create a network namespace (unshare -n: %s)" % probe.stderr.strip())
-        return EXIT_SKIP
-    env = dict(os.environ)
-    env[INNER_ENV] = str(os.stat("/proc/self/ns/net").st_ino)
-    sys.stdout.flush()
-    # No --fork: the namespace belongs to this very process.
-    os.execvpe("unshare", ["unshare", "-n", "--", sys.executable, os.path.abspath(__file__)] + sys.argv[1:], env)
-    return 1  # not reached
-
-
-# --------------------------------------------------------------------------
-# Bookkeeping: collect every failure, print them all.
-# --------------------------------------------------------------------------
-
-class Checker:
-    def __init__(self):
-        self.passed = 0
-        self.failed = []
-        self.section = "setup"
-
-    def ok(self, cond, what, detail=""):
-        if cond:
-            self.passed += 1
-            return True
-        msg = "[%s] %s" % (self.section, what)
-        if detail:
-            msg += "\n" + "\n".join("      " + l for l in str(detail).rstrip("\n").split("\n"))
-        self.failed.append(msg)
-        print("FAIL " + msg, flush=True)
-        return False
-
-    def eq(self, got, want, what, detail=""):
-        return self.ok(got == want, "%s: got %r, want %r" % (what, got, want), detail)
-
-    def run_section(self, name, fn):
-        self.section = name
-        before = len(self.failed)
-        t0 = time.monotonic()
-        scope = Scope()
-        try:
-            fn(scope)
-        except Exception:
-            self.ok(False, "exception", traceback.format_exc())
-        finally:
-            scope.close()
-        print("%-4s %s (%.1f s)" % ("ok" if len(self.failed) == before else "FAIL", name,
-                                    time.monotonic() - t0), flush=True)
-
-
-T = Checker()
+WHOSOCK = wstest.whosock_path()
 NOTES = []
 
 
@@ -157,139 +79,13 @@ def note(msg):
         NOTES.append(msg)
 
 
-LIBC = ctypes.CDLL(None, use_errno=True)
-
-
-def prctl(option, arg):
-    arg = ctypes.c_char_p(arg) if isinstance(arg, bytes) else ctypes.c_ulong(arg)
-    if LIBC.prctl(ctypes.c_int(option), arg, ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0)) != 0:
-        e = ctypes.get_errno()
-        raise OSError(e, "prctl(%d): %s" % (option, os.strerror(e)))
-
-
 # --------------------------------------------------------------------------
-# Child processes: killed at the end of their section and at exit; each
-# also dies with the test (PR_SET_PDEATHSIG, and a pipe only we hold).
+# Child processes (wstest.spawn, wstest.Kid): killed at the end of their
+# section and at exit; each also dies with the test (PR_SET_PDEATHSIG, and a
+# pipe only we hold).
 # --------------------------------------------------------------------------
-
-ALL_KIDS = {}
-
-
-class Kid:
-    def __init__(self, pid, hold_fd=None, popen=None):
-        self.pid = pid
-        self.msg = {}
-        self.hold_fd = hold_fd
-        self.popen = popen
-
-    def __getitem__(self, k):
-        return self.msg[k]
-
-    def stop(self):
-        if self.pid not in ALL_KIDS:
-            return
-        del ALL_KIDS[self.pid]
-        if self.hold_fd is not None:
-            try:
-                os.close(self.hold_fd)
-            except OSError:
-                pass
-        try:
-            os.kill(self.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        if self.popen is not None:
-            self.popen.wait()
-            for f in (self.popen.stdin, self.popen.stdout):
-                if f:
-                    f.close()
-        else:
-            try:
-                os.waitpid(self.pid, 0)
-            except ChildProcessError:
-                pass
-
-
-def kill_all_kids():
-    for k in list(ALL_KIDS.values()):
-        k.stop()
-
-
-atexit.register(kill_all_kids)
 
 KEEP = []  # in a child: objects that must stay alive
-
-
-def close_fds_except(keep):
-    for name in os.listdir("/proc/self/fd"):
-        fd = int(name)
-        if fd > 2 and fd not in keep:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-
-
-def read_line(fd, timeout=120):
-    buf = b""
-    deadline = time.monotonic() + timeout
-    import select
-    while not buf.endswith(b"\n"):
-        left = deadline - time.monotonic()
-        if left <= 0 or not select.select([fd], [], [], left)[0]:
-            break
-        b = os.read(fd, 65536)
-        if not b:
-            break
-        buf += b
-    return buf
-
-
-def spawn(fn, keep=(), loop=None):
-    """Fork a child that closes every fd but 0-2 and `keep`, runs fn() (it
-    returns a JSON-able dict, sent back to us), then blocks until killed, or
-    runs loop(hold_fd) when given. Returns a Kid."""
-    r_ready, w_ready = os.pipe()
-    r_hold, w_hold = os.pipe()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    pid = os.fork()
-    if pid == 0:
-        code = 0
-        try:
-            prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-            close_fds_except(set(keep) | {w_ready, r_hold})
-            msg = fn() or {}
-            msg["pid"] = os.getpid()
-            os.write(w_ready, json.dumps(msg).encode() + b"\n")
-            os.close(w_ready)
-            if loop:
-                loop(r_hold)
-            else:
-                while os.read(r_hold, 1):
-                    pass
-        except BaseException:
-            try:
-                os.write(w_ready, json.dumps({"error": traceback.format_exc()}).encode() + b"\n")
-            except OSError:
-                pass
-            code = 1
-        os._exit(code)
-    os.close(w_ready)
-    os.close(r_hold)
-    kid = Kid(pid, hold_fd=w_hold)
-    ALL_KIDS[pid] = kid
-    line = read_line(r_ready)
-    os.close(r_ready)
-    try:
-        kid.msg = json.loads(line)
-    except ValueError:
-        kid.stop()
-        raise RuntimeError("child %d died before it was ready (%r)" % (pid, line))
-    if "error" in kid.msg:
-        kid.stop()
-        raise RuntimeError("child %d failed:\n%s" % (pid, kid.msg["error"]))
-    return kid
 
 
 # Run by exec'd children (section 1): renames itself to the bytes in
@@ -319,52 +115,17 @@ def spawn_exec(argv, comm):
             resource.setrlimit(resource.RLIMIT_STACK, (want, hard))
     p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True, env=env,
                          preexec_fn=raise_stack)
-    kid = Kid(p.pid, popen=p)
-    ALL_KIDS[p.pid] = kid
-    line = read_line(p.stdout.fileno())
-    try:
-        kid.msg = json.loads(line)
-    except ValueError:
-        kid.stop()
-        raise RuntimeError("exec'd child (comm %r) died before it was ready (%r)" % (comm, line))
-    return kid
+    return wstest.popen_kid(p, "(comm %r)" % comm, READY_TIMEOUT)
 
 
-class Scope:
+class Scope(wstest.Scope):
     """What one section created: closed/killed when the section ends."""
 
-    def __init__(self):
-        self.socks, self.kids, self.fds, self.dirs = [], [], [], []
-
-    def s(self, sock):
-        self.socks.append(sock)
-        return sock
-
-    def kid(self, k):
-        self.kids.append(k)
-        return k
-
-    def tmpdir(self):
-        d = tempfile.mkdtemp(prefix="wsh-")
-        self.dirs.append(d)
-        return d
-
-    def close(self):
-        for k in self.kids:
-            k.stop()
-        for s in self.socks:
-            s.close()
-        for fd in self.fds:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-        for d in self.dirs:
-            shutil.rmtree(d, ignore_errors=True)
+    TMP_PREFIX = "wsh-"
 
 
-def ino(s):
-    return os.fstat(s if isinstance(s, int) else s.fileno()).st_ino
+# Collects every failure, prints them all.
+T = wstest.Checker(scope=Scope, timed=True)
 
 
 def tcp_listener(addr="127.0.0.1"):
@@ -385,35 +146,19 @@ def my_comm(pid="self"):
         return f.read()[:-1]
 
 
-def socket_fds(pid):
-    """{fd: inode} of every socket /proc/PID/fd holds."""
-    out = {}
-    d = "/proc/%d/fd" % pid
-    for name in os.listdir(d):
-        try:
-            link = os.readlink(d + "/" + name)
-        except OSError:
-            continue
-        m = re.fullmatch(r"socket:\[(\d+)\]", link)
-        if m:
-            out[int(name)] = int(m.group(1))
-    return out
-
-
 # --------------------------------------------------------------------------
 # Running whosock.
 # --------------------------------------------------------------------------
 
 def quote(a):
+    """wstest.quote, also for bytes and for control and invalid bytes."""
     if isinstance(a, bytes):
         a = a.decode("utf-8", "surrogateescape")
-    if re.match(r"^[\w./=:,+-]+$", a):
-        return a
     if any(ord(c) < 0x20 or ord(c) == 0x7f or 0xdc80 <= ord(c) <= 0xdcff for c in a):
         # $'...' so that the control and invalid bytes survive a copy-paste
         b = a.encode("utf-8", "surrogateescape")
         return "$'" + "".join("\\x%02x" % c if c < 0x20 or c >= 0x7f or c in b"'\\" else chr(c) for c in b) + "'"
-    return "'" + a.replace("'", "'\\''") + "'"
+    return wstest.quote(a)
 
 
 def cmdline(args):
@@ -476,10 +221,6 @@ def run_ws(args, measure=False, timeout=300):
     return Run(p.returncode, p.stdout, p.stderr, rss, time.monotonic() - t0)
 
 
-def decoded(b):
-    return b.decode("utf-8", "replace")
-
-
 def parse_json(run, args, what):
     """rows, or None (failure recorded)."""
     where = "%s (%s)" % (what, repro(args))
@@ -513,10 +254,6 @@ def ws_json(args, what, measure=False):
 def fmt_row(r, limit=1500):
     s = json.dumps(r, sort_keys=True, ensure_ascii=True)
     return s if len(s) <= limit else s[:limit] + "... (%d chars)" % len(s)
-
-
-def pairs(owners):
-    return sorted((o.get("pid"), o.get("fd")) for o in owners or [])
 
 
 def sb(s):
@@ -876,7 +613,7 @@ def sec_many_fds(sc):
             os.dup(s.fileno())
             have += 1
         return {"inode": ino(s), "port": s.getsockname()[1]}
-    k = sc.kid(spawn(holder))
+    k = sc.kid(spawn(holder, timeout=READY_TIMEOUT))
     truth = socket_fds(k.pid)
     fds = sorted(fd for fd, i in truth.items() if i == k["inode"])
     T.eq(len(fds), n, "setup: fds of pid %d holding the listener" % k.pid)
@@ -1065,7 +802,8 @@ def sec_storm(sc):
         mine = [udp_socket(), tcp_listener()]
         KEEP.extend(mine)
         return {}
-    k = sc.kid(spawn(stable_child, keep=[L.fileno(), U.fileno(), P2.fileno(), C.fileno()]))
+    k = sc.kid(spawn(stable_child, keep=[L.fileno(), U.fileno(), P2.fileno(), C.fileno()],
+                      timeout=READY_TIMEOUT))
     stable_pids = {me, k.pid}
     held = {}  # (pid, fd) -> inode, for the stable processes: never changes during the storm
     for pid in stable_pids:
@@ -1080,7 +818,7 @@ def sec_storm(sc):
     stop_r, stop_w = os.pipe()
     done_r, done_w = os.pipe()
     churner = sc.kid(spawn(lambda: {}, keep=[stop_r, done_w],
-                           loop=lambda _hold: storm_loop(logpath, udir, stop_r, done_w)))
+                           loop=lambda _hold: storm_loop(logpath, udir, stop_r, done_w), timeout=READY_TIMEOUT))
     os.close(stop_r)
     os.close(done_w)
     sc.fds.extend((stop_w, done_r))
@@ -1155,14 +893,8 @@ def sec_storm(sc):
 # --------------------------------------------------------------------------
 
 def inner():
-    outer_ns = os.environ.get(INNER_ENV)
-    netns = os.stat("/proc/self/ns/net").st_ino
-    if str(netns) == outer_ns:
-        print("FAIL: re-exec did not land in a new network namespace")
-        return 1
-    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
-    if not os.access(WHOSOCK, os.X_OK):
-        print("FAIL: whosock binary not found at %s (set WHOSOCK)" % WHOSOCK)
+    netns = wstest.start_inner(WHOSOCK)
+    if netns is None:
         return 1
     print("whosock: %s, network namespace %d, test pid %d; peak RSS via %s" % (
         WHOSOCK, netns, os.getpid(), RUNONE or GNU_TIME or "getrusage"), flush=True)
@@ -1184,18 +916,9 @@ def inner():
     finally:
         kill_all_kids()
     print()
-    for n in NOTES:
-        print("note: " + n)
-    if T.failed:
-        print("SUMMARY: %d checks passed, %d FAILED:" % (T.passed, len(T.failed)))
-        for f in T.failed:
-            print("  - " + f.split("\n")[0][:300])
-        return 1
-    print("SUMMARY: all %d checks passed" % T.passed)
-    return 0
+    return T.summary(NOTES, cut=300)
 
 
 if __name__ == "__main__":
-    if os.environ.get(INNER_ENV):
-        sys.exit(inner())
-    sys.exit(outer())
+    wstest.main(__file__, inner, "needs root to create a network namespace and read every process's fd table",
+                tools=("unshare", "ip"))

@@ -36,85 +36,17 @@ import shutil
 import socket
 import struct
 import subprocess
-import sys
 import tempfile
 import time
-import traceback
 
-EXIT_SKIP = 77
-INNER_ENV = "WHOSOCK_TEST_IN_NETNS"
+import wstest
+from wstest import SS_STATE, canon_addr, fmt_row, ino
+
 NOBODY = 65534
 IPPROTO_UDPLITE = 136
 
-
-def whosock_path():
-    p = os.environ.get("WHOSOCK")
-    if p:
-        return p
-    src = os.environ.get("WHOSOCK_SRC") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-    return os.path.join(src, "build", "whosock")
-
-
-# --------------------------------------------------------------------------
-# Outer half: decide whether we can run, then re-exec inside a new netns.
-# --------------------------------------------------------------------------
-
-def outer():
-    if os.geteuid() != 0:
-        print("SKIP: needs root to create a network namespace")
-        return EXIT_SKIP
-    for tool in ("unshare", "ip", "ss"):
-        if shutil.which(tool) is None:
-            print("SKIP: `%s` not found (util-linux / iproute2 needed)" % tool)
-            return EXIT_SKIP
-    probe = subprocess.run(["unshare", "-n", "true"], capture_output=True, text=True)
-    if probe.returncode != 0:
-        print("SKIP: cannot create a network namespace (unshare -n: %s)" % probe.stderr.strip())
-        return EXIT_SKIP
-    env = dict(os.environ)
-    env[INNER_ENV] = str(os.stat("/proc/self/ns/net").st_ino)
-    sys.stdout.flush()
-    # unshare(1) without --fork: it unshares, then execs us, so the namespace
-    # belongs to this very process and disappears when it exits.
-    os.execvpe("unshare", ["unshare", "-n", "--", sys.executable, os.path.abspath(__file__)] + sys.argv[1:], env)
-    return 1  # not reached
-
-
-# --------------------------------------------------------------------------
-# Bookkeeping: collect every failure, print them all, never stop at the first.
-# --------------------------------------------------------------------------
-
-class Checker:
-    def __init__(self):
-        self.passed = 0
-        self.failed = []
-        self.section = "setup"
-
-    def ok(self, cond, what, detail=""):
-        if cond:
-            self.passed += 1
-            return True
-        msg = "[%s] %s" % (self.section, what)
-        if detail:
-            msg += "\n" + "\n".join("      " + l for l in str(detail).rstrip("\n").split("\n"))
-        self.failed.append(msg)
-        print("FAIL " + msg, flush=True)
-        return False
-
-    def eq(self, got, want, what, detail=""):
-        return self.ok(got == want, "%s: got %r, want %r" % (what, got, want), detail)
-
-    def run_section(self, name, fn, *args):
-        self.section = name
-        before = len(self.failed)
-        try:
-            fn(*args)
-        except Exception:
-            self.ok(False, "exception", traceback.format_exc())
-        print("%-4s %s" % ("ok" if len(self.failed) == before else "FAIL", name), flush=True)
-
-
-T = Checker()
+# Collects every failure, prints them all, never stops at the first.
+T = wstest.Checker()
 NOTES = set()  # observations that are not failures, printed once at the end
 SCHEMA = collections.OrderedDict()  # schema problem -> where seen (see check_rows)
 
@@ -134,7 +66,7 @@ def multiset_diff(got, want, got_name, want_name, fmt=repr):
 # Running whosock and ss.
 # --------------------------------------------------------------------------
 
-WHOSOCK = whosock_path()
+WHOSOCK = wstest.whosock_path()
 
 
 def cmdline(args):
@@ -206,17 +138,6 @@ def run_ss(args):
 # Normal forms.
 # --------------------------------------------------------------------------
 
-def canon_addr(text):
-    """Address text as glibc inet_ntop prints it (what ss -n and the JSON
-    contract both use); unparsable text is kept so a diff shows it."""
-    for fam in (socket.AF_INET, socket.AF_INET6):
-        try:
-            return socket.inet_ntop(fam, socket.inet_pton(fam, text))
-        except (OSError, ValueError):
-            pass
-    return text
-
-
 def path_bytes(p):
     """JSON path string -> the exact bytes (invalid UTF-8 arrives as \\udcXX)."""
     if p is None:
@@ -245,10 +166,6 @@ def full_key(r):
     if r["proto"] == "unix":
         return ("unix",) + unix_key(r)
     return inet_key(r) + (r["inode"],)
-
-
-def fmt_row(r):
-    return json.dumps(r, sort_keys=True, ensure_ascii=True)
 
 
 def schema_problems(r):
@@ -327,13 +244,6 @@ def schema_problems(r):
 # ss: netid -> (proto, unix type)
 SS_NETID = {"tcp": ("tcp", None), "udp": ("udp", None), "raw": ("raw", None),
             "u_str": ("unix", "stream"), "u_dgr": ("unix", "dgram"), "u_seq": ("unix", "seqpacket")}
-# ss state names -> the JSON contract's kernel names. ss prints TCP_CLOSE as
-# UNCONN (whosock does too for udp/raw/unix) and TCP_ESTABLISHED as ESTAB,
-# which for UNIX sockets whosock calls CONNECTED.
-SS_STATE = {"ESTAB": "ESTABLISHED", "SYN-SENT": "SYN_SENT", "SYN-RECV": "SYN_RECV",
-            "FIN-WAIT-1": "FIN_WAIT1", "FIN-WAIT-2": "FIN_WAIT2", "TIME-WAIT": "TIME_WAIT",
-            "UNCONN": "UNCONN", "CLOSE-WAIT": "CLOSE_WAIT", "LAST-ACK": "LAST_ACK",
-            "LISTEN": "LISTEN", "CLOSING": "CLOSING"}
 
 
 def ss_endpoint(text):
@@ -408,10 +318,6 @@ def fmt_unix_key(k):
 # --------------------------------------------------------------------------
 # The sockets.
 # --------------------------------------------------------------------------
-
-def ino(s):
-    return os.fstat(s.fileno()).st_ino
-
 
 class Fixture:
     """Opens the sockets and remembers what whosock must report for each."""
@@ -1282,14 +1188,8 @@ def sec_empty(ctx):
 # --------------------------------------------------------------------------
 
 def inner():
-    outer_ns = os.environ.get(INNER_ENV)
-    netns = os.stat("/proc/self/ns/net").st_ino
-    if str(netns) == outer_ns:
-        print("FAIL: re-exec did not land in a new network namespace")
-        return 1
-    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
-    if not os.access(WHOSOCK, os.X_OK):
-        print("FAIL: whosock binary not found at %s (set WHOSOCK)" % WHOSOCK)
+    netns = wstest.start_inner(WHOSOCK)
+    if netns is None:
         return 1
     print("whosock: %s, network namespace %d" % (WHOSOCK, netns), flush=True)
 
@@ -1315,18 +1215,8 @@ def inner():
         shutil.rmtree(tmpdir, ignore_errors=True)
 
     print()
-    for n in sorted(NOTES):
-        print("note: " + n)
-    if T.failed:
-        print("SUMMARY: %d checks passed, %d FAILED:" % (T.passed, len(T.failed)))
-        for f in T.failed:
-            print("  - " + f.split("\n")[0])
-        return 1
-    print("SUMMARY: all %d checks passed" % T.passed)
-    return 0
+    return T.summary(sorted(NOTES))
 
 
 if __name__ == "__main__":
-    if os.environ.get(INNER_ENV):
-        sys.exit(inner())
-    sys.exit(outer())
+    wstest.main(__file__, inner, "needs root to create a network namespace")

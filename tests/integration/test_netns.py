@@ -56,17 +56,17 @@ import json
 import os
 import re
 import select
-import shutil
 import signal
 import socket
 import subprocess
 import sys
 import traceback
 
-EXIT_SKIP = 77
+import wstest
+from wstest import PR_SET_PDEATHSIG, decoded, ino, pairs
+
 NOBODY = 65534
 CLONE_NEWNET = 0x40000000
-PR_SET_PDEATHSIG = 1
 SIOCGSKNS = 0x894C
 SYS_pidfd_open = 434   # the same number on every architecture
 SYS_pidfd_getfd = 438
@@ -94,10 +94,6 @@ def setns(fd):
 
 def ns_ino(path="/proc/self/ns/net"):
     return os.stat(path).st_ino
-
-
-def ino(s):
-    return os.fstat(s if isinstance(s, int) else s.fileno()).st_ino
 
 
 # ==========================================================================
@@ -226,68 +222,24 @@ def child_main(mode, arg):
 # The test.
 # ==========================================================================
 
-class Checker:
-    def __init__(self):
-        self.passed = 0
-        self.failed = []
-        self.section = "setup"
-
-    def ok(self, cond, what, detail=""):
-        if cond:
-            self.passed += 1
-            return True
-        msg = "[%s] %s" % (self.section, what)
-        if detail:
-            msg += "\n" + "\n".join("      " + l for l in str(detail).rstrip("\n").split("\n"))
-        self.failed.append(msg)
-        print("FAIL " + msg, flush=True)
-        return False
-
-    def eq(self, got, want, what, detail=""):
-        return self.ok(got == want, "%s: got %r, want %r" % (what, got, want), detail)
-
-    def run_section(self, name, fn):
-        self.section = name.split(" ", 1)[0]
-        before = len(self.failed)
-        print("---- %s" % name, flush=True)
-        try:
-            fn()
-        except Exception:
-            self.ok(False, "exception", traceback.format_exc())
-        print("%-4s %s" % ("ok" if len(self.failed) == before else "FAIL", name), flush=True)
-
-
-T = Checker()
-
-
-def whosock_path():
-    p = os.environ.get("WHOSOCK")
-    if p:
-        return p
-    src = os.environ.get("WHOSOCK_SRC") or os.path.join(os.path.dirname(THIS), "..", "..")
-    return os.path.join(src, "build", "whosock")
+# Collects every failure, prints them all. The [tag] of a section's failures
+# is its number ("1.").
+T = wstest.Checker(tag=lambda name: name.split(" ", 1)[0], announce=True)
 
 
 def caller_path():
     p = os.environ.get("WHOSOCK_NETNS_CALLER")
     if p:
         return p
-    return os.path.join(os.path.dirname(whosock_path()), "tests", "integration", "netns_caller")
+    return os.path.join(os.path.dirname(wstest.whosock_path()), "tests", "integration", "netns_caller")
 
 
-WHOSOCK = whosock_path()
+WHOSOCK = wstest.whosock_path()
 PREFIX = "wstest-%d" % os.getpid()
 
 
-def quote(a):
-    return a if re.match(r"^[\w./=:,+-]+$", a) else "'" + a.replace("'", "'\\''") + "'"
-
-
 def cmdline(args, user=None):
-    c = " ".join([quote(WHOSOCK)] + [quote(a) for a in args])
-    if user is not None:
-        c = "setpriv --reuid=%d --regid=%d --clear-groups %s" % (user, user, c)
-    return c
+    return wstest.shell_line([WHOSOCK] + list(args), user)
 
 
 def run_ws(args, user=None):
@@ -296,10 +248,6 @@ def run_ws(args, user=None):
         cmd = ["setpriv", "--reuid=%d" % user, "--regid=%d" % user, "--clear-groups"] + cmd
     p = subprocess.run(cmd, capture_output=True, timeout=240, stdin=subprocess.DEVNULL)
     return p.returncode, p.stdout, p.stderr
-
-
-def decoded(b):
-    return b.decode("utf-8", "replace")
 
 
 def fmt_row(r):
@@ -328,10 +276,6 @@ def ws_json(args, user=None, want_rc=0):
 def my_comm():
     with open("/proc/self/comm") as f:
         return f.read().rstrip("\n")
-
-
-def pairs(owners):
-    return sorted((o.get("pid"), o.get("fd")) for o in owners or [])
 
 
 # --------------------------------------------------------------------------
@@ -845,6 +789,11 @@ def sec_cli():
         T.ok(rc == 2 and out == b"" and len(lines) == 1 and lines[0] != "",
              "%s: want exit 2, nothing on stdout, one line on stderr; got %d, %r, %r"
              % (cmdline(args), rc, decoded(out)[:300], decoded(err)))
+    # An inode no namespace has: nothing listed, and a note says so.
+    args = ["--netns", "1"]
+    rc, out, err = run_ws(args)
+    T.ok(rc == 0 and "network namespace 1 not found" in decoded(err),
+         "%s: want exit 0 and a note 'network namespace 1 not found'; got %d, %r" % (cmdline(args), rc, decoded(err)))
 
 
 # --------------------------------------------------------------------------
@@ -873,19 +822,22 @@ def sec_nobody():
              err)
     print("  as nobody: %d rows; stderr:\n%s" % (len(rows), "\n".join("    " + l for l in err.splitlines()[:12])),
           flush=True)
+    # watch says which namespaces it cannot enter, and goes on.
+    args = ["watch", "--timeout", "1.5"]
+    rc, out, werr = run_ws(args, user=NOBODY)
+    notes = [l for l in decoded(werr).splitlines() if "network namespaces not watched" in l]
+    T.ok(rc == 0 and len(notes) == 1, "%s: want exit 0 and one note 'N of M network namespaces not watched'; "
+         "got %d, %r" % (cmdline(args, NOBODY), rc, decoded(werr)))
 
 
 # --------------------------------------------------------------------------
 
 def probe():
-    if os.geteuid() != 0:
-        return "needs root to create network namespaces and enter them"
-    for tool in ("ip", "ss", "unshare", "nsenter", "setpriv"):
-        if shutil.which(tool) is None:
-            return "`%s` not found (iproute2 / util-linux needed)" % tool
-    p = subprocess.run(["unshare", "-n", "true"], capture_output=True, text=True)
-    if p.returncode != 0:
-        return "cannot create a network namespace (unshare -n: %s)" % p.stderr.strip()
+    why = (wstest.missing("needs root to create network namespaces and enter them",
+                          ("ip", "ss", "unshare", "nsenter", "setpriv"), "iproute2 / util-linux needed")
+           or wstest.unshare_fails())
+    if why:
+        return why
     name = PREFIX + "-probe"
     p = subprocess.run(["ip", "netns", "add", name], capture_output=True, text=True)
     if p.returncode != 0:
@@ -897,10 +849,8 @@ def probe():
 def main():
     why = probe()
     if why:
-        print("SKIP: " + why)
-        return EXIT_SKIP
-    if not os.access(WHOSOCK, os.X_OK):
-        print("FAIL: whosock binary not found at %s (set WHOSOCK)" % WHOSOCK)
+        return wstest.skip(why)
+    if wstest.whosock_missing(WHOSOCK):
         return 1
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, on_signal)
@@ -931,13 +881,7 @@ def main():
 
 def finish():
     print()
-    if T.failed:
-        print("SUMMARY: %d checks passed, %d FAILED:" % (T.passed, len(T.failed)))
-        for f in T.failed:
-            print("  - " + f.split("\n")[0])
-        return 1
-    print("SUMMARY: all %d checks passed" % T.passed)
-    return 0
+    return T.summary()
 
 
 if __name__ == "__main__":

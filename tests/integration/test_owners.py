@@ -30,129 +30,42 @@ namespaces). Every failure prints what differed and how to reproduce it.
 Python 3 standard library only.
 """
 
-import atexit
 import collections
 import ctypes
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import traceback
 
-EXIT_SKIP = 77
-INNER_ENV = "WHOSOCK_TEST_IN_NETNS"
+import wstest
+from wstest import (LIBC, PR_SET_PDEATHSIG, SS_STATE, canon_addr, decoded, fmt_row, ino, kill_all_kids, pairs,
+                    prctl, spawn, ss_endpoint)
+
 NOBODY = 65534
 
-PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
 PR_SET_NAME = 15
 CLONE_FILES = 0x400
-
-
-def whosock_path():
-    p = os.environ.get("WHOSOCK")
-    if p:
-        return p
-    src = os.environ.get("WHOSOCK_SRC") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-    return os.path.join(src, "build", "whosock")
 
 
 def example_path():
     p = os.environ.get("WHOSOCK_EXAMPLE_OWNERS")
     if p:
         return p
-    return os.path.join(os.path.dirname(whosock_path()), "examples", "owners")
+    return os.path.join(os.path.dirname(wstest.whosock_path()), "examples", "owners")
 
 
-# --------------------------------------------------------------------------
-# Outer half: decide whether we can run, then re-exec inside a new netns.
-# --------------------------------------------------------------------------
-
-def outer():
-    if os.geteuid() != 0:
-        print("SKIP: needs root to create a network namespace, fork processes as other users "
-              "and read every process's fd table")
-        return EXIT_SKIP
-    for tool in ("unshare", "ip", "ss"):
-        if shutil.which(tool) is None:
-            print("SKIP: `%s` not found (util-linux / iproute2 needed)" % tool)
-            return EXIT_SKIP
-    probe = subprocess.run(["unshare", "-n", "true"], capture_output=True, text=True)
-    if probe.returncode != 0:
-        print("SKIP: cannot create a network namespace (unshare -n: %s)" % probe.stderr.strip())
-        return EXIT_SKIP
-    env = dict(os.environ)
-    env[INNER_ENV] = str(os.stat("/proc/self/ns/net").st_ino)
-    sys.stdout.flush()
-    # unshare(1) without --fork: it unshares, then execs us, so the namespace
-    # belongs to this very process and disappears when it exits.
-    os.execvpe("unshare", ["unshare", "-n", "--", sys.executable, os.path.abspath(__file__)] + sys.argv[1:], env)
-    return 1  # not reached
-
-
-# --------------------------------------------------------------------------
-# Bookkeeping: collect every failure, print them all, never stop at the first.
-# --------------------------------------------------------------------------
-
-class Checker:
-    def __init__(self):
-        self.passed = 0
-        self.failed = []
-        self.section = "setup"
-
-    def ok(self, cond, what, detail=""):
-        if cond:
-            self.passed += 1
-            return True
-        msg = "[%s] %s" % (self.section, what)
-        if detail:
-            msg += "\n" + "\n".join("      " + l for l in str(detail).rstrip("\n").split("\n"))
-        self.failed.append(msg)
-        print("FAIL " + msg, flush=True)
-        return False
-
-    def eq(self, got, want, what, detail=""):
-        return self.ok(got == want, "%s: got %r, want %r" % (what, got, want), detail)
-
-    def run_section(self, name, fn, *args):
-        self.section = name
-        before = len(self.failed)
-        scope = Scope()
-        try:
-            fn(scope, *args)
-        except Exception:
-            self.ok(False, "exception", traceback.format_exc())
-        finally:
-            scope.close()
-        print("%-4s %s" % ("ok" if len(self.failed) == before else "FAIL", name), flush=True)
-
-
-T = Checker()
 NOTES = set()  # observations that are not failures, printed once at the end
 
 
 # --------------------------------------------------------------------------
 # libc through ctypes: prctl and unshare.
 # --------------------------------------------------------------------------
-
-LIBC = ctypes.CDLL(None, use_errno=True)
-
-
-def prctl(option, arg):
-    if isinstance(arg, bytes):
-        arg = ctypes.c_char_p(arg)
-    else:
-        arg = ctypes.c_ulong(arg)
-    if LIBC.prctl(ctypes.c_int(option), arg, ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0)) != 0:
-        e = ctypes.get_errno()
-        raise OSError(e, "prctl(%d): %s" % (option, os.strerror(e)))
-
 
 def set_comm(name):
     """PR_SET_NAME: the kernel keeps the first 15 bytes, whatever they are."""
@@ -179,124 +92,12 @@ def drop_to_nobody():
 
 
 # --------------------------------------------------------------------------
-# Child processes: every one is killed at the end of its section (and at
-# exit); each also dies with the test (PR_SET_PDEATHSIG and a pipe whose
-# write end only the test holds).
+# Child processes (wstest.spawn, wstest.Kid): every one is killed at the end
+# of its section (and at exit); each also dies with the test
+# (PR_SET_PDEATHSIG and a pipe whose write end only the test holds).
 # --------------------------------------------------------------------------
 
-ALL_KIDS = {}  # pid -> Kid
-
-
-class Kid:
-    def __init__(self, pid, msg, hold_fd=None, popen=None):
-        self.pid = pid
-        self.msg = msg
-        self.hold_fd = hold_fd
-        self.popen = popen
-
-    def __getitem__(self, k):
-        return self.msg[k]
-
-    def stop(self):
-        if self.pid not in ALL_KIDS:
-            return
-        del ALL_KIDS[self.pid]
-        if self.hold_fd is not None:
-            try:
-                os.close(self.hold_fd)
-            except OSError:
-                pass
-        try:
-            os.kill(self.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        if self.popen is not None:
-            self.popen.wait()
-            for f in (self.popen.stdin, self.popen.stdout):
-                if f:
-                    f.close()
-        else:
-            try:
-                os.waitpid(self.pid, 0)
-            except ChildProcessError:
-                pass
-
-
-def kill_all_kids():
-    for k in list(ALL_KIDS.values()):
-        k.stop()
-
-
-atexit.register(kill_all_kids)
-
 KEEP = []  # in a child: objects that must stay alive (sockets, threads)
-
-
-def close_fds_except(keep):
-    for name in os.listdir("/proc/self/fd"):
-        fd = int(name)
-        if fd > 2 and fd not in keep:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-
-
-def read_line(fd):
-    buf = b""
-    while not buf.endswith(b"\n"):
-        b = os.read(fd, 65536)
-        if not b:
-            break
-        buf += b
-    return buf
-
-
-def spawn(fn, keep=(), loop=None):
-    """Fork a child that closes every fd but 0-2 and `keep`, runs fn() (which
-    opens its sockets and returns a JSON-able dict, sent back to us), then
-    blocks until killed -- or runs loop() when given. Returns a Kid."""
-    r_ready, w_ready = os.pipe()
-    r_hold, w_hold = os.pipe()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    pid = os.fork()
-    if pid == 0:
-        code = 0
-        try:
-            prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-            close_fds_except(set(keep) | {w_ready, r_hold})
-            msg = fn() or {}
-            msg["pid"] = os.getpid()
-            os.write(w_ready, json.dumps(msg).encode() + b"\n")
-            os.close(w_ready)
-            if loop:
-                loop(r_hold)
-            else:
-                while os.read(r_hold, 1):
-                    pass
-        except BaseException:
-            try:
-                os.write(w_ready, json.dumps({"error": traceback.format_exc()}).encode() + b"\n")
-            except OSError:
-                pass
-            code = 1
-        os._exit(code)
-    os.close(w_ready)
-    os.close(r_hold)
-    kid = Kid(pid, None, hold_fd=w_hold)
-    ALL_KIDS[pid] = kid
-    line = read_line(r_ready)
-    os.close(r_ready)
-    try:
-        kid.msg = json.loads(line)
-    except ValueError:
-        kid.stop()
-        raise RuntimeError("child %d died before it was ready (%r)" % (pid, line))
-    if "error" in kid.msg:
-        kid.stop()
-        raise RuntimeError("child %d failed:\n%s" % (pid, kid.msg["error"]))
-    return kid
 
 
 # A program for children that need an argv of their own (--cmdline): renames
@@ -327,33 +128,14 @@ def spawn_exec(argv_tail, user=None):
     env = dict(os.environ, OWNERS_UID=str(user or 0))
     p = subprocess.Popen([sys.executable, "-c", EXEC_CHILD] + list(argv_tail), stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, close_fds=True, env=env)
-    kid = Kid(p.pid, None, popen=p)
-    ALL_KIDS[p.pid] = kid
-    line = p.stdout.readline()
-    try:
-        kid.msg = json.loads(line)
-    except ValueError:
-        kid.stop()
-        raise RuntimeError("exec'd child %r died before it was ready (%r)" % (argv_tail, line))
-    return kid
+    return wstest.popen_kid(p, repr(argv_tail))
 
 
-class Scope:
+class Scope(wstest.Scope):
     """What one section created: closed/killed when the section ends."""
 
-    def __init__(self):
-        self.socks = []
-        self.kids = []
-        self.fds = []
-        self.dirs = []
-
-    def s(self, sock):
-        self.socks.append(sock)
-        return sock
-
-    def kid(self, k):
-        self.kids.append(k)
-        return k
+    TMP_PREFIX = "whosock-owners-"
+    TMP_MODE = 0o755
 
     def spawn(self, fn, keep=(), loop=None):
         return self.kid(spawn(fn, keep, loop))
@@ -361,33 +143,14 @@ class Scope:
     def spawn_exec(self, argv_tail, user=None):
         return self.kid(spawn_exec(argv_tail, user))
 
-    def tmpdir(self):
-        d = tempfile.mkdtemp(prefix="whosock-owners-")
-        os.chmod(d, 0o755)
-        self.dirs.append(d)
-        return d
 
-    def close(self):
-        for k in self.kids:
-            k.stop()
-        for s in self.socks:
-            s.close()
-        for fd in self.fds:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-        for d in self.dirs:
-            shutil.rmtree(d, ignore_errors=True)
+# Collects every failure, prints them all, never stops at the first.
+T = wstest.Checker(scope=Scope)
 
 
 # --------------------------------------------------------------------------
 # Sockets.
 # --------------------------------------------------------------------------
-
-def ino(s):
-    return os.fstat(s if isinstance(s, int) else s.fileno()).st_ino
-
 
 def tcp_listener(addr="127.0.0.1", port=0, v6only=None):
     fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
@@ -453,18 +216,11 @@ def my_cgroup():
 # Running whosock.
 # --------------------------------------------------------------------------
 
-WHOSOCK = whosock_path()
-
-
-def quote(a):
-    return a if re.match(r"^[\w./=:,+-]+$", a) else "'" + a.replace("'", "'\\''") + "'"
+WHOSOCK = wstest.whosock_path()
 
 
 def cmdline(args, user=None):
-    c = " ".join([quote(WHOSOCK), "--host-only"] + [quote(a) for a in args])
-    if user is not None:
-        c = "setpriv --reuid=%d --regid=%d --clear-groups %s" % (user, user, c)
-    return c
+    return wstest.shell_line([WHOSOCK, "--host-only"] + list(args), user)
 
 
 def run_ws(args, user=None, exe=None):
@@ -513,10 +269,6 @@ def ws_json(args, what=None, user=None, want_rc=0):
     return data, etext
 
 
-def fmt_row(r):
-    return json.dumps(r, sort_keys=True, ensure_ascii=True)
-
-
 def rows_by_inode(rows, inode):
     return [r for r in rows if r.get("inode") == inode]
 
@@ -527,11 +279,6 @@ def one_row(rows, inode, what, where):
             "\n".join(fmt_row(r) for r in m) or "(rows: %s)" % ", ".join(fmt_row(r) for r in rows[:20])):
         return m[0]
     return None
-
-
-def pairs(owners):
-    """Sorted (pid, fd) of a list of owner objects."""
-    return sorted((o.get("pid"), o.get("fd")) for o in owners or [])
 
 
 def check_owner_pairs(row, want, what, where, key="owners"):
@@ -586,10 +333,6 @@ def process_cell(line):
     if rebuilt != cell:
         return None
     return [(c.decode("utf-8", "surrogateescape"), int(p), u.decode() if u else None) for c, p, u in items]
-
-
-def decoded(out):
-    return out.decode("utf-8", "replace")
 
 
 # --------------------------------------------------------------------------
@@ -837,34 +580,6 @@ def sec_unprivileged(sc):
 # --------------------------------------------------------------------------
 # 5. Owners against ss -p.
 # --------------------------------------------------------------------------
-
-SS_STATE = {"ESTAB": "ESTABLISHED", "SYN-SENT": "SYN_SENT", "SYN-RECV": "SYN_RECV",
-            "FIN-WAIT-1": "FIN_WAIT1", "FIN-WAIT-2": "FIN_WAIT2", "TIME-WAIT": "TIME_WAIT",
-            "UNCONN": "UNCONN", "CLOSE-WAIT": "CLOSE_WAIT", "LAST-ACK": "LAST_ACK",
-            "LISTEN": "LISTEN", "CLOSING": "CLOSING"}
-
-
-def canon_addr(text):
-    for fam in (socket.AF_INET, socket.AF_INET6):
-        try:
-            return socket.inet_ntop(fam, socket.inet_pton(fam, text))
-        except (OSError, ValueError):
-            pass
-    return text
-
-
-def ss_endpoint(text):
-    """`addr:port` as ss -n prints it: IPv6 in brackets, `*` for port 0 and
-    for a dual-stack `::`. Returns (canonical addr, port)."""
-    host, port = text.rsplit(":", 1)
-    if "%" in host:
-        host = host.rsplit("%", 1)[0]
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-    if host == "*":
-        host = "::"
-    return canon_addr(host), (0 if port == "*" else int(port))
-
 
 def ws_key(r):
     return (r["proto"], r["state"], canon_addr(r["local"]["addr"]), r["local"]["port"],
@@ -1369,14 +1084,8 @@ def readlink_or(pid, fd):
 # --------------------------------------------------------------------------
 
 def inner():
-    outer_ns = os.environ.get(INNER_ENV)
-    netns = os.stat("/proc/self/ns/net").st_ino
-    if str(netns) == outer_ns:
-        print("FAIL: re-exec did not land in a new network namespace")
-        return 1
-    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
-    if not os.access(WHOSOCK, os.X_OK):
-        print("FAIL: whosock binary not found at %s (set WHOSOCK)" % WHOSOCK)
+    netns = wstest.start_inner(WHOSOCK)
+    if netns is None:
         return 1
     print("whosock: %s, network namespace %d, test pid %d (comm %r)" % (WHOSOCK, netns, os.getpid(), my_comm()),
           flush=True)
@@ -1397,18 +1106,9 @@ def inner():
         kill_all_kids()
 
     print()
-    for n in sorted(NOTES):
-        print("note: " + n)
-    if T.failed:
-        print("SUMMARY: %d checks passed, %d FAILED:" % (T.passed, len(T.failed)))
-        for f in T.failed:
-            print("  - " + f.split("\n")[0])
-        return 1
-    print("SUMMARY: all %d checks passed" % T.passed)
-    return 0
+    return T.summary(sorted(NOTES))
 
 
 if __name__ == "__main__":
-    if os.environ.get(INNER_ENV):
-        sys.exit(inner())
-    sys.exit(outer())
+    wstest.main(__file__, inner, "needs root to create a network namespace, fork processes as other users "
+                                 "and read every process's fd table")

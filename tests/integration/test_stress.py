@@ -33,50 +33,30 @@ import json
 import os
 import re
 import select
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import traceback
 
-EXIT_SKIP = 77
+import wstest
+from wstest import canon_addr, socket_fds, ss_endpoint
+
 PROCS, LISTENERS, CONNS, UDP, NETNS = 100, 5, 95, 5, 5
 PER_PROC = LISTENERS + 2 * CONNS + UDP
 TOTAL = PROCS * PER_PROC
 READY_TIMEOUT = 300
 
 
-def whosock_path():
-    p = os.environ.get("WHOSOCK")
-    if p:
-        return p
-    src = os.environ.get("WHOSOCK_SRC") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-    return os.path.join(src, "build", "whosock")
-
-
-WHOSOCK = whosock_path()
+WHOSOCK = wstest.whosock_path()
 # Under valgrind WHOSOCK is a wrapper script; the build is where the binary is.
 BUILD = os.path.dirname(os.path.abspath(os.environ.get("WHOSOCK_REAL") or WHOSOCK))
 LOADGEN = os.environ.get("WHOSOCK_LOADGEN") or os.path.join(BUILD, "bench", "loadgen")
 RUNONE = os.path.join(BUILD, "bench", "runone")
 
-FAILED = []
-PASSED = [0]
-
-
-def ok(cond, what, detail=""):
-    if cond:
-        PASSED[0] += 1
-        return True
-    msg = what
-    if detail:
-        msg += "\n" + "\n".join("      " + l for l in str(detail).rstrip("\n").split("\n"))
-    FAILED.append(msg)
-    print("FAIL " + msg, flush=True)
-    return False
+# Collects every failure, prints them all (no sections: no [tag]).
+T = wstest.Checker(section=None)
 
 
 class Loadgen:
@@ -150,39 +130,6 @@ def children_of(ppid):
     return sorted(kids)
 
 
-def socket_fds(pid):
-    out = {}
-    d = "/proc/%d/fd" % pid
-    for name in os.listdir(d):
-        try:
-            link = os.readlink(d + "/" + name)
-        except OSError:
-            continue
-        m = re.fullmatch(r"socket:\[(\d+)\]", link)
-        if m:
-            out[int(name)] = int(m.group(1))
-    return out
-
-
-def canon(addr):
-    for fam in (socket.AF_INET, socket.AF_INET6):
-        try:
-            return socket.inet_ntop(fam, socket.inet_pton(fam, addr))
-        except (OSError, ValueError):
-            pass
-    return addr
-
-
-def ss_endpoint(text):
-    host, port = text.rsplit(":", 1)
-    host = host.split("%", 1)[0]
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-    if host == "*":
-        host = "::"  # a dual-stack wildcard; loadgen binds none
-    return canon(host), (0 if port == "*" else int(port))
-
-
 SS_STATE = {"ESTAB": "ESTABLISHED", "UNCONN": "UNCONN", "LISTEN": "LISTEN", "SYN-SENT": "SYN_SENT",
             "SYN-RECV": "SYN_RECV", "TIME-WAIT": "TIME_WAIT", "CLOSE-WAIT": "CLOSE_WAIT"}
 
@@ -203,8 +150,8 @@ def ss_keys(pid):
 
 
 def ws_key(r):
-    return (r["proto"], r["state"], (canon(r["local"]["addr"]), r["local"]["port"]),
-            (canon(r["remote"]["addr"]), r["remote"]["port"]))
+    return (r["proto"], r["state"], (canon_addr(r["local"]["addr"]), r["local"]["port"]),
+            (canon_addr(r["remote"]["addr"]), r["remote"]["port"]))
 
 
 def run_whosock(args):
@@ -235,11 +182,11 @@ def check():
     LG.start()
     print("loadgen (pid %d) ready with %d sockets in %.1f s: %s"
           % (LG.proc.pid, LG.sockets, time.monotonic() - t0, " ".join(argv)), flush=True)
-    ok(LG.sockets == TOTAL, "loadgen reports %d sockets, want %d" % (LG.sockets, TOTAL))
+    T.ok(LG.sockets == TOTAL, "loadgen reports %d sockets, want %d" % (LG.sockets, TOTAL))
 
     # The truth, from /proc: which process holds which socket at which fd.
     kids = children_of(LG.proc.pid)
-    ok(len(kids) == PROCS, "loadgen has %d children, want %d" % (len(kids), PROCS))
+    T.ok(len(kids) == PROCS, "loadgen has %d children, want %d" % (len(kids), PROCS))
     my_ns = os.stat("/proc/self/ns/net").st_ino
     owner = {}                               # inode -> (pid, fd)
     ns_of = {}                               # pid -> netns inode
@@ -249,26 +196,26 @@ def check():
         ns_of[pid] = os.stat("/proc/%d/ns/net" % pid).st_ino
         by_ns[ns_of[pid]].append(pid)
         fds = socket_fds(pid)
-        ok(len(fds) == PER_PROC, "pid %d holds %d sockets, want %d" % (pid, len(fds), PER_PROC))
+        T.ok(len(fds) == PER_PROC, "pid %d holds %d sockets, want %d" % (pid, len(fds), PER_PROC))
         for fd, i in fds.items():
             if i in owner:
                 dup.append(i)
             owner[i] = (pid, fd)
-    ok(not dup, "sockets held by two loadgen processes (loadgen changed?): %r" % dup[:10])
-    ok(len(by_ns) == NETNS and my_ns not in by_ns,
-       "loadgen children live in %d namespaces (want %d new ones, not ours %d): %r"
-       % (len(by_ns), NETNS, my_ns, {n: len(p) for n, p in by_ns.items()}))
+    T.ok(not dup, "sockets held by two loadgen processes (loadgen changed?): %r" % dup[:10])
+    T.ok(len(by_ns) == NETNS and my_ns not in by_ns,
+         "loadgen children live in %d namespaces (want %d new ones, not ours %d): %r"
+         % (len(by_ns), NETNS, my_ns, {n: len(p) for n, p in by_ns.items()}))
 
     args = ["-o", "json"]
     rc, out, err, wall, rss = run_whosock(args)
     print("%s -o json: exit %d, %.2f s wall, peak RSS %s, %d bytes of output"
           % (WHOSOCK, rc, wall, "%.1f MB" % (rss / 1024) if rss else "?", len(out)), flush=True)
-    if not ok(rc == 0, "%s %s: exit status %d" % (WHOSOCK, " ".join(args), rc), err):
+    if not T.ok(rc == 0, "%s %s: exit status %d" % (WHOSOCK, " ".join(args), rc), err):
         return
     try:
         rows = json.loads(out.decode("utf-8"))
     except ValueError as e:
-        ok(False, "%s -o json: output does not parse: %s" % (WHOSOCK, e))
+        T.ok(False, "%s -o json: output does not parse: %s" % (WHOSOCK, e))
         return
     mine = [r for r in rows if r.get("netns") in by_ns]
     print("whosock listed %d sockets, %d of them in loadgen's %d namespaces" % (len(rows), len(mine), len(by_ns)),
@@ -279,12 +226,12 @@ def check():
     missing = sorted(set(owner) - set(count))
     extra = [r for r in mine if r.get("inode") not in owner]
     twice = sorted(i for i, n in count.items() if n > 1)
-    ok(not missing, "%d sockets held by loadgen's processes are missing from the listing" % len(missing),
-       "\n".join("inode %d held by pid %d fd %d (netns %d)" % ((i,) + owner[i] + (ns_of[owner[i][0]],))
-                 for i in missing[:20]))
-    ok(not extra, "%d rows in loadgen's namespaces for sockets no loadgen process holds" % len(extra),
-       "\n".join(json.dumps(r)[:300] for r in extra[:10]))
-    ok(not twice, "%d sockets listed more than once" % len(twice), repr(twice[:20]))
+    T.ok(not missing, "%d sockets held by loadgen's processes are missing from the listing" % len(missing),
+         "\n".join("inode %d held by pid %d fd %d (netns %d)" % ((i,) + owner[i] + (ns_of[owner[i][0]],))
+                   for i in missing[:20]))
+    T.ok(not extra, "%d rows in loadgen's namespaces for sockets no loadgen process holds" % len(extra),
+         "\n".join(json.dumps(r)[:300] for r in extra[:10]))
+    T.ok(not twice, "%d sockets listed more than once" % len(twice), repr(twice[:20]))
     wrong = []
     per_proc = collections.Counter()
     for r in mine:
@@ -299,16 +246,16 @@ def check():
             wrong.append("inode %d: netns %r, but its owner %d lives in %d" % (i, r.get("netns"), pid, ns_of[pid]))
         for o in r.get("owners") or []:
             per_proc[o.get("pid")] += 1
-    ok(not wrong, "%d sockets with wrong owners or netns" % len(wrong), "\n".join(wrong[:20]))
+    T.ok(not wrong, "%d sockets with wrong owners or netns" % len(wrong), "\n".join(wrong[:20]))
     bad_pp = {p: per_proc.get(p, 0) for p in kids if per_proc.get(p, 0) != PER_PROC}
-    ok(not bad_pp, "sockets owned per process (want %d each): %d processes differ" % (PER_PROC, len(bad_pp)),
-       repr(sorted(bad_pp.items())[:20]))
+    T.ok(not bad_pp, "sockets owned per process (want %d each): %d processes differ" % (PER_PROC, len(bad_pp)),
+         repr(sorted(bad_pp.items())[:20]))
 
     # The table: one line per socket, the NETNS column first, the owner last.
     rc, out, err, wall, rss = run_whosock([])
     print("%s (table): exit %d, %.2f s wall, peak RSS %s" % (WHOSOCK, rc, wall, "%.1f MB" % (rss / 1024) if rss else "?"),
           flush=True)
-    if ok(rc == 0, "%s (table): exit status %d" % (WHOSOCK, rc), err):
+    if T.ok(rc == 0, "%s (table): exit status %d" % (WHOSOCK, rc), err):
         per_ns = collections.Counter()
         bad = []
         names = {pid: open("/proc/%d/comm" % pid).read().strip() for pid in kids}
@@ -321,54 +268,48 @@ def check():
                         or names[int(m.group(2))] != m.group(1):
                     bad.append(line)
         want = {ns: len(p) * PER_PROC for ns, p in by_ns.items()}
-        ok(dict(per_ns) == want, "%s (table): lines per loadgen namespace: got %r, want %r"
-           % (WHOSOCK, dict(per_ns), want))
-        ok(not bad, "%s (table): %d lines whose PROCESS is not comm(pid) of a loadgen process of that namespace"
-           % (WHOSOCK, len(bad)), "\n".join(bad[:10]))
+        T.ok(dict(per_ns) == want, "%s (table): lines per loadgen namespace: got %r, want %r"
+             % (WHOSOCK, dict(per_ns), want))
+        T.ok(not bad, "%s (table): %d lines whose PROCESS is not comm(pid) of a loadgen process of that namespace"
+             % (WHOSOCK, len(bad)), "\n".join(bad[:10]))
 
     # Per namespace: what ss sees there.
     for ns, pids in sorted(by_ns.items()):
         try:
             ss = ss_keys(pids[0])
         except (RuntimeError, subprocess.TimeoutExpired) as e:
-            ok(False, str(e))
+            T.ok(False, str(e))
             continue
         ws = [ws_key(r) for r in mine if r.get("netns") == ns]
         want_n = len(pids) * PER_PROC
-        ok(len(ws) == len(ss) == want_n, "netns %d: whosock lists %d sockets, ss -tuanH %d, loadgen made %d"
-           % (ns, len(ws), len(ss), want_n))
+        T.ok(len(ws) == len(ss) == want_n, "netns %d: whosock lists %d sockets, ss -tuanH %d, loadgen made %d"
+             % (ns, len(ws), len(ss), want_n))
         hist_ws = collections.Counter((k[0], k[1]) for k in ws)
         hist_ss = collections.Counter((k[0], k[1]) for k in ss)
-        ok(hist_ws == hist_ss, "netns %d: sockets per (proto, state): whosock %r, ss %r"
-           % (ns, sorted(hist_ws.items()), sorted(hist_ss.items())))
+        T.ok(hist_ws == hist_ss, "netns %d: sockets per (proto, state): whosock %r, ss %r"
+             % (ns, sorted(hist_ws.items()), sorted(hist_ss.items())))
         cw, cs = collections.Counter(ws), collections.Counter(ss)
         diff = ["whosock only: %r x%d" % (k, n) for k, n in (cw - cs).items()] + \
                ["ss only: %r x%d" % (k, n) for k, n in (cs - cw).items()]
-        ok(not diff, "netns %d: (proto, state, local, remote) differ from `nsenter --net=/proc/%d/ns/net ss -tuanH`"
-           % (ns, pids[0]), "\n".join(sorted(diff)[:20]))
+        T.ok(not diff, "netns %d: (proto, state, local, remote) differ from `nsenter --net=/proc/%d/ns/net ss -tuanH`"
+             % (ns, pids[0]), "\n".join(sorted(diff)[:20]))
         print("netns %d: %d processes, whosock %d sockets, ss %d: %s"
               % (ns, len(pids), len(ws), len(ss), ", ".join("%s %s %d" % (p, s, n) for (p, s), n in
                                                           sorted(hist_ws.items()))), flush=True)
 
 
 def main():
-    if os.geteuid() != 0:
-        print("SKIP: needs root (loadgen -n creates network namespaces; whosock must read every fd table)")
-        return EXIT_SKIP
-    for tool in ("nsenter", "ss", "unshare"):
-        if shutil.which(tool) is None:
-            print("SKIP: `%s` not found (util-linux / iproute2 needed)" % tool)
-            return EXIT_SKIP
-    if not os.access(WHOSOCK, os.X_OK):
-        print("FAIL: whosock binary not found at %s (set WHOSOCK)" % WHOSOCK)
+    why = wstest.missing("needs root (loadgen -n creates network namespaces; whosock must read every fd table)",
+                         ("nsenter", "ss", "unshare"))
+    if why:
+        return wstest.skip(why)
+    if wstest.whosock_missing(WHOSOCK):
         return 1
     if not os.access(LOADGEN, os.X_OK):
-        print("SKIP: loadgen not built at %s (ninja -C build, or set WHOSOCK_LOADGEN)" % LOADGEN)
-        return EXIT_SKIP
-    probe = subprocess.run(["unshare", "-n", "true"], capture_output=True, text=True)
-    if probe.returncode != 0:
-        print("SKIP: cannot create a network namespace (unshare -n: %s)" % probe.stderr.strip())
-        return EXIT_SKIP
+        return wstest.skip("loadgen not built at %s (ninja -C build, or set WHOSOCK_LOADGEN)" % LOADGEN)
+    why = wstest.unshare_fails()
+    if why:
+        return wstest.skip(why)
     atexit.register(cleanup)
     for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(s, on_signal)
@@ -376,19 +317,13 @@ def main():
     try:
         check()
     except Exception:
-        ok(False, "exception", traceback.format_exc())
+        T.ok(False, "exception", traceback.format_exc())
     finally:
         cleanup()
     print()
     print("reproduce: %s -p %d -l %d -c %d -u %d -n %d -6 & then %s -o json"
           % (LOADGEN, PROCS, LISTENERS, CONNS, UDP, NETNS, WHOSOCK))
-    if FAILED:
-        print("SUMMARY: %d checks passed, %d FAILED (%.1f s):" % (PASSED[0], len(FAILED), time.monotonic() - t0))
-        for f in FAILED:
-            print("  - " + f.split("\n")[0][:300])
-        return 1
-    print("SUMMARY: all %d checks passed (%.1f s)" % (PASSED[0], time.monotonic() - t0))
-    return 0
+    return T.summary(cut=300, took=time.monotonic() - t0)
 
 
 if __name__ == "__main__":

@@ -53,10 +53,9 @@ import subprocess
 import sys
 import threading
 import time
-import traceback
 
-EXIT_SKIP = 77
-INNER_ENV = "WHOSOCK_TEST_IN_NETNS"
+import wstest
+from wstest import quote
 
 WAIT = 10.0          # deadline for an event that must come (a failure, not a timing)
 WAIT_BURST = 60.0    # deadline for the 1,000-listener bursts
@@ -66,82 +65,7 @@ BURST_PROCS, BURST_EACH = 4, 250
 TS_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
 
-def whosock_path():
-    p = os.environ.get("WHOSOCK")
-    if p:
-        return p
-    src = os.environ.get("WHOSOCK_SRC") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-    return os.path.join(src, "build", "whosock")
-
-
-WHOSOCK = whosock_path()
-
-
-# --------------------------------------------------------------------------
-# Outer half: decide whether we can run, then re-exec inside a new netns.
-# --------------------------------------------------------------------------
-
-def outer():
-    if os.geteuid() != 0:
-        print("SKIP: needs root to create a network namespace (and for the kernel's destroy reports)")
-        return EXIT_SKIP
-    for tool in ("unshare", "ip", "ss"):
-        if shutil.which(tool) is None:
-            print("SKIP: `%s` not found (util-linux / iproute2 needed)" % tool)
-            return EXIT_SKIP
-    probe = subprocess.run(["unshare", "-n", "true"], capture_output=True, text=True)
-    if probe.returncode != 0:
-        print("SKIP: cannot create a network namespace (unshare -n: %s)" % probe.stderr.strip())
-        return EXIT_SKIP
-    env = dict(os.environ)
-    env[INNER_ENV] = str(os.stat("/proc/self/ns/net").st_ino)
-    sys.stdout.flush()
-    # Without --fork: unshare execs us, the namespace is this very process's
-    # and disappears when it (and what it started) exits.
-    os.execvpe("unshare", ["unshare", "-n", "--", sys.executable, os.path.abspath(__file__)] + sys.argv[1:], env)
-    return 1  # not reached
-
-
-# --------------------------------------------------------------------------
-# Bookkeeping: collect every failure, print them all.
-# --------------------------------------------------------------------------
-
-class Checker:
-    def __init__(self):
-        self.passed = 0
-        self.failed = []
-        self.section = "setup"
-
-    def ok(self, cond, what, detail=""):
-        if cond:
-            self.passed += 1
-            return True
-        msg = "[%s] %s" % (self.section, what)
-        if detail:
-            msg += "\n" + "\n".join("      " + l for l in str(detail).rstrip("\n").split("\n"))
-        self.failed.append(msg)
-        print("FAIL " + msg, flush=True)
-        return False
-
-    def eq(self, got, want, what, detail=""):
-        return self.ok(got == want, "%s: got %r, want %r" % (what, got, want), detail)
-
-    def run_section(self, name, fn):
-        self.section = name.split(" ", 1)[0].rstrip(".")
-        before = len(self.failed)
-        scope = Scope()
-        t0 = time.monotonic()
-        try:
-            fn(scope)
-        except Exception:
-            self.ok(False, "exception", traceback.format_exc())
-        finally:
-            scope.close()
-        print("%-4s %s (%.1f s)" % ("ok" if len(self.failed) == before else "FAIL", name, time.monotonic() - t0),
-              flush=True)
-
-
-T = Checker()
+WHOSOCK = wstest.whosock_path()
 NOTES = []
 
 
@@ -252,10 +176,6 @@ class Kid:
 
 HAVE_PDEATHSIG = subprocess.run(["setpriv", "--pdeathsig", "KILL", "--", "true"],
                                 capture_output=True).returncode == 0 if shutil.which("setpriv") else False
-
-
-def quote(a):
-    return a if re.match(r"^[\w./=:,+-]+$", a) else "'" + a.replace("'", "'\\''") + "'"
 
 
 class Watch:
@@ -438,6 +358,11 @@ class Scope:
             k.kill()
         for s in self.socks:
             s.close()
+
+
+# Collects every failure, prints them all. The [tag] of a section's failures
+# is its number ("1b").
+T = wstest.Checker(scope=Scope, timed=True, tag=lambda name: name.split(" ", 1)[0].rstrip("."))
 
 
 # --------------------------------------------------------------------------
@@ -1093,14 +1018,8 @@ def inner():
     global NETNS
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGHUP, on_term)
-    outer_ns = os.environ.get(INNER_ENV)
-    NETNS = os.stat("/proc/self/ns/net").st_ino
-    if str(NETNS) == outer_ns:
-        print("FAIL: re-exec did not land in a new network namespace")
-        return 1
-    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
-    if not os.access(WHOSOCK, os.X_OK):
-        print("FAIL: whosock binary not found at %s (set WHOSOCK)" % WHOSOCK)
+    NETNS = wstest.start_inner(WHOSOCK)
+    if NETNS is None:
         return 1
     print("whosock: %s, network namespace %d, test pid %d" % (WHOSOCK, NETNS, os.getpid()), flush=True)
     if not HAVE_PDEATHSIG:
@@ -1121,18 +1040,8 @@ def inner():
         kill_everything()
 
     print()
-    for n in NOTES:
-        print("note: " + n)
-    if T.failed:
-        print("SUMMARY: %d checks passed, %d FAILED:" % (T.passed, len(T.failed)))
-        for f in T.failed:
-            print("  - " + f.split("\n")[0])
-        return 1
-    print("SUMMARY: all %d checks passed" % T.passed)
-    return 0
+    return T.summary(NOTES)
 
 
 if __name__ == "__main__":
-    if os.environ.get(INNER_ENV):
-        sys.exit(inner())
-    sys.exit(outer())
+    wstest.main(__file__, inner, "needs root to create a network namespace (and for the kernel's destroy reports)")
