@@ -4,6 +4,7 @@
 #include <string.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "output.h"
@@ -147,8 +148,22 @@ struct table_ctx {
 	const struct whosock_snapshot *snap;
 	int extended;
 	bool netns_column;
+	uint64_t own_netns; /* interface names are known only here */
 	struct ifcache ifc;
 };
+
+/* The name of a socket's bound interface: looked up in whosock's own
+ * namespace; elsewhere the index (another namespace's lo is not ours). */
+static const char *if_label(struct table_ctx *ctx, const struct whosock_socket *s, char *buf)
+{
+	if (!s->ifindex)
+		return NULL;
+	if (s->netns && ctx->own_netns && s->netns != ctx->own_netns) {
+		snprintf(buf, IF_NAMESIZE + 8, "if%u", s->ifindex);
+		return buf;
+	}
+	return ifcache_name(&ctx->ifc, s->ifindex);
+}
 
 /* More than one namespace in the listing: then each row says which. */
 static bool several_netns(const struct whosock_snapshot *snap)
@@ -165,6 +180,7 @@ static void table_row(struct table *t, size_t i, void *data)
 {
 	struct table_ctx *ctx = data;
 	const struct whosock_socket *s = whosock_snapshot_get(ctx->snap, i);
+	char ifbuf[IF_NAMESIZE + 8];
 
 	if (ctx->netns_column) {
 		if (s->netns_name)
@@ -177,8 +193,7 @@ static void table_row(struct table *t, size_t i, void *data)
 	table_cell_end(t);
 	sbuf_puts(table_cell(t), whosock_state_name(s->proto, s->state));
 	table_cell_end(t);
-	output_endpoint(table_cell(t), s, &s->local,
-			s->ifindex ? ifcache_name(&ctx->ifc, s->ifindex) : NULL);
+	output_endpoint(table_cell(t), s, &s->local, if_label(ctx, s, ifbuf));
 	table_cell_end(t);
 	output_endpoint(table_cell(t), s, &s->remote, NULL);
 	/* Who is at the other end of a UNIX connection. */
@@ -198,6 +213,10 @@ static void render_table(struct sbuf *out, const struct whosock_snapshot *snap,
 	static const char *const headers[] = { "NETNS", "PROTO",   "STATE", "LOCAL",
 					       "REMOTE", "PROCESS", NULL };
 	struct table_ctx ctx = { .snap = snap, .extended = cli->extended };
+	struct stat st;
+
+	if (stat("/proc/self/ns/net", &st) == 0)
+		ctx.own_netns = (uint64_t)st.st_ino;
 
 	ctx.netns_column = several_netns(snap);
 	table_render(headers + !ctx.netns_column, whosock_snapshot_count(snap), table_row, &ctx,
