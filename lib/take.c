@@ -78,6 +78,25 @@ static int join_unix_peers(struct whosock_snapshot *snap, bool set_pointers)
 	return 0;
 }
 
+/* Whether this process holds CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH (root,
+ * or file capabilities given with setcap): then the fd tables it could not
+ * read were refused by something else (a security module). */
+static bool may_read_fd_tables(void)
+{
+	const unsigned long long need = 1ull << 19 | 1ull << 2; /* CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH */
+	unsigned long long eff = 0;
+	char line[256];
+	bool found = false;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return geteuid() == 0;
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "CapEff: %llx", &eff) == 1;
+	fclose(f);
+	return found ? (eff & need) == need : geteuid() == 0;
+}
+
 static void note_hidden(struct whosock_snapshot *snap)
 {
 	size_t n = whosock_snapshot_hidden_processes(snap);
@@ -85,10 +104,10 @@ static void note_hidden(struct whosock_snapshot *snap)
 
 	if (n == 0)
 		return;
-	if (geteuid() == 0)
+	if (may_read_fd_tables())
 		snapshot_note(snap, "owners not shown for %zu %s: the kernel refused access to %s "
-			      "fd %s (needs CAP_SYS_PTRACE)", n, what, n == 1 ? "its" : "their",
-			      n == 1 ? "table" : "tables");
+			      "fd %s even with CAP_SYS_PTRACE (a security module?)", n, what,
+			      n == 1 ? "its" : "their", n == 1 ? "table" : "tables");
 	else
 		snapshot_note(snap, "owners not shown for %zu %s whose fd %s not readable (other "
 			      "users' or not dumpable): run as root, or grant CAP_SYS_PTRACE and "

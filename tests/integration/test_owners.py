@@ -36,9 +36,11 @@ import json
 import os
 import re
 import signal
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import traceback
 
@@ -575,6 +577,38 @@ def sec_unprivileged(sc):
     rows, _ = ws_json([q], "whosock %s as nobody" % q, user=NOBODY)
     if rows is not None:
         T.eq(inodes(rows), [r0["inode"]], "%s: sockets" % cmdline([q, "-o", "json"], NOBODY))
+    check_setcap(r0)
+
+
+def check_setcap(r0):
+    """A copy of the binary given CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH
+    with setcap: nobody then sees root's owners, and no note says otherwise."""
+    real = os.environ.get("WHOSOCK_REAL") or WHOSOCK  # under valgrind WHOSOCK is a script
+    if os.environ.get("WHOSOCK_REAL") or shutil.which("setcap") is None:
+        print("  (setcap: not checked %s)" % ("under valgrind" if os.environ.get("WHOSOCK_REAL")
+                                                else "- setcap not found"))
+        return
+    d = tempfile.mkdtemp(prefix="wstest-setcap-")
+    try:
+        os.chmod(d, 0o755)
+        exe = os.path.join(d, "whosock")
+        shutil.copy(real, exe)
+        os.chmod(exe, 0o755)
+        p = subprocess.run(["setcap", "cap_sys_ptrace,cap_dac_read_search+ep", exe], capture_output=True, text=True)
+        if not T.eq(p.returncode, 0, "setcap on a copy of whosock", p.stderr):
+            return
+        args = ["--host-only", "-t", "-o", "json"]
+        rc, out, err = run_ws(args, NOBODY, exe=exe)
+        where = "%s %s as nobody (file capabilities cap_sys_ptrace,cap_dac_read_search)" % (exe, " ".join(args))
+        if not T.eq(rc, 0, "%s: exit status" % where, decoded(err)):
+            return
+        rows = json.loads(out.decode("utf-8"))
+        r = one_row(rows, r0["inode"], "root's listener", where)
+        if r:
+            check_owner_pairs(r, [(r0.pid, r0["fd"])], "root's listener, seen with capabilities", where)
+        T.ok("not readable" not in decoded(err), "%s: a note says fd tables are not readable" % where, decoded(err))
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------
@@ -1095,7 +1129,7 @@ def inner():
         T.run_section("1. a listener shared by three processes: one row, every (pid, fd)", sec_shared)
         T.run_section("2. a thread with its own fd table: owner with tid", sec_thread)
         T.run_section("3. hostile process names: escaped table, exact JSON bytes", sec_names)
-        T.run_section("4. as nobody: own owners shown, root's hidden, note on stderr", sec_unprivileged)
+        T.run_section("4. as nobody: own owners shown, root's hidden, note on stderr; setcap shows them", sec_unprivileged)
         T.run_section("5. owners equal ss -tuanpH users:(...)", sec_ss)
         T.run_section("6. --pid --comm --user --cmdline --no-owners", sec_filters)
         T.run_section("7. [ADDR]:PORT[/PROTO] queries and exit status", sec_query)
