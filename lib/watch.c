@@ -33,6 +33,9 @@
 #include "sockdiag.h"
 
 #define DISCOVER_MS 10000
+/* Listeners only: how often the namespaces' socket counters are read; when
+ * they move, the next dump is now instead of at the interval. */
+#define PEEK_MS 100
 #define FULL_SCAN_MS 5000
 #define MAX_NETNS 4096
 #define RECV_BUFFER_SIZE (64u * 1024u)
@@ -48,6 +51,11 @@ struct wns {
 	struct mnl_socket *destroy;
 	bool dumped;      /* this tick's dump worked: what it lacks is closed */
 	bool unreachable; /* entering failed: not retried until the next discovery */
+	/* /proc/.../net/sockstat and sockstat6 of the namespace (-1: none), and
+	 * the sum of their TCP and UDP "inuse" counts when last read. */
+	bool stat_opened;
+	int stat_fd[2];
+	unsigned long inuse;
 };
 
 struct tracked {
@@ -101,7 +109,7 @@ struct whosock_watch {
 	unsigned tick;
 	bool baseline;
 	bool no_destroy; /* subscribing to destroy reports was refused */
-	uint64_t next_dump_ms, next_discover_ms, last_full_scan_ms;
+	uint64_t next_dump_ms, next_discover_ms, last_full_scan_ms, next_peek_ms, last_tick_ms;
 	char *buf;
 };
 
@@ -314,6 +322,72 @@ static void open_sockets(struct whosock_watch *w, struct wns *ns)
 		ns->destroy = NULL;
 		w->no_destroy = true;
 	}
+}
+
+/* ---- socket counters: a cheap sign that something opened or closed ---- */
+
+/* The sum of the "inuse" counts of the TCP, UDP and UDP-Lite lines. */
+static unsigned long parse_inuse(const char *buf)
+{
+	unsigned long sum = 0;
+
+	for (const char *p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		const char *v;
+
+		if (strncmp(p, "TCP", 3) != 0 && strncmp(p, "UDP", 3) != 0)
+			continue;
+		v = strstr(p, " inuse ");
+		if (v && (!strchr(p, '\n') || v < strchr(p, '\n')))
+			sum += strtoul(v + 7, NULL, 10);
+	}
+	return sum;
+}
+
+static void open_counters(struct wns *ns)
+{
+	static const char *const names[2] = { "sockstat", "sockstat6" };
+	char path[64];
+
+	ns->stat_opened = true;
+	for (int k = 0; k < 2; k++) {
+		if (ns->own)
+			snprintf(path, sizeof(path), "/proc/self/net/%s", names[k]);
+		else if (ns->ns.pid > 0)
+			snprintf(path, sizeof(path), "/proc/%d/net/%s", ns->ns.pid, names[k]);
+		else {
+			ns->stat_fd[k] = -1;
+			continue;
+		}
+		/* The open file stays on this namespace when the process leaves. */
+		ns->stat_fd[k] = open(path, O_RDONLY | O_CLOEXEC);
+	}
+}
+
+/* Read every namespace's counters; true when any moved since the last read. */
+static bool counters_moved(struct whosock_watch *w)
+{
+	bool moved = false;
+
+	for (size_t i = 0; i < w->n_ns; i++) {
+		struct wns *ns = &w->ns[i];
+		unsigned long inuse = 0;
+
+		if (!ns->stat_opened)
+			open_counters(ns);
+		for (int k = 0; k < 2; k++) {
+			char buf[512];
+			ssize_t n = ns->stat_fd[k] >= 0 ? pread(ns->stat_fd[k], buf, sizeof(buf) - 1, 0) : -1;
+
+			if (n <= 0)
+				continue;
+			buf[n] = '\0';
+			inuse += parse_inuse(buf);
+		}
+		if (inuse != ns->inuse)
+			moved = true;
+		ns->inuse = inuse;
+	}
+	return moved;
 }
 
 /* ---- owners for new sockets ---- */
@@ -591,6 +665,7 @@ static int tick(struct whosock_watch *w)
 	struct timespec now;
 	int r = 0;
 
+	w->last_tick_ms = now_ms();
 	if (!snap || !fresh) {
 		r = -ENOMEM;
 		goto out;
@@ -748,6 +823,8 @@ int whosock_watch_new(const struct whosock_watch_options *options, whosock_event
 		netns_set_init(&w->found, w->arena);
 		r = tick(w); /* the baseline: what is open now raises no event */
 	}
+	if (r == 0)
+		counters_moved(w); /* their baseline */
 	if (r < 0) {
 		whosock_watch_free(w);
 		return r;
@@ -777,6 +854,20 @@ int whosock_watch_run(struct whosock_watch *w, int timeout_ms)
 		}
 		if (now >= end)
 			return 0;
+		/* Listeners only (connections move the counters all the time):
+		 * dump at once when a namespace's counters moved. */
+		if (!w->opt.connections && w->opt.interval_ms > PEEK_MS) {
+			if (now >= w->next_peek_ms) {
+				w->next_peek_ms = now + PEEK_MS;
+				if (counters_moved(w) && w->next_dump_ms > w->last_tick_ms + PEEK_MS)
+					w->next_dump_ms = w->last_tick_ms + PEEK_MS > now
+								  ? w->last_tick_ms + PEEK_MS
+								  : now;
+				continue;
+			}
+			if (w->next_peek_ms < wake)
+				wake = w->next_peek_ms;
+		}
 		for (size_t i = 0; i < w->n_ns; i++)
 			if (w->ns[i].destroy) {
 				pfd[n] = (struct pollfd){ .fd = mnl_socket_get_fd(w->ns[i].destroy),
@@ -823,6 +914,9 @@ void whosock_watch_free(struct whosock_watch *w)
 	for (size_t i = 0; i < w->n_ns; i++) {
 		sockdiag_close(w->ns[i].dump);
 		sockdiag_close(w->ns[i].destroy);
+		for (int k = 0; w->ns[i].stat_opened && k < 2; k++)
+			if (w->ns[i].stat_fd[k] >= 0)
+				close(w->ns[i].stat_fd[k]);
 	}
 	free(w->ns);
 	for (size_t i = 0; i < w->map_cap; i++)

@@ -618,6 +618,22 @@ def sec_replaced(sc):
         T.ok(w.wait_for(is_ev("closed", old)) is not None, "round %d: no `closed` for :%d" % (rnd, old), w.dump())
 
 
+def sec_counters(sc):
+    """With a long interval, a new listener is still reported long before it:
+    the namespace's socket counters moved, so the watcher dumped at once."""
+    w = sc.watch(["--interval", "60s"])
+    if ready(w, sc) is None:
+        return
+    t0 = time.monotonic()
+    L = sc.s(tcp_listener())
+    port = port_of(L)
+    i = w.wait_for(is_ev("opened", port), timeout=20)
+    T.ok(i is not None, "--interval 60s: no `opened` for the listener :%d within 20 s (the counters in "
+         "/proc/net/sockstat moved: the watcher should dump then, not at the interval)" % port, w.dump())
+    if i is not None:
+        print("  --interval 60s: listener :%d reported after %.2f s" % (port, w.snapshot()[i][0] - t0), flush=True)
+
+
 # --------------------------------------------------------------------------
 # 2. --connections: bytes moved, counted at the close.
 # --------------------------------------------------------------------------
@@ -1027,6 +1043,7 @@ def inner():
     try:
         T.run_section("1. listeners opened/closed: pid, port, proto, state, within 2 s", sec_listeners)
         T.run_section("1b. a listener replaced at the same fd count: owner, within 2 s", sec_replaced)
+        T.run_section("1c. --interval 60s: a listener reported when the socket counters move", sec_counters)
         T.run_section("2. --connections: bytes_acked/bytes_received at the close", sec_connections)
         T.run_section("3. a process holding 3 listeners SIGKILLed: 3 closed", sec_sigkill)
         T.run_section("4. %d listeners opened then closed in bursts: each once" % (BURST_PROCS * BURST_EACH),
