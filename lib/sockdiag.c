@@ -496,26 +496,31 @@ static int dump_family(struct mnl_socket *nl, char *buf, struct whosock_snapshot
 	return ctx.pushed;
 }
 
-/* Sockets [start, end) of snap, IPv4 first, in their order otherwise. */
+/* The sockets of snap from start on, IPv4 first, in their order otherwise:
+ * IPv4 ones move down in place, IPv6 ones wait in a buffer of their own. */
 static int ipv4_first(struct whosock_snapshot *snap, size_t start)
 {
-	size_t n = whosock_snapshot_count(snap) - start, k = 0;
+	size_t n = whosock_snapshot_count(snap) - start, n6 = 0, k = 0;
 	struct whosock_socket *tmp;
 
-	if (n < 2)
+	for (size_t i = 0; i < n; i++)
+		n6 += snapshot_at(snap, start + i)->family != AF_INET;
+	if (n6 == 0 || n6 == n)
 		return 0;
-	tmp = malloc(n * sizeof(*tmp));
+	tmp = malloc(n6 * sizeof(*tmp));
 	if (!tmp)
 		return -ENOMEM;
-	for (int pass = 0; pass < 2; pass++)
-		for (size_t i = 0; i < n; i++) {
-			struct whosock_socket *s = snapshot_at(snap, start + i);
+	n6 = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct whosock_socket *s = snapshot_at(snap, start + i);
 
-			if ((s->family == AF_INET) == (pass == 0))
-				tmp[k++] = *s;
-		}
-	for (size_t i = 0; i < n; i++)
-		*snapshot_at(snap, start + i) = tmp[i];
+		if (s->family == AF_INET)
+			*snapshot_at(snap, start + k++) = *s;
+		else
+			tmp[n6++] = *s;
+	}
+	for (size_t i = 0; i < n6; i++)
+		*snapshot_at(snap, start + k + i) = tmp[i];
 	free(tmp);
 	return 0;
 }

@@ -121,6 +121,7 @@ struct job {
 	const struct netns *ns; /* NULL: the caller's namespace */
 	enum whosock_proto proto;
 	int family;
+	bool bound; /* only bound but inactive TCP sockets (t->bound_opt) */
 	struct whosock_snapshot *part;
 	int error;
 };
@@ -128,12 +129,13 @@ struct job {
 struct plan {
 	enum whosock_proto proto;
 	int family;
+	bool bound;
 };
 
 struct take {
 	const struct whosock_options *opt;
 	const char *proc_root;
-	struct plan plan[2 * WHOSOCK_PROTO_COUNT];
+	struct plan plan[2 * WHOSOCK_PROTO_COUNT + 2];
 	size_t n_plan;
 	struct job *jobs;
 	size_t n_jobs, next_job; /* next_job: atomic */
@@ -146,7 +148,21 @@ struct take {
 	bool want_bound;
 	uint64_t *bound_ns;
 	size_t n_bound_ns;
+	/* Without owners they are asked for in every namespace, in a dump of
+	 * their own (off the critical path of the main TCP dump). */
+	bool bound_by_dump;
+	struct whosock_options bound_opt;
 };
+
+static struct job own_job(const struct plan *p)
+{
+	return (struct job){ .proto = p->proto, .family = p->family, .bound = p->bound };
+}
+
+static const struct whosock_options *plan_opt(const struct take *t, bool bound)
+{
+	return bound ? &t->bound_opt : t->opt;
+}
 
 static int add_bound_ns(struct take *t, uint64_t inode)
 {
@@ -163,7 +179,9 @@ static int add_bound_ns(struct take *t, uint64_t inode)
 	return 0;
 }
 
-static void plan_dumps(struct take *t, const struct whosock_filter *f)
+/* The dumps of one namespace for filter f; bound: with a separate dump of
+ * the bound but inactive TCP sockets. */
+static void plan_dumps(struct take *t, const struct whosock_filter *f, bool bound)
 {
 	static const enum whosock_proto order[] = { WHOSOCK_PROTO_TCP, WHOSOCK_PROTO_UDP,
 						    WHOSOCK_PROTO_UDPLITE, WHOSOCK_PROTO_RAW,
@@ -180,12 +198,18 @@ static void plan_dumps(struct take *t, const struct whosock_filter *f)
 		/* TCP's hash table is one for the whole machine: walk it once
 		 * for both families. */
 		if (proto == WHOSOCK_PROTO_TCP && !f->families) {
-			t->plan[t->n_plan++] = (struct plan){ proto, AF_UNSPEC };
+			t->plan[t->n_plan++] = (struct plan){ proto, AF_UNSPEC, false };
+			if (bound)
+				t->plan[t->n_plan++] = (struct plan){ proto, AF_UNSPEC, true };
 			continue;
 		}
+		if (proto == WHOSOCK_PROTO_TCP && bound)
+			for (size_t k = 0; k < 2; k++)
+				if (f->families & (1u << families[k]))
+					t->plan[t->n_plan++] = (struct plan){ proto, families[k], true };
 		for (size_t k = 0; k < 2; k++)
 			if (families[k] >= 0 && (!f->families || (f->families & (1u << families[k]))))
-				t->plan[t->n_plan++] = (struct plan){ proto, families[k] };
+				t->plan[t->n_plan++] = (struct plan){ proto, families[k], false };
 	}
 }
 
@@ -227,7 +251,7 @@ static int dump_other(struct take *t, struct job *job)
 	}
 	for (size_t i = 0; i < t->n_plan && r == 0; i++)
 		r = collect_dump(job->part, nl, nl ? 0 : nl_error, net_dir, t->plan[i].proto,
-				 t->plan[i].family, opt);
+				 t->plan[i].family, plan_opt(t, t->plan[i].bound));
 	sockdiag_close(nl);
 	return r;
 }
@@ -264,7 +288,7 @@ static void work(void *data, size_t w)
 			opened = true;
 		}
 		job->error = collect_dump(job->part, nl, nl_error, net_dir, job->proto, job->family,
-					  t->opt);
+					  plan_opt(t, job->bound));
 	}
 	sockdiag_close(nl);
 	if (t->scan_pending)
@@ -373,19 +397,18 @@ static int trace_unlisted(struct take *t, size_t workers, struct whosock_snapsho
 			goto out;
 		}
 		t->opt = &inv_opt;
-		plan_dumps(t, &inv_opt.filter);
+		plan_dumps(t, &inv_opt.filter, false);
 		t->jobs = calloc(t->n_plan + set->n, sizeof(*t->jobs));
 		r = t->jobs ? 0 : -ENOMEM;
 		for (size_t i = 0; r == 0 && i < t->n_plan; i++)
-			t->jobs[t->n_jobs++] = (struct job){ .proto = t->plan[i].proto,
-							     .family = t->plan[i].family };
+			t->jobs[t->n_jobs++] = own_job(&t->plan[i]);
 		for (size_t i = 0; r == 0 && discover && i < set->n; i++)
 			if (set->v[i].inode != own_inode)
 				t->jobs[t->n_jobs++] = (struct job){ .ns = &set->v[i] };
 		if (r == 0)
 			r = run_jobs(t, workers, inv, 0, NULL);
 		t->opt = saved;
-		plan_dumps(t, &t->opt->filter);
+		plan_dumps(t, &t->opt->filter, t->bound_by_dump);
 		if (r < 0)
 			goto out;
 		free(u);
@@ -463,7 +486,7 @@ static int dump_bound(struct take *t, size_t workers, struct whosock_snapshot *s
 	if (!t->jobs)
 		return -ENOMEM;
 	t->opt = &opt;
-	plan_dumps(t, &opt.filter);
+	plan_dumps(t, &opt.filter, false);
 	for (size_t i = 0; i < t->n_bound_ns; i++) {
 		uint64_t inode = t->bound_ns[i];
 		const struct netns *ns = netns_set_find(set, inode);
@@ -476,12 +499,11 @@ static int dump_bound(struct take *t, size_t workers, struct whosock_snapshot *s
 			continue;
 		}
 		for (size_t k = 0; k < t->n_plan; k++)
-			t->jobs[t->n_jobs++] = (struct job){ .proto = t->plan[k].proto,
-							     .family = t->plan[k].family };
+			t->jobs[t->n_jobs++] = own_job(&t->plan[k]);
 	}
 	r = run_jobs(t, workers, snap, own_inode, own_name);
 	t->opt = saved;
-	plan_dumps(t, &saved->filter);
+	plan_dumps(t, &saved->filter, t->bound_by_dump);
 	return r;
 }
 
@@ -564,14 +586,14 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 			      opt.proc_root);
 	workers = workers_count(4);
 	/* 4.: with owners in every namespace, held ones are found through
-	 * their holders; otherwise the dumps ask for them. */
+	 * their holders; otherwise a dump of their own asks for them. */
 	if (wants_bound(&opt.filter) && opt.source != WHOSOCK_SOURCE_PROC) {
 		t.want_bound = others && (opt.want & (WHOSOCK_WANT_OWNERS | WHOSOCK_WANT_PROCESS));
-		if (!t.want_bound)
-			opt.filter.states = (opt.filter.states ? opt.filter.states : WHOSOCK_STATES_ALL) |
-					    WHOSOCK_STATE_BIT(WHOSOCK_STATE_BOUND_INACTIVE);
+		t.bound_by_dump = !t.want_bound;
+		t.bound_opt = opt;
+		t.bound_opt.filter.states = WHOSOCK_STATE_BIT(WHOSOCK_STATE_BOUND_INACTIVE);
 	}
-	plan_dumps(&t, &opt.filter);
+	plan_dumps(&t, &opt.filter, t.bound_by_dump);
 
 	/* 1. the caller's namespace, and the /proc scan */
 	if ((opt.want & (WHOSOCK_WANT_OWNERS | WHOSOCK_WANT_PROCESS)) || others) {
@@ -587,8 +609,7 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 			goto out;
 		}
 		for (size_t i = 0; i < t.n_plan; i++)
-			t.jobs[t.n_jobs++] = (struct job){ .proto = t.plan[i].proto,
-							   .family = t.plan[i].family };
+			t.jobs[t.n_jobs++] = own_job(&t.plan[i]);
 	}
 	own_ns = live ? netns_set_get(&set, own_inode) : NULL;
 	if (live && !own_ns) {
