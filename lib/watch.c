@@ -36,6 +36,10 @@
 /* Listeners only: how often the namespaces' socket counters are read; when
  * they move, the next dump is now instead of at the interval. */
 #define PEEK_MS 100
+/* While the counters of every namespace stay still and no close is
+ * reported, the dump at the interval is skipped, up to this long (a safety
+ * net for changes that cancel out in the counters, e.g. UDP-Lite). */
+#define QUIET_MS 10000
 #define FULL_SCAN_MS 5000
 #define MAX_NETNS 4096
 #define RECV_BUFFER_SIZE (64u * 1024u)
@@ -52,10 +56,11 @@ struct wns {
 	bool dumped;      /* this tick's dump worked: what it lacks is closed */
 	bool unreachable; /* entering failed: not retried until the next discovery */
 	/* /proc/.../net/sockstat and sockstat6 of the namespace (-1: none), and
-	 * the sum of their TCP and UDP "inuse" counts when last read. */
+	 * their "inuse" counts when last read: [family: 0 IPv4, 1 IPv6][TCP,
+	 * UDP, UDP-Lite], -1 when unknown. */
 	bool stat_opened;
 	int stat_fd[2];
-	unsigned long inuse;
+	long inuse[2][3];
 };
 
 struct tracked {
@@ -110,6 +115,9 @@ struct whosock_watch {
 	bool baseline;
 	bool no_destroy; /* subscribing to destroy reports was refused */
 	uint64_t next_dump_ms, next_discover_ms, last_full_scan_ms, next_peek_ms, last_tick_ms;
+	/* Listeners only: counters or destroy reports moved since the last
+	 * dump; counters_complete: every namespace's counters are read. */
+	bool dirty, counters_complete;
 	char *buf;
 };
 
@@ -326,21 +334,32 @@ static void open_sockets(struct whosock_watch *w, struct wns *ns)
 
 /* ---- socket counters: a cheap sign that something opened or closed ---- */
 
-/* The sum of the "inuse" counts of the TCP, UDP and UDP-Lite lines. */
-static unsigned long parse_inuse(const char *buf)
+/* Listeners only: connections move the counters all the time. */
+static bool peeking(const struct whosock_watch *w)
 {
-	unsigned long sum = 0;
+	return !w->opt.connections && w->opt.interval_ms > PEEK_MS;
+}
 
-	for (const char *p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
-		const char *v;
 
-		if (strncmp(p, "TCP", 3) != 0 && strncmp(p, "UDP", 3) != 0)
-			continue;
-		v = strstr(p, " inuse ");
-		if (v && (!strchr(p, '\n') || v < strchr(p, '\n')))
-			sum += strtoul(v + 7, NULL, 10);
+/* The "inuse" counts of the TCP, UDP and UDP-Lite lines of one sockstat
+ * file ("TCP: inuse 3 orphan 0 ...", "UDP6: inuse 1"); -1 where missing. */
+static void parse_inuse(const char *buf, long out[3])
+{
+	static const char *const names[3] = { "TCP", "UDP", "UDPLITE" };
+
+	out[0] = out[1] = out[2] = -1;
+	for (const char *line = buf; line && *line;) {
+		const char *end = strchr(line, '\n'), *colon = strchr(line, ':');
+		size_t len = colon ? (size_t)(colon - line) : 0;
+
+		if (len && len > 0 && line[len - 1] == '6')
+			len--; /* sockstat6: TCP6, UDP6, UDPLITE6 */
+		for (int k = 0; colon && (!end || colon < end) && k < 3; k++)
+			if (len == strlen(names[k]) && strncmp(line, names[k], len) == 0 &&
+			    strncmp(colon, ": inuse ", 8) == 0)
+				out[k] = strtol(colon + 8, NULL, 10);
+		line = end ? end + 1 : NULL;
 	}
-	return sum;
 }
 
 static void open_counters(struct wns *ns)
@@ -363,29 +382,35 @@ static void open_counters(struct wns *ns)
 	}
 }
 
-/* Read every namespace's counters; true when any moved since the last read. */
+/* Read every namespace's counters; true when any moved since the last read.
+ * w->counters_complete: every namespace's could be read. */
 static bool counters_moved(struct whosock_watch *w)
 {
 	bool moved = false;
 
+	w->counters_complete = true;
 	for (size_t i = 0; i < w->n_ns; i++) {
 		struct wns *ns = &w->ns[i];
-		unsigned long inuse = 0;
 
 		if (!ns->stat_opened)
 			open_counters(ns);
 		for (int k = 0; k < 2; k++) {
 			char buf[512];
 			ssize_t n = ns->stat_fd[k] >= 0 ? pread(ns->stat_fd[k], buf, sizeof(buf) - 1, 0) : -1;
+			long now[3] = { -1, -1, -1 };
 
-			if (n <= 0)
-				continue;
-			buf[n] = '\0';
-			inuse += parse_inuse(buf);
+			if (n > 0) {
+				buf[n] = '\0';
+				parse_inuse(buf, now);
+			}
+			for (int p = 0; p < 3; p++) {
+				if (now[p] != ns->inuse[k][p])
+					moved = true;
+				if (now[p] < 0)
+					w->counters_complete = false;
+				ns->inuse[k][p] = now[p];
+			}
 		}
-		if (inuse != ns->inuse)
-			moved = true;
-		ns->inuse = inuse;
 	}
 	return moved;
 }
@@ -642,6 +667,16 @@ static int dump_ns(struct whosock_watch *w, struct wns *ns, struct whosock_snaps
 
 			if (f.families && !(f.families & (1u << family)))
 				continue;
+			/* None of them in this namespace (when the counters say). */
+			if (peeking(w) && ns->stat_opened && ns->inuse[fam][i] == 0 &&
+			    (protos[i] != WHOSOCK_PROTO_TCP || f.families || ns->inuse[!fam][i] == 0))
+				continue;
+			/* TCP: both families in one walk of the kernel's table. */
+			if (protos[i] == WHOSOCK_PROTO_TCP && !f.families) {
+				if (fam == 1)
+					break;
+				family = AF_UNSPEC;
+			}
 			r = sockdiag_dump(ns->dump, snap, protos[i], family, &f, w->opt.connections);
 			if (r == -ENOENT || r == -EOPNOTSUPP)
 				r = 0; /* the kernel lacks it (UDP-Lite) */
@@ -745,15 +780,20 @@ out:
 
 /* ---- closes reported by the kernel ---- */
 
-static void read_destroyed(struct whosock_watch *w, struct wns *ns)
+/* Report the closes the kernel sent for ns. Returns whether it sent any
+ * (or lost some: an overrun). */
+static bool read_destroyed(struct whosock_watch *w, struct wns *ns)
 {
+	bool any = false;
+
 	for (;;) {
 		ssize_t n = mnl_socket_recvfrom(ns->destroy, w->buf, RECV_BUFFER_SIZE);
 		const struct nlmsghdr *nlh = (const struct nlmsghdr *)w->buf;
 		int len = (int)n;
 
-		if (n <= 0)
-			return; /* EAGAIN: all read; ENOBUFS: overrun, the next dump catches up */
+		if (n <= 0) /* EAGAIN: all read; ENOBUFS: overrun, the next dump catches up */
+			return any || (n < 0 && errno == ENOBUFS);
+		any = true;
 		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
 			struct whosock_socket s;
 			struct tracked *t;
@@ -823,7 +863,7 @@ int whosock_watch_new(const struct whosock_watch_options *options, whosock_event
 		netns_set_init(&w->found, w->arena);
 		r = tick(w); /* the baseline: what is open now raises no event */
 	}
-	if (r == 0)
+	if (r == 0 && peeking(w))
 		counters_moved(w); /* their baseline */
 	if (r < 0) {
 		whosock_watch_free(w);
@@ -832,6 +872,16 @@ int whosock_watch_new(const struct whosock_watch_options *options, whosock_event
 	w->next_dump_ms = now_ms() + w->opt.interval_ms;
 	*out = w;
 	return 0;
+}
+
+/* The next dump as soon as PEEK_MS after the last one. */
+static void dump_soon(struct whosock_watch *w, uint64_t now)
+{
+	uint64_t at = w->last_tick_ms + PEEK_MS > now ? w->last_tick_ms + PEEK_MS : now;
+
+	w->dirty = true;
+	if (at < w->next_dump_ms)
+		w->next_dump_ms = at;
 }
 
 int whosock_watch_run(struct whosock_watch *w, int timeout_ms)
@@ -846,6 +896,11 @@ int whosock_watch_run(struct whosock_watch *w, int timeout_ms)
 		int r;
 
 		if (now >= w->next_dump_ms) {
+			w->next_dump_ms = now + w->opt.interval_ms;
+			if (peeking(w) && !w->dirty && w->counters_complete &&
+			    now < w->last_tick_ms + QUIET_MS)
+				continue; /* nothing moved */
+			w->dirty = false;
 			r = tick(w);
 			if (r < 0)
 				return r;
@@ -854,15 +909,12 @@ int whosock_watch_run(struct whosock_watch *w, int timeout_ms)
 		}
 		if (now >= end)
 			return 0;
-		/* Listeners only (connections move the counters all the time):
-		 * dump at once when a namespace's counters moved. */
-		if (!w->opt.connections && w->opt.interval_ms > PEEK_MS) {
+		/* Dump at once when a namespace's counters moved. */
+		if (peeking(w)) {
 			if (now >= w->next_peek_ms) {
 				w->next_peek_ms = now + PEEK_MS;
-				if (counters_moved(w) && w->next_dump_ms > w->last_tick_ms + PEEK_MS)
-					w->next_dump_ms = w->last_tick_ms + PEEK_MS > now
-								  ? w->last_tick_ms + PEEK_MS
-								  : now;
+				if (counters_moved(w))
+					dump_soon(w, now);
 				continue;
 			}
 			if (w->next_peek_ms < wake)
@@ -878,8 +930,8 @@ int whosock_watch_run(struct whosock_watch *w, int timeout_ms)
 		if (r < 0)
 			return -errno;
 		for (nfds_t i = 0; i < n; i++)
-			if (pfd[i].revents)
-				read_destroyed(w, who[i]);
+			if (pfd[i].revents && read_destroyed(w, who[i]) && peeking(w))
+				dump_soon(w, now_ms()); /* a replacement may have come meanwhile */
 	}
 }
 
