@@ -203,7 +203,8 @@ static void table_row(struct table *t, size_t i, void *data)
 		sbuf_putc(table_cell(t), ']');
 	}
 	table_cell_end(t);
-	output_owners(table_cell(t), s->owners, s->n_owners, ctx->extended);
+	if (table_cell_wanted(t))
+		output_owners(table_cell(t), s->owners, s->n_owners, ctx->extended);
 	table_cell_end(t);
 }
 

@@ -17,6 +17,11 @@ struct sbuf *table_cell(struct table *t)
 	return &t->cell;
 }
 
+bool table_cell_wanted(const struct table *t)
+{
+	return !(t->measuring && t->col + 1 == t->ncols);
+}
+
 void table_cell_text(struct table *t, const char *s, size_t len)
 {
 	esc_term(&t->cell, s, len);

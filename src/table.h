@@ -6,6 +6,8 @@
 #ifndef WHOSOCK_TABLE_H
 #define WHOSOCK_TABLE_H
 
+#include <stdbool.h>
+
 #include "sbuf.h"
 
 #define TABLE_MAX_COLS 8
@@ -25,6 +27,9 @@ void table_render(const char *const *headers, size_t nrows, table_row_fn *row, v
 		  struct sbuf *out, int header);
 
 struct sbuf *table_cell(struct table *t);
+/* Whether the current cell's text is used: not while measuring the last
+ * column, which is not padded (the row may then leave the cell empty). */
+bool table_cell_wanted(const struct table *t);
 void table_cell_text(struct table *t, const char *s, size_t len);
 void table_cell_end(struct table *t);
 
