@@ -367,13 +367,13 @@ static unsigned fully_dumped(const struct whosock_filter *f)
 	return f->protos;
 }
 
-/* Find the namespaces of held sockets that no dump listed (3.). With
- * discover, new ones are appended to set; those holding bound but inactive
- * TCP sockets go to t->bound_ns (when t->want_bound). Sockets of protocols or states the filter left out are
- * first looked up in an inventory of what was not dumped, so only sockets
- * really missing are traced one by one. */
+/* Find the namespaces of held sockets that no dump listed (3.). New ones are
+ * appended to set; those holding bound but inactive TCP sockets go to
+ * t->bound_ns (when t->want_bound). Sockets of protocols
+ * or states the filter left out are first looked up in an inventory of what
+ * was not dumped, so only sockets really missing are traced one by one. */
 static int trace_unlisted(struct take *t, size_t workers, struct whosock_snapshot *snap,
-			  struct netns_set *set, uint64_t own_inode, bool discover)
+			  struct netns_set *set, uint64_t own_inode)
 {
 	struct whosock_options inv_opt = { .proc_root = t->opt->proc_root, .source = t->opt->source };
 	struct whosock_snapshot *inv = NULL;
@@ -402,7 +402,7 @@ static int trace_unlisted(struct take *t, size_t workers, struct whosock_snapsho
 		r = t->jobs ? 0 : -ENOMEM;
 		for (size_t i = 0; r == 0 && i < t->n_plan; i++)
 			t->jobs[t->n_jobs++] = own_job(&t->plan[i]);
-		for (size_t i = 0; r == 0 && discover && i < set->n; i++)
+		for (size_t i = 0; r == 0 && i < set->n; i++)
 			if (set->v[i].inode != own_inode)
 				t->jobs[t->n_jobs++] = (struct job){ .ns = &set->v[i] };
 		if (r == 0)
@@ -446,7 +446,7 @@ static int trace_unlisted(struct take *t, size_t workers, struct whosock_snapsho
 			}
 			continue;
 		}
-		if (!discover || netns_set_find(set, ns_inode)) {
+		if (netns_set_find(set, ns_inode)) {
 			close(ns_fd);
 			continue;
 		}
@@ -458,7 +458,7 @@ static int trace_unlisted(struct take *t, size_t workers, struct whosock_snapsho
 		}
 		ns->fd = ns_fd;
 	}
-	if (untraced && discover)
+	if (untraced)
 		snapshot_note(snap, "%zu held sockets were not traced to their network namespace%s%s",
 			      untraced, last_error ? ": " : " (too many)",
 			      last_error ? strerror(-last_error) : "");
@@ -555,7 +555,7 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 	struct netns *own_ns;
 	uint64_t own_inode;
 	size_t workers, first_other;
-	bool live, others, discover;
+	bool live, others;
 	int r = 0;
 
 	if (options)
@@ -588,7 +588,9 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 	/* 4.: with owners in every namespace, held ones are found through
 	 * their holders; otherwise a dump of their own asks for them. */
 	if (wants_bound(&opt.filter) && opt.source != WHOSOCK_SOURCE_PROC) {
-		t.want_bound = others && (opt.want & (WHOSOCK_WANT_OWNERS | WHOSOCK_WANT_PROCESS));
+		/* (--netns: tracing would visit every other namespace's sockets.) */
+		t.want_bound = others && !opt.filter.netns &&
+			       (opt.want & (WHOSOCK_WANT_OWNERS | WHOSOCK_WANT_PROCESS));
 		t.bound_by_dump = !t.want_bound;
 		t.bound_opt = opt;
 		t.bound_opt.filter.states = WHOSOCK_STATE_BIT(WHOSOCK_STATE_BOUND_INACTIVE);
@@ -648,11 +650,10 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 			if (!t.scan || !(opt.want & (WHOSOCK_WANT_OWNERS | WHOSOCK_WANT_PROCESS)))
 				break;
 			/* --netns: only while that namespace is still to be found. */
-			discover = !opt.filter.netns || !netns_set_find(&set, opt.filter.netns);
-			if (!discover && !t.want_bound)
+			if (opt.filter.netns && netns_set_find(&set, opt.filter.netns))
 				break;
 			first_other = set.n;
-			r = trace_unlisted(&t, workers, snap, &set, own_inode, discover);
+			r = trace_unlisted(&t, workers, snap, &set, own_inode);
 			if (r < 0)
 				goto out;
 			if (set.n == n_before)
