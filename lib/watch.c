@@ -342,17 +342,18 @@ static bool peeking(const struct whosock_watch *w)
 
 
 /* The "inuse" counts of the TCP, UDP and UDP-Lite lines of one sockstat
- * file ("TCP: inuse 3 orphan 0 ...", "UDP6: inuse 1"); -1 where missing. */
+ * file ("TCP: inuse 3 orphan 0 ...", "UDP6: inuse 1"); 0 where the line is
+ * missing (a kernel without UDP-Lite). */
 static void parse_inuse(const char *buf, long out[3])
 {
 	static const char *const names[3] = { "TCP", "UDP", "UDPLITE" };
 
-	out[0] = out[1] = out[2] = -1;
+	out[0] = out[1] = out[2] = 0;
 	for (const char *line = buf; line && *line;) {
 		const char *end = strchr(line, '\n'), *colon = strchr(line, ':');
 		size_t len = colon ? (size_t)(colon - line) : 0;
 
-		if (len && len > 0 && line[len - 1] == '6')
+		if (len > 0 && line[len - 1] == '6')
 			len--; /* sockstat6: TCP6, UDP6, UDPLITE6 */
 		for (int k = 0; colon && (!end || colon < end) && k < 3; k++)
 			if (len == strlen(names[k]) && strncmp(line, names[k], len) == 0 &&
@@ -397,7 +398,7 @@ static bool counters_moved(struct whosock_watch *w)
 		for (int k = 0; k < 2; k++) {
 			char buf[512];
 			ssize_t n = ns->stat_fd[k] >= 0 ? pread(ns->stat_fd[k], buf, sizeof(buf) - 1, 0) : -1;
-			long now[3] = { -1, -1, -1 };
+			long now[3] = { -1, -1, -1 }; /* unknown: unreadable */
 
 			if (n > 0) {
 				buf[n] = '\0';
@@ -780,8 +781,8 @@ out:
 
 /* ---- closes reported by the kernel ---- */
 
-/* Report the closes the kernel sent for ns. Returns whether it sent any
- * (or lost some: an overrun). */
+/* Report the closes the kernel sent for ns. Returns whether a watched
+ * socket closed (or reports were lost: an overrun). */
 static bool read_destroyed(struct whosock_watch *w, struct wns *ns)
 {
 	bool any = false;
@@ -793,7 +794,6 @@ static bool read_destroyed(struct whosock_watch *w, struct wns *ns)
 
 		if (n <= 0) /* EAGAIN: all read; ENOBUFS: overrun, the next dump catches up */
 			return any || (n < 0 && errno == ENOBUFS);
-		any = true;
 		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
 			struct whosock_socket s;
 			struct tracked *t;
@@ -813,6 +813,7 @@ static bool read_destroyed(struct whosock_watch *w, struct wns *ns)
 							     WHOSOCK_KNOWN_TCP_BYTES_SENT);
 			}
 			report_closed(w, t);
+			any = true;
 		}
 	}
 }
