@@ -702,6 +702,10 @@ static int tick(struct whosock_watch *w)
 	int r = 0;
 
 	w->last_tick_ms = now_ms();
+	/* The counters as of this dump: what moves them later is new to it
+	 * (a close reported before an open would otherwise hide the open). */
+	if (peeking(w))
+		counters_moved(w);
 	if (!snap || !fresh) {
 		r = -ENOMEM;
 		goto out;
@@ -864,8 +868,6 @@ int whosock_watch_new(const struct whosock_watch_options *options, whosock_event
 		netns_set_init(&w->found, w->arena);
 		r = tick(w); /* the baseline: what is open now raises no event */
 	}
-	if (r == 0 && peeking(w))
-		counters_moved(w); /* their baseline */
 	if (r < 0) {
 		whosock_watch_free(w);
 		return r;
