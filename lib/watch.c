@@ -732,9 +732,14 @@ static int tick(struct whosock_watch *w)
 			continue;
 		t = map_find(w, s->netns, s->cookie);
 		if (t) {
+			/* As last seen: its state, queues and counters (a closed
+			 * event reports them so). */
 			t->seen = w->tick;
+			t->sock->state = s->state;
+			t->sock->rqueue = s->rqueue;
+			t->sock->wqueue = s->wqueue;
 			if (s->known & WHOSOCK_KNOWN_TCP_INFO)
-				t->sock->tcp = s->tcp; /* the latest counters */
+				t->sock->tcp = s->tcp;
 			continue;
 		}
 		/* Closed already, or orphaned (no process holds it any more):

@@ -737,6 +737,23 @@ def sec_connections(sc):
              "\n".join(fmt(ev) for ev in evs))
     finally:
         a2.close()
+    # A closed event shows the socket as last seen: here in CLOSE_WAIT, where
+    # the peer's close left it for a few dumps.
+    c3 = socket.create_connection(("127.0.0.1", lp))
+    a3, _ = L.accept()
+    cp3 = port_of(c3)
+    try:
+        T.ok(w.wait_for(is_ev("opened", cp3, remote=lp)) is not None,
+             "no `opened` event for the client :%d -> :%d" % (cp3, lp), w.dump())
+        a3.close()
+        time.sleep(2.5)
+    finally:
+        c3.close()
+    i = w.wait_for(is_ev("closed", cp3, remote=lp))
+    if T.ok(i is not None, "no `closed` event for the client :%d -> :%d" % (cp3, lp), w.dump()):
+        ev = w.snapshot()[i][1]
+        T.eq(sock_of(ev).get("state"), "CLOSE_WAIT",
+             "the client :%d closed 2.5 s after its peer: `closed` shows its last state" % cp3, fmt(ev))
 
     # Connected UDP: opened (ESTABLISHED, with its remote) and closed.
     srv = sc.s(socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
