@@ -33,9 +33,9 @@ static bool state_matches(unsigned states, const struct whosock_socket *s)
 {
 	if (s->state <= 0 || s->state >= WHOSOCK_STATE_MAX)
 		return false;
-	if (s->proto == WHOSOCK_PROTO_TCP && s->state == WHOSOCK_STATE_CLOSE)
-		states |= (states & WHOSOCK_STATE_BIT(WHOSOCK_STATE_BOUND_INACTIVE)) >>
-			  (WHOSOCK_STATE_BOUND_INACTIVE - WHOSOCK_STATE_CLOSE);
+	if (s->proto == WHOSOCK_PROTO_TCP && s->state == WHOSOCK_STATE_CLOSE &&
+	    (states & WHOSOCK_STATE_BIT(WHOSOCK_STATE_BOUND_INACTIVE)))
+		return true;
 	return states & WHOSOCK_STATE_BIT(s->state);
 }
 

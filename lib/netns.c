@@ -259,7 +259,8 @@ int netns_of_socket(int pid, int fd, uint64_t sock_inode, uint64_t *ns_inode, in
 		close(sfd);
 		return -ESTALE;
 	}
-	*bound_inactive = is_bound_inactive_tcp(sfd);
+	if (bound_inactive)
+		*bound_inactive = is_bound_inactive_tcp(sfd);
 	nsfd = ioctl(sfd, SIOCGSKNS);
 	r = nsfd < 0 ? -errno : 0;
 	close(sfd);

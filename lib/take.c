@@ -149,7 +149,8 @@ struct take {
 	uint64_t *bound_ns;
 	size_t n_bound_ns;
 	/* Without owners they are asked for in every namespace, in a dump of
-	 * their own (off the critical path of the main TCP dump). */
+	 * their own (off the critical path of the main TCP dump). Either way
+	 * those dumps use bound_opt: TCP, BOUND_INACTIVE, the caller's rest. */
 	bool bound_by_dump;
 	struct whosock_options bound_opt;
 };
@@ -421,7 +422,7 @@ static int trace_unlisted(struct take *t, size_t workers, struct whosock_snapsho
 		uint64_t ns_inode;
 		int ns_fd;
 		struct netns *ns;
-		bool bound;
+		bool bound = false;
 
 		if (i && u[i].inode == u[i - 1].inode)
 			continue;
@@ -430,8 +431,9 @@ static int trace_unlisted(struct take *t, size_t workers, struct whosock_snapsho
 			continue;
 		}
 		traced++;
-		r = netns_of_socket(u[i].pid, u[i].fd, u[i].inode, &ns_inode, &ns_fd, &bound);
-		if (r == 0 && bound && t->want_bound) {
+		r = netns_of_socket(u[i].pid, u[i].fd, u[i].inode, &ns_inode, &ns_fd,
+				    t->want_bound ? &bound : NULL);
+		if (r == 0 && bound) {
 			r = add_bound_ns(t, ns_inode);
 			if (r < 0) {
 				close(ns_fd);
@@ -475,23 +477,20 @@ static int dump_bound(struct take *t, size_t workers, struct whosock_snapshot *s
 		      const struct netns_set *set, uint64_t own_inode, const char *own_name)
 {
 	const struct whosock_options *saved = t->opt;
-	struct whosock_options opt = *saved;
 	int r;
 
 	if (t->n_bound_ns == 0)
 		return 0;
-	opt.filter.protos = WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP);
-	opt.filter.states = WHOSOCK_STATE_BIT(WHOSOCK_STATE_BOUND_INACTIVE);
 	t->jobs = calloc(t->n_bound_ns * 2, sizeof(*t->jobs));
 	if (!t->jobs)
 		return -ENOMEM;
-	t->opt = &opt;
-	plan_dumps(t, &opt.filter, false);
+	t->opt = &t->bound_opt;
+	plan_dumps(t, &t->bound_opt.filter, false);
 	for (size_t i = 0; i < t->n_bound_ns; i++) {
 		uint64_t inode = t->bound_ns[i];
 		const struct netns *ns = netns_set_find(set, inode);
 
-		if (opt.filter.netns && opt.filter.netns != inode)
+		if (saved->filter.netns && saved->filter.netns != inode)
 			continue;
 		if (inode != own_inode) {
 			if (ns)
@@ -593,6 +592,7 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 			       (opt.want & (WHOSOCK_WANT_OWNERS | WHOSOCK_WANT_PROCESS));
 		t.bound_by_dump = !t.want_bound;
 		t.bound_opt = opt;
+		t.bound_opt.filter.protos = WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP);
 		t.bound_opt.filter.states = WHOSOCK_STATE_BIT(WHOSOCK_STATE_BOUND_INACTIVE);
 	}
 	plan_dumps(&t, &opt.filter, t.bound_by_dump);

@@ -340,7 +340,6 @@ static bool peeking(const struct whosock_watch *w)
 	return !w->opt.connections && w->opt.interval_ms > PEEK_MS;
 }
 
-
 /* The "inuse" counts of the TCP, UDP and UDP-Lite lines of one sockstat
  * file ("TCP: inuse 3 orphan 0 ...", "UDP6: inuse 1"); 0 where the line is
  * missing (a kernel without UDP-Lite). */
@@ -633,12 +632,23 @@ static bool watched(const struct whosock_watch *w, const struct whosock_socket *
 	return whosock_filter_match(&w->opt.filter, s);
 }
 
+/* Whether ns may hold sockets of protocol index p (TCP, UDP, UDP-Lite) and
+ * family index fam (0 IPv4, 1 IPv6, -1 either), as far as its counters tell. */
+static bool may_hold(const struct whosock_watch *w, const struct wns *ns, size_t p, int fam)
+{
+	if (!peeking(w) || !ns->stat_opened)
+		return true;
+	if (fam < 0)
+		return ns->inuse[0][p] != 0 || ns->inuse[1][p] != 0;
+	return ns->inuse[fam][p] != 0;
+}
+
 static int dump_ns(struct whosock_watch *w, struct wns *ns, struct whosock_snapshot *snap)
 {
 	static const enum whosock_proto protos[] = { WHOSOCK_PROTO_TCP, WHOSOCK_PROTO_UDP,
 						     WHOSOCK_PROTO_UDPLITE };
-	size_t start = whosock_snapshot_count(snap);
-	int r = 0;
+	size_t start = whosock_snapshot_count(snap), n_fam;
+	int families[2], r = 0;
 
 	ns->dumped = false;
 	if (w->opt.filter.netns && ns->ns.inode != w->opt.filter.netns)
@@ -663,22 +673,19 @@ static int dump_ns(struct whosock_watch *w, struct wns *ns, struct whosock_snaps
 		else
 			f.states = WHOSOCK_STATE_BIT(WHOSOCK_STATE_CLOSE) |
 				   (w->opt.connections ? WHOSOCK_STATE_BIT(WHOSOCK_STATE_ESTABLISHED) : 0);
-		for (int fam = 0; fam < 2; fam++) {
-			int family = fam ? AF_INET6 : AF_INET;
-
-			if (f.families && !(f.families & (1u << family)))
-				continue;
-			/* None of them in this namespace (when the counters say). */
-			if (peeking(w) && ns->stat_opened && ns->inuse[fam][i] == 0 &&
-			    (protos[i] != WHOSOCK_PROTO_TCP || f.families || ns->inuse[!fam][i] == 0))
-				continue;
-			/* TCP: both families in one walk of the kernel's table. */
-			if (protos[i] == WHOSOCK_PROTO_TCP && !f.families) {
-				if (fam == 1)
-					break;
-				family = AF_UNSPEC;
-			}
-			r = sockdiag_dump(ns->dump, snap, protos[i], family, &f, w->opt.connections);
+		/* TCP: both families in one walk of the kernel's table. */
+		n_fam = 0;
+		if (protos[i] == WHOSOCK_PROTO_TCP && !f.families) {
+			if (may_hold(w, ns, i, -1))
+				families[n_fam++] = AF_UNSPEC;
+		} else {
+			for (int fam = 0; fam < 2; fam++)
+				if ((!f.families || (f.families & (1u << (fam ? AF_INET6 : AF_INET)))) &&
+				    may_hold(w, ns, i, fam))
+					families[n_fam++] = fam ? AF_INET6 : AF_INET;
+		}
+		for (size_t k = 0; k < n_fam; k++) {
+			r = sockdiag_dump(ns->dump, snap, protos[i], families[k], &f, w->opt.connections);
 			if (r == -ENOENT || r == -EOPNOTSUPP)
 				r = 0; /* the kernel lacks it (UDP-Lite) */
 			if (r < 0)
