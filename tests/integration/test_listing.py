@@ -954,7 +954,12 @@ def sec_filters(ctx):
     inet, unix = ctx.get("inet"), ctx.get("unix")
     if not T.ok(inet is not None and unix is not None, "needs the base listings"):
         return
-    expect_subset(["-t"], lambda r: r["proto"] == "tcp", inet, "-t")
+    got = expect_subset(["-t"], lambda r: r["proto"] == "tcp", inet, "-t")
+    if got is not None:
+        # One dump for both families, still listed IPv4 first (as ss does).
+        fams = [r["family"] for r in got]
+        T.ok("inet6" in fams and fams == sorted(fams, key=lambda f: f != "inet"),
+             "-t: IPv4 sockets must come before IPv6 ones", " ".join(fams))
     expect_subset(["-u"], lambda r: r["proto"] in ("udp", "udplite"), inet, "-u")
     expect_subset(["-w"], lambda r: r["proto"] == "raw", inet, "-w")
     expect_subset(["-t", "-u"], lambda r: r["proto"] in ("tcp", "udp", "udplite"), inet, "-t -u")

@@ -661,6 +661,17 @@ def recv_exactly(s, n):
     return got
 
 
+def connect_seen(w, L, lp):
+    """A new connection to listener L (port lp), checked reported opened:
+    (client, accepted, client port)."""
+    c = socket.create_connection(("127.0.0.1", lp))
+    a, _ = L.accept()
+    cp = port_of(c)
+    T.ok(w.wait_for(is_ev("opened", cp, remote=lp)) is not None,
+         "no `opened` event for the client :%d -> :%d" % (cp, lp), w.dump())
+    return c, a, cp
+
+
 def sec_connections(sc):
     SENT_C, SENT_A = 1000, 2345   # client -> server, server -> client
     w = sc.watch(["--connections"])
@@ -721,12 +732,8 @@ def sec_connections(sc):
     # A client that closes first while its peer stays open: its end lives on
     # in the kernel's table without a process (FIN_WAIT2, the same cookie).
     # A few dumps later it is still one `opened` and one `closed`.
-    c2 = socket.create_connection(("127.0.0.1", lp))
-    a2, _ = L.accept()
-    cp2 = port_of(c2)
+    c2, a2, cp2 = connect_seen(w, L, lp)
     try:
-        T.ok(w.wait_for(is_ev("opened", cp2, remote=lp)) is not None,
-             "no `opened` event for the client :%d -> :%d" % (cp2, lp), w.dump())
         c2.close()
         T.ok(w.wait_for(is_ev("closed", cp2, remote=lp)) is not None,
              "no `closed` event for the client :%d -> :%d closed first" % (cp2, lp), w.dump())
@@ -739,12 +746,8 @@ def sec_connections(sc):
         a2.close()
     # A closed event shows the socket as last seen: here in CLOSE_WAIT, where
     # the peer's close left it for a few dumps.
-    c3 = socket.create_connection(("127.0.0.1", lp))
-    a3, _ = L.accept()
-    cp3 = port_of(c3)
+    c3, a3, cp3 = connect_seen(w, L, lp)
     try:
-        T.ok(w.wait_for(is_ev("opened", cp3, remote=lp)) is not None,
-             "no `opened` event for the client :%d -> :%d" % (cp3, lp), w.dump())
         a3.close()
         time.sleep(2.5)
     finally:
