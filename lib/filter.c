@@ -41,7 +41,7 @@ static bool state_matches(unsigned states, const struct whosock_socket *s)
 
 bool whosock_filter_match(const struct whosock_filter *f, const struct whosock_socket *s)
 {
-	unsigned protos = f->protos ? f->protos : WHOSOCK_PROTOS_ALL;
+	unsigned protos = f->protos ? f->protos : ~0u; /* 0: every kind */
 
 	if (!(protos & WHOSOCK_PROTO_BIT(s->proto)))
 		return false;

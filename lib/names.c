@@ -11,7 +11,10 @@
 static const char *const proto_names[WHOSOCK_PROTO_COUNT] = {
 	[WHOSOCK_PROTO_TCP] = "tcp",       [WHOSOCK_PROTO_UDP] = "udp",
 	[WHOSOCK_PROTO_UDPLITE] = "udplite", [WHOSOCK_PROTO_RAW] = "raw",
-	[WHOSOCK_PROTO_UNIX] = "unix",
+	[WHOSOCK_PROTO_UNIX] = "unix",     [WHOSOCK_PROTO_MPTCP] = "mptcp",
+	[WHOSOCK_PROTO_SCTP] = "sctp",     [WHOSOCK_PROTO_PACKET] = "packet",
+	[WHOSOCK_PROTO_NETLINK] = "netlink", [WHOSOCK_PROTO_VSOCK] = "vsock",
+	[WHOSOCK_PROTO_XDP] = "xdp",       [WHOSOCK_PROTO_OTHER] = "other",
 };
 
 static const char *const state_names[WHOSOCK_STATE_MAX] = {

@@ -33,13 +33,22 @@ extern "C" {
 
 #define WHOSOCK_VERSION "0.1.0"
 
-/* Transport protocols. The JSON names are "tcp", "udp", "udplite", "raw", "unix". */
+/* Kinds of socket. The JSON names are "tcp", "udp", "udplite", "raw", "unix",
+ * "mptcp", "sctp", "packet", "netlink", "vsock", "xdp" and "other" (a family
+ * whosock does not know: whosock_socket.family says which). */
 enum whosock_proto {
 	WHOSOCK_PROTO_TCP = 0,
 	WHOSOCK_PROTO_UDP,
 	WHOSOCK_PROTO_UDPLITE,
 	WHOSOCK_PROTO_RAW,
 	WHOSOCK_PROTO_UNIX,
+	WHOSOCK_PROTO_MPTCP,
+	WHOSOCK_PROTO_SCTP,
+	WHOSOCK_PROTO_PACKET,
+	WHOSOCK_PROTO_NETLINK,
+	WHOSOCK_PROTO_VSOCK,
+	WHOSOCK_PROTO_XDP,
+	WHOSOCK_PROTO_OTHER,
 	WHOSOCK_PROTO_COUNT
 };
 
