@@ -165,14 +165,18 @@ static const char *if_label(struct table_ctx *ctx, const struct whosock_socket *
 	return ifcache_name(&ctx->ifc, s->ifindex);
 }
 
-/* More than one namespace in the listing: then each row says which. */
-static bool several_netns(const struct whosock_snapshot *snap)
+/* Each row says which namespace it is from unless every row is from whosock's
+ * own: a container's listener alone must not look like a host socket. */
+static bool netns_column_needed(const struct whosock_snapshot *snap, uint64_t own_netns)
 {
 	size_t n = whosock_snapshot_count(snap);
 
-	for (size_t i = 1; i < n; i++)
-		if (whosock_snapshot_get(snap, i)->netns != whosock_snapshot_get(snap, 0)->netns)
+	for (size_t i = 0; i < n; i++) {
+		uint64_t ns = whosock_snapshot_get(snap, i)->netns;
+
+		if (ns != (own_netns ? own_netns : whosock_snapshot_get(snap, 0)->netns))
 			return true;
+	}
 	return false;
 }
 
@@ -219,7 +223,7 @@ static void render_table(struct sbuf *out, const struct whosock_snapshot *snap,
 	if (stat("/proc/self/ns/net", &st) == 0)
 		ctx.own_netns = (uint64_t)st.st_ino;
 
-	ctx.netns_column = several_netns(snap);
+	ctx.netns_column = netns_column_needed(snap, ctx.own_netns);
 	table_render(headers + !ctx.netns_column, whosock_snapshot_count(snap), table_row, &ctx,
 		     out, cli->header);
 }

@@ -782,6 +782,21 @@ def sec_cli():
              "%s: want one line 'tcp LISTEN 127.0.0.1:%d ... %s(%d)'"
              % (cmdline(args), ROOT["port"], my_comm(), os.getpid()), decoded(out))
 
+    # Rows of one namespace that is not whosock's own: the NETNS column
+    # still says where they are from (a container's listener alone must not
+    # look like a host socket).
+    named = [ns for ns in NSS.values() if ns.name]
+    if named:
+        ns = named[0]
+        args = ["--netns", ns.name, "-t", "--port", str(PORT)]
+        rc, out, err = run_ws(args)
+        if T.eq(rc, 0, "%s: exit status" % cmdline(args), decoded(err)):
+            lines = decoded(out).splitlines()
+            T.eq(lines[0].split() if lines else [], ["NETNS", "PROTO", "STATE", "LOCAL", "REMOTE", "PROCESS"],
+                 "%s: header (one namespace, not whosock's)" % cmdline(args), decoded(out))
+            T.ok(len(lines) > 1 and all(l.split()[0] == ns.name for l in lines[1:]),
+                 "%s: every row's NETNS is %s" % (cmdline(args), ns.name), decoded(out))
+
     bad = PREFIX + "-nosuchname"
     for args in (["--netns", bad], ["--netns", "pid:999999999"]):
         rc, out, err = run_ws(args)
