@@ -6,7 +6,7 @@ sys.path, also when the script re-executes itself under `unshare -n`.
 
   - whosock_path(): the binary under test (WHOSOCK, else WHOSOCK_SRC/build/whosock);
   - main() and outer(), for a test that runs in its own network namespace:
-    SKIP (exit 77) when it cannot run here (not root, a tool missing,
+    SKIP (exit 77; in CI, CI=true, a FAIL) when it cannot run here (not root, a tool missing,
     `unshare -n` failing: see missing() and unshare_fails()), else re-execute
     the script in a new namespace with INNER_ENV set, where main() runs the
     test's inner half; start_inner(): the first steps of that inner half;
@@ -54,6 +54,11 @@ def whosock_path():
 # --------------------------------------------------------------------------
 
 def skip(why):
+    """SKIP (exit 77) outside CI; in CI (CI=true, as root) nothing may be
+    left out silently, so a test that cannot run fails."""
+    if os.environ.get("CI") == "true":
+        print("FAIL: cannot run in CI (CI=true), where a skip is a failure: " + why)
+        return 1
     print("SKIP: " + why)
     return EXIT_SKIP
 
