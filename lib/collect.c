@@ -15,12 +15,6 @@
 #include "snapshot.h"
 #include "sockdiag.h"
 
-static const char *family_name(int family)
-{
-	return family == AF_INET ? "IPv4" : family == AF_INET6 ? "IPv6" :
-	       family == AF_UNSPEC ? "IPv4 and IPv6" : "UNIX";
-}
-
 /* /proc/net has one table per family. */
 static int procnet_collect_any(struct whosock_snapshot *snap, const char *net_dir,
 			       enum whosock_proto proto, int family,
@@ -68,8 +62,8 @@ int collect_dump(struct whosock_snapshot *snap, struct mnl_socket *nl, int nl_er
 	if (opt->source != WHOSOCK_SOURCE_PROC && !nl) {
 		if (opt->source == WHOSOCK_SOURCE_NETLINK)
 			return nl_error;
-		snapshot_note(snap, "netlink sock_diag unavailable (%s): read %s instead",
-			      strerror(-nl_error), net_dir);
+		NOTE(snap, .code = WHOSOCK_NOTE_NETLINK_UNAVAILABLE, .error = -nl_error,
+		     .path = net_dir);
 	}
 	if (nl) {
 		r = sockdiag_dump(nl, snap, proto, family, &opt->filter,
@@ -77,9 +71,8 @@ int collect_dump(struct whosock_snapshot *snap, struct mnl_socket *nl, int nl_er
 		if (r >= 0 || !netlink_refused(r))
 			return r < 0 ? r : 0;
 		if (opt->source == WHOSOCK_SOURCE_NETLINK) {
-			snapshot_note(snap, "%s %s sockets not listed: netlink: %s (--source=auto "
-				      "would read /proc/net)", whosock_proto_name(proto),
-				      family_name(family), strerror(-r));
+			NOTE(snap, .code = WHOSOCK_NOTE_NOT_LISTED, .error = -r, .proto = proto,
+			     .family = family);
 			return 0;
 		}
 		nl_error = r;
@@ -89,18 +82,16 @@ int collect_dump(struct whosock_snapshot *snap, struct mnl_socket *nl, int nl_er
 	if (r == -ENOENT && nl_error == -ENOENT)
 		return 0; /* the kernel has no such protocol (UDP-Lite may be absent) */
 	if (r < 0) {
-		snapshot_note(snap, "%s %s sockets not listed: netlink: %s; %s: %s",
-			      whosock_proto_name(proto), family_name(family),
-			      nl ? strerror(-nl_error) : "not used", net_dir, strerror(-r));
+		NOTE(snap, .code = WHOSOCK_NOTE_NOT_LISTED, .error = nl ? -nl_error : 0,
+		     .error2 = -r, .proto = proto, .family = family, .path = net_dir);
 		return 0;
 	}
 	/* A kernel without this dump (raw_diag is often not loaded) loses
 	 * nothing but cookies and bound devices when read from /proc: no note
 	 * for that. A refusal is worth one. */
 	if (nl && nl_error != -ENOENT)
-		snapshot_note(snap, "netlink refused the %s %s dump (%s): read %s instead",
-			      whosock_proto_name(proto), family_name(family), strerror(-nl_error),
-			      net_dir);
+		NOTE(snap, .code = WHOSOCK_NOTE_PROC_FALLBACK, .error = -nl_error, .proto = proto,
+		     .family = family, .path = net_dir);
 	return 0;
 }
 

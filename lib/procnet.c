@@ -602,14 +602,13 @@ int procnet_collect(struct whosock_snapshot *snap, const char *net_dir, enum who
 	pushed = r;
 
 	if (truncated) {
-		r = snapshot_note(snap, "%s: larger than %u MiB, the rest was skipped", path,
-				  PROCNET_MAX_FILE >> 20);
+		r = NOTE(snap, .code = WHOSOCK_NOTE_FILE_TOO_LARGE, .count = PROCNET_MAX_FILE >> 20,
+			 .path = path);
 		if (r < 0)
 			goto cleanup;
 	}
 	if (malformed > 0) {
-		r = snapshot_note(snap, "%s: %u malformed line%s skipped", path, malformed,
-				  malformed == 1 ? "" : "s");
+		r = NOTE(snap, .code = WHOSOCK_NOTE_MALFORMED_LINES, .count = malformed, .path = path);
 		if (r < 0)
 			goto cleanup;
 	}

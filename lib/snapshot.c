@@ -21,9 +21,9 @@ struct whosock_snapshot {
 	struct whosock_socket *socks;
 	size_t n, cap;
 	struct chunk *chunks;
-	char **notes;
+	struct whosock_note *notes;
 	size_t n_notes;
-	size_t dropped_notes;
+	struct whosock_note dropped; /* count: notes beyond SNAPSHOT_MAX_NOTES */
 	void **adopted;
 	size_t n_adopted;
 	size_t hidden;
@@ -42,8 +42,6 @@ void whosock_snapshot_free(struct whosock_snapshot *snap)
 		next = c->next;
 		free(c);
 	}
-	for (size_t i = 0; i < snap->n_notes; i++)
-		free(snap->notes[i]);
 	free(snap->notes);
 	for (size_t i = 0; i < snap->n_adopted; i++)
 		free(snap->adopted[i]);
@@ -100,34 +98,48 @@ const char *snapshot_strndup(struct whosock_snapshot *snap, const char *str, siz
 	return p;
 }
 
-int snapshot_note(struct whosock_snapshot *snap, const char *fmt, ...)
+static bool str_eq(const char *a, const char *b)
 {
-	va_list ap;
-	char *note, **notes;
-	int r;
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
 
-	va_start(ap, fmt);
-	r = vasprintf(&note, fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		return -ENOMEM;
+static bool note_eq(const struct whosock_note *a, const struct whosock_note *b)
+{
+	return a->code == b->code && a->error == b->error && a->error2 == b->error2 &&
+	       a->count == b->count && a->netns == b->netns && a->proto == b->proto &&
+	       a->family == b->family && str_eq(a->netns_name, b->netns_name) &&
+	       str_eq(a->path, b->path);
+}
+
+/* A copy of str in the snapshot's arena (NULL stays NULL); false when out
+ * of memory. */
+static bool own_str(struct whosock_snapshot *snap, const char **str)
+{
+	if (!*str)
+		return true;
+	*str = snapshot_strndup(snap, *str, strlen(*str));
+	return *str != NULL;
+}
+
+int snapshot_note(struct whosock_snapshot *snap, const struct whosock_note *note)
+{
+	struct whosock_note n = *note, *notes;
+
 	for (size_t i = 0; i < snap->n_notes; i++)
-		if (strcmp(snap->notes[i], note) == 0) {
-			free(note);
+		if (note_eq(&snap->notes[i], &n))
 			return 0;
-		}
 	if (snap->n_notes >= SNAPSHOT_MAX_NOTES) {
-		snap->dropped_notes++;
-		free(note);
+		snap->dropped.code = WHOSOCK_NOTE_DROPPED;
+		snap->dropped.count++;
 		return 0;
 	}
-	notes = realloc(snap->notes, (snap->n_notes + 1) * sizeof(*notes));
-	if (!notes) {
-		free(note);
+	if (!own_str(snap, &n.netns_name) || !own_str(snap, &n.path))
 		return -ENOMEM;
-	}
+	notes = realloc(snap->notes, (snap->n_notes + 1) * sizeof(*notes));
+	if (!notes)
+		return -ENOMEM;
 	snap->notes = notes;
-	snap->notes[snap->n_notes++] = note;
+	snap->notes[snap->n_notes++] = n;
 	return 0;
 }
 
@@ -177,9 +189,12 @@ int snapshot_merge(struct whosock_snapshot *dst, struct whosock_snapshot *src)
 		src->chunks = NULL;
 	}
 	for (size_t i = 0; i < src->n_notes; i++)
-		if (snapshot_note(dst, "%s", src->notes[i]) < 0)
+		if (snapshot_note(dst, &src->notes[i]) < 0)
 			return -ENOMEM;
-	dst->dropped_notes += src->dropped_notes;
+	if (src->dropped.count) {
+		dst->dropped.code = WHOSOCK_NOTE_DROPPED;
+		dst->dropped.count += src->dropped.count;
+	}
 	dst->hidden += src->hidden;
 	for (size_t i = 0; i < src->n_adopted; i++) {
 		if (!snapshot_adopt(dst, src->adopted[i])) {
@@ -251,10 +266,12 @@ const struct whosock_socket *whosock_snapshot_get(const struct whosock_snapshot 
 
 size_t whosock_snapshot_note_count(const struct whosock_snapshot *snap)
 {
-	return snap ? snap->n_notes : 0;
+	return snap ? snap->n_notes + (snap->dropped.count != 0) : 0;
 }
 
-const char *whosock_snapshot_note(const struct whosock_snapshot *snap, size_t i)
+const struct whosock_note *whosock_snapshot_note(const struct whosock_snapshot *snap, size_t i)
 {
-	return snap && i < snap->n_notes ? snap->notes[i] : NULL;
+	if (!snap || i >= whosock_snapshot_note_count(snap))
+		return NULL;
+	return i < snap->n_notes ? &snap->notes[i] : &snap->dropped;
 }

@@ -3,8 +3,6 @@
 #ifndef WHOSOCK_SNAPSHOT_H
 #define WHOSOCK_SNAPSHOT_H
 
-#include <stdarg.h>
-
 #include "whosock/whosock.h"
 
 /* Caps on memory chosen by other users' data (paths, notes). */
@@ -22,10 +20,14 @@ int snapshot_push(struct whosock_snapshot *snap, const struct whosock_socket *s)
  * Returns the copy, valid until the snapshot is freed, or NULL (out of memory). */
 const char *snapshot_strndup(struct whosock_snapshot *snap, const char *str, size_t len);
 
-/* Add a note (printf-style). Notes beyond SNAPSHOT_MAX_NOTES are counted, not
+/* Add a copy of *note (its strings copied into the snapshot). Notes beyond
+ * SNAPSHOT_MAX_NOTES are counted in one WHOSOCK_NOTE_DROPPED note, not
  * stored; identical notes are kept once. Returns 0 or -ENOMEM. */
-int snapshot_note(struct whosock_snapshot *snap, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+int snapshot_note(struct whosock_snapshot *snap, const struct whosock_note *note);
+
+/* snapshot_note() of a note written in place:
+ * NOTE(snap, .code = WHOSOCK_NOTE_..., .count = n). */
+#define NOTE(snap, ...) snapshot_note((snap), &(const struct whosock_note){ __VA_ARGS__ })
 
 /* Drop every socket from index n on (strings stay in the arena). */
 void snapshot_truncate(struct whosock_snapshot *snap, size_t n);

@@ -564,7 +564,7 @@ int sockdiag_dump(struct mnl_socket *nl, struct whosock_snapshot *snap, enum who
 	if (r < 0)
 		return r;
 	if (malformed)
-		snapshot_note(snap, "netlink %s dump: %u malformed messages skipped",
-			      whosock_proto_name(proto), malformed);
+		NOTE(snap, .code = WHOSOCK_NOTE_MALFORMED_MESSAGES, .count = malformed,
+		     .proto = proto, .family = family);
 	return (int)(whosock_snapshot_count(snap) - start);
 }

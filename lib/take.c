@@ -100,18 +100,11 @@ static bool may_read_fd_tables(void)
 static void note_hidden(struct whosock_snapshot *snap)
 {
 	size_t n = whosock_snapshot_hidden_processes(snap);
-	const char *what = n == 1 ? "process" : "processes";
 
 	if (n == 0)
 		return;
-	if (may_read_fd_tables())
-		snapshot_note(snap, "owners not shown for %zu %s: the kernel refused access to %s "
-			      "fd %s even with CAP_SYS_PTRACE (a security module?)", n, what,
-			      n == 1 ? "its" : "their", n == 1 ? "table" : "tables");
-	else
-		snapshot_note(snap, "owners not shown for %zu %s whose fd %s not readable (other "
-			      "users' or not dumpable): run as root, or grant CAP_SYS_PTRACE and "
-			      "CAP_DAC_READ_SEARCH", n, what, n == 1 ? "table is" : "tables are");
+	NOTE(snap, .code = may_read_fd_tables() ? WHOSOCK_NOTE_OWNERS_REFUSED : WHOSOCK_NOTE_OWNERS_HIDDEN,
+	     .count = n);
 }
 
 
@@ -242,12 +235,13 @@ static int dump_other(struct take *t, struct job *job)
 		nl_error = netns_sockdiag_open(t->proc_root, job->ns, 0, &nl);
 		if (nl_error < 0) {
 			if (opt->source == WHOSOCK_SOURCE_NETLINK || !job->ns->pid) {
-				snapshot_note(job->part, "%s not listed: cannot enter it (%s)", label,
-					      strerror(-nl_error));
+				NOTE(job->part, .code = WHOSOCK_NOTE_NETNS_NOT_ENTERED,
+				     .error = -nl_error, .netns = job->ns->inode,
+				     .netns_name = job->ns->name);
 				return 0;
 			}
-			snapshot_note(job->part, "%s: cannot enter it (%s): read %s instead", label,
-				      strerror(-nl_error), net_dir);
+			NOTE(job->part, .code = WHOSOCK_NOTE_NETNS_READ_PROC, .error = -nl_error,
+			     .netns = job->ns->inode, .netns_name = job->ns->name, .path = net_dir);
 		}
 	}
 	for (size_t i = 0; i < t->n_plan && r == 0; i++)
@@ -461,9 +455,7 @@ static int trace_unlisted(struct take *t, size_t workers, struct whosock_snapsho
 		ns->fd = ns_fd;
 	}
 	if (untraced)
-		snapshot_note(snap, "%zu held sockets were not traced to their network namespace%s%s",
-			      untraced, last_error ? ": " : " (too many)",
-			      last_error ? strerror(-last_error) : "");
+		NOTE(snap, .code = WHOSOCK_NOTE_UNTRACED, .count = untraced, .error = -last_error);
 	r = 0;
 out:
 	whosock_snapshot_free(inv);
@@ -581,8 +573,7 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 		return -ENOMEM;
 	netns_set_init(&set, snap);
 	if (opt.source == WHOSOCK_SOURCE_PROC && (opt.want & WHOSOCK_WANT_TCP_INFO))
-		snapshot_note(snap, "TCP details (rtt, bytes) come only from netlink, not %s/net",
-			      opt.proc_root);
+		NOTE(snap, .code = WHOSOCK_NOTE_NO_TCP_INFO, .path = opt.proc_root);
 	workers = workers_count(4);
 	/* 4.: with owners in every namespace, held ones are found through
 	 * their holders; otherwise a dump of their own asks for them. */
@@ -666,9 +657,7 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 		goto out;
 
 	if (live && opt.filter.netns && !netns_set_find(&set, opt.filter.netns))
-		snapshot_note(snap, "network namespace %llu not found: no process lives in it, "
-			      "and no bind mount, open fd or socket whosock could read holds it",
-			      (unsigned long long)opt.filter.netns);
+		NOTE(snap, .code = WHOSOCK_NOTE_NETNS_NOT_FOUND, .netns = opt.filter.netns);
 
 	/* join */
 	r = join_unix_peers(snap, false);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "notes.h"
 #include "output.h"
 #include "textesc.h"
 #include "watch.h"
@@ -53,8 +54,7 @@ int main(int argc, char **argv)
 		message("cannot list sockets: ", strerror(-r));
 		return EXIT_TROUBLE;
 	}
-	for (size_t i = 0; i < whosock_snapshot_note_count(snap); i++)
-		message("note: ", whosock_snapshot_note(snap, i));
+	notes_print(snap, message);
 
 	sbuf_set_sink(&out, STDOUT_FILENO);
 	r = output_render(&out, snap, &cli);

@@ -166,16 +166,21 @@ static const char *if_label(struct table_ctx *ctx, const struct whosock_socket *
 }
 
 /* Each row says which namespace it is from unless every row is from whosock's
- * own: a container's listener alone must not look like a host socket. */
+ * own: a container's listener alone must not look like a host socket. (0 is
+ * an unknown namespace: a captured /proc tree.) */
 static bool netns_column_needed(const struct whosock_snapshot *snap, uint64_t own_netns)
 {
 	size_t n = whosock_snapshot_count(snap);
+	uint64_t seen = own_netns;
 
 	for (size_t i = 0; i < n; i++) {
 		uint64_t ns = whosock_snapshot_get(snap, i)->netns;
 
-		if (ns != (own_netns ? own_netns : whosock_snapshot_get(snap, 0)->netns))
+		if (!ns || ns == seen)
+			continue;
+		if (seen)
 			return true;
+		seen = ns;
 	}
 	return false;
 }

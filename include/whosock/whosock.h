@@ -252,11 +252,65 @@ size_t whosock_snapshot_count(const struct whosock_snapshot *snap);
 /* The i-th socket (i < whosock_snapshot_count()), owned by the snapshot. */
 const struct whosock_socket *whosock_snapshot_get(const struct whosock_snapshot *snap, size_t i);
 
-/* Human-readable notes about what could not be seen and why (a fallback to
- * /proc, a refused request), i < whosock_snapshot_note_count(). Owned by the
- * snapshot. */
+/* What a note is about (whosock_note.code), and which of its members hold a
+ * value. The library gives codes and numbers, never sentences: the caller
+ * words them (the whosock command's are in its src/notes.c). A newer library
+ * may give codes this list does not have yet: treat them as "something was
+ * not seen". */
+enum whosock_note_code {
+	/* No sock_diag socket could be opened (error): path was read instead. */
+	WHOSOCK_NOTE_NETLINK_UNAVAILABLE = 1,
+	/* The kernel refused the (proto, family) dump (error): path read instead. */
+	WHOSOCK_NOTE_PROC_FALLBACK,
+	/* (proto, family) sockets not listed: netlink failed with error (0: not
+	 * used); path (NULL: not tried, --source netlink) failed with error2. */
+	WHOSOCK_NOTE_NOT_LISTED,
+	/* path is larger than count MiB: the rest was skipped. */
+	WHOSOCK_NOTE_FILE_TOO_LARGE,
+	/* count malformed lines of path were skipped. */
+	WHOSOCK_NOTE_MALFORMED_LINES,
+	/* count malformed messages of the proto dump were skipped. */
+	WHOSOCK_NOTE_MALFORMED_MESSAGES,
+	/* Owners not shown for count processes whose fd tables are not readable
+	 * (other users' or not dumpable; needs CAP_SYS_PTRACE and
+	 * CAP_DAC_READ_SEARCH). */
+	WHOSOCK_NOTE_OWNERS_HIDDEN,
+	/* Owners not shown for count processes: the kernel refused their fd
+	 * tables even with those capabilities (a security module). */
+	WHOSOCK_NOTE_OWNERS_REFUSED,
+	/* Namespace netns (netns_name) could not be entered (error): not listed. */
+	WHOSOCK_NOTE_NETNS_NOT_ENTERED,
+	/* Namespace netns could not be entered (error): path was read instead. */
+	WHOSOCK_NOTE_NETNS_READ_PROC,
+	/* count held sockets were not traced to their namespace: error (EPERM:
+	 * SIOCGSKNS needs CAP_NET_ADMIN), 0 when there were too many. */
+	WHOSOCK_NOTE_UNTRACED,
+	/* TCP details come only from netlink, not from path (the /proc root). */
+	WHOSOCK_NOTE_NO_TCP_INFO,
+	/* Namespace netns (--netns) was not found. */
+	WHOSOCK_NOTE_NETNS_NOT_FOUND,
+	/* count further notes were not kept (at most a few hundred are). */
+	WHOSOCK_NOTE_DROPPED,
+};
+
+/* One note: what could not be seen and why. Read only the members its code
+ * names; the others are zero. Owned by the snapshot. */
+struct whosock_note {
+	int code;               /* enum whosock_note_code */
+	int error, error2;      /* positive errno values, 0 when none */
+	uint64_t count;
+	uint64_t netns;         /* network namespace inode, 0 when none */
+	const char *netns_name; /* its `ip netns` name, or NULL */
+	int proto;              /* enum whosock_proto */
+	int family;             /* AF_INET, AF_INET6, AF_UNSPEC (both) or AF_UNIX */
+	const char *path;       /* a file or directory, or NULL; any byte but NUL */
+};
+
+/* The notes about what could not be seen and why (a fallback to /proc, a
+ * refused request), i < whosock_snapshot_note_count(), in the order they
+ * arose; identical notes are kept once. NULL when i is out of range. */
 size_t whosock_snapshot_note_count(const struct whosock_snapshot *snap);
-const char *whosock_snapshot_note(const struct whosock_snapshot *snap, size_t i);
+const struct whosock_note *whosock_snapshot_note(const struct whosock_snapshot *snap, size_t i);
 
 /* True when the socket matches the socket members of f (protos, families,
  * states, port); the owner members are applied while collecting. */

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "notes.h"
 #include "procnet.h"
 #include "snapshot.h"
 #include "whosock/whosock.h"
@@ -597,8 +598,14 @@ static void golden(const char *name, const int *want_counts)
 		assert_int_equal(s->netns, 0);
 		render_socket(o, s);
 	}
-	for (size_t i = 0; i < whosock_snapshot_note_count(snap); i++)
-		fprintf(o, "note: %s\n", whosock_snapshot_note(snap, i));
+	for (size_t i = 0; i < whosock_snapshot_note_count(snap); i++) {
+		struct sbuf b = { 0 };
+
+		notes_word(&b, whosock_snapshot_note(snap, i));
+		assert_false(b.failed);
+		fprintf(o, "note: %.*s\n", (int)b.len, b.data);
+		sbuf_free(&b);
+	}
 	fclose(o);
 
 	if (getenv("WHOSOCK_REGEN_GOLDEN")) {

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The library's notes are codes and numbers; src/notes.c words them: one
+ * line per note, one line for many namespaces that could not be entered,
+ * "... and N more notes" for those beyond the cap. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "notes.h"
+#include "snapshot.h"
+
+static char lines[8][4096];
+static size_t n_lines;
+
+static void say(const char *prefix, const char *msg)
+{
+	assert_true(n_lines < 8);
+	snprintf(lines[n_lines++], sizeof(lines[0]), "%s%s", prefix, msg);
+}
+
+static void print(const struct whosock_snapshot *snap)
+{
+	n_lines = 0;
+	notes_print(snap, say);
+}
+
+static void test_codes_worded(void **state)
+{
+	struct whosock_snapshot *snap = snapshot_new();
+
+	(void)state;
+	assert_int_equal(NOTE(snap, .code = WHOSOCK_NOTE_MALFORMED_LINES, .count = 1,
+			      .path = "/proc/net/tcp"), 0);
+	assert_int_equal(NOTE(snap, .code = WHOSOCK_NOTE_OWNERS_HIDDEN, .count = 3), 0);
+	assert_int_equal(NOTE(snap, .code = WHOSOCK_NOTE_PROC_FALLBACK, .error = EPERM,
+			      .proto = WHOSOCK_PROTO_UDP, .family = AF_INET6, .path = "/proc/net"), 0);
+	assert_int_equal(NOTE(snap, .code = WHOSOCK_NOTE_UNTRACED, .count = 2, .error = EPERM), 0);
+	assert_int_equal(NOTE(snap, .code = 9999), 0);
+	print(snap);
+	assert_int_equal(n_lines, 5);
+	assert_string_equal(lines[0], "note: /proc/net/tcp: 1 malformed line skipped");
+	assert_non_null(strstr(lines[1], "owners not shown for 3 processes whose fd tables are not readable"));
+	assert_string_equal(lines[2], "note: netlink refused the udp IPv6 dump (Operation not "
+				      "permitted): read /proc/net instead");
+	assert_non_null(strstr(lines[3], "2 held sockets were not traced"));
+	assert_non_null(strstr(lines[3], "CAP_NET_ADMIN"));
+	assert_non_null(strstr(lines[4], "note code 9999"));
+	whosock_snapshot_free(snap);
+}
+
+static void test_identical_kept_once(void **state)
+{
+	struct whosock_snapshot *snap = snapshot_new();
+	char path[] = "/proc/1/net";
+
+	(void)state;
+	NOTE(snap, .code = WHOSOCK_NOTE_NO_TCP_INFO, .path = path);
+	path[6] = '2'; /* the note keeps its own copy */
+	NOTE(snap, .code = WHOSOCK_NOTE_NO_TCP_INFO, .path = "/proc/1/net");
+	NOTE(snap, .code = WHOSOCK_NOTE_NO_TCP_INFO, .path = path);
+	assert_int_equal(whosock_snapshot_note_count(snap), 2);
+	assert_string_equal(whosock_snapshot_note(snap, 0)->path, "/proc/1/net");
+	assert_null(whosock_snapshot_note(snap, 2));
+	whosock_snapshot_free(snap);
+}
+
+/* 30 namespaces that cannot be entered are one line naming each. */
+static void test_namespaces_grouped(void **state)
+{
+	struct whosock_snapshot *snap = snapshot_new();
+
+	(void)state;
+	for (uint64_t i = 0; i < 30; i++)
+		NOTE(snap, .code = WHOSOCK_NOTE_NETNS_NOT_ENTERED, .error = EPERM, .netns = 4026532000 + i,
+		     .netns_name = i == 7 ? "blue" : NULL);
+	NOTE(snap, .code = WHOSOCK_NOTE_NETNS_NOT_ENTERED, .error = ENOENT, .netns = 5);
+	print(snap);
+	assert_int_equal(n_lines, 2);
+	assert_non_null(strstr(lines[0], "30 network namespaces not listed: cannot enter them "
+					 "(Operation not permitted, needs CAP_SYS_ADMIN): 4026532000, "));
+	assert_non_null(strstr(lines[0], ", blue, "));
+	assert_non_null(strstr(lines[0], ", 4026532029"));
+	assert_non_null(strstr(lines[1], "network namespace 5 not listed"));
+	whosock_snapshot_free(snap);
+}
+
+static void test_dropped_shown(void **state)
+{
+	struct whosock_snapshot *snap = snapshot_new(), *other = snapshot_new();
+
+	(void)state;
+	for (unsigned i = 0; i < SNAPSHOT_MAX_NOTES + 5; i++)
+		NOTE(snap, .code = WHOSOCK_NOTE_MALFORMED_LINES, .count = i + 1, .path = "x");
+	assert_int_equal(whosock_snapshot_note_count(snap), SNAPSHOT_MAX_NOTES + 1);
+	assert_int_equal(whosock_snapshot_note(snap, SNAPSHOT_MAX_NOTES)->code, WHOSOCK_NOTE_DROPPED);
+	assert_int_equal(whosock_snapshot_note(snap, SNAPSHOT_MAX_NOTES)->count, 5);
+	/* Merged snapshots keep the count. */
+	assert_int_equal(snapshot_merge(other, snap), 0);
+	assert_int_equal(whosock_snapshot_note(other, SNAPSHOT_MAX_NOTES)->count, 5);
+	n_lines = 0;
+	{
+		struct sbuf b = { 0 };
+
+		notes_word(&b, whosock_snapshot_note(other, SNAPSHOT_MAX_NOTES));
+		sbuf_putc(&b, '\0');
+		assert_string_equal(b.data, "... and 5 more notes");
+		sbuf_free(&b);
+	}
+	whosock_snapshot_free(snap);
+	whosock_snapshot_free(other);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_codes_worded),
+		cmocka_unit_test(test_identical_kept_once),
+		cmocka_unit_test(test_namespaces_grouped),
+		cmocka_unit_test(test_dropped_shown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
