@@ -168,11 +168,40 @@ def full_key(r):
     return inet_key(r) + (r["inode"],)
 
 
+def documented_fields():
+    """The field names docs/json.md (the published contract) documents: every
+    `name` in it."""
+    src = os.environ.get("WHOSOCK_SRC") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    with open(os.path.join(src, "docs", "json.md"), encoding="utf-8") as f:
+        return set(re.findall(r"`([a-z][a-z0-9_]*)`", f.read()))
+
+
+DOCUMENTED = documented_fields()
+
+
+def undocumented(v, where=""):
+    """Keys of v (recursively) that docs/json.md does not document."""
+    out = []
+    if isinstance(v, dict):
+        for k, x in v.items():
+            if k not in DOCUMENTED:
+                out.append(where + k)
+            out += undocumented(x, where + k + ".")
+    elif isinstance(v, list):
+        for x in v:
+            out += undocumented(x, where)
+    return out
+
+
 def schema_problems(r):
-    """Every row carries every field of the contract with the right type.
-    Returns a list of problem descriptions (empty when the row is fine)."""
+    """Every row carries every field of the contract with the right type, and
+    every field it carries is in docs/json.md. Returns a list of problem
+    descriptions (empty when the row is fine)."""
     if not isinstance(r, dict):
         return ["row is not an object"]
+    nodoc = sorted(set(undocumented(r)))
+    if nodoc:
+        return ["fields not documented in docs/json.md: %s" % nodoc]
     proto = r.get("proto")
     need = ["netns", "netns_name", "proto", "family", "type", "state", "local", "remote",
             "ifindex", "inode", "uid", "cookie", "rqueue", "wqueue", "source", "owners", "tcp"]
