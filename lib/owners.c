@@ -63,6 +63,8 @@ struct part {
 	struct nsref *ns;
 	size_t n_ns, cap_ns;
 	size_t hidden;
+	size_t unread;    /* processes not (fully) read for another reason than exiting */
+	int unread_error; /* the first such errno */
 	int error;
 	char buf[WHOSOCK_CMDLINE_MAX + 1];
 };
@@ -79,7 +81,26 @@ struct owners_scan {
 	bool have_re;
 	size_t n_parts;
 	struct part *parts[MAX_WORKERS];
+	uint64_t pidns;      /* the PID namespace proc_root shows (0: unknown) */
+	size_t ownerless;    /* sockets with an inode no process held, at attach */
 };
+
+/* The initial PID namespace's inode (PROC_PID_INIT_INO, fixed since Linux
+ * 3.8): a /proc of any other shows only that namespace's processes. */
+#define INITIAL_PIDNS_INODE 0xEFFFFFFCu
+
+/* Only these say that a process is gone; any other error (EMFILE, ENFILE,
+ * ENOMEM, EIO, ...) leaves a process unread that may hold sockets. */
+static bool gone(int err)
+{
+	return err == ENOENT || err == ESRCH;
+}
+
+static void add_unread(struct part *pt, int err)
+{
+	if (!pt->unread++)
+		pt->unread_error = err;
+}
 
 static int add_found(struct part *pt, uint64_t inode, int fd, int tid)
 {
@@ -224,11 +245,11 @@ static int walk_thread_tables(struct part *pt, int pfd, int pid)
 		return 0;
 	tfd = openat(pfd, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (tfd < 0)
-		return 0;
+		return gone(errno) ? 0 : -errno;
 	d = fdopendir(tfd);
 	if (!d) {
 		close(tfd);
-		return 0;
+		return -ENOMEM;
 	}
 	while ((de = readdir(d))) {
 		int tid = parse_int(de->d_name), thfd, r;
@@ -237,6 +258,11 @@ static int walk_thread_tables(struct part *pt, int pfd, int pid)
 		if (tid <= 0 || tid == pid)
 			continue;
 		thfd = openat(tfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (thfd < 0 && !gone(errno)) {
+			r = -errno;
+			closedir(d);
+			return r;
+		}
 		if (thfd < 0)
 			continue;
 		/* A thread may live in a namespace of its own. */
@@ -254,7 +280,7 @@ static int walk_thread_tables(struct part *pt, int pfd, int pid)
 		}
 		r = walk_fds(pt, thfd, pid, tid);
 		close(thfd);
-		if (r == -ENOMEM) {
+		if (r < 0 && r != -EACCES && r != -EPERM && !gone(-r)) {
 			closedir(d);
 			return r;
 		}
@@ -323,7 +349,8 @@ static bool container_matches(const struct whosock_container *c, const char *pre
 }
 
 /* Read what is wanted of the process and check the owner filters. Returns 1
- * to keep it, 0 to skip it (gone, or filtered out), or -ENOMEM. */
+ * to keep it, 0 to skip it (gone, or filtered out), or a negative errno
+ * (-ENOMEM, or the error that kept its stat from being read). */
 static int read_process(const struct owners_scan *sc, struct part *pt, int pfd, int pid,
 			struct whosock_process *p)
 {
@@ -337,6 +364,8 @@ static int read_process(const struct owners_scan *sc, struct part *pt, int pfd, 
 	memset(p, 0, sizeof(*p));
 	p->pid = pid;
 	n = procinfo_read_at(pfd, "stat", pt->buf, 4096, NULL);
+	if (n < 0 && !gone((int)-n))
+		return (int)n; /* not read: the caller says so */
 	if (n < 0 || procinfo_parse_stat(pt->buf, (size_t)n, &stat_pid, &comm, &comm_len) < 0 ||
 	    stat_pid != pid)
 		return 0;
@@ -417,8 +446,13 @@ static int scan_process(const struct owners_scan *sc, struct part *pt, int pid)
 
 	snprintf(name, sizeof(name), "%d", pid);
 	pfd = openat(sc->procfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (pfd < 0)
-		return 0; /* exited */
+	if (pfd < 0) {
+		if (errno == ENOMEM)
+			return -ENOMEM;
+		if (!gone(errno))
+			add_unread(pt, errno);
+		return 0; /* exited, or counted */
+	}
 	ns = read_ns(pfd);
 	if (ns && add_ns(pt, ns, pid, -1) < 0) {
 		r = -ENOMEM;
@@ -435,12 +469,21 @@ static int scan_process(const struct owners_scan *sc, struct part *pt, int pid)
 		r = found;
 		goto out;
 	}
+	if (found < 0 && found != -EACCES && found != -EPERM && !gone(-found))
+		add_unread(pt, -found);
 	r = walk_thread_tables(pt, pfd, pid);
-	if (r < 0)
+	if (r == -ENOMEM)
 		goto out;
+	if (r < 0 && found >= 0)
+		add_unread(pt, -r); /* its own table is read; a thread's was not */
+	r = 0;
 	if (pt->n_found == mark)
 		goto out; /* no sockets: nothing more to read */
 	r = read_process(sc, pt, pfd, pid, &p);
+	if (r < 0 && r != -ENOMEM) {
+		add_unread(pt, -r);
+		r = 0;
+	}
 	if (r <= 0) {
 		pt->n_found = mark;
 		goto out;
@@ -549,6 +592,19 @@ static int list_pids(struct owners_scan *sc)
 	return r;
 }
 
+/* The PID namespace whose processes procfd shows: its pid 1's (that of a
+ * /proc mounted by a PID namespace's process is that namespace's init), or
+ * where that is not readable, the caller's own as seen there. 0 when
+ * neither is (a captured /proc tree). */
+static uint64_t proc_pidns(int procfd)
+{
+	struct stat st;
+
+	if (fstatat(procfd, "1/ns/pid", &st, 0) == 0 || fstatat(procfd, "self/ns/pid", &st, 0) == 0)
+		return (uint64_t)st.st_ino;
+	return 0;
+}
+
 int owners_scan_new(const char *proc_root, const struct whosock_filter *filter, unsigned want,
 		    size_t workers, const int *pids, size_t n_pids, struct owners_scan **out)
 {
@@ -567,6 +623,7 @@ int owners_scan_new(const char *proc_root, const struct whosock_filter *filter, 
 		free(sc);
 		return r;
 	}
+	sc->pidns = proc_pidns(sc->procfd);
 	if (filter->cmdline)
 		sc->have_re = regcomp(&sc->cmdline_re, filter->cmdline, REG_EXTENDED | REG_NOSUB) == 0;
 	if (pids) {
@@ -653,15 +710,19 @@ static void inode_map_free(struct inode_map *m)
 	free(m->vals);
 }
 
-/* A found fd joined to its socket, with the process's index in the merged array. */
+/* A found fd joined to its socket, with the process's index in the merged
+ * array: 20 bytes per fd, freed once the owners are built (the process's
+ * details are in procs, once). */
 struct join {
 	uint32_t sock;
 	int pid;
 	uint32_t proc;
-	int fd;
 	int tid;
+	int fd;
 };
 
+/* Sorted so that each socket's fds come grouped by process, then by fd
+ * table (the process's own first, tid 0), then ascending. */
 static int cmp_join(const void *a, const void *b)
 {
 	const struct join *x = a, *y = b;
@@ -670,9 +731,75 @@ static int cmp_join(const void *a, const void *b)
 		return x->sock < y->sock ? -1 : 1;
 	if (x->pid != y->pid)
 		return x->pid < y->pid ? -1 : 1;
-	if (x->fd != y->fd)
-		return x->fd < y->fd ? -1 : 1;
-	return (x->tid > y->tid) - (x->tid < y->tid);
+	if (x->tid != y->tid)
+		return x->tid < y->tid ? -1 : 1;
+	return (x->fd > y->fd) - (x->fd < y->fd);
+}
+
+/* Whether fd is among the sorted fds[0..n). */
+static bool has_fd(const int *fds, size_t n, int fd)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (fds[mid] == fd)
+			return true;
+		if (fds[mid] < fd)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* Turn the sorted joins into one owner per (socket, process, fd table) with
+ * its fds. owners and fds have room for n_join entries each. A thread
+ * table's fd that the process's own table holds with the same number is a
+ * copy (unshare(CLONE_FILES), or a table walked because kcmp was refused):
+ * left out, and a thread entry left with no fd is dropped. */
+static void build_owners(struct whosock_snapshot *snap, const struct join *joins, size_t n_join,
+			 struct whosock_process *procs, struct whosock_owner *owners, int *fds)
+{
+	size_t n_owners = 0, n_fds = 0, own = 0, n_own = 0;
+
+	for (size_t i = 0; i < n_join;) {
+		const struct join *j = &joins[i];
+		struct whosock_socket *s = snapshot_at(snap, j->sock);
+		bool same_proc = i && j->sock == j[-1].sock && j->pid == j[-1].pid;
+		size_t first = n_fds;
+
+		/* The fds of this (socket, process, table). */
+		if (!same_proc)
+			n_own = 0;
+		for (; i < n_join && joins[i].sock == j->sock && joins[i].pid == j->pid &&
+		       joins[i].tid == j->tid;
+		     i++) {
+			int fd = joins[i].fd;
+
+			if (n_fds > first && fds[n_fds - 1] == fd)
+				continue; /* the same fd found twice */
+			if (j->tid && n_own && has_fd(fds + own, n_own, fd))
+				continue;
+			fds[n_fds++] = fd;
+		}
+		if (n_fds == first)
+			continue;
+		if (!j->tid) {
+			own = first;
+			n_own = n_fds - first;
+		}
+		owners[n_owners] = (struct whosock_owner){ .proc = &procs[j->proc],
+							   .fd = fds[first],
+							   .tid = j->tid,
+							   .n_fds = (uint32_t)(n_fds - first),
+							   .fds = fds + first };
+		if (!s->owners)
+			s->owners = &owners[n_owners];
+		s->n_owners++;
+		n_owners++;
+	}
 }
 
 /* Every part's processes in one array owned by the snapshot; offsets[i] is
@@ -704,9 +831,10 @@ static bool filters_owners(const struct whosock_filter *f)
 
 int owners_scan_attach(struct owners_scan *sc, struct whosock_snapshot *snap)
 {
-	size_t offsets[MAX_WORKERS], n_join = 0, n_found = 0, hidden = 0, n = 0;
+	size_t offsets[MAX_WORKERS], n_join = 0, n_found = 0, hidden = 0;
 	struct whosock_process *procs;
 	struct whosock_owner *owners = NULL;
+	int *fds = NULL;
 	struct inode_map map = { 0 };
 	struct join *joins = NULL;
 	int r;
@@ -763,25 +891,26 @@ int owners_scan_attach(struct owners_scan *sc, struct whosock_snapshot *snap)
 	map = (struct inode_map){ 0 };
 	qsort(joins, n_join, sizeof(*joins), cmp_join);
 	if (n_join) {
-		owners = snapshot_adopt(snap, malloc(n_join * sizeof(*owners)));
-		if (!owners) {
+		/* At most one owner per (socket, process, table): sized by
+		 * counting those, not by the fds (a process may hold a socket
+		 * through thousands of them). */
+		size_t n_tables = 0;
+
+		for (size_t i = 0; i < n_join; i++)
+			n_tables += !i || joins[i].sock != joins[i - 1].sock ||
+				    joins[i].pid != joins[i - 1].pid || joins[i].tid != joins[i - 1].tid;
+		owners = snapshot_adopt(snap, malloc(n_tables * sizeof(*owners)));
+		fds = owners ? snapshot_adopt(snap, malloc(n_join * sizeof(*fds))) : NULL;
+		if (!fds) {
 			r = -ENOMEM;
 			goto out;
 		}
+		build_owners(snap, joins, n_join, procs, owners, fds);
 	}
-	for (size_t i = 0; i < n_join; i++) {
-		const struct join *j = &joins[i];
-		struct whosock_socket *s = snapshot_at(snap, j->sock);
+	for (size_t i = 0; i < whosock_snapshot_count(snap); i++) {
+		const struct whosock_socket *s = whosock_snapshot_get(snap, i);
 
-		/* The same (pid, fd) seen in the process's table and in a thread's
-		 * copy of it is one owner. */
-		if (i && j->sock == j[-1].sock && j->pid == j[-1].pid && j->fd == j[-1].fd)
-			continue;
-		owners[n] = (struct whosock_owner){ .proc = &procs[j->proc], .fd = j->fd, .tid = j->tid };
-		if (!s->owners)
-			s->owners = &owners[n];
-		s->n_owners++;
-		n++;
+		sc->ownerless += s->inode && !s->n_owners;
 	}
 	snapshot_set_hidden(snap, hidden);
 	if (filters_owners(sc->filter))
@@ -791,6 +920,24 @@ out:
 	inode_map_free(&map);
 	free(joins);
 	return r;
+}
+
+void owners_scan_gaps(const struct owners_scan *sc, struct owners_gaps *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < sc->n_parts; i++) {
+		const struct part *pt = sc->parts[i];
+
+		if (!pt || !pt->unread)
+			continue;
+		if (!out->unread)
+			out->unread_error = pt->unread_error;
+		out->unread += pt->unread;
+	}
+	if (sc->pidns && sc->pidns != INITIAL_PIDNS_INODE) {
+		out->pidns = sc->pidns;
+		out->outside_pidns = sc->ownerless;
+	}
 }
 
 int owners_scan_netns(const struct owners_scan *sc, struct netns_set *set)

@@ -32,6 +32,22 @@ int owners_scan_attach(struct owners_scan *scan, struct whosock_snapshot *snap);
 
 void owners_scan_free(struct owners_scan *scan);
 
+/* What the scan could not see, for the notes (after owners_scan_attach()). */
+struct owners_gaps {
+	/* Processes not read, or read in part, for another reason than having
+	 * exited (only ENOENT and ESRCH mean that): EMFILE, ENFILE, EIO, ... */
+	size_t unread;
+	int unread_error; /* the first such errno */
+	/* When the /proc scanned shows a PID namespace other than the initial
+	 * one (whosock runs under `unshare -pf --mount-proc`, in a container):
+	 * its inode, and how many sockets with an inode no process there held
+	 * (their holders may be outside that namespace). Else both 0. */
+	uint64_t pidns;
+	size_t outside_pidns;
+};
+
+void owners_scan_gaps(const struct owners_scan *scan, struct owners_gaps *out);
+
 struct netns_set;
 
 /* Add every network namespace the scan saw to set: the one each process and

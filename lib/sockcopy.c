@@ -28,31 +28,48 @@ static const char *pack_str(struct packer *p, const char *s)
 	return s ? pack(p, s, strlen(s) + 1, 1) : NULL;
 }
 
+/* A copy of one process and its strings. */
+static const struct whosock_process *pack_process(struct packer *p,
+						  const struct whosock_process *src)
+{
+	struct whosock_process *proc = pack(p, src, sizeof(*src), alignof(struct whosock_process));
+	const char *comm = pack_str(p, src->comm), *cmdline = pack_str(p, src->cmdline);
+	const char *user = pack_str(p, src->user), *cgroup = pack_str(p, src->cgroup);
+	const char *id = pack_str(p, src->container.id);
+	const char *pod_uid = pack_str(p, src->container.pod_uid);
+
+	if (proc) {
+		proc->comm = comm;
+		proc->cmdline = cmdline;
+		proc->user = user;
+		proc->cgroup = cgroup;
+		proc->container.id = id;
+		proc->container.pod_uid = pod_uid;
+		/* runtime names are static strings */
+	}
+	return proc;
+}
+
 static struct whosock_socket *pack_socket(struct packer *p, const struct whosock_socket *s)
 {
 	struct whosock_socket *c = pack(p, s, sizeof(*s), alignof(struct whosock_socket));
 	struct whosock_owner *owners = NULL;
+	const struct whosock_process *proc = NULL;
 	const char *netns_name, *lpath, *rpath;
 
 	if (s->n_owners)
 		owners = pack(p, s->owners, s->n_owners * sizeof(*owners), alignof(struct whosock_owner));
 	for (size_t i = 0; i < s->n_owners; i++) {
-		const struct whosock_process *src = s->owners[i].proc;
-		struct whosock_process *proc = pack(p, src, sizeof(*src), alignof(struct whosock_process));
-		const char *comm = pack_str(p, src->comm), *cmdline = pack_str(p, src->cmdline);
-		const char *user = pack_str(p, src->user), *cgroup = pack_str(p, src->cgroup);
-		const char *id = pack_str(p, src->container.id);
-		const char *pod_uid = pack_str(p, src->container.pod_uid);
+		const int *fds = pack(p, s->owners[i].fds, s->owners[i].n_fds * sizeof(int),
+				      alignof(int));
 
-		if (proc) {
-			proc->comm = comm;
-			proc->cmdline = cmdline;
-			proc->user = user;
-			proc->cgroup = cgroup;
-			proc->container.id = id;
-			proc->container.pod_uid = pod_uid;
-			/* runtime names are static strings */
+		/* Each process once: its entries are next to each other (a
+		 * thread's own table follows the process's). */
+		if (!i || s->owners[i].proc != s->owners[i - 1].proc)
+			proc = pack_process(p, s->owners[i].proc);
+		if (owners) {
 			owners[i].proc = proc;
+			owners[i].fds = fds;
 		}
 	}
 	netns_name = pack_str(p, s->netns_name);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* A socket record that stands alone: the socket, its owners, their processes
- * and every string, packed into one allocation (freed with free()). Events
- * outlive the snapshots they come from. */
+/* A socket record that stands alone: the socket, its owners with their fds,
+ * their processes (each once, however many entries point to it) and every
+ * string, packed into one allocation (freed with free()). Events outlive the
+ * snapshots they come from. */
 #ifndef WHOSOCK_SOCKCOPY_H
 #define WHOSOCK_SOCKCOPY_H
 

@@ -107,6 +107,26 @@ static void note_hidden(struct whosock_snapshot *snap)
 	     .count = n);
 }
 
+/* What else the owner scan could not see: processes it could not read (not
+ * exited: out of fds, of memory, ...), and sockets no process in a PID
+ * namespace's /proc holds. */
+static void note_owner_gaps(struct whosock_snapshot *snap, const struct owners_scan *scan,
+			    const char *proc_root)
+{
+	struct owners_gaps g;
+
+	owners_scan_gaps(scan, &g);
+	if (g.unread)
+		snapshot_note(snap, "owners may be missing: %zu %s not read (%s)", g.unread,
+			      g.unread == 1 ? "process was" : "processes were",
+			      strerror(g.unread_error));
+	if (g.outside_pidns)
+		snapshot_note(snap, "no owner shown for %zu %s: %s shows only the processes of PID "
+			      "namespace %llu, and none of them holds %s (run whosock in the initial PID "
+			      "namespace to see holders outside it)", g.outside_pidns,
+			      g.outside_pidns == 1 ? "socket" : "sockets", proc_root,
+			      (unsigned long long)g.pidns, g.outside_pidns == 1 ? "it" : "them");
+}
 
 /* One unit of gathering: one (protocol, family) of the caller's namespace, or
  * every planned dump of another namespace. */
@@ -668,6 +688,7 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 		if (r < 0)
 			goto out;
 		note_hidden(snap);
+		note_owner_gaps(snap, t.scan, opt.proc_root);
 	}
 	r = join_unix_peers(snap, true);
 out:

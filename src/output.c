@@ -288,6 +288,14 @@ static void json_owners(struct sbuf *b, const char *key, const struct whosock_ow
 		sbuf_puts(b, i ? ",{" : "{");
 		json_u64(b, "pid", (uint64_t)p->pid, true);
 		json_u64(b, "fd", (uint64_t)owners[i].fd, true);
+		json_key(b, "fds");
+		sbuf_putc(b, '[');
+		for (uint32_t k = 0; k < owners[i].n_fds; k++) {
+			if (k)
+				sbuf_putc(b, ',');
+			sbuf_u64(b, (uint64_t)owners[i].fds[k]);
+		}
+		sbuf_add(b, "],", 2);
 		if (owners[i].tid)
 			json_u64(b, "tid", (uint64_t)owners[i].tid, true);
 		json_str(b, "comm", p->comm);

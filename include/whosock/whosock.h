@@ -148,11 +148,24 @@ struct whosock_process {
 
 #define WHOSOCK_CMDLINE_MAX (32u * 1024u)
 
-/* One holder of a socket: a (pid, fd) pair. */
+/* One holder of a socket: a process, and every fd through which it holds
+ * the socket. The process details are shared: every owner entry of one
+ * process, in every socket of the snapshot, points to the same
+ * whosock_process, and fds points into an array the snapshot owns.
+ *
+ * fd numbers mean something only in one fd table. A thread that has a table
+ * of its own (unshare(CLONE_FILES), or cloned without CLONE_FILES) and holds
+ * the socket through fds that the process's table does not hold with the
+ * same number gets an owner entry of its own, with tid set and those fds,
+ * right after the process's entry (same proc). A copy of the process's fd
+ * (same number, same socket, as unshare(CLONE_FILES) makes) is not listed
+ * again. */
 struct whosock_owner {
 	const struct whosock_process *proc;
-	int fd;
-	int tid; /* the thread whose own fd table holds it; 0 for the process's table */
+	int fd;          /* the lowest of fds */
+	int tid;         /* the thread whose own fd table this is; 0: the process's */
+	uint32_t n_fds;  /* entries in fds, at least 1 */
+	const int *fds;  /* every fd of that table holding the socket, ascending */
 };
 
 /* One socket. Laid out small: a snapshot may hold hundreds of thousands. */
@@ -168,7 +181,7 @@ struct whosock_socket {
 	uint32_t uid;
 	uint32_t rqueue, wqueue;
 	uint32_t known;           /* WHOSOCK_KNOWN_* */
-	uint32_t n_owners;        /* entries in owners */
+	uint32_t n_owners;        /* entries in owners (processes) */
 	uint8_t proto;            /* enum whosock_proto */
 	uint8_t family;           /* AF_INET, AF_INET6 or AF_UNIX */
 	uint8_t type;             /* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET or SOCK_RAW */
@@ -176,8 +189,10 @@ struct whosock_socket {
 	uint8_t source;           /* enum whosock_source */
 	bool v6only;              /* inet6: IPV6_V6ONLY (no IPv4 through a :: socket) */
 	struct whosock_tcp_info tcp;
-	/* Every (pid, fd) holding this socket, sorted by pid then fd; none when
-	 * no holder is visible (or owners were not collected). */
+	/* Every process holding this socket, one entry each (and one per
+	 * thread with an fd table of its own: see whosock_owner), sorted by
+	 * pid then tid; none when no holder is visible (or owners were not
+	 * collected). */
 	const struct whosock_owner *owners;
 	/* UNIX: the connected peer when it is in this snapshot, else NULL. */
 	const struct whosock_socket *peer;

@@ -744,7 +744,7 @@ def check_tcp_counters(fx, rows):
 
 
 def owner_pairs(r):
-    return sorted((o.get("pid"), o.get("fd")) for o in (r.get("owners") or []) if isinstance(o, dict))
+    return wstest.pairs([o for o in (r.get("owners") or []) if isinstance(o, dict)])
 
 
 def owners_implemented(rows):

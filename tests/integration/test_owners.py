@@ -8,7 +8,8 @@ sets up its own sockets and child processes and tears them down afterwards:
 
    1. a TCP listener shared by the test and two forked children (one of them
       holds it at another fd, the test at two fds): one row, one owner per
-      (pid, fd), each process once in the table's PROCESS column (-e: user);
+      process with every fd in "fds" and the lowest in "fd", each process
+      once in the table's PROCESS column (-e: user);
    2. a thread that unshare(CLONE_FILES)'d its fd table and opened a
       listener there: the owner carries that thread's tid;
    3. processes renamed (PR_SET_NAME) to names with ESC, ')', a newline, a
@@ -268,6 +269,9 @@ def ws_json(args, what=None, user=None, want_rc=0):
     if not T.ok(not bad, "%s: rows without an \"owners\" array of objects" % where,
                 "\n".join(fmt_row(r) for r in bad[:5])):
         return None, etext
+    shape = ["inode %s: %s" % (r.get("inode"), p) for r in data for p in wstest.owner_problems(r["owners"])]
+    T.ok(not shape, "%s: owners not one entry per process with sorted \"fds\" and \"fd\" their lowest" % where,
+         "\n".join(shape[:10]))
     return data, etext
 
 
@@ -365,6 +369,9 @@ def sec_shared(sc):
              "%s: rows with local port %d" % (where, port))
         r = one_row(rows, ino(L), "the shared listener", where)
         if r and check_owner_pairs(r, want, "the shared listener", where):
+            T.eq([(o.get("pid"), o.get("fd"), o.get("fds")) for o in r["owners"]],
+                 sorted([(me, min(fd, fd2), sorted([fd, fd2])), (a.pid, fd, [fd]), (b.pid, 200, [200])]),
+                 "%s: the shared listener's owners (pid, fd, fds): one per process" % where, fmt_row(r))
             cg = my_cgroup()
             diffs = []
             for o in r["owners"]:
@@ -376,7 +383,7 @@ def sec_shared(sc):
                 if "tid" in o:
                     diffs.append("pid %s: has a tid (%r) but no thread has a fd table of its own"
                                  % (o.get("pid"), o["tid"]))
-                for k in ("pid", "fd", "comm", "cmdline", "uid", "user", "cgroup", "container"):
+                for k in ("pid", "fd", "fds", "comm", "cmdline", "uid", "user", "cgroup", "container"):
                     if k not in o:
                         diffs.append("pid %s: no %r field" % (o.get("pid"), k))
             T.ok(not diffs, "%s: owner fields of the shared listener" % where, "\n".join(diffs) + "\n" + fmt_row(r))

@@ -426,8 +426,34 @@ def fmt_row(r):
 
 
 def pairs(owners):
-    """Sorted (pid, fd) of a list of owner objects."""
-    return sorted((o.get("pid"), o.get("fd")) for o in owners or [])
+    """Sorted (pid, fd) of a list of owner objects: one per fd in each
+    owner's "fds" (an owner is a process, holding the socket through its
+    fds; "fd" alone where "fds" is missing)."""
+    return sorted((o.get("pid"), fd) for o in owners or [] for fd in (o.get("fds") or [o.get("fd")]))
+
+
+def owner_problems(owners):
+    """What breaks the contract of an "owners" array: one entry per process
+    (and per thread with an fd table of its own, with "tid"), sorted by pid
+    then tid; "fds" non-empty, ascending, no repeats; "fd" its lowest.
+    Returns a list of sentences (empty when all is well)."""
+    bad = []
+    keys = []
+    for o in owners or []:
+        fds, key = o.get("fds"), (o.get("pid"), o.get("tid", 0))
+        if not isinstance(fds, list) or not fds or not all(isinstance(f, int) for f in fds):
+            bad.append("pid %s: \"fds\" is %r, want a non-empty list of fds" % (o.get("pid"), fds))
+            continue
+        if fds != sorted(set(fds)):
+            bad.append("pid %s: \"fds\" not ascending without repeats: %r" % (o.get("pid"), fds[:20]))
+        if o.get("fd") != min(fds):
+            bad.append("pid %s: \"fd\" %r is not the lowest of \"fds\" (%d)" % (o.get("pid"), o.get("fd"), min(fds)))
+        keys.append(key)
+    if len(set(keys)) != len(keys):
+        bad.append("more than one entry for one (pid, tid): %r" % keys)
+    if keys != sorted(keys):
+        bad.append("entries not sorted by (pid, tid): %r" % keys)
+    return bad
 
 
 def ino(s):

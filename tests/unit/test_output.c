@@ -155,12 +155,18 @@ static const struct whosock_process p_evil = {
 	.pid = 66, .comm = "ev\"il,\x1b", .cmdline = "a\\b\nc", .uid_known = true, .uid = 1000,
 };
 
-static const struct whosock_owner o_sshd[] = { { &p_sshd, 3, 0 }, { &p_sshd, 4, 815 } };
-static const struct whosock_owner o_nginx[] = { { &p_nginx1, 6, 0 }, { &p_nginx2, 6, 0 } };
-static const struct whosock_owner o_dbus[] = { { &p_dbus, 9, 0 } };
-static const struct whosock_owner o_systemd[] = { { &p_systemd, 30, 0 } };
-static const struct whosock_owner o_app[] = { { &p_app, 7, 0 } };
-static const struct whosock_owner o_evil[] = { { &p_evil, 1, 0 } };
+/* One entry per process (and per thread with an fd table of its own), with
+ * every fd through which it holds the socket. */
+static const int fds_3_7[] = { 3, 7 }, fds_4[] = { 4 }, fds_6[] = { 6 }, fds_9[] = { 9 };
+static const int fds_30[] = { 30 }, fds_7[] = { 7 }, fds_1[] = { 1 };
+static const struct whosock_owner o_sshd[] = { { &p_sshd, 3, 0, 2, fds_3_7 },
+					       { &p_sshd, 4, 815, 1, fds_4 } };
+static const struct whosock_owner o_nginx[] = { { &p_nginx1, 6, 0, 1, fds_6 },
+						{ &p_nginx2, 6, 0, 1, fds_6 } };
+static const struct whosock_owner o_dbus[] = { { &p_dbus, 9, 0, 1, fds_9 } };
+static const struct whosock_owner o_systemd[] = { { &p_systemd, 30, 0, 1, fds_30 } };
+static const struct whosock_owner o_app[] = { { &p_app, 7, 0, 1, fds_7 } };
+static const struct whosock_owner o_evil[] = { { &p_evil, 1, 0, 1, fds_1 } };
 
 /* ---- table ---- */
 
@@ -330,11 +336,11 @@ static void test_table_utf8_alignment(void **state)
 /* ---- JSON ---- */
 
 #define SSHD_OWNER_3                                                                         \
-	"{\"pid\":812,\"fd\":3,\"comm\":\"sshd\",\"cmdline\":\"sshd: /usr/sbin/sshd -D\",\"cmdline_truncated\":false,"  \
+	"{\"pid\":812,\"fd\":3,\"fds\":[3,7],\"comm\":\"sshd\",\"cmdline\":\"sshd: /usr/sbin/sshd -D\",\"cmdline_truncated\":false,"  \
 	"\"uid\":0,\"user\":\"root\",\"cgroup\":\"/system.slice/ssh.service\","             \
 	"\"container\":null}"
 #define SSHD_OWNER_4                                                                         \
-	"{\"pid\":812,\"fd\":4,\"tid\":815,\"comm\":\"sshd\","                              \
+	"{\"pid\":812,\"fd\":4,\"fds\":[4],\"tid\":815,\"comm\":\"sshd\","                              \
 	"\"cmdline\":\"sshd: /usr/sbin/sshd -D\",\"cmdline_truncated\":false,\"uid\":0,\"user\":\"root\","               \
 	"\"cgroup\":\"/system.slice/ssh.service\",\"container\":null}"
 
@@ -360,9 +366,9 @@ static void test_table_utf8_alignment(void **state)
 	"\"type\":\"seqpacket\",\"state\":\"CONNECTED\",\"local\":{\"path\":\"@abs\\nname\"}," \
 	"\"remote\":{\"path\":null},\"peer_inode\":5001,\"ifindex\":null,\"cgroup_id\":null,\"inode\":5000,\"uid\":1000,"         \
 	"\"cookie\":77,\"rqueue\":0,\"wqueue\":0,\"source\":\"netlink\","                    \
-	"\"owners\":[{\"pid\":42,\"fd\":7,\"comm\":\"app\",\"cmdline\":null,\"cmdline_truncated\":false,\"uid\":null,"   \
+	"\"owners\":[{\"pid\":42,\"fd\":7,\"fds\":[7],\"comm\":\"app\",\"cmdline\":null,\"cmdline_truncated\":false,\"uid\":null,"   \
 	"\"user\":null,\"cgroup\":null,\"container\":null}],"                                \
-	"\"peer_owners\":[{\"pid\":1,\"fd\":30,\"comm\":\"systemd\",\"cmdline\":\"\",\"cmdline_truncated\":false,"       \
+	"\"peer_owners\":[{\"pid\":1,\"fd\":30,\"fds\":[30],\"comm\":\"systemd\",\"cmdline\":\"\",\"cmdline_truncated\":false,"       \
 	"\"uid\":0,\"user\":\"root\",\"cgroup\":\"/init.scope\",\"container\":null}],"  \
 	"\"tcp\":null}"
 
@@ -487,7 +493,7 @@ static void test_json_socket_escaped_owner(void **state)
 		"\"type\":\"dgram\",\"state\":\"UNCONN\",\"local\":{\"path\":\"/tmp/\\udcff\\\"q\"},"
 		"\"remote\":{\"path\":null},\"peer_inode\":null,\"ifindex\":null,\"cgroup_id\":null,\"inode\":0,\"uid\":null,"
 		"\"cookie\":null,\"rqueue\":null,\"wqueue\":null,\"source\":\"netlink\","
-		"\"owners\":[{\"pid\":66,\"fd\":1,\"comm\":\"ev\\\"il,\\u001b\","
+		"\"owners\":[{\"pid\":66,\"fd\":1,\"fds\":[1],\"comm\":\"ev\\\"il,\\u001b\","
 		"\"cmdline\":\"a\\\\b\\nc\",\"cmdline_truncated\":false,\"uid\":1000,\"user\":null,\"cgroup\":null,"
 		"\"container\":null}],\"peer_owners\":[],\"tcp\":null}");
 }
@@ -606,7 +612,7 @@ static void test_csv(void **state)
 	s.n_owners = 1;
 	push(&s);
 	s = unix_sock(SOCK_DGRAM, WHOSOCK_STATE_CLOSE, NULL, 0);
-	s.owners = o_sshd; /* two fds of one process: listed once */
+	s.owners = o_sshd; /* the process and a thread of it: listed once */
 	s.n_owners = 2;
 	push(&s);
 
