@@ -106,7 +106,7 @@ static bool str_eq(const char *a, const char *b)
 static bool note_eq(const struct whosock_note *a, const struct whosock_note *b)
 {
 	return a->code == b->code && a->error == b->error && a->error2 == b->error2 &&
-	       a->count == b->count && a->netns == b->netns && a->proto == b->proto &&
+	       a->count == b->count && a->netns == b->netns && a->pidns == b->pidns && a->proto == b->proto &&
 	       a->family == b->family && str_eq(a->netns_name, b->netns_name) &&
 	       str_eq(a->path, b->path);
 }

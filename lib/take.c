@@ -117,15 +117,11 @@ static void note_owner_gaps(struct whosock_snapshot *snap, const struct owners_s
 
 	owners_scan_gaps(scan, &g);
 	if (g.unread)
-		snapshot_note(snap, "owners may be missing: %zu %s not read (%s)", g.unread,
-			      g.unread == 1 ? "process was" : "processes were",
-			      strerror(g.unread_error));
+		NOTE(snap, .code = WHOSOCK_NOTE_OWNERS_UNREAD, .count = g.unread,
+		     .error = g.unread_error);
 	if (g.outside_pidns)
-		snapshot_note(snap, "no owner shown for %zu %s: %s shows only the processes of PID "
-			      "namespace %llu, and none of them holds %s (run whosock in the initial PID "
-			      "namespace to see holders outside it)", g.outside_pidns,
-			      g.outside_pidns == 1 ? "socket" : "sockets", proc_root,
-			      (unsigned long long)g.pidns, g.outside_pidns == 1 ? "it" : "them");
+		NOTE(snap, .code = WHOSOCK_NOTE_OUTSIDE_PIDNS, .count = g.outside_pidns,
+		     .pidns = g.pidns, .path = proc_root);
 }
 
 /* One unit of gathering: one (protocol, family) of the caller's namespace, or

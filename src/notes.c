@@ -160,6 +160,23 @@ void notes_word(struct sbuf *b, const struct whosock_note *n)
 		sbuf_puts(b, " not found: no process lives in it, and no bind mount, open fd or "
 			     "socket whosock could read holds it");
 		break;
+	case WHOSOCK_NOTE_OWNERS_UNREAD:
+		sbuf_puts(b, "owners may be missing: ");
+		plural(b, n->count, "process was", "processes were");
+		sbuf_puts(b, " not read (");
+		sbuf_puts(b, strerror(n->error));
+		sbuf_putc(b, ')');
+		break;
+	case WHOSOCK_NOTE_OUTSIDE_PIDNS:
+		sbuf_puts(b, "no owner shown for ");
+		plural(b, n->count, "socket", "sockets");
+		sbuf_puts(b, ": ");
+		sbuf_puts(b, n->path ? n->path : "/proc");
+		sbuf_puts(b, " shows only the processes of PID namespace ");
+		sbuf_u64(b, n->pidns);
+		sbuf_puts(b, n->count == 1 ? ", and none of them holds it" : ", and none of them holds them");
+		sbuf_puts(b, " (run whosock in the initial PID namespace to see holders outside it)");
+		break;
 	case WHOSOCK_NOTE_DROPPED:
 		sbuf_puts(b, "... and ");
 		plural(b, n->count, "more note", "more notes");

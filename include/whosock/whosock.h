@@ -306,6 +306,12 @@ enum whosock_note_code {
 	WHOSOCK_NOTE_NETNS_NOT_FOUND,
 	/* count further notes were not kept (at most a few hundred are). */
 	WHOSOCK_NOTE_DROPPED,
+	/* Owners may be missing: count processes were not read (error: EMFILE,
+	 * ENOMEM, ...; not because they exited). */
+	WHOSOCK_NOTE_OWNERS_UNREAD,
+	/* No owner shown for count sockets: path (the /proc root) shows only
+	 * the processes of PID namespace pidns, and none of them holds them. */
+	WHOSOCK_NOTE_OUTSIDE_PIDNS,
 };
 
 /* One note: what could not be seen and why. Read only the members its code
@@ -315,6 +321,7 @@ struct whosock_note {
 	int error, error2;      /* positive errno values, 0 when none */
 	uint64_t count;
 	uint64_t netns;         /* network namespace inode, 0 when none */
+	uint64_t pidns;         /* PID namespace inode, 0 when none */
 	const char *netns_name; /* its `ip netns` name, or NULL */
 	int proto;              /* enum whosock_proto */
 	int family;             /* AF_INET, AF_INET6, AF_UNSPEC (both) or AF_UNIX */
