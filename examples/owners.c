@@ -4,7 +4,9 @@
  *     owners [PORT]
  *
  * prints "proto local-port pid comm" for every listening TCP socket and
- * bound UDP socket (on PORT only, if given) and every process holding it. */
+ * bound UDP socket (on PORT only, if given) and every process holding it,
+ * the name escaped with whosock_escape() (control bytes and invalid UTF-8
+ * as \xNN). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,12 +35,19 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < whosock_snapshot_count(snap); i++) {
 		const struct whosock_socket *s = whosock_snapshot_get(snap, i);
 
-		for (size_t k = 0; k < s->n_owners; k++)
-			/* comm is chosen by the process: print it as data, not raw. */
-			printf("%s %u %d %.*s\n", whosock_proto_name(s->proto), s->local.port,
-			       s->owners[k].proc->pid, (int)strcspn(s->owners[k].proc->comm,
-								 "\n\t\033"),
-			       s->owners[k].proc->comm);
+		for (size_t k = 0; k < s->n_owners; k++) {
+			const struct whosock_process *p = s->owners[k].proc;
+			/* comm is at most 15 bytes; a longer one is cut whole. */
+			char comm[WHOSOCK_ESCAPE_MAX(64)];
+
+			/* A process's entries are next to each other (a thread
+			 * with an fd table of its own has one too): once each. */
+			if (k && s->owners[k - 1].proc == p)
+				continue;
+			/* comm is chosen by the process: escape it. */
+			whosock_escape(comm, sizeof(comm), p->comm, strlen(p->comm));
+			printf("%s %u %d %s\n", whosock_proto_name(s->proto), s->local.port, p->pid, comm);
+		}
 	}
 	whosock_snapshot_free(snap);
 	return 0;

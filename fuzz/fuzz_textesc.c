@@ -9,10 +9,14 @@
  *    surrogateescape (\udc80-\udcff are raw bytes), gives the exact input.
  *  - CSV: the terminal text, quoted (RFC 4180) when it holds a comma, a quote
  *    or a blank at either end.
+ *  - libwhosock's whosock_escape(): the terminal text, within
+ *    WHOSOCK_ESCAPE_MAX(size); into a smaller buffer, a prefix of it made of
+ *    whole units, NUL-terminated.
  */
 #include "fuzz.h"
 #include "sbuf.h"
 #include "textesc.h"
+#include "whosock/whosock.h"
 
 /* Decode one strict UTF-8 sequence (as RFC 3629); 0 when invalid. */
 static size_t utf8_next(const unsigned char *s, size_t len, uint32_t *cp)
@@ -234,6 +238,24 @@ static void check_csv(const unsigned char *c, size_t len, const unsigned char *t
 	FUZZ_CHECK(k == term_len);
 }
 
+static void check_escape(const char *s, size_t size, const struct sbuf *term)
+{
+	size_t cap = WHOSOCK_ESCAPE_MAX(size), half = term->len / 2 + 1, r;
+	char *buf = malloc(cap);
+
+	FUZZ_CHECK(buf != NULL);
+	r = whosock_escape(buf, cap, s, size);
+	FUZZ_CHECK(r == term->len && buf[r] == '\0' && (r == 0 || memcmp(buf, term->data, r) == 0));
+	r = whosock_escape(buf, half, s, size);
+	FUZZ_CHECK(r == term->len);
+	r = strlen(buf);
+	FUZZ_CHECK(r < half && (r == 0 || memcmp(buf, term->data, r) == 0));
+	/* Cut between units: what follows starts a new one. */
+	FUZZ_CHECK(r == term->len || ((unsigned char)term->data[r] & 0xc0) != 0x80);
+	FUZZ_CHECK(whosock_escape(NULL, 0, s, size) == term->len);
+	free(buf);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *s = fuzz_dup(data, size);
@@ -254,6 +276,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(n == size && (size == 0 || memcmp(back, data, size) == 0));
 	check_csv((const unsigned char *)csv.data, csv.len, (const unsigned char *)term.data,
 		  term.len);
+	check_escape(s, size, &term);
 
 	sbuf_free(&term);
 	sbuf_free(&json);

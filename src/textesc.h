@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Escaping of text chosen by other users (paths, process names) for each
- * output: the terminal never receives control bytes, JSON keeps every byte. */
+ * output: the terminal never receives control bytes, JSON keeps every byte.
+ * Built on libwhosock's escaping core (lib/escape.h): esc_term() writes what
+ * whosock_escape() does. */
 #ifndef WHOSOCK_TEXTESC_H
 #define WHOSOCK_TEXTESC_H
 

@@ -358,6 +358,27 @@ const char *whosock_state_name(enum whosock_proto proto, int state);
  * state or -EINVAL. */
 int whosock_state_parse(const char *name);
 
+/*
+ * Escape text chosen by other users (process names, command lines, paths,
+ * user names) before printing it, as whosock's table does:
+ *   - valid, printable UTF-8 stays as it is;
+ *   - a backslash becomes "\\";
+ *   - control bytes (0x00-0x1f, 0x7f) and every byte that is not part of
+ *     valid UTF-8 become "\xNN" (two lowercase hex digits);
+ *   - C1 controls (U+0080-U+009F), U+2028, U+2029, bidi marks and overrides
+ *     (U+200E, U+200F, U+202A-U+202E, U+2066-U+2069) and U+FEFF become
+ *     "\u{XXXX}".
+ * The result holds no control byte and is valid UTF-8; the escapes undo to
+ * the exact bytes. Writes the escaped src[0..len) into dst, at most cap - 1
+ * bytes and a NUL (nothing when cap is 0; dst may then be NULL); when it does
+ * not fit, it stops before the first escape or sequence that does not fit
+ * whole. Returns the length of the whole escaped text, without the NUL: the
+ * text was cut when that is >= cap. WHOSOCK_ESCAPE_MAX(len) bytes always
+ * suffice. Never fails, never allocates.
+ */
+size_t whosock_escape(char *dst, size_t cap, const char *src, size_t len);
+#define WHOSOCK_ESCAPE_MAX(len) (4 * (size_t)(len) + 1)
+
 /* Write the endpoint's address as text ("127.0.0.1", "::1", "::ffff:1.2.3.4")
  * into buf (at least 46 bytes). Returns buf. */
 char *whosock_addr_format(int family, const struct whosock_endpoint *ep, char *buf, size_t len);

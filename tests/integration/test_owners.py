@@ -20,7 +20,8 @@ sets up its own sockets and child processes and tears them down afterwards:
    6. --pid, --comm, --user, --cmdline (substring and ERE), --no-owners;
    7. [ADDR]:PORT[/PROTO] queries and their exit status (0, 1, 2);
    8. UNIX connections: peer_owners, and the table's `peer [comm(pid)]`;
-   9. examples/owners PORT prints `tcp PORT <pid> <comm>`;
+   9. examples/owners PORT prints `tcp PORT <pid> <comm>`, hostile names
+      escaped (whosock_escape()) as in the table;
   10. 20 runs while processes fork, open, close and exit: every run exits 0,
       parses, and every owner (pid, fd) really held that socket.
 
@@ -944,6 +945,21 @@ def sec_example(sc):
     T.ok(p.returncode == 0 and "tcp %d %d %s" % (other.getsockname()[1], me, comm) in lines,
          "%s (no port): the line for 127.0.0.1:%d is missing" % (exe, other.getsockname()[1]),
          "\n".join(lines) + p.stderr.decode("utf-8", "replace"))
+
+    # Hostile names: escaped by whosock_escape() as the table does (\xNN),
+    # never cut at the first control byte nor printed raw.
+    for name, shown in NAMES:
+        def fn(name=name):
+            set_comm(name)
+            s = tcp_listener("127.0.0.1")
+            KEEP.append(s)
+            return {"port": s.getsockname()[1]}
+        k = sc.spawn(fn)
+        p = subprocess.run([exe, str(k["port"])], capture_output=True, timeout=60)
+        want = ("tcp %d %d %s\n" % (k["port"], k.pid, shown)).encode()
+        T.ok(p.returncode == 0 and p.stdout == want,
+             "%s %d (a process named %r): want exit 0 and exactly %r, got %d and %r"
+             % (exe, k["port"], name, want, p.returncode, p.stdout), p.stderr.decode("utf-8", "replace"))
 
 
 # --------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Unit tests for src/textesc.c: escaping of text chosen by other users for
+ * Unit tests for src/textesc.c and the library's whosock_escape() (which
+ * esc_term() is built on): escaping of text chosen by other users for
  * the terminal, JSON and CSV. Exact expected bytes for hand-picked inputs,
  * plus properties checked over many generated inputs: the terminal and CSV
  * forms hold no control byte and only valid UTF-8; the JSON form is a valid
@@ -18,6 +19,7 @@
 #include <string.h>
 
 #include "textesc.h"
+#include "whosock/whosock.h"
 
 /* ---- helpers ---- */
 
@@ -532,6 +534,80 @@ static void test_csv_failed_buffer(void **state)
 	sbuf_free(&b);
 }
 
+/* ---- whosock_escape (libwhosock) ---- */
+
+/* whosock_escape() into a buffer of cap bytes: the text written, its return. */
+static void escape_is(const char *s, size_t len, size_t cap, const char *want, size_t want_ret)
+{
+	char buf[256];
+	size_t r;
+
+	assert_true(cap <= sizeof(buf));
+	memset(buf, '#', sizeof(buf));
+	r = whosock_escape(cap ? buf : NULL, cap, s, len);
+	assert_int_equal(r, want_ret);
+	if (cap) {
+		if (strlen(buf) != strlen(want) || strcmp(buf, want) != 0)
+			fail_msg("whosock_escape(cap %zu): got \"%s\", want \"%s\"", cap, buf, want);
+		/* Nothing past the NUL. */
+		assert_int_equal(buf[strlen(buf) + 1], cap > strlen(buf) + 1 ? '#' : buf[strlen(buf) + 1]);
+	}
+}
+
+#define ESCAPE(lit, cap, want, ret) escape_is(lit, sizeof(lit) - 1, cap, want, ret)
+
+static void test_escape_rules(void **state)
+{
+	(void)state;
+	/* What the man page promises: \xNN for control bytes and invalid
+	 * UTF-8, \\ for a backslash, \u{XXXX} for C1, separators and bidi. */
+	ESCAPE("sshd", 64, "sshd", 4);
+	ESCAPE("\x1b[31mred\n", 64, "\\x1b[31mred\\x0a", 15);
+	ESCAPE("a\\b", 64, "a\\\\b", 4);
+	ESCAPE("bad\xff\xfe", 64, "bad\\xff\\xfe", 11);
+	ESCAPE("\xc2\x9b" "x", 64, "\\u{009b}x", 9);
+	ESCAPE("\xe2\x80\xae" "evil", 64, "\\u{202e}evil", 12);
+	ESCAPE("caf\xc3\xa9 \xe2\x9c\x93", 64, "caf\xc3\xa9 \xe2\x9c\x93", 9);
+	ESCAPE("nul\0in", 64, "nul\\x00in", 9);
+}
+
+static void test_escape_truncation(void **state)
+{
+	(void)state;
+	/* Nothing written at all with cap 0, only the length needed. */
+	ESCAPE("\x1b" "ab", 0, "", 6);
+	/* A NUL alone, then whole units only: never a cut escape. */
+	ESCAPE("\x1b" "ab", 1, "", 6);
+	ESCAPE("\x1b" "ab", 4, "", 6);
+	ESCAPE("\x1b" "ab", 5, "\\x1b", 6);
+	ESCAPE("\x1b" "ab", 6, "\\x1ba", 6);
+	ESCAPE("\x1b" "ab", 7, "\\x1bab", 6);
+	/* Nor a cut UTF-8 sequence. */
+	ESCAPE("a\xc3\xa9", 3, "a", 3);
+	ESCAPE("a\xc3\xa9", 4, "a\xc3\xa9", 3);
+}
+
+/* Every pair of bytes: the same text as esc_term(), within
+ * WHOSOCK_ESCAPE_MAX. */
+static void test_escape_matches_term(void **state)
+{
+	(void)state;
+	for (unsigned a = 0; a < 256; a++)
+		for (unsigned c = 0; c < 256; c++) {
+			char in[2] = { (char)a, (char)c }, buf[WHOSOCK_ESCAPE_MAX(2)];
+			struct sbuf b = { 0 };
+			size_t r = whosock_escape(buf, sizeof(buf), in, sizeof(in));
+
+			esc_term(&b, in, sizeof(in));
+			assert_false(b.failed);
+			assert_int_equal(r, b.len);
+			assert_true(r < sizeof(buf));
+			assert_memory_equal(buf, b.data, b.len);
+			assert_int_equal(buf[r], '\0');
+			sbuf_free(&b);
+		}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -554,6 +630,9 @@ int main(void)
 		cmocka_unit_test(test_csv_controls),
 		cmocka_unit_test(test_csv_all_pairs),
 		cmocka_unit_test(test_csv_failed_buffer),
+		cmocka_unit_test(test_escape_rules),
+		cmocka_unit_test(test_escape_truncation),
+		cmocka_unit_test(test_escape_matches_term),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
