@@ -7,7 +7,8 @@
  * the lowest in fd; a thread with an fd table of its own gets an entry with
  * tid for the fds the process's table does not hold, its copies of the
  * process's fds are left out; details are shared by every entry of a
- * process; sockets nobody holds have no owner.
+ * process (also in an event's deep copy); sockets nobody holds have no
+ * owner.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sockcopy.h"
 #include "whosock/whosock.h"
 
 /* Pids that no live process is likely to have (pid_max is 4194304): kcmp on
@@ -227,11 +229,44 @@ static void test_pid_filter_keeps_every_fd(void **state)
 	whosock_snapshot_free(snap);
 }
 
+/* An event's deep copy (lib/sockcopy.c) keeps one copy of each process,
+ * shared by its entries, and every fd. */
+static void test_copy_keeps_processes_once(void **state)
+{
+	struct whosock_options opt = { .proc_root = root, .source = WHOSOCK_SOURCE_PROC,
+				       .want = WHOSOCK_WANT_OWNERS };
+	struct whosock_snapshot *snap = NULL;
+	const struct whosock_socket *s;
+	struct whosock_socket *c;
+
+	(void)state;
+	opt.filter.protos = WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP);
+	opt.filter.families = 1u << AF_INET;
+	assert_int_equal(whosock_snapshot_take(&opt, &snap), 0);
+	s = find_inode(snap, LISTENER_INODE);
+	assert_non_null(s);
+	c = sockcopy(s);
+	assert_non_null(c);
+	whosock_snapshot_free(snap); /* the copy stands alone */
+	assert_int_equal(c->n_owners, 3);
+	assert_ptr_equal(c->owners[0].proc, c->owners[1].proc);
+	assert_ptr_not_equal(c->owners[1].proc, c->owners[2].proc);
+	assert_string_equal(c->owners[0].proc->comm, "srv");
+	assert_string_equal(c->owners[2].proc->comm, "worker");
+	assert_int_equal(c->owners[0].n_fds, 3);
+	assert_int_equal(c->owners[0].fds[0], 3);
+	assert_int_equal(c->owners[0].fds[2], 9);
+	assert_int_equal(c->owners[1].fds[0], 12);
+	assert_int_equal(c->owners[2].fds[0], 5);
+	free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_one_owner_per_process),
 		cmocka_unit_test(test_pid_filter_keeps_every_fd),
+		cmocka_unit_test(test_copy_keeps_processes_once),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -159,11 +159,15 @@ static void on_event(const struct whosock_event *ev, void *data)
 	e->lifetime_known = ev->lifetime_known;
 	e->lifetime_ms = ev->lifetime_ms;
 	e->ts = ev->ts;
-	for (uint32_t i = 0; i < s->n_owners; i++)
+	for (uint32_t i = 0; i < s->n_owners; i++) {
+		/* Each entry is a process with its fds, the lowest in fd. */
+		assert_true(s->owners[i].n_fds >= 1);
+		assert_int_equal(s->owners[i].fds[0], s->owners[i].fd);
 		if (s->owners[i].proc->pid == getpid()) {
 			e->owned_by_me = true;
 			e->fd = s->owners[i].fd;
 		}
+	}
 }
 
 static void add_port(struct rec *rec, uint16_t port)
