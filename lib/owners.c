@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Owners: one pass over /proc/PID/fd joining socket inodes to every (pid, fd)
- * that holds them.
+/* Owners: one pass over /proc/PID/fd joining socket inodes to every process
+ * that holds them, with every fd it holds each through (one owner entry per
+ * process and socket; the process's details are read and stored once).
  *
  * The scan is shared out between worker threads: each takes the next pid
  * from a common counter and keeps what it finds in its own part, so the scan

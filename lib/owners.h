@@ -22,9 +22,10 @@ int owners_scan_new(const char *proc_root, const struct whosock_filter *filter, 
  * owners_scan_attach(). */
 void owners_scan_work(struct owners_scan *scan, size_t w);
 
-/* Give each socket of snap its owners, sorted by pid then fd, and their
- * processes (comm always; cmdline, uid, user, cgroup with
- * WHOSOCK_WANT_PROCESS); processes failing the filter's owner members are
+/* Give each socket of snap its owners: one per process (and per thread
+ * with an fd table of its own, as struct whosock_owner says) with its fds
+ * ascending, sorted by pid then tid, and their processes, stored once each
+ * (comm always; cmdline, uid, user, cgroup with WHOSOCK_WANT_PROCESS); processes failing the filter's owner members are
  * left out, and when one is set, sockets left without an owner are dropped.
  * Processes whose fd tables were unreadable are counted
  * (whosock_snapshot_hidden_processes()). Returns 0 or a negative errno. */

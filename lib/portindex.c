@@ -2,12 +2,21 @@
 /* The port index: local (proto, family, address, port) → owning process, in
  * one hash lookup. It is a snapshot of the caller's namespace (a port means
  * nothing across namespaces) taken again on a miss, at most once per
- * refresh period, so a storm of lookups for unknown ports costs nothing. */
+ * refresh period, so a storm of lookups for unknown ports costs nothing.
+ *
+ * A hit is checked before it is answered: a port is reused as soon as its
+ * owner closes it, and the index must not name the old owner for the new
+ * one. The check is one readlink of /proc/PID/fd/FD, which must still be
+ * that socket's inode; a stale hit takes a new snapshot at once (a reused
+ * port is news, not a storm), and a hit that is stale again right after is
+ * a miss until the next refresh. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "whosock/watch.h"
 
@@ -20,6 +29,9 @@ struct key {
 struct slot {
 	struct key key;
 	bool used;
+	bool stale; /* found no longer held since the last refresh */
+	int fd, tid; /* through which proc held inode at the refresh */
+	uint64_t inode;
 	const struct whosock_process *proc;
 };
 
@@ -121,6 +133,9 @@ static int refresh(struct whosock_portindex *idx)
 		slot->used = true;
 		slot->key = k;
 		slot->proc = s->owners[0].proc;
+		slot->fd = s->owners[0].fd;
+		slot->tid = s->owners[0].tid;
+		slot->inode = s->inode;
 	}
 	return 0;
 }
@@ -142,55 +157,99 @@ int whosock_portindex_new(unsigned refresh_ms, struct whosock_portindex **out)
 	return 0;
 }
 
+/* Whether the slot's owner still holds that socket through that fd. Where
+ * the link is not readable (another user's process, without privileges)
+ * the hit cannot be checked and is kept. */
+static bool still_held(const struct slot *s)
+{
+	char path[64], link[64], want[40];
+	ssize_t n;
+	int w;
+
+	if (s->tid)
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/fd/%d", s->proc->pid, s->tid, s->fd);
+	else
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", s->proc->pid, s->fd);
+	n = readlink(path, link, sizeof(link));
+	if (n < 0)
+		return errno == EACCES || errno == EPERM;
+	w = snprintf(want, sizeof(want), "socket:[%llu]", (unsigned long long)s->inode);
+	return n == w && memcmp(link, want, (size_t)n) == 0;
+}
+
+/* The slot of key, when it holds an owner not yet found stale. */
+static struct slot *find_live(const struct whosock_portindex *idx, const struct key *k)
+{
+	struct slot *s = find(idx, k);
+
+	return s->used && !s->stale ? s : NULL;
+}
+
 /* Exact address, then the family's wildcard, then for IPv4 a dual-stack
  * IPv6 socket (bound to :: or to the v4-mapped address). */
-static const struct whosock_process *lookup(const struct whosock_portindex *idx, int proto,
-					    int family, const void *addr, uint16_t port)
+static struct slot *lookup(const struct whosock_portindex *idx, int proto, int family,
+			   const void *addr, uint16_t port)
 {
 	static const uint8_t any[16];
 	struct key k = make_key(proto, family, addr, port);
-	struct slot *s = find(idx, &k);
+	struct slot *s = find_live(idx, &k);
 
-	if (s->used)
-		return s->proc;
+	if (s)
+		return s;
 	k = make_key(proto, family, any, port);
-	s = find(idx, &k);
-	if (s->used)
-		return s->proc;
+	s = find_live(idx, &k);
+	if (s)
+		return s;
 	if (family == AF_INET) {
 		uint8_t mapped[16] = { [10] = 0xff, [11] = 0xff };
 
 		memcpy(mapped + 12, addr, 4);
 		k = make_key(proto, AF_INET6, mapped, port);
-		s = find(idx, &k);
-		if (s->used)
-			return s->proc;
+		s = find_live(idx, &k);
+		if (s)
+			return s;
 		k = make_key(proto, AF_INET6, any, port);
-		s = find(idx, &k);
-		if (s->used)
-			return s->proc;
+		s = find_live(idx, &k);
 	}
-	return NULL;
+	return s;
+}
+
+/* The live slot for the lookup, after checking it: a stale one is marked and
+ * the next candidate tried. Returns the slot, or NULL; *stale says whether a
+ * stale one was met. */
+static struct slot *lookup_checked(const struct whosock_portindex *idx, int proto, int family,
+				   const void *addr, uint16_t port, bool *stale)
+{
+	struct slot *s;
+
+	while ((s = lookup(idx, proto, family, addr, port)) && !still_held(s)) {
+		s->stale = true;
+		*stale = true;
+	}
+	return s;
 }
 
 int whosock_portindex_lookup(struct whosock_portindex *idx, enum whosock_proto proto, int family,
 			     const void *addr, uint16_t port, const struct whosock_process **out)
 {
-	const struct whosock_process *p;
+	const struct slot *s;
+	bool stale = false;
 	int r;
 
 	if (!idx || !addr || (family != AF_INET && family != AF_INET6))
 		return -EINVAL;
-	p = lookup(idx, proto, family, addr, port);
-	if (!p && now_ms() - idx->last_refresh_ms >= idx->refresh_ms) {
+	s = lookup_checked(idx, proto, family, addr, port, &stale);
+	/* A stale hit refreshes at once, even when a wildcard socket answers
+	 * meanwhile: the port's new exact owner is then in the new snapshot. */
+	if (stale || (!s && now_ms() - idx->last_refresh_ms >= idx->refresh_ms)) {
 		r = refresh(idx);
 		if (r < 0)
 			return r;
-		p = lookup(idx, proto, family, addr, port);
+		s = lookup_checked(idx, proto, family, addr, port, &stale);
 	}
-	if (!p)
+	if (!s)
 		return 0;
-	*out = p;
+	*out = s->proc;
 	return 1;
 }
 

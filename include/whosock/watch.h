@@ -93,8 +93,13 @@ struct whosock_portindex;
 int whosock_portindex_new(unsigned refresh_ms, struct whosock_portindex **out);
 
 /* The process holding the socket bound to local (proto, family, addr, port);
- * a socket bound to the wildcard address matches any address. Returns 1 and
- * *out (valid until the next call), 0 when none is known, or a negative errno. */
+ * a socket bound to the wildcard address matches any address. A hit is
+ * checked first (its process still holds that socket through that fd: one
+ * readlink of /proc/PID/fd/FD; kept unchecked when the link is not
+ * readable): a stale one, as when the owner closed the port and another
+ * process bound it, refreshes the index at once, whatever refresh_ms says.
+ * Returns 1 and *out (valid until the next call), 0 when none is known, or
+ * a negative errno. */
 int whosock_portindex_lookup(struct whosock_portindex *idx, enum whosock_proto proto, int family,
 			     const void *addr, uint16_t port, const struct whosock_process **out);
 

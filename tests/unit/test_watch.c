@@ -26,7 +26,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -157,11 +159,15 @@ static void on_event(const struct whosock_event *ev, void *data)
 	e->lifetime_known = ev->lifetime_known;
 	e->lifetime_ms = ev->lifetime_ms;
 	e->ts = ev->ts;
-	for (uint32_t i = 0; i < s->n_owners; i++)
+	for (uint32_t i = 0; i < s->n_owners; i++) {
+		/* Each entry is a process with its fds, the lowest in fd. */
+		assert_true(s->owners[i].n_fds >= 1);
+		assert_int_equal(s->owners[i].fds[0], s->owners[i].fd);
 		if (s->owners[i].proc->pid == getpid()) {
 			e->owned_by_me = true;
 			e->fd = s->owners[i].fd;
 		}
+	}
 }
 
 static void add_port(struct rec *rec, uint16_t port)
@@ -506,6 +512,90 @@ static void test_portindex_hits_without_refresh(void **state)
 	close(fl);
 }
 
+/* A child process holding a TCP listener on 127.0.0.1:port (0: any), until
+ * killed. Returns its pid; the port it bound in *bound. */
+static pid_t port_holder(uint16_t port, uint16_t *bound)
+{
+	int ready[2];
+	pid_t pid;
+
+	assert_int_equal(pipe(ready), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+		socklen_t len = sizeof(sin);
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), on = 1;
+		uint16_t got = 0;
+
+		memcpy(&sin.sin_addr, LOOPBACK4, 4);
+		if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == 0 &&
+		    bind(fd, (struct sockaddr *)&sin, len) == 0 && listen(fd, 4) == 0 &&
+		    getsockname(fd, (struct sockaddr *)&sin, &len) == 0)
+			got = ntohs(sin.sin_port);
+		if (write(ready[1], &got, sizeof(got)) != sizeof(got) || !got)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(ready[1]);
+	assert_int_equal(read(ready[0], bound, sizeof(*bound)), sizeof(*bound));
+	close(ready[0]);
+	if (!*bound) {
+		waitpid(pid, NULL, 0);
+		fail_msg("the holder could not bind 127.0.0.1:%u", port);
+	}
+	return pid;
+}
+
+static void stop_holder(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+}
+
+/* A port its owner closed and another process bound within the refresh
+ * period: the hit is checked, found stale, and the index refreshed at once,
+ * naming the new owner; a hit that holds takes no new snapshot. */
+static void test_portindex_reused_port(void **state)
+{
+	const struct whosock_process *p = NULL;
+	struct whosock_portindex *idx;
+	uint16_t port, again;
+	pid_t a, b;
+
+	(void)state;
+	a = port_holder(0, &port);
+	idx = new_index(60000);
+	assert_int_equal(lookup4(idx, WHOSOCK_PROTO_TCP, "127.0.0.1", port, &p), 1);
+	assert_int_equal(p->pid, a);
+	stop_holder(a);
+	b = port_holder(port, &again);
+	assert_int_equal(again, port);
+	p = NULL;
+	assert_int_equal(lookup4(idx, WHOSOCK_PROTO_TCP, "127.0.0.1", port, &p), 1);
+	if (p->pid != b) {
+		stop_holder(b); /* no child left behind */
+		fail_msg("127.0.0.1:%u: lookup names pid %d, which exited; pid %d holds it now", port,
+			 p->pid, b);
+	}
+	assert_int_equal(whosock_portindex_refreshes(idx), 2);
+	/* Checked and still held: no new snapshot. */
+	assert_int_equal(lookup4(idx, WHOSOCK_PROTO_TCP, "127.0.0.1", port, &p), 1);
+	assert_int_equal(p->pid, b);
+	assert_int_equal(whosock_portindex_refreshes(idx), 2);
+	/* The owner gone and the port free: a miss at once (one refresh),
+	 * then misses without snapshots until the period ends. */
+	stop_holder(b);
+	p = (const struct whosock_process *)&p;
+	assert_int_equal(lookup4(idx, WHOSOCK_PROTO_TCP, "127.0.0.1", port, &p), 0);
+	assert_ptr_equal(p, (const struct whosock_process *)&p);
+	assert_int_equal(whosock_portindex_refreshes(idx), 3);
+	assert_int_equal(lookup4(idx, WHOSOCK_PROTO_TCP, "127.0.0.1", port, &p), 0);
+	assert_int_equal(whosock_portindex_refreshes(idx), 3);
+	whosock_portindex_free(idx);
+}
+
 static void test_portindex_miss_refreshes(void **state)
 {
 	const struct whosock_process *p = NULL;
@@ -573,6 +663,7 @@ int main(void)
 		cmocka_unit_test(test_watch_replaced_listener_owner),
 		cmocka_unit_test(test_portindex_hits_without_refresh),
 		cmocka_unit_test(test_portindex_miss_refreshes),
+		cmocka_unit_test(test_portindex_reused_port),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
