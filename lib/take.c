@@ -474,8 +474,8 @@ static int trace_unlisted(struct take *t, size_t workers, struct whosock_snapsho
 	n = heldsock_unique(u, n, getpid());
 	for (size_t i = 0; i < n; i++) {
 		struct heldsock h;
-		uint64_t ns_inode;
-		int ns_fd;
+		uint64_t ns_inode = 0;
+		int ns_fd = -1;
 		struct netns *ns;
 		bool bound = false;
 

@@ -29,12 +29,11 @@ enum {
 	OPT_COUNT,
 	OPT_TIMEOUT,
 	OPT_NETLINK,
-	OPT_MPTCP,
 	OPT_VSOCK,
 	OPT_XDP,
 };
 
-#define SHORT_OPTIONS ":tuwxl46o:ehVA:0S"
+#define SHORT_OPTIONS ":tuwxl46o:ehVA:0SM"
 
 /* Each option is documented where it is declared; cli_help() prints the same. */
 static const struct option long_options[] = {
@@ -45,7 +44,7 @@ static const struct option long_options[] = {
 	{ "query", required_argument, NULL, 'A' },  /* KIND[,KIND...] as ss -A */
 	{ "packet", no_argument, NULL, '0' },       /* packet sockets */
 	{ "netlink", no_argument, NULL, OPT_NETLINK }, /* netlink sockets */
-	{ "mptcp", no_argument, NULL, OPT_MPTCP },  /* MPTCP sockets */
+	{ "mptcp", no_argument, NULL, 'M' },        /* MPTCP sockets */
 	{ "sctp", no_argument, NULL, 'S' },         /* SCTP sockets */
 	{ "vsock", no_argument, NULL, OPT_VSOCK },  /* vsock sockets */
 	{ "xdp", no_argument, NULL, OPT_XDP },      /* XDP sockets */
@@ -92,7 +91,7 @@ void cli_help(FILE *f)
 	      "  -x, --unix           UNIX sockets (stream, dgram, seqpacket)\n"
 	      "  -0, --packet         packet sockets (sniffers, DHCP clients)\n"
 	      "      --netlink        netlink sockets\n"
-	      "      --mptcp          MPTCP sockets\n"
+	      "  -M, --mptcp          MPTCP sockets\n"
 	      "  -S, --sctp           SCTP sockets\n"
 	      "      --vsock          vsock sockets\n"
 	      "      --xdp            XDP sockets\n"
@@ -429,7 +428,7 @@ int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
 		case OPT_NETLINK:
 			f->protos |= WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_NETLINK);
 			break;
-		case OPT_MPTCP:
+		case 'M':
 			f->protos |= WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_MPTCP);
 			break;
 		case 'S':
