@@ -164,7 +164,7 @@ int heldsock_inspect(int pid, int fd, uint64_t sock_inode, unsigned what, struct
 	}
 	if (what & HELDSOCK_BOUND)
 		h.bound_inactive = is_bound_inactive_tcp(sfd, h.protocol);
-	if ((what & HELDSOCK_DETAILS) && !heldsock_family_dumped(h.family, h.protocol)) {
+	if (what & HELDSOCK_DETAILS) {
 		local_text(sfd, h.family, &h);
 		h.state = socket_state(sfd);
 	}
@@ -218,12 +218,28 @@ size_t heldsock_unique(struct owners_unlisted *u, size_t n, int self_pid)
 	return k;
 }
 
-static enum whosock_proto family_proto(int family, int protocol)
+static enum whosock_proto family_proto(int family, int type, int protocol)
 {
 	switch (family) {
 	case AF_INET:
 	case AF_INET6:
-		return protocol == IPPROTO_SCTP ? WHOSOCK_PROTO_SCTP : WHOSOCK_PROTO_OTHER;
+		/* Those the dumps leave out: not bound, or created since. */
+		switch (protocol) {
+		case IPPROTO_TCP:
+			return WHOSOCK_PROTO_TCP;
+		case IPPROTO_UDP:
+			return WHOSOCK_PROTO_UDP;
+		case IPPROTO_UDPLITE:
+			return WHOSOCK_PROTO_UDPLITE;
+		case IPPROTO_SCTP:
+			return WHOSOCK_PROTO_SCTP;
+		case 262: /* IPPROTO_MPTCP */
+			return WHOSOCK_PROTO_MPTCP;
+		default:
+			return type == SOCK_RAW ? WHOSOCK_PROTO_RAW : WHOSOCK_PROTO_OTHER;
+		}
+	case AF_UNIX:
+		return WHOSOCK_PROTO_UNIX;
 	case AF_PACKET:
 		return WHOSOCK_PROTO_PACKET;
 	case AF_NETLINK:
@@ -242,7 +258,7 @@ void heldsock_to_socket(const struct heldsock *h, uint64_t inode, struct whosock
 	struct whosock_socket s;
 
 	memset(&s, 0, sizeof(s));
-	s.proto = family_proto(h->family, h->protocol);
+	s.proto = family_proto(h->family, h->type, h->protocol);
 	s.family = (uint8_t)h->family;
 	s.type = (uint8_t)h->type;
 	s.state = h->state ? (uint8_t)h->state : WHOSOCK_STATE_CLOSE;

@@ -15,6 +15,7 @@
  * join: the parts in order, UNIX peers, owners. */
 #include <errno.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -369,6 +370,16 @@ static int cmp_netns(const void *a, const void *b)
 	return (x->inode > y->inode) - (x->inode < y->inode);
 }
 
+/* -l: LISTEN and CLOSE together mean listening (and UNCONN datagram
+ * sockets), as in ss: no TCP socket in state CLOSE. */
+static bool listening_only(const struct whosock_filter *f)
+{
+	const unsigned listening = WHOSOCK_STATE_BIT(WHOSOCK_STATE_LISTEN) |
+				   WHOSOCK_STATE_BIT(WHOSOCK_STATE_CLOSE);
+
+	return (f->states & listening) == listening;
+}
+
 /* The filter wants TCP sockets in state CLOSE (bound but neither listening
  * nor connecting), and the dumps do not ask for them by name. */
 static bool wants_bound(const struct whosock_filter *f)
@@ -376,12 +387,10 @@ static bool wants_bound(const struct whosock_filter *f)
 	const unsigned close = WHOSOCK_STATE_BIT(WHOSOCK_STATE_CLOSE);
 	const unsigned bound = WHOSOCK_STATE_BIT(WHOSOCK_STATE_BOUND_INACTIVE);
 
-	const unsigned listening = WHOSOCK_STATE_BIT(WHOSOCK_STATE_LISTEN) | close;
 
-	/* LISTEN and CLOSE together are -l: listening sockets (and UNCONN
-	 * datagram ones), as in ss, where a bound but inactive TCP socket is
-	 * not listening. They come when asked for by name (bound-inactive). */
-	if ((f->states & listening) == listening)
+	/* -l: a bound but inactive TCP socket is not listening (as in ss).
+	 * They come when asked for by name (bound-inactive). */
+	if (listening_only(f))
 		return false;
 	return (f->protos & WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP)) &&
 	       (!f->states || (f->states & close)) && !(f->states & bound);
@@ -395,6 +404,13 @@ static unsigned fully_dumped(const struct whosock_filter *f)
 	return f->protos;
 }
 
+/* A TCP socket with a local port (its row comes from dump_bound or a dump). */
+static bool is_bound_tcp(const struct heldsock *h)
+{
+	return (h->family == AF_INET || h->family == AF_INET6) && h->protocol == IPPROTO_TCP &&
+	       h->port != 0;
+}
+
 /* A row for a held socket of a family no dump lists (vsock, XDP, SCTP
  * without sctp_diag, AF_ALG, ...), when the filter wants it. */
 static int push_held(struct take *t, struct whosock_snapshot *snap, const struct netns_set *set,
@@ -405,6 +421,9 @@ static int push_held(struct take *t, struct whosock_snapshot *snap, const struct
 	struct whosock_socket s;
 
 	heldsock_to_socket(h, inode, &s);
+	if ((s.proto == WHOSOCK_PROTO_TCP || s.proto == WHOSOCK_PROTO_MPTCP) &&
+	    s.state == WHOSOCK_STATE_CLOSE && listening_only(f))
+		return 0;
 	if (!whosock_filter_match(f, &s) || (f->netns && f->netns != s.netns) ||
 	    (t->opt->host_only && s.netns != own_inode))
 		return 0;
@@ -490,7 +509,12 @@ static int trace_unlisted(struct take *t, size_t workers, struct whosock_snapsho
 			ns_inode = h.ns_inode;
 			ns_fd = h.ns_fd;
 			bound = h.bound_inactive;
-			if (!heldsock_family_dumped(h.family, h.protocol))
+			/* A family no dump lists; or one the dumps left out
+			 * (not bound) in a namespace already dumped, but for
+			 * bound inactive TCP (dump_bound, or not wanted). */
+			if (!heldsock_family_dumped(h.family, h.protocol) ||
+			    (netns_set_find(set, h.ns_inode) && !h.bound_inactive &&
+			     !is_bound_tcp(&h)))
 				r = push_held(t, snap, set, &h, u[i].inode, own_inode);
 			if (r < 0) {
 				close(ns_fd);
