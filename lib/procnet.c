@@ -93,7 +93,8 @@ static int parse_dec(const char *p, size_t len, uint64_t max, uint64_t *out)
 		if (p[i] < '0' || p[i] > '9')
 			return -EINVAL;
 		d = (unsigned)(p[i] - '0');
-		if (v > (max - d) / 10)
+		/* d > max first: max - d would wrap for a small max. */
+		if (d > max || v > (max - d) / 10)
 			return -EINVAL;
 		v = v * 10 + d;
 	}

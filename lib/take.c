@@ -411,6 +411,14 @@ static bool is_bound_tcp(const struct heldsock *h)
 	       h->port != 0;
 }
 
+/* Whether the namespace is among the first n_dumped of set. */
+static bool ns_dumped(const struct netns_set *set, size_t n_dumped, uint64_t inode)
+{
+	const struct netns *ns = netns_set_find(set, inode);
+
+	return ns && (size_t)(ns - set->v) < n_dumped;
+}
+
 /* A row for a held socket of a family no dump lists (vsock, XDP, SCTP
  * without sctp_diag, AF_ALG, ...), when the filter wants it. */
 static int push_held(struct take *t, struct whosock_snapshot *snap, const struct netns_set *set,
@@ -450,9 +458,12 @@ static int trace_unlisted(struct take *t, size_t workers, struct whosock_snapsho
 	struct whosock_options inv_opt = { .proc_root = t->opt->proc_root, .source = t->opt->source };
 	struct whosock_snapshot *inv = NULL;
 	struct owners_unlisted *u = NULL;
-	size_t n = 0, traced = 0, untraced = 0;
+	size_t n = 0, traced = 0, untraced = 0, n_dumped;
 	int r, last_error = 0;
 
+	/* The namespaces in set now have been dumped; those this trace adds
+	 * will be in the next round. */
+	n_dumped = set->n;
 	t->traced = true;
 	r = owners_scan_unlisted(t->scan, snap, NULL, &u, &n);
 	if (r < 0 || n == 0)
@@ -513,7 +524,7 @@ static int trace_unlisted(struct take *t, size_t workers, struct whosock_snapsho
 			 * (not bound) in a namespace already dumped, but for
 			 * bound inactive TCP (dump_bound, or not wanted). */
 			if (!heldsock_family_dumped(h.family, h.protocol) ||
-			    (netns_set_find(set, h.ns_inode) && !h.bound_inactive &&
+			    (ns_dumped(set, n_dumped, h.ns_inode) && !h.bound_inactive &&
 			     !is_bound_tcp(&h)))
 				r = push_held(t, snap, set, &h, u[i].inode, own_inode);
 			if (r < 0) {
