@@ -429,8 +429,11 @@ static int push_held(struct take *t, struct whosock_snapshot *snap, const struct
 	struct whosock_socket s;
 
 	heldsock_to_socket(h, inode, &s);
-	if ((s.proto == WHOSOCK_PROTO_TCP || s.proto == WHOSOCK_PROTO_MPTCP) &&
-	    s.state == WHOSOCK_STATE_CLOSE && listening_only(f))
+	/* -l: an unbound inet socket waits for nothing (ss lists none). */
+	if ((s.family == AF_INET || s.family == AF_INET6) && listening_only(f) &&
+	    (s.local.port == 0 ||
+	     ((s.proto == WHOSOCK_PROTO_TCP || s.proto == WHOSOCK_PROTO_MPTCP) &&
+	      s.state == WHOSOCK_STATE_CLOSE)))
 		return 0;
 	if (!whosock_filter_match(f, &s) || (f->netns && f->netns != s.netns) ||
 	    (t->opt->host_only && s.netns != own_inode))

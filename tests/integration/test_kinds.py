@@ -17,10 +17,13 @@ and checks only rows of that namespace and of its own children:
    4. a vsock and an XDP socket held by a child and its own child (fork
       after socket()): one row each (not one per holder: defect 18) with
       both owners, cookie, local `*:PORT` for vsock;
+  4b. a vsock socket made in a namespace that only it keeps alive: listed in
+      that namespace (SIOCGSKNS), also with --netns INODE;
    5. --pid shows every socket the process holds (every inode of its fds),
       -A all lists them too, and the default listing has no packet,
       netlink, vsock or xdp rows;
-   6. -l: a TCP socket bound but not listening is not listed (defect 5);
+   6. -l: a TCP socket bound but not listening is not listed (defect 5), nor
+      never bound TCP/UDP sockets (which the default listing shows, held);
       --state bound-inactive lists it, and in `-t` it comes in its place
       (TCP rows before MPTCP rows, the same order in two runs);
    7. an AF_ALG socket as `other`/alg when the kernel has AF_ALG (this
@@ -29,6 +32,7 @@ and checks only rows of that namespace and of its own children:
 Exit 0 pass, 1 fail, 77 skip (not root or no namespaces).
 """
 
+import ctypes
 import json
 import os
 import signal
@@ -268,13 +272,21 @@ def sec_listening():
         m = socket.socket(socket.AF_INET, socket.SOCK_STREAM, IPPROTO_MPTCP)
         m.bind(("127.0.0.1", 0))
         m.listen()
-        child.keep = (b, l, m)
-        return {"bound": os.fstat(b.fileno()).st_ino, "listen": os.fstat(l.fileno()).st_ino}
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # never bound
+        t = socket.socket()  # never bound
+        child.keep = (b, l, m, u, t)
+        return {"bound": os.fstat(b.fileno()).st_ino, "listen": os.fstat(l.fileno()).st_ino,
+                "unbound": [os.fstat(u.fileno()).st_ino, os.fstat(t.fileno()).st_ino]}
     k = spawn(child)
     try:
         lis = {r["inode"] for r in rows("-l")}
         T.ok(k["listen"] in lis, "-l lists the listener")
         T.ok(k["bound"] not in lis, "-l leaves out the bound but inactive TCP socket (as ss)")
+        T.eq(set(k["unbound"]) & lis, set(), "-l leaves out never bound UDP and TCP sockets")
+        everything = {r["inode"]: r for r in rows()}
+        T.eq(set(k["unbound"]) - set(everything), set(), "never bound UDP and TCP sockets are listed (held)")
+        T.eq(sorted((everything[i]["proto"], everything[i]["state"]) for i in k["unbound"] if i in everything),
+             [("tcp", "CLOSE"), ("udp", "UNCONN")], "... as tcp CLOSE and udp UNCONN")
         bound = [r for r in rows("-t", "--state", "bound-inactive") if r["inode"] == k["bound"]]
         T.eq(len(bound), 1, "--state bound-inactive lists it")
         if bound:
@@ -284,6 +296,39 @@ def sec_listening():
         T.eq(first, second, "the same order in two runs")
         protos = [p for p, _ in first]
         T.eq(protos, sorted(protos, key=lambda p: p != "tcp"), "TCP rows (bound one included) before MPTCP", protos)
+    finally:
+        k.stop()
+
+
+def held_in_other_ns_child():
+    # A vsock socket made in a namespace of its own; then back home, so
+    # that only the socket keeps that namespace alive.
+    home = os.open("/proc/self/ns/net", os.O_RDONLY)
+    if wstest.LIBC.unshare(0x40000000) != 0:  # CLONE_NEWNET
+        raise OSError(ctypes.get_errno(), "unshare")
+    ns = os.stat("/proc/self/ns/net").st_ino
+    v = socket.socket(socket.AF_VSOCK, socket.SOCK_STREAM)
+    if wstest.LIBC.setns(home, 0x40000000) != 0:
+        raise OSError(ctypes.get_errno(), "setns")
+    os.close(home)
+    held_in_other_ns_child.keep = v
+    return {"inode": os.fstat(v.fileno()).st_ino, "netns": ns}
+
+
+def sec_held_other_ns():
+    k = spawn(held_in_other_ns_child)
+    try:
+        p = subprocess.run([WHOSOCK, "-o", "json", "--vsock"], capture_output=True, text=True)
+        T.eq(p.returncode, 0, "whosock --vsock exits 0", p.stderr)
+        got = [r for r in json.loads(p.stdout) if r["inode"] == k["inode"]]
+        T.eq(len(got), 1, "the vsock socket of a namespace only it holds is listed once")
+        if got:
+            T.eq(got[0]["netns"], k["netns"], "... in that namespace (SIOCGSKNS)")
+            T.eq(owner_pids(got[0]), [k.pid], "... with its owner")
+        p = subprocess.run([WHOSOCK, "-o", "json", "--vsock", "--netns", str(k["netns"])],
+                           capture_output=True, text=True)
+        got = [r for r in json.loads(p.stdout or "[]") if r["inode"] == k["inode"]]
+        T.eq(len(got), 1, "--netns INODE lists it too")
     finally:
         k.stop()
 
@@ -316,6 +361,7 @@ def inner():
         T.run_section("2. netlink sockets", sec_netlink)
         T.run_section("3. MPTCP listener and connection", sec_mptcp)
         T.run_section("4. vsock and XDP sockets found through their owners", sec_held)
+        T.run_section("4b. a vsock socket in a namespace only it holds", sec_held_other_ns)
         T.run_section("5. --pid shows every socket of the process", sec_pid)
         T.run_section("6. -l means listening; bound-inactive rows in place", sec_listening)
         T.run_section("7. AF_ALG as other", sec_alg)
