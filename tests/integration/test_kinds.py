@@ -46,6 +46,18 @@ from wstest import kill_all_kids, spawn
 WHOSOCK = wstest.whosock_path()
 T = wstest.Checker()
 AF_XDP = 44
+# whosock under valgrind (-Dvalgrind=true): valgrind 3.19 does not know
+# pidfd_open, so no held socket can be asked what it is; whosock then says
+# so in a note, which is what is checked instead (as test_netns.py does).
+UNDER_VALGRIND = bool(os.environ.get("WHOSOCK_REAL"))
+NOT_TRACED = "held sockets were not traced to their network namespace"
+
+
+def check_not_traced_note(*args):
+    p = run(*args)
+    T.eq(p.returncode, 0, "whosock %s exits 0" % " ".join(args), p.stderr)
+    T.ok(NOT_TRACED in p.stderr, "under valgrind: a note says held sockets were not traced", p.stderr)
+    print("  (under valgrind: held-only rows not checked; valgrind lacks pidfd_open)")
 IPPROTO_MPTCP = 262
 
 
@@ -198,6 +210,9 @@ def held_child():
 def sec_held():
     k = spawn(held_child)
     try:
+        if UNDER_VALGRIND:
+            check_not_traced_note("--vsock", "--xdp")
+            return
         both = sorted([k.pid, k["grandchild"]])
         for kind, opt in (("vsock", "--vsock"), ("xdp", "--xdp")):
             got = [r for r in rows(opt) if r["inode"] == k[kind]]
@@ -244,6 +259,10 @@ def sec_pid():
     try:
         want = fd_inodes(k.pid)
         got = rows("--pid", str(k.pid))
+        if UNDER_VALGRIND:
+            T.eq({r["inode"] for r in got} - want, set(), "--pid lists only the process's sockets")
+            check_not_traced_note("--pid", str(k.pid))
+            return
         T.eq({r["inode"] for r in got}, want, "--pid lists every socket the process holds")
         T.eq(len(got), len(want), "--pid: one row per socket")
         all_rows = {r["inode"] for r in rows("-A", "all")}
@@ -283,10 +302,11 @@ def sec_listening():
         T.ok(k["listen"] in lis, "-l lists the listener")
         T.ok(k["bound"] not in lis, "-l leaves out the bound but inactive TCP socket (as ss)")
         T.eq(set(k["unbound"]) & lis, set(), "-l leaves out never bound UDP and TCP sockets")
-        everything = {r["inode"]: r for r in rows()}
-        T.eq(set(k["unbound"]) - set(everything), set(), "never bound UDP and TCP sockets are listed (held)")
-        T.eq(sorted((everything[i]["proto"], everything[i]["state"]) for i in k["unbound"] if i in everything),
-             [("tcp", "CLOSE"), ("udp", "UNCONN")], "... as tcp CLOSE and udp UNCONN")
+        if not UNDER_VALGRIND:  # held-only rows: see check_not_traced_note()
+            everything = {r["inode"]: r for r in rows()}
+            T.eq(set(k["unbound"]) - set(everything), set(), "never bound UDP and TCP sockets are listed (held)")
+            T.eq(sorted((everything[i]["proto"], everything[i]["state"]) for i in k["unbound"] if i in everything),
+                 [("tcp", "CLOSE"), ("udp", "UNCONN")], "... as tcp CLOSE and udp UNCONN")
         bound = [r for r in rows("-t", "--state", "bound-inactive") if r["inode"] == k["bound"]]
         T.eq(len(bound), 1, "--state bound-inactive lists it")
         if bound:
@@ -318,6 +338,9 @@ def held_in_other_ns_child():
 def sec_held_other_ns():
     k = spawn(held_in_other_ns_child)
     try:
+        if UNDER_VALGRIND:
+            check_not_traced_note("--vsock")
+            return
         p = subprocess.run([WHOSOCK, "-o", "json", "--vsock"], capture_output=True, text=True)
         T.eq(p.returncode, 0, "whosock --vsock exits 0", p.stderr)
         got = [r for r in json.loads(p.stdout) if r["inode"] == k["inode"]]
