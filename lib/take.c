@@ -35,10 +35,13 @@
  * one (a few syscalls each); beyond, a note says how many were not. */
 #define MAX_TRACED_SOCKETS 4096u
 
-/* Kinds whose held sockets may need rows of their own (no dump here). */
-#define HELD_PROTOS                                                                    \
-	(WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_SCTP) | WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_VSOCK) | \
-	 WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_XDP) | WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_OTHER))
+/* Kinds that never have a dump: asking for them (-A all, --vsock, --pid)
+ * makes --host-only and --netns trace held sockets too, which they
+ * otherwise skip (one pidfd_getfd and a few getsockopt per socket). SCTP
+ * held without sctp_diag gets rows where tracing runs anyway. */
+#define HELD_ONLY_PROTOS                                                                \
+	(WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_VSOCK) | WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_XDP) | \
+	 WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_OTHER))
 
 /* Join each connected UNIX socket to its peer in the snapshot: its path
  * (set_pointers false, before owner filters may drop the peer) or a pointer to
@@ -837,7 +840,7 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 	/* Held sockets of families no dump lists get rows even when no
 	 * namespace was to be found (--host-only, --netns). */
 	if (!t.traced && live && t.scan && (opt.want & (WHOSOCK_WANT_OWNERS | WHOSOCK_WANT_PROCESS)) &&
-	    (opt.filter.protos & HELD_PROTOS)) {
+	    (opt.filter.protos & HELD_ONLY_PROTOS)) {
 		r = trace_unlisted(&t, workers, snap, &set, own_inode, false);
 		if (r < 0)
 			goto out;

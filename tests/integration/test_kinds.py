@@ -303,8 +303,8 @@ def sec_listening():
         T.ok(k["bound"] not in lis, "-l leaves out the bound but inactive TCP socket (as ss)")
         T.eq(set(k["unbound"]) & lis, set(), "-l leaves out never bound UDP and TCP sockets")
         if not UNDER_VALGRIND:  # held-only rows: see check_not_traced_note()
-            everything = {r["inode"]: r for r in rows()}
-            T.eq(set(k["unbound"]) - set(everything), set(), "never bound UDP and TCP sockets are listed (held)")
+            everything = {r["inode"]: r for r in rows("-A", "all")}
+            T.eq(set(k["unbound"]) - set(everything), set(), "-A all lists never bound UDP and TCP sockets (held)")
             T.eq(sorted((everything[i]["proto"], everything[i]["state"]) for i in k["unbound"] if i in everything),
                  [("tcp", "CLOSE"), ("udp", "UNCONN")], "... as tcp CLOSE and udp UNCONN")
         bound = [r for r in rows("-t", "--state", "bound-inactive") if r["inode"] == k["bound"]]
