@@ -23,7 +23,8 @@ static int procnet_collect_any(struct whosock_snapshot *snap, const char *net_di
 	size_t start = whosock_snapshot_count(snap);
 	int r;
 
-	if (family != AF_UNSPEC || proto == WHOSOCK_PROTO_UNIX)
+	if (family != AF_UNSPEC || proto == WHOSOCK_PROTO_UNIX || proto == WHOSOCK_PROTO_PACKET ||
+	    proto == WHOSOCK_PROTO_NETLINK)
 		return procnet_collect(snap, net_dir, proto, family, f);
 	r = procnet_collect(snap, net_dir, proto, AF_INET, f);
 	if (r >= 0)
@@ -59,6 +60,12 @@ int collect_dump(struct whosock_snapshot *snap, struct mnl_socket *nl, int nl_er
 {
 	int r;
 
+	/* MPTCP and SCTP have no table in /proc/net (MPTCP's subflows are
+	 * in the TCP one): netlink or nothing, as for a kernel without the
+	 * module, and without a note (the man page says so). */
+	if ((proto == WHOSOCK_PROTO_MPTCP || proto == WHOSOCK_PROTO_SCTP) &&
+	    (!nl || opt->source == WHOSOCK_SOURCE_PROC))
+		return 0;
 	if (opt->source != WHOSOCK_SOURCE_PROC && !nl) {
 		if (opt->source == WHOSOCK_SOURCE_NETLINK)
 			return nl_error;
@@ -81,6 +88,8 @@ int collect_dump(struct whosock_snapshot *snap, struct mnl_socket *nl, int nl_er
 	r = procnet_collect_any(snap, net_dir, proto, family, &opt->filter);
 	if (r == -ENOENT && nl_error == -ENOENT)
 		return 0; /* the kernel has no such protocol (UDP-Lite may be absent) */
+	if ((proto == WHOSOCK_PROTO_MPTCP || proto == WHOSOCK_PROTO_SCTP) && nl_error == -ENOENT)
+		return 0; /* no diag module and no /proc table: held ones get rows of their own */
 	if (r < 0) {
 		NOTE(snap, .code = WHOSOCK_NOTE_NOT_LISTED, .error = nl ? -nl_error : 0,
 		     .error2 = -r, .proto = proto, .family = family, .path = net_dir);

@@ -45,7 +45,9 @@ bool whosock_filter_match(const struct whosock_filter *f, const struct whosock_s
 
 	if (!(protos & WHOSOCK_PROTO_BIT(s->proto)))
 		return false;
-	if (f->families && !(f->families & (1u << s->family)))
+	/* families has bits for family numbers below 32 (inet, UNIX, packet,
+	 * netlink); the higher ones (vsock, XDP, ...) are not narrowed by it. */
+	if (f->families && s->family < 32 && !(f->families & (1u << s->family)))
 		return false;
 	if (f->states && !state_matches(f->states, s))
 		return false;

@@ -220,62 +220,6 @@ int netns_sockdiag_open(const char *proc_root, const struct netns *ns, unsigned 
 	return 0;
 }
 
-/* A TCP socket bound to a port but neither listening nor connecting. */
-static bool is_bound_inactive_tcp(int sfd)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	struct tcp_info ti;
-	socklen_t ti_len = sizeof(ti);
-	int v;
-	socklen_t v_len = sizeof(v);
-
-	if (getsockopt(sfd, SOL_SOCKET, SO_PROTOCOL, &v, &v_len) < 0 || v != IPPROTO_TCP)
-		return false;
-	if (getsockopt(sfd, IPPROTO_TCP, TCP_INFO, &ti, &ti_len) < 0 || ti.tcpi_state != TCP_CLOSE)
-		return false;
-	if (getsockname(sfd, (struct sockaddr *)&ss, &len) < 0)
-		return false;
-	if (ss.ss_family == AF_INET)
-		return ((struct sockaddr_in *)&ss)->sin_port != 0;
-	return ss.ss_family == AF_INET6 && ((struct sockaddr_in6 *)&ss)->sin6_port != 0;
-}
-
-int netns_of_socket(int pid, int fd, uint64_t sock_inode, uint64_t *ns_inode, int *ns_fd,
-		    bool *bound_inactive)
-{
-	int pidfd, sfd, nsfd, r;
-	struct stat st;
-
-	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (pidfd < 0)
-		return -errno;
-	sfd = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
-	r = sfd < 0 ? -errno : 0;
-	close(pidfd);
-	if (r < 0)
-		return r;
-	if (fstat(sfd, &st) < 0 || (uint64_t)st.st_ino != sock_inode) {
-		close(sfd);
-		return -ESTALE;
-	}
-	if (bound_inactive)
-		*bound_inactive = is_bound_inactive_tcp(sfd);
-	nsfd = ioctl(sfd, SIOCGSKNS);
-	r = nsfd < 0 ? -errno : 0;
-	close(sfd);
-	if (r < 0)
-		return r;
-	if (fstat(nsfd, &st) < 0) {
-		r = -errno;
-		close(nsfd);
-		return r;
-	}
-	*ns_inode = (uint64_t)st.st_ino;
-	*ns_fd = nsfd;
-	return 0;
-}
-
 int netns_discover(struct netns_set *set, const char *proc_root)
 {
 	struct dirent *de;

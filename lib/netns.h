@@ -58,14 +58,5 @@ uint64_t netns_current(void);
 int netns_sockdiag_open(const char *proc_root, const struct netns *ns, unsigned groups,
 			struct mnl_socket **out);
 
-/* The namespace of a socket that process pid holds as fd, expected to be
- * socket inode sock_inode: its namespace inode and an open handle to it
- * (pidfd_getfd + SIOCGSKNS; needs ptrace access to pid), and when
- * bound_inactive is not NULL, whether it is a TCP socket bound to a port but
- * neither listening nor connecting (dumps list those only when asked).
- * Returns 0 or a negative errno (-ESTALE: the
- * fd no longer holds that socket). */
-int netns_of_socket(int pid, int fd, uint64_t sock_inode, uint64_t *ns_inode, int *ns_fd,
-		    bool *bound_inactive);
 
 #endif

@@ -93,7 +93,8 @@ static int parse_dec(const char *p, size_t len, uint64_t max, uint64_t *out)
 		if (p[i] < '0' || p[i] > '9')
 			return -EINVAL;
 		d = (unsigned)(p[i] - '0');
-		if (v > (max - d) / 10)
+		/* d > max first: max - d would wrap for a small max. */
+		if (d > max || v > (max - d) / 10)
 			return -EINVAL;
 		v = v * 10 + d;
 	}
@@ -267,6 +268,136 @@ int procnet_parse_inet_line(const char *line, enum whosock_proto proto, int fami
 	return 0;
 }
 
+/* A "%d" field: an optional '-' and decimal digits that fit an int. */
+static int parse_int_field(struct field f, int64_t *out)
+{
+	bool neg = f.len > 0 && f.p[0] == '-';
+	uint64_t v;
+
+	if (parse_dec(f.p + neg, f.len - neg, neg ? (uint64_t)INT_MAX + 1 : INT_MAX, &v) < 0)
+		return -EINVAL;
+	*out = neg ? -(int64_t)v : (int64_t)v;
+	return 0;
+}
+
+/* The kernel's pointer (%pK): 1 to 16 hex digits, all zero when hidden. */
+static int check_pointer(struct field f)
+{
+	uint64_t v;
+
+	return parse_hex(f.p, f.len, 16, &v);
+}
+
+/*
+ * /proc/net/packet (net/packet/af_packet.c packet_seq_show()):
+ *   sk RefCnt Type Proto Iface R Rmem User Inode
+ * "%pK %-6d %-4d %04x   %-5d %1d %-6u %-6u %-6lu"; Proto is the ETH_P_*
+ * number in host order.
+ */
+int procnet_parse_packet_line(const char *line, struct whosock_socket *out)
+{
+	struct whosock_socket s = { 0 };
+	const char *pos = line;
+	uint64_t v;
+	int64_t iv;
+	struct field f;
+
+	if (!line || !out)
+		return -EINVAL;
+	if (check_pointer(next_field(&pos)) < 0 || parse_int_field(next_field(&pos), &iv) < 0)
+		return -EINVAL;
+	if (parse_int_field(next_field(&pos), &iv) < 0 || (iv != SOCK_RAW && iv != SOCK_DGRAM))
+		return -EINVAL;
+	s.type = (uint8_t)iv;
+	f = next_field(&pos);
+	if (parse_hex(f.p, f.len, 4, &v) < 0)
+		return -EINVAL;
+	s.protocol = (uint32_t)v;
+	if (parse_int_field(next_field(&pos), &iv) < 0 || iv < 0)
+		return -EINVAL;
+	s.ifindex = (uint32_t)iv;
+	f = next_field(&pos); /* R: running, 0 or 1 */
+	if (parse_dec(f.p, f.len, 1, &v) < 0)
+		return -EINVAL;
+	f = next_field(&pos);
+	if (parse_dec(f.p, f.len, UINT32_MAX, &v) < 0)
+		return -EINVAL;
+	s.rqueue = (uint32_t)v;
+	f = next_field(&pos);
+	if (parse_dec(f.p, f.len, UINT32_MAX, &v) < 0)
+		return -EINVAL;
+	s.uid = (uint32_t)v;
+	f = next_field(&pos);
+	if (parse_dec(f.p, f.len, UINT64_MAX, &v) < 0)
+		return -EINVAL;
+	s.inode = v;
+	if (next_field(&pos).len != 0)
+		return -EINVAL;
+	s.proto = WHOSOCK_PROTO_PACKET;
+	s.family = AF_PACKET;
+	s.state = WHOSOCK_STATE_CLOSE;
+	/* Rmem only: /proc does not print the send queue. */
+	s.known = WHOSOCK_KNOWN_UID | WHOSOCK_KNOWN_PROTOCOL | WHOSOCK_KNOWN_IFINDEX;
+	*out = s;
+	return 0;
+}
+
+/*
+ * /proc/net/netlink (net/netlink/af_netlink.c netlink_seq_show()):
+ *   sk Eth Pid Groups Rmem Wmem Dump Locks Drops Inode
+ * "%pK %-3d %-10u %08x %-8d %-8d %-5d %-8d %-8u %-8lu"; Eth is the netlink
+ * protocol, Pid the port id, Groups the first 32 groups. The socket type
+ * and the peer are not printed (type 0, state UNCONN).
+ */
+int procnet_parse_netlink_line(const char *line, struct whosock_socket *out)
+{
+	struct whosock_socket s = { 0 };
+	const char *pos = line;
+	uint64_t v;
+	int64_t iv;
+	struct field f;
+
+	if (!line || !out)
+		return -EINVAL;
+	if (check_pointer(next_field(&pos)) < 0)
+		return -EINVAL;
+	if (parse_int_field(next_field(&pos), &iv) < 0 || iv < 0 || iv > 255)
+		return -EINVAL;
+	s.protocol = (uint32_t)iv;
+	f = next_field(&pos);
+	if (parse_dec(f.p, f.len, UINT32_MAX, &v) < 0)
+		return -EINVAL;
+	s.netlink.portid = (uint32_t)v;
+	f = next_field(&pos);
+	if (parse_hex(f.p, f.len, 8, &v) < 0)
+		return -EINVAL;
+	s.netlink.groups = (uint32_t)v;
+	if (parse_int_field(next_field(&pos), &iv) < 0)
+		return -EINVAL;
+	s.rqueue = iv < 0 ? 0 : (uint32_t)iv;
+	if (parse_int_field(next_field(&pos), &iv) < 0)
+		return -EINVAL;
+	s.wqueue = iv < 0 ? 0 : (uint32_t)iv;
+	/* Dump, Locks (refcount), Drops: checked, not kept. */
+	if (parse_int_field(next_field(&pos), &iv) < 0 || parse_int_field(next_field(&pos), &iv) < 0)
+		return -EINVAL;
+	f = next_field(&pos);
+	if (parse_dec(f.p, f.len, UINT32_MAX, &v) < 0)
+		return -EINVAL;
+	f = next_field(&pos);
+	if (parse_dec(f.p, f.len, UINT64_MAX, &v) < 0)
+		return -EINVAL;
+	s.inode = v;
+	if (next_field(&pos).len != 0)
+		return -EINVAL;
+	s.proto = WHOSOCK_PROTO_NETLINK;
+	s.family = AF_NETLINK;
+	s.state = WHOSOCK_STATE_CLOSE;
+	s.known = WHOSOCK_KNOWN_PROTOCOL | WHOSOCK_KNOWN_QUEUES | WHOSOCK_KNOWN_NL_GROUPS;
+	*out = s;
+	return 0;
+}
+
 /* Length of "<hex>: " when the line starts like a /proc/net/unix record (the
  * kernel prints the socket's address with %pK, so 8 or 16 digits, all zero
  * when pointers are hidden), otherwise 0. */
@@ -352,7 +483,8 @@ static const char *table_name(enum whosock_proto proto, int family)
 {
 	bool v6 = family == AF_INET6;
 
-	if (proto != WHOSOCK_PROTO_UNIX && family != AF_INET && family != AF_INET6)
+	if (proto != WHOSOCK_PROTO_UNIX && proto != WHOSOCK_PROTO_PACKET &&
+	    proto != WHOSOCK_PROTO_NETLINK && family != AF_INET && family != AF_INET6)
 		return NULL;
 	switch (proto) {
 	case WHOSOCK_PROTO_TCP:
@@ -365,6 +497,10 @@ static const char *table_name(enum whosock_proto proto, int family)
 		return v6 ? "raw6" : "raw";
 	case WHOSOCK_PROTO_UNIX:
 		return "unix";
+	case WHOSOCK_PROTO_PACKET:
+		return "packet";
+	case WHOSOCK_PROTO_NETLINK:
+		return "netlink";
 	default:
 		return NULL;
 	}
@@ -463,6 +599,17 @@ static bool has_nul(const char *line, size_t len)
 	return memchr(line, '\0', len) != NULL;
 }
 
+static int parse_line(const char *line, enum whosock_proto proto, int family,
+		      struct whosock_socket *s)
+{
+	if (proto == WHOSOCK_PROTO_PACKET)
+		return procnet_parse_packet_line(line, s);
+	if (proto == WHOSOCK_PROTO_NETLINK)
+		return procnet_parse_netlink_line(line, s);
+	return procnet_parse_inet_line(line, proto, family, s);
+}
+
+/* Every table but unix: one record per line after the header. */
 static int collect_inet(struct whosock_snapshot *snap, const char *buf, size_t size,
 			enum whosock_proto proto, int family, const struct whosock_filter *f,
 			unsigned *malformed)
@@ -476,7 +623,7 @@ static int collect_inet(struct whosock_snapshot *snap, const char *buf, size_t s
 	while (next_line(buf, size, &pos, &line, &len)) {
 		struct whosock_socket s;
 
-		if (has_nul(line, len) || procnet_parse_inet_line(line, proto, family, &s) < 0) {
+		if (has_nul(line, len) || parse_line(line, proto, family, &s) < 0) {
 			(*malformed)++;
 			continue;
 		}

@@ -55,7 +55,7 @@ static struct whosock_socket *pack_socket(struct packer *p, const struct whosock
 	struct whosock_socket *c = pack(p, s, sizeof(*s), alignof(struct whosock_socket));
 	struct whosock_owner *owners = NULL;
 	const struct whosock_process *proc = NULL;
-	const char *netns_name, *lpath, *rpath;
+	const char *netns_name, *lpath, *rpath, *ltext, *fname;
 
 	if (s->n_owners)
 		owners = pack(p, s->owners, s->n_owners * sizeof(*owners), alignof(struct whosock_owner));
@@ -75,7 +75,11 @@ static struct whosock_socket *pack_socket(struct packer *p, const struct whosock
 	netns_name = pack_str(p, s->netns_name);
 	lpath = pack_str(p, s->local.path);
 	rpath = pack_str(p, s->remote.path);
+	ltext = pack_str(p, s->local_text);
+	fname = pack_str(p, s->family_name);
 	if (c) {
+		c->local_text = ltext;
+		c->family_name = fname;
 		c->owners = owners;
 		c->netns_name = netns_name;
 		c->local.path = lpath;

@@ -23,6 +23,11 @@
 
 #include "snapshot.h"
 #include "sockdiag.h"
+#include "sockdiag_kinds.h"
+
+#ifndef IPPROTO_MPTCP
+#define IPPROTO_MPTCP 262
+#endif
 
 /* The kernel fills at most 32 KiB per recvmsg() of a dump; a larger buffer
  * only guards against truncation. */
@@ -67,6 +72,10 @@ static int proto_ipproto(enum whosock_proto proto)
 		return IPPROTO_UDPLITE;
 	case WHOSOCK_PROTO_RAW:
 		return IPPROTO_RAW;
+	case WHOSOCK_PROTO_MPTCP:
+		return IPPROTO_MPTCP;
+	case WHOSOCK_PROTO_SCTP:
+		return IPPROTO_SCTP;
 	default:
 		return -1;
 	}
@@ -76,6 +85,8 @@ static int proto_socktype(enum whosock_proto proto)
 {
 	switch (proto) {
 	case WHOSOCK_PROTO_TCP:
+	case WHOSOCK_PROTO_MPTCP:
+	case WHOSOCK_PROTO_SCTP:
 		return SOCK_STREAM;
 	case WHOSOCK_PROTO_RAW:
 		return SOCK_RAW;
@@ -293,6 +304,10 @@ static int dump_cb(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_OK;
 	if (ctx->proto == WHOSOCK_PROTO_UNIX)
 		r = sockdiag_parse_unix(nlh, &s, &path, &path_len);
+	else if (ctx->proto == WHOSOCK_PROTO_PACKET)
+		r = sockdiag_parse_packet(nlh, &s);
+	else if (ctx->proto == WHOSOCK_PROTO_NETLINK)
+		r = sockdiag_parse_netlink(nlh, &s);
 	else
 		r = sockdiag_parse_inet(nlh, ctx->proto, &s);
 	if (r < 0) {
@@ -398,6 +413,8 @@ static void put_request(struct nlmsghdr *nlh, unsigned seq, enum whosock_proto p
 		req->idiag_states = states;
 		if (tcp_info)
 			req->idiag_ext = 1u << (INET_DIAG_INFO - 1);
+	} else if (proto == WHOSOCK_PROTO_PACKET || proto == WHOSOCK_PROTO_NETLINK) {
+		sockdiag_put_kind_request(nlh, proto);
 	} else if (proto == WHOSOCK_PROTO_UNIX) {
 		struct unix_diag_req *req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
 
@@ -408,11 +425,18 @@ static void put_request(struct nlmsghdr *nlh, unsigned seq, enum whosock_proto p
 	} else {
 		struct inet_diag_req_v2 *req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
 
+		int ipproto = proto_ipproto(proto);
+
 		req->sdiag_family = (uint8_t)family;
-		req->sdiag_protocol = (uint8_t)proto_ipproto(proto);
 		req->idiag_states = states;
 		if (tcp_info && proto == WHOSOCK_PROTO_TCP)
 			req->idiag_ext = 1u << (INET_DIAG_INFO - 1);
+		/* A protocol past 255 (MPTCP) goes in an attribute, which the
+		 * kernel reads instead of sdiag_protocol. */
+		if (ipproto > 255)
+			mnl_attr_put_u32(nlh, INET_DIAG_REQ_PROTOCOL, (uint32_t)ipproto);
+		else
+			req->sdiag_protocol = (uint8_t)ipproto;
 	}
 }
 
@@ -533,10 +557,12 @@ int sockdiag_dump(struct mnl_socket *nl, struct whosock_snapshot *snap, enum who
 	char *buf;
 	int r;
 
-	if (proto != WHOSOCK_PROTO_UNIX && proto_ipproto(proto) < 0)
+	if (proto == WHOSOCK_PROTO_UNIX || proto == WHOSOCK_PROTO_PACKET ||
+	    proto == WHOSOCK_PROTO_NETLINK)
+		family = proto == WHOSOCK_PROTO_UNIX ? AF_UNIX :
+			 proto == WHOSOCK_PROTO_PACKET ? AF_PACKET : AF_NETLINK;
+	else if (proto_ipproto(proto) < 0)
 		return -EINVAL;
-	if (family == AF_UNSPEC && proto == WHOSOCK_PROTO_UNIX)
-		family = AF_UNIX;
 	buf = malloc(RECV_BUFFER_SIZE);
 	if (!buf)
 		return -ENOMEM;

@@ -15,6 +15,7 @@
  * join: the parts in order, UNIX peers, owners. */
 #include <errno.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #include <unistd.h>
 
 #include "collect.h"
+#include "heldsock.h"
 #include "netns.h"
 #include "owners.h"
 #include "snapshot.h"
@@ -32,6 +34,14 @@
 /* At most this many held sockets are traced back to their namespace one by
  * one (a few syscalls each); beyond, a note says how many were not. */
 #define MAX_TRACED_SOCKETS 4096u
+
+/* Kinds that never have a dump: asking for them (-A all, --vsock, --pid)
+ * makes --host-only and --netns trace held sockets too, which they
+ * otherwise skip (one pidfd_getfd and a few getsockopt per socket). SCTP
+ * held without sctp_diag gets rows where tracing runs anyway. */
+#define HELD_ONLY_PROTOS                                                                \
+	(WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_VSOCK) | WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_XDP) | \
+	 WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_OTHER))
 
 /* Join each connected UNIX socket to its peer in the snapshot: its path
  * (set_pointers false, before owner filters may drop the peer) or a pointer to
@@ -162,6 +172,8 @@ struct take {
 	 * those dumps use bound_opt: TCP, BOUND_INACTIVE, the caller's rest. */
 	bool bound_by_dump;
 	struct whosock_options bound_opt;
+	size_t held_rows; /* rows made from held sockets (push_held) */
+	bool traced;      /* trace_unlisted() ran */
 };
 
 static struct job own_job(const struct plan *p)
@@ -189,19 +201,31 @@ static int add_bound_ns(struct take *t, uint64_t inode)
 	return 0;
 }
 
+/* The order of kinds in a namespace (the man page's ROWS): the dumps run
+ * in it, and rows that came later (bound but inactive TCP, held-only) are
+ * sorted into it. vsock, XDP and other have no dump here. */
+static const enum whosock_proto kind_order[] = {
+	WHOSOCK_PROTO_TCP,  WHOSOCK_PROTO_UDP,    WHOSOCK_PROTO_UDPLITE, WHOSOCK_PROTO_RAW,
+	WHOSOCK_PROTO_MPTCP, WHOSOCK_PROTO_SCTP,  WHOSOCK_PROTO_UNIX,    WHOSOCK_PROTO_PACKET,
+	WHOSOCK_PROTO_NETLINK,
+};
+
+/* The one family of a kind that is not inet, else 0. */
+static int single_family(enum whosock_proto proto)
+{
+	return proto == WHOSOCK_PROTO_UNIX ? AF_UNIX : proto == WHOSOCK_PROTO_PACKET ? AF_PACKET :
+	       proto == WHOSOCK_PROTO_NETLINK ? AF_NETLINK : 0;
+}
+
 /* The dumps of one namespace for filter f; bound: with a separate dump of
  * the bound but inactive TCP sockets. */
 static void plan_dumps(struct take *t, const struct whosock_filter *f, bool bound)
 {
-	static const enum whosock_proto order[] = { WHOSOCK_PROTO_TCP, WHOSOCK_PROTO_UDP,
-						    WHOSOCK_PROTO_UDPLITE, WHOSOCK_PROTO_RAW,
-						    WHOSOCK_PROTO_UNIX };
-
 	t->n_plan = 0;
-	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-		enum whosock_proto proto = order[i];
-		const int families[] = { proto == WHOSOCK_PROTO_UNIX ? AF_UNIX : AF_INET,
-					 proto == WHOSOCK_PROTO_UNIX ? -1 : AF_INET6 };
+	for (size_t i = 0; i < sizeof(kind_order) / sizeof(kind_order[0]); i++) {
+		enum whosock_proto proto = kind_order[i];
+		int single = single_family(proto);
+		const int families[] = { single ? single : AF_INET, single ? -1 : AF_INET6 };
 
 		if (!(f->protos & WHOSOCK_PROTO_BIT(proto)))
 			continue;
@@ -359,6 +383,16 @@ static int cmp_netns(const void *a, const void *b)
 	return (x->inode > y->inode) - (x->inode < y->inode);
 }
 
+/* -l: LISTEN and CLOSE together mean listening (and UNCONN datagram
+ * sockets), as in ss: no TCP socket in state CLOSE. */
+static bool listening_only(const struct whosock_filter *f)
+{
+	const unsigned listening = WHOSOCK_STATE_BIT(WHOSOCK_STATE_LISTEN) |
+				   WHOSOCK_STATE_BIT(WHOSOCK_STATE_CLOSE);
+
+	return (f->states & listening) == listening;
+}
+
 /* The filter wants TCP sockets in state CLOSE (bound but neither listening
  * nor connecting), and the dumps do not ask for them by name. */
 static bool wants_bound(const struct whosock_filter *f)
@@ -366,6 +400,11 @@ static bool wants_bound(const struct whosock_filter *f)
 	const unsigned close = WHOSOCK_STATE_BIT(WHOSOCK_STATE_CLOSE);
 	const unsigned bound = WHOSOCK_STATE_BIT(WHOSOCK_STATE_BOUND_INACTIVE);
 
+
+	/* -l: a bound but inactive TCP socket is not listening (as in ss).
+	 * They come when asked for by name (bound-inactive). */
+	if (listening_only(f))
+		return false;
 	return (f->protos & WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP)) &&
 	       (!f->states || (f->states & close)) && !(f->states & bound);
 }
@@ -378,20 +417,70 @@ static unsigned fully_dumped(const struct whosock_filter *f)
 	return f->protos;
 }
 
-/* Find the namespaces of held sockets that no dump listed (3.). New ones are
+/* A TCP socket with a local port (its row comes from dump_bound or a dump). */
+static bool is_bound_tcp(const struct heldsock *h)
+{
+	return (h->family == AF_INET || h->family == AF_INET6) && h->protocol == IPPROTO_TCP &&
+	       h->port != 0;
+}
+
+/* Whether the namespace is among the first n_dumped of set. */
+static bool ns_dumped(const struct netns_set *set, size_t n_dumped, uint64_t inode)
+{
+	const struct netns *ns = netns_set_find(set, inode);
+
+	return ns && (size_t)(ns - set->v) < n_dumped;
+}
+
+/* A row for a held socket of a family no dump lists (vsock, XDP, SCTP
+ * without sctp_diag, AF_ALG, ...), when the filter wants it. */
+static int push_held(struct take *t, struct whosock_snapshot *snap, const struct netns_set *set,
+		     const struct heldsock *h, uint64_t inode, uint64_t own_inode)
+{
+	const struct whosock_filter *f = &t->opt->filter;
+	const struct netns *ns;
+	struct whosock_socket s;
+
+	heldsock_to_socket(h, inode, &s);
+	/* -l: an unbound inet socket waits for nothing (ss lists none). */
+	if ((s.family == AF_INET || s.family == AF_INET6) && listening_only(f) &&
+	    (s.local.port == 0 ||
+	     ((s.proto == WHOSOCK_PROTO_TCP || s.proto == WHOSOCK_PROTO_MPTCP) &&
+	      s.state == WHOSOCK_STATE_CLOSE)))
+		return 0;
+	if (!whosock_filter_match(f, &s) || (f->netns && f->netns != s.netns) ||
+	    (t->opt->host_only && s.netns != own_inode))
+		return 0;
+	ns = netns_set_find(set, s.netns);
+	s.netns_name = ns ? ns->name : NULL;
+	if (s.known & WHOSOCK_KNOWN_LOCAL) {
+		s.local_text = snapshot_strndup(snap, h->local, strlen(h->local));
+		if (!s.local_text)
+			return -ENOMEM;
+	}
+	t->held_rows++;
+	return snapshot_push(snap, &s);
+}
+
+/* Find the namespaces of held sockets that no dump listed (3.); find_ns
+ * false: only make rows for those of families no dump lists. New ones are
  * appended to set; those holding bound but inactive TCP sockets go to
  * t->bound_ns (when t->want_bound). Sockets of protocols
  * or states the filter left out are first looked up in an inventory of what
  * was not dumped, so only sockets really missing are traced one by one. */
 static int trace_unlisted(struct take *t, size_t workers, struct whosock_snapshot *snap,
-			  struct netns_set *set, uint64_t own_inode)
+			  struct netns_set *set, uint64_t own_inode, bool find_ns)
 {
 	struct whosock_options inv_opt = { .proc_root = t->opt->proc_root, .source = t->opt->source };
 	struct whosock_snapshot *inv = NULL;
 	struct owners_unlisted *u = NULL;
-	size_t n = 0, traced = 0, untraced = 0;
+	size_t n = 0, traced = 0, untraced = 0, n_dumped;
 	int r, last_error = 0;
 
+	/* The namespaces in set now have been dumped; those this trace adds
+	 * will be in the next round. */
+	n_dumped = set->n;
+	t->traced = true;
 	r = owners_scan_unlisted(t->scan, snap, NULL, &u, &n);
 	if (r < 0 || n == 0)
 		goto out;
@@ -414,7 +503,7 @@ static int trace_unlisted(struct take *t, size_t workers, struct whosock_snapsho
 		for (size_t i = 0; r == 0 && i < t->n_plan; i++)
 			t->jobs[t->n_jobs++] = own_job(&t->plan[i]);
 		for (size_t i = 0; r == 0 && i < set->n; i++)
-			if (set->v[i].inode != own_inode)
+			if (set->v[i].inode != own_inode && find_ns)
 				t->jobs[t->n_jobs++] = (struct job){ .ns = &set->v[i] };
 		if (r == 0)
 			r = run_jobs(t, workers, inv, 0, NULL);
@@ -428,21 +517,41 @@ static int trace_unlisted(struct take *t, size_t workers, struct whosock_snapsho
 		if (r < 0)
 			goto out;
 	}
+	n = heldsock_unique(u, n, getpid());
 	for (size_t i = 0; i < n; i++) {
-		uint64_t ns_inode;
-		int ns_fd;
+		struct heldsock h;
+		uint64_t ns_inode = 0;
+		int ns_fd = -1;
 		struct netns *ns;
 		bool bound = false;
 
-		if (i && u[i].inode == u[i - 1].inode)
-			continue;
 		if (traced >= MAX_TRACED_SOCKETS) {
 			untraced++;
 			continue;
 		}
 		traced++;
-		r = netns_of_socket(u[i].pid, u[i].fd, u[i].inode, &ns_inode, &ns_fd,
-				    t->want_bound ? &bound : NULL);
+		r = heldsock_inspect(u[i].pid, u[i].fd, u[i].inode,
+				     (t->want_bound ? HELDSOCK_BOUND : 0) | HELDSOCK_DETAILS, &h);
+		if (r == 0) {
+			ns_inode = h.ns_inode;
+			ns_fd = h.ns_fd;
+			bound = h.bound_inactive;
+			/* A family no dump lists; or one the dumps left out
+			 * (not bound) in a namespace already dumped, but for
+			 * bound inactive TCP (dump_bound, or not wanted). */
+			if (!heldsock_family_dumped(h.family, h.protocol) ||
+			    (ns_dumped(set, n_dumped, h.ns_inode) && !h.bound_inactive &&
+			     !is_bound_tcp(&h)))
+				r = push_held(t, snap, set, &h, u[i].inode, own_inode);
+			if (r < 0) {
+				close(ns_fd);
+				goto out;
+			}
+		}
+		if (r == 0 && !find_ns) {
+			close(ns_fd);
+			continue;
+		}
 		if (r == 0 && bound) {
 			r = add_bound_ns(t, ns_inode);
 			if (r < 0) {
@@ -512,6 +621,74 @@ static int dump_bound(struct take *t, size_t workers, struct whosock_snapshot *s
 	t->opt = saved;
 	plan_dumps(t, &saved->filter, t->bound_by_dump);
 	return r;
+}
+
+/* The rank of a row in the documented order: its namespace's place in set
+ * (the caller's, then by inode, then those found through held sockets), its
+ * kind in kind_order (vsock, XDP, other after them), IPv4 before IPv6, then
+ * where it was (the kernel's order). */
+struct row_key {
+	size_t ns, kind, family, index;
+};
+
+static int cmp_row_key(const void *a, const void *b)
+{
+	const struct row_key *x = a, *y = b;
+
+	if (x->ns != y->ns)
+		return x->ns < y->ns ? -1 : 1;
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	return (x->index > y->index) - (x->index < y->index);
+}
+
+static size_t kind_rank(enum whosock_proto proto)
+{
+	for (size_t i = 0; i < sizeof(kind_order) / sizeof(kind_order[0]); i++)
+		if (kind_order[i] == proto)
+			return i;
+	return sizeof(kind_order) / sizeof(kind_order[0]) + (size_t)proto;
+}
+
+static int sort_rows(struct whosock_snapshot *snap, const struct netns_set *set)
+{
+	size_t n = whosock_snapshot_count(snap);
+	struct row_key *keys;
+	struct whosock_socket *tmp;
+
+	keys = malloc((n ? n : 1) * sizeof(*keys));
+	tmp = malloc((n ? n : 1) * sizeof(*tmp));
+	if (!keys || !tmp) {
+		free(keys);
+		free(tmp);
+		return -ENOMEM;
+	}
+	uint64_t last_ns = 0;
+	size_t rank = set->n;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct whosock_socket *s = snapshot_at(snap, i);
+
+		/* Rows of a namespace come together: look each up once. */
+		if (i == 0 || s->netns != last_ns) {
+			const struct netns *ns = netns_set_find(set, s->netns);
+
+			last_ns = s->netns;
+			rank = ns ? (size_t)(ns - set->v) : set->n;
+		}
+		keys[i] = (struct row_key){ .ns = rank,
+					    .kind = kind_rank(s->proto),
+					    .family = s->family == AF_INET6, .index = i };
+		tmp[i] = *s;
+	}
+	qsort(keys, n, sizeof(*keys), cmp_row_key);
+	for (size_t i = 0; i < n; i++)
+		*snapshot_at(snap, i) = tmp[keys[i].index];
+	free(keys);
+	free(tmp);
+	return 0;
 }
 
 int whosock_netns_resolve(const char *spec, uint64_t *inode)
@@ -660,17 +837,32 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 			if (opt.filter.netns && netns_set_find(&set, opt.filter.netns))
 				break;
 			first_other = set.n;
-			r = trace_unlisted(&t, workers, snap, &set, own_inode);
+			r = trace_unlisted(&t, workers, snap, &set, own_inode, true);
 			if (r < 0)
 				goto out;
 			if (set.n == n_before)
 				break;
 		}
 	}
+	/* Held sockets of families no dump lists get rows even when no
+	 * namespace was to be found (--host-only, --netns). */
+	if (!t.traced && live && t.scan && (opt.want & (WHOSOCK_WANT_OWNERS | WHOSOCK_WANT_PROCESS)) &&
+	    (opt.filter.protos & HELD_ONLY_PROTOS)) {
+		r = trace_unlisted(&t, workers, snap, &set, own_inode, false);
+		if (r < 0)
+			goto out;
+	}
 	own_ns = live ? netns_set_find(&set, own_inode) : NULL; /* the set may have grown */
+	first_other = whosock_snapshot_count(snap);
 	r = dump_bound(&t, workers, snap, &set, own_inode, own_ns ? own_ns->name : NULL);
 	if (r < 0)
 		goto out;
+	/* Rows that came after their namespace's dumps go to their place. */
+	if (t.held_rows || whosock_snapshot_count(snap) != first_other) {
+		r = sort_rows(snap, &set);
+		if (r < 0)
+			goto out;
+	}
 
 	if (live && opt.filter.netns && !netns_set_find(&set, opt.filter.netns))
 		NOTE(snap, .code = WHOSOCK_NOTE_NETNS_NOT_FOUND, .netns = opt.filter.netns);

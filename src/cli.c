@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "cli.h"
@@ -27,9 +28,12 @@ enum {
 	OPT_INTERVAL,
 	OPT_COUNT,
 	OPT_TIMEOUT,
+	OPT_NETLINK,
+	OPT_VSOCK,
+	OPT_XDP,
 };
 
-#define SHORT_OPTIONS ":tuwxl46o:ehV"
+#define SHORT_OPTIONS ":tuwxl46o:ehVA:0SM"
 
 /* Each option is documented where it is declared; cli_help() prints the same. */
 static const struct option long_options[] = {
@@ -37,6 +41,13 @@ static const struct option long_options[] = {
 	{ "udp", no_argument, NULL, 'u' },          /* UDP and UDP-Lite sockets */
 	{ "raw", no_argument, NULL, 'w' },          /* RAW sockets */
 	{ "unix", no_argument, NULL, 'x' },         /* UNIX sockets */
+	{ "query", required_argument, NULL, 'A' },  /* KIND[,KIND...] as ss -A */
+	{ "packet", no_argument, NULL, '0' },       /* packet sockets */
+	{ "netlink", no_argument, NULL, OPT_NETLINK }, /* netlink sockets */
+	{ "mptcp", no_argument, NULL, 'M' },        /* MPTCP sockets */
+	{ "sctp", no_argument, NULL, 'S' },         /* SCTP sockets */
+	{ "vsock", no_argument, NULL, OPT_VSOCK },  /* vsock sockets */
+	{ "xdp", no_argument, NULL, OPT_XDP },      /* XDP sockets */
 	{ "listening", no_argument, NULL, 'l' },    /* LISTEN and unconnected (UNCONN) only */
 	{ "ipv4", no_argument, NULL, '4' },         /* IPv4 only */
 	{ "ipv6", no_argument, NULL, '6' },         /* IPv6 only */
@@ -72,11 +83,22 @@ void cli_help(FILE *f)
 	      "With [ADDR]:PORT (e.g. :8080, :53/udp, 127.0.0.1:8080, [::1]:631): the sockets\n"
 	      "bound to that local port (and address, or its wildcard) and their owners.\n"
 	      "\n"
-	      "Protocols (combinable; default: every inet protocol):\n"
+	      "Kinds (combinable; default: TCP, UDP, UDP-Lite, RAW, MPTCP and SCTP;\n"
+	      "with --pid every kind):\n"
 	      "  -t, --tcp            TCP sockets\n"
 	      "  -u, --udp            UDP and UDP-Lite sockets\n"
 	      "  -w, --raw            RAW sockets\n"
 	      "  -x, --unix           UNIX sockets (stream, dgram, seqpacket)\n"
+	      "  -0, --packet         packet sockets (sniffers, DHCP clients)\n"
+	      "      --netlink        netlink sockets\n"
+	      "  -M, --mptcp          MPTCP sockets\n"
+	      "  -S, --sctp           SCTP sockets\n"
+	      "      --vsock          vsock sockets\n"
+	      "      --xdp            XDP sockets\n"
+	      "  -A, --query KINDS    kinds as a comma-separated list, as ss -A: all, inet,\n"
+	      "                       tcp, udp, udplite, raw, mptcp, sctp, unix, packet,\n"
+	      "                       netlink, vsock, xdp, other (families whosock does not\n"
+	      "                       know: alg, can, bluetooth, ...)\n"
 	      "\n"
 	      "Filters:\n"
 	      "  -l, --listening      listening sockets only (LISTEN, and UNCONN for UDP/RAW/UNIX)\n"
@@ -321,6 +343,49 @@ static int parse_query(const char *arg, struct whosock_filter *f, char *err, siz
 	return 0;
 }
 
+/* -A/--query: a comma-separated list of kinds, as ss -A takes them. */
+static int parse_query_kinds(const char *arg, unsigned *protos, char *err, size_t errlen)
+{
+	static const struct {
+		const char *name;
+		unsigned bits;
+	} kinds[] = {
+		{ "all", WHOSOCK_PROTOS_ALL },
+		{ "inet", WHOSOCK_PROTOS_INET },
+		{ "tcp", WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP) },
+		{ "udp", WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDP) },
+		{ "udplite", WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDPLITE) },
+		{ "raw", WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_RAW) },
+		{ "mptcp", WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_MPTCP) },
+		{ "sctp", WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_SCTP) },
+		{ "unix", WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UNIX) },
+		{ "packet", WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_PACKET) },
+		{ "netlink", WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_NETLINK) },
+		{ "vsock", WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_VSOCK) },
+		{ "xdp", WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_XDP) },
+		{ "other", WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_OTHER) },
+	};
+	const char *p = arg;
+	unsigned bits = 0;
+
+	do {
+		size_t len = strcspn(p, ",");
+		size_t i;
+
+		for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+			if (strlen(kinds[i].name) == len && strncasecmp(p, kinds[i].name, len) == 0)
+				break;
+		if (i == sizeof(kinds) / sizeof(kinds[0]))
+			return fail(err, errlen, "unknown socket kind '%.*s' in -A: expected all, inet, "
+				    "tcp, udp, udplite, raw, mptcp, sctp, unix, packet, netlink, vsock, "
+				    "xdp or other", (int)(len > 40 ? 40 : len), p);
+		bits |= kinds[i].bits;
+		p += len;
+	} while (*p++ == ',');
+	*protos |= bits;
+	return 0;
+}
+
 int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
 {
 	struct cli cli = { .action = CLI_LIST, .format = OUTPUT_TABLE, .header = 1 };
@@ -353,6 +418,27 @@ int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
 			break;
 		case 'x':
 			f->protos |= WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UNIX);
+			break;
+		case 'A':
+			r = parse_query_kinds(optarg, &f->protos, err, errlen);
+			break;
+		case '0':
+			f->protos |= WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_PACKET);
+			break;
+		case OPT_NETLINK:
+			f->protos |= WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_NETLINK);
+			break;
+		case 'M':
+			f->protos |= WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_MPTCP);
+			break;
+		case 'S':
+			f->protos |= WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_SCTP);
+			break;
+		case OPT_VSOCK:
+			f->protos |= WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_VSOCK);
+			break;
+		case OPT_XDP:
+			f->protos |= WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_XDP);
 			break;
 		case 'l':
 			f->states |= WHOSOCK_STATE_BIT(WHOSOCK_STATE_LISTEN) |
@@ -496,11 +582,13 @@ int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
 		cli.opt.want |= no_owners ? 0 : WHOSOCK_WANT_PROCESS;
 	if (cli.format == OUTPUT_JSON || cli.format == OUTPUT_NDJSON)
 		cli.opt.want |= WHOSOCK_WANT_TCP_INFO;
+	/* --pid shows every socket the process holds, of every kind. */
 	if (!f->protos)
-		f->protos = WHOSOCK_PROTOS_INET;
-	/* -4/-6 narrow the inet families; UNIX sockets asked for with -x stay. */
+		f->protos = f->pid ? WHOSOCK_PROTOS_ALL : WHOSOCK_PROTOS_INET;
+	/* -4/-6 narrow the inet families; sockets of other families asked
+	 * for (-x, -0, ...) stay. */
 	if (families)
-		f->families = families | 1u << AF_UNIX;
+		f->families = families | 1u << AF_UNIX | 1u << AF_PACKET | 1u << AF_NETLINK;
 	*out = cli;
 	return 0;
 }

@@ -11,16 +11,16 @@
 #include "table.h"
 #include "textesc.h"
 
+/* The kernel's family name ("inet", "unix", "packet", "alg", ...); NULL
+ * for a number it has no name for. */
 static const char *family_name(int family)
 {
-	switch (family) {
-	case AF_INET:
-		return "inet";
-	case AF_INET6:
-		return "inet6";
-	default:
-		return "unix";
-	}
+	return whosock_family_name(family);
+}
+
+static bool is_inet(const struct whosock_socket *s)
+{
+	return s->family == AF_INET || s->family == AF_INET6;
 }
 
 static const char *type_name(int type)
@@ -45,10 +45,23 @@ static const char *table_proto(const struct whosock_socket *s)
 	static const char *const v6[WHOSOCK_PROTO_COUNT] = {
 		[WHOSOCK_PROTO_TCP] = "tcp6", [WHOSOCK_PROTO_UDP] = "udp6",
 		[WHOSOCK_PROTO_UDPLITE] = "udplite6", [WHOSOCK_PROTO_RAW] = "raw6",
+		[WHOSOCK_PROTO_MPTCP] = "mptcp6", [WHOSOCK_PROTO_SCTP] = "sctp6",
 	};
 
 	if (s->family == AF_UNIX)
 		return s->type == SOCK_DGRAM ? "u_dgr" : s->type == SOCK_SEQPACKET ? "u_seq" : "u_str";
+	switch (s->proto) {
+	case WHOSOCK_PROTO_PACKET:
+		return s->type == SOCK_DGRAM ? "p_dgr" : "p_raw";
+	case WHOSOCK_PROTO_NETLINK:
+		return "nl";
+	case WHOSOCK_PROTO_VSOCK:
+		return s->type == SOCK_DGRAM ? "v_dgr" : s->type == SOCK_SEQPACKET ? "v_seq" : "v_str";
+	case WHOSOCK_PROTO_OTHER:
+		return s->family_name ? s->family_name : "other";
+	default:
+		break;
+	}
 	if (s->family == AF_INET6 && (unsigned)s->proto < WHOSOCK_PROTO_COUNT && v6[s->proto])
 		return v6[s->proto];
 	return whosock_proto_name(s->proto);
@@ -81,6 +94,50 @@ static const char *ifcache_name(struct ifcache *c, unsigned index)
 	return c->name[c->n++];
 }
 
+/* The ETH_P_* protocol of a packet socket: "*" for all (as ss), a name, or
+ * hex. */
+static void put_eth_proto(struct sbuf *b, uint32_t protocol, bool star_all)
+{
+	const char *name = whosock_eth_proto_name((int)protocol);
+	char hex[16];
+
+	if (star_all && protocol == 0x0003)
+		name = "*";
+	if (!name) {
+		snprintf(hex, sizeof(hex), "0x%04x", protocol);
+		name = hex;
+	}
+	sbuf_puts(b, name);
+}
+
+/* LOCAL of the kinds that are not inet or UNIX, as ss shows them: packet
+ * "PROTO:INTERFACE", netlink "PROTOCOL:PORTID", vsock "CID:PORT", alg
+ * "TYPE/NAME"; '*' where there is none. */
+void output_kind_local(struct sbuf *b, const struct whosock_socket *s, const char *ifname)
+{
+	if (s->proto == WHOSOCK_PROTO_PACKET) {
+		put_eth_proto(b, s->protocol, true);
+		sbuf_putc(b, ':');
+		if (ifname)
+			esc_term(b, ifname, strlen(ifname));
+		else
+			sbuf_putc(b, '*');
+	} else if (s->proto == WHOSOCK_PROTO_NETLINK) {
+		const char *name = whosock_netlink_proto_name((int)s->protocol);
+
+		if (name)
+			sbuf_puts(b, name);
+		else
+			sbuf_u64(b, s->protocol);
+		sbuf_putc(b, ':');
+		sbuf_u64(b, s->netlink.portid);
+	} else if (s->local_text) {
+		esc_term(b, s->local_text, strlen(s->local_text));
+	} else {
+		sbuf_putc(b, '*');
+	}
+}
+
 void output_endpoint(struct sbuf *b, const struct whosock_socket *s,
 		     const struct whosock_endpoint *ep, const char *ifname)
 {
@@ -89,6 +146,13 @@ void output_endpoint(struct sbuf *b, const struct whosock_socket *s,
 	if (s->family == AF_UNIX) {
 		if (ep->path)
 			esc_term(b, ep->path, strlen(ep->path));
+		else
+			sbuf_putc(b, '*');
+		return;
+	}
+	if (!is_inet(s)) {
+		if (ep == &s->local)
+			output_kind_local(b, s, ifname);
 		else
 			sbuf_putc(b, '*');
 		return;
@@ -268,6 +332,10 @@ static void json_endpoint(struct sbuf *b, const char *key, const struct whosock_
 	sbuf_putc(b, '{');
 	if (s->family == AF_UNIX) {
 		json_str(b, "path", ep->path);
+	} else if (!is_inet(s)) {
+		/* vsock "cid:port", alg "type/name"; null when none (and for
+		 * packet and netlink, whose details have objects of their own). */
+		json_str(b, "addr", ep == &s->local ? s->local_text : NULL);
 	} else {
 		json_str(b, "addr", whosock_addr_format(s->family, ep, addr, sizeof(addr)));
 		sbuf_puts(b, ",\"port\":");
@@ -324,9 +392,71 @@ static void json_owners(struct sbuf *b, const char *key, const struct whosock_ow
 	sbuf_putc(b, ']');
 }
 
+/* "packet": {...} and "netlink": {...}, null for other kinds. */
+static void json_kinds(struct sbuf *b, const struct whosock_socket *s, const char *ifname)
+{
+	unsigned k = s->known;
+
+	json_key(b, "packet");
+	if (s->proto == WHOSOCK_PROTO_PACKET) {
+		struct sbuf name = { 0 };
+
+		sbuf_putc(b, '{');
+		put_eth_proto(&name, s->protocol, false);
+		json_key(b, "protocol");
+		if (name.failed)
+			b->failed = true;
+		else
+			esc_json(b, name.data, name.len);
+		sbuf_free(&name);
+		sbuf_putc(b, ',');
+		json_u64(b, "protocol_number", s->protocol, k & WHOSOCK_KNOWN_PROTOCOL);
+		json_u64(b, "ifindex", s->ifindex, k & WHOSOCK_KNOWN_IFINDEX);
+		json_str(b, "interface", ifname);
+		sbuf_add(b, "},", 2);
+	} else {
+		sbuf_puts(b, "null,");
+	}
+	json_key(b, "netlink");
+	if (s->proto == WHOSOCK_PROTO_NETLINK) {
+		sbuf_putc(b, '{');
+		json_str(b, "protocol", whosock_netlink_proto_name((int)s->protocol));
+		sbuf_putc(b, ',');
+		json_u64(b, "protocol_number", s->protocol, k & WHOSOCK_KNOWN_PROTOCOL);
+		json_u64(b, "portid", s->netlink.portid, true);
+		json_u64(b, "groups", s->netlink.groups, k & WHOSOCK_KNOWN_NL_GROUPS);
+		json_u64(b, "dst_portid", s->netlink.dst_portid, s->source == WHOSOCK_SOURCE_NETLINK);
+		json_key(b, "dst_group");
+		if (s->source == WHOSOCK_SOURCE_NETLINK)
+			sbuf_u64(b, s->netlink.dst_group);
+		else
+			sbuf_puts(b, "null");
+		sbuf_add(b, "},", 2);
+	} else {
+		sbuf_puts(b, "null,");
+	}
+}
+
+/* A packet socket's interface name, known only in whosock's namespace. */
+static const char *packet_ifname(const struct whosock_socket *s, char buf[IF_NAMESIZE])
+{
+	static uint64_t own;
+	struct stat st;
+
+	if (s->proto != WHOSOCK_PROTO_PACKET || !s->ifindex)
+		return NULL;
+	if (!own && stat("/proc/self/ns/net", &st) == 0)
+		own = (uint64_t)st.st_ino;
+	if (s->netns && own && s->netns != own)
+		return NULL;
+	return if_indextoname(s->ifindex, buf) ? buf : NULL;
+}
+
 void output_json_socket(struct sbuf *b, const struct whosock_socket *s)
 {
 	unsigned k = s->known;
+	char ifbuf[IF_NAMESIZE];
+	const char *ifname = packet_ifname(s, ifbuf);
 
 	sbuf_putc(b, '{');
 	json_u64(b, "netns", s->netns, s->netns != 0);
@@ -334,7 +464,7 @@ void output_json_socket(struct sbuf *b, const struct whosock_socket *s)
 	sbuf_putc(b, ',');
 	json_str(b, "proto", whosock_proto_name(s->proto));
 	sbuf_putc(b, ',');
-	json_str(b, "family", family_name(s->family));
+	json_str(b, "family", s->family_name ? s->family_name : family_name(s->family));
 	sbuf_putc(b, ',');
 	json_str(b, "type", type_name(s->type));
 	sbuf_putc(b, ',');
@@ -357,7 +487,10 @@ void output_json_socket(struct sbuf *b, const struct whosock_socket *s)
 	if (s->family == AF_UNIX)
 		json_owners(b, "peer_owners", s->peer ? s->peer->owners : NULL,
 			    s->peer ? s->peer->n_owners : 0);
-	sbuf_add(b, ",\"tcp\":", 7);
+	sbuf_putc(b, ',');
+	json_u64(b, "protocol", s->protocol, k & WHOSOCK_KNOWN_PROTOCOL);
+	json_kinds(b, s, ifname);
+	sbuf_add(b, "\"tcp\":", 6);
 	if (s->proto == WHOSOCK_PROTO_TCP && (k & WHOSOCK_KNOWN_TCP_INFO)) {
 		sbuf_putc(b, '{');
 		json_u64(b, "rtt_us", s->tcp.rtt_us, true);
@@ -429,9 +562,11 @@ static void csv_endpoint(struct sbuf *b, const struct whosock_socket *s,
 	char addr[64];
 
 	sbuf_putc(b, ',');
-	if (s->family != AF_UNIX)
+	if (is_inet(s))
 		sbuf_puts(b, whosock_addr_format(s->family, ep, addr, sizeof(addr)));
-	csv_u64(b, ep->port, s->family != AF_UNIX);
+	else if (ep == &s->local && s->local_text)
+		esc_csv(b, s->local_text, strlen(s->local_text));
+	csv_u64(b, ep->port, is_inet(s));
 	sbuf_putc(b, ',');
 	if (ep->path)
 		esc_csv(b, ep->path, strlen(ep->path));
@@ -466,7 +601,7 @@ static void render_csv(struct sbuf *out, const struct whosock_snapshot *snap, in
 	if (header)
 		sbuf_puts(out, "netns,proto,family,type,state,local_addr,local_port,local_path,"
 			       "remote_addr,remote_port,remote_path,inode,uid,cookie,rqueue,wqueue,"
-			       "peer_inode,owners\n");
+			       "peer_inode,owners,protocol,ifindex,netlink_portid,netlink_groups\n");
 	for (size_t i = 0; i < whosock_snapshot_count(snap); i++) {
 		const struct whosock_socket *s = whosock_snapshot_get(snap, i);
 		unsigned k = s->known;
@@ -476,7 +611,8 @@ static void render_csv(struct sbuf *out, const struct whosock_snapshot *snap, in
 		sbuf_putc(out, ',');
 		sbuf_puts(out, whosock_proto_name(s->proto));
 		sbuf_putc(out, ',');
-		sbuf_puts(out, family_name(s->family));
+		if (s->family_name || family_name(s->family))
+			sbuf_puts(out, s->family_name ? s->family_name : family_name(s->family));
 		sbuf_putc(out, ',');
 		sbuf_puts(out, type_name(s->type));
 		sbuf_putc(out, ',');
@@ -490,6 +626,10 @@ static void render_csv(struct sbuf *out, const struct whosock_snapshot *snap, in
 		csv_u64(out, s->wqueue, k & WHOSOCK_KNOWN_QUEUES);
 		csv_u64(out, s->peer_inode, k & WHOSOCK_KNOWN_PEER);
 		csv_owners(out, s);
+		csv_u64(out, s->protocol, k & WHOSOCK_KNOWN_PROTOCOL);
+		csv_u64(out, s->ifindex, k & WHOSOCK_KNOWN_IFINDEX);
+		csv_u64(out, s->netlink.portid, s->proto == WHOSOCK_PROTO_NETLINK);
+		csv_u64(out, s->netlink.groups, k & WHOSOCK_KNOWN_NL_GROUPS);
 		sbuf_putc(out, '\n');
 		sbuf_maybe_flush(out);
 	}

@@ -15,6 +15,9 @@ int output_render(struct sbuf *out, const struct whosock_snapshot *snap, const s
 
 /* "addr:port" as the table shows it: wildcards as '*', IPv6 in brackets,
  * "%ifname" for a bound device; a UNIX path escaped. */
+/* LOCAL of a socket that is neither inet nor UNIX (packet "PROTO:IFACE",
+ * netlink "PROTOCOL:PORTID", vsock "CID:PORT", ...; '*' when none). */
+void output_kind_local(struct sbuf *b, const struct whosock_socket *s, const char *ifname);
 void output_endpoint(struct sbuf *b, const struct whosock_socket *s,
 		     const struct whosock_endpoint *ep, const char *ifname);
 

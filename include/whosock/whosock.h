@@ -54,10 +54,13 @@ enum whosock_proto {
 
 /* Bit of a protocol in whosock_filter.protos. */
 #define WHOSOCK_PROTO_BIT(p) (1u << (p))
+/* The inet kinds (ss -A inet): TCP, UDP, UDP-Lite, RAW, MPTCP and SCTP. */
 #define WHOSOCK_PROTOS_INET                                                      \
 	(WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP) | WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDP) | \
-	 WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDPLITE) | WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_RAW))
-#define WHOSOCK_PROTOS_ALL (WHOSOCK_PROTOS_INET | WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UNIX))
+	 WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDPLITE) | WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_RAW) | \
+	 WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_MPTCP) | WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_SCTP))
+/* Every kind, "other" included (ss -A all, and what a filter of 0 means). */
+#define WHOSOCK_PROTOS_ALL ((1u << WHOSOCK_PROTO_COUNT) - 1u)
 
 /* Socket states: the kernel's own numbers (include/net/tcp_states.h), used by
  * every protocol. UDP and RAW are WHOSOCK_STATE_CLOSE ("UNCONN") unless
@@ -112,7 +115,10 @@ enum {
 	WHOSOCK_KNOWN_TCP_BYTES_SENT = 1u << 6, /* tcp.bytes_sent (Linux >= 4.19) */
 	WHOSOCK_KNOWN_IFINDEX = 1u << 7,       /* inet: ifindex (not in /proc/net) */
 	WHOSOCK_KNOWN_V6ONLY = 1u << 8,        /* inet6: v6only (not in /proc/net) */
-	WHOSOCK_KNOWN_CGROUP_ID = 1u << 9      /* inet: cgroup_id (Linux >= 5.7, netlink) */
+	WHOSOCK_KNOWN_CGROUP_ID = 1u << 9,     /* inet: cgroup_id (Linux >= 5.7, netlink) */
+	WHOSOCK_KNOWN_PROTOCOL = 1u << 10,     /* protocol (SO_PROTOCOL, packet and netlink) */
+	WHOSOCK_KNOWN_NL_GROUPS = 1u << 11,    /* netlink.groups (not for held-only rows) */
+	WHOSOCK_KNOWN_LOCAL = 1u << 12         /* held-only rows: local_text (getsockname) */
 };
 
 struct whosock_tcp_info {
@@ -183,12 +189,29 @@ struct whosock_socket {
 	uint32_t known;           /* WHOSOCK_KNOWN_* */
 	uint32_t n_owners;        /* entries in owners (processes) */
 	uint8_t proto;            /* enum whosock_proto */
-	uint8_t family;           /* AF_INET, AF_INET6 or AF_UNIX */
+	uint8_t family;           /* AF_INET, AF_INET6, AF_UNIX, AF_PACKET, AF_NETLINK, ... */
 	uint8_t type;             /* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET or SOCK_RAW */
 	uint8_t state;            /* enum whosock_state */
 	uint8_t source;           /* enum whosock_source */
 	bool v6only;              /* inet6: IPV6_V6ONLY (no IPv4 through a :: socket) */
 	struct whosock_tcp_info tcp;
+	/* Kinds beyond inet and UNIX (one block). protocol: SO_PROTOCOL as the
+	 * kernel gives it (packet: the ETH_P_* number in host order, netlink:
+	 * NETLINK_*, vsock/xdp/other: SO_PROTOCOL), with WHOSOCK_KNOWN_PROTOCOL.
+	 * Packet sockets keep their bound interface in ifindex (0: every one). */
+	uint32_t protocol;
+	struct {
+		uint32_t portid; /* the socket's port id (0: not bound yet) */
+		uint32_t groups; /* the first 32 multicast groups joined (bits) */
+		uint32_t dst_portid; /* connected peer, 0 when none */
+		uint32_t dst_group;
+	} netlink;
+	/* Sockets no dump lists (vsock, xdp, other; held-only rows): the
+	 * family's local address as text ("cid:port" for vsock, "type/name"
+	 * for alg), NULL when it has none; and the kernel's family name for
+	 * "other" ("alg", "can", ...). */
+	const char *local_text;
+	const char *family_name;
 	/* Every process holding this socket, one entry each (and one per
 	 * thread with an fd table of its own: see whosock_owner), sorted by
 	 * pid then tid; none when no holder is visible (or owners were not
@@ -351,6 +374,17 @@ int whosock_netns_resolve(const char *spec, uint64_t *inode);
  * contract spells them for that protocol ("UNCONN" for unconnected UDP, RAW and
  * UNIX, "CONNECTED" for connected UNIX). Unknown values give "UNKNOWN". */
 const char *whosock_proto_name(enum whosock_proto proto);
+
+/* The kernel's name of an address family, lowercase without "AF_" ("inet",
+ * "inet6", "unix", "packet", "netlink", "vsock", "xdp", "alg", "can",
+ * "bluetooth", ...); NULL for a number it does not know. */
+const char *whosock_family_name(int family);
+
+/* Names of netlink protocols ("route", "sock_diag", "audit", ...) and of
+ * packet socket protocols (ETH_P_*: "all", "ip", "arp", "ipv6", ...); NULL
+ * for a number without a name (print the number). */
+const char *whosock_netlink_proto_name(int protocol);
+const char *whosock_eth_proto_name(int protocol);
 const char *whosock_state_name(enum whosock_proto proto, int state);
 
 /* Parse a state name as accepted by whosock_state_name() (case-insensitive,

@@ -442,7 +442,9 @@ def sec_names(sc):
                 continue
             if csv:
                 cell = ("%d:%s" % (k.pid, shown)).encode()
-                good = m[0].endswith(b"," + cell)
+                # owners, then the kind columns (protocol, ifindex,
+                # netlink_portid, netlink_groups): empty for TCP but ifindex.
+                good = re.search(b"," + re.escape(cell) + b",,[0-9]*,,$", m[0]) is not None
             else:
                 cell = ("%s(%d%s)" % (shown, k.pid, ",root" if "-e" in targs else "")).encode()
                 good = m[0].rstrip().endswith(b" " + cell)

@@ -1053,7 +1053,13 @@ def check_bound_inactive():
     try:
         b.bind(("127.0.0.1", 0))
         port, inode = b.getsockname()[1], ino(b)
-        for args in ([], ["-t"], ["-l"], ["--state", "bound-inactive"], ["--state", "close"],
+        # -l means listening, as in ss: a bound but inactive socket is not
+        # (defect 5: it was listed under -l).
+        got = ws_json(["-l"], "bound-inactive socket, -l")
+        if got is not None:
+            T.ok(not [r for r in got if r["inode"] == inode],
+                 "-l: the bound but not listening TCP socket 127.0.0.1:%d must not be listed" % port)
+        for args in ([], ["-t"], ["--state", "bound-inactive"], ["--state", "close"],
                      ["-t", "--state", "CLOSE", "--port", str(port)]):
             got = ws_json(args, "bound-inactive socket, " + cmdline(args))
             if got is None:

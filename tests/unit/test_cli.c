@@ -128,6 +128,36 @@ static void test_defaults(void **state)
 
 /* ---- protocols ---- */
 
+/* -A/--query and the kind options, as ss takes them; --pid: every kind. */
+static void test_kinds(void **state)
+{
+	(void)state;
+	assert_int_equal(parse_ok("-A", "all", NULL).opt.filter.protos, WHOSOCK_PROTOS_ALL);
+	assert_int_equal(parse_ok("-A", "inet", NULL).opt.filter.protos, WHOSOCK_PROTOS_INET);
+	assert_int_equal(parse_ok("--query=packet,netlink", NULL).opt.filter.protos,
+			 P(PACKET) | P(NETLINK));
+	assert_int_equal(parse_ok("-A", "TCP,udp", "-A", "unix", NULL).opt.filter.protos,
+			 P(TCP) | P(UDP) | P(UNIX));
+	assert_int_equal(parse_ok("-A", "mptcp,sctp,vsock,xdp,other,udplite,raw", NULL)
+				 .opt.filter.protos,
+			 P(MPTCP) | P(SCTP) | P(VSOCK) | P(XDP) | P(OTHER) | P(UDPLITE) | P(RAW));
+	assert_int_equal(parse_ok("-0", NULL).opt.filter.protos, P(PACKET));
+	assert_int_equal(parse_ok("--packet", "--netlink", NULL).opt.filter.protos,
+			 P(PACKET) | P(NETLINK));
+	assert_int_equal(parse_ok("-M", NULL).opt.filter.protos, P(MPTCP));
+	assert_int_equal(parse_ok("--mptcp", "-S", NULL).opt.filter.protos, P(MPTCP) | P(SCTP));
+	assert_int_equal(parse_ok("--vsock", "--xdp", NULL).opt.filter.protos, P(VSOCK) | P(XDP));
+	assert_int_equal(parse_ok("--pid", "1", NULL).opt.filter.protos, WHOSOCK_PROTOS_ALL);
+	assert_int_equal(parse_ok("--pid", "1", "-t", NULL).opt.filter.protos, P(TCP));
+	/* The default: the inet kinds, MPTCP included. */
+	assert_true(parse_ok(NULL).opt.filter.protos & P(MPTCP));
+	assert_false(parse_ok(NULL).opt.filter.protos & (P(PACKET) | P(NETLINK) | P(UNIX)));
+	parse_fails(ARGS("-A", "bogus"), MUST("unknown socket kind 'bogus'"));
+	parse_fails(ARGS("-A", "tcp,"), MUST("unknown socket kind ''"));
+	parse_fails(ARGS("-A", ""), MUST("unknown socket kind"));
+	parse_fails(ARGS("-A"), MUST("-A"));
+}
+
 static void test_protocols(void **state)
 {
 	(void)state;
@@ -142,7 +172,8 @@ static void test_protocols(void **state)
 	assert_int_equal(parse_ok("-tu", NULL).opt.filter.protos, P(TCP) | P(UDP) | P(UDPLITE));
 	assert_int_equal(parse_ok("-t", "-x", NULL).opt.filter.protos, P(TCP) | P(UNIX));
 	assert_int_equal(parse_ok("-wx", NULL).opt.filter.protos, P(RAW) | P(UNIX));
-	assert_int_equal(parse_ok("-tuwx", NULL).opt.filter.protos, WHOSOCK_PROTOS_ALL);
+	assert_int_equal(parse_ok("-tuwx", NULL).opt.filter.protos,
+			 P(TCP) | P(UDP) | P(UDPLITE) | P(RAW) | P(UNIX));
 	assert_int_equal(parse_ok("-t", "-t", NULL).opt.filter.protos, P(TCP));
 	/* Protocol flags do not touch families or states. */
 	assert_int_equal(parse_ok("-tuwx", NULL).opt.filter.families, 0);
@@ -209,17 +240,17 @@ static void test_families(void **state)
 {
 	(void)state;
 	assert_int_equal(parse_ok("-4", NULL).opt.filter.families,
-			 (1u << AF_INET) | (1u << AF_UNIX));
+			 (1u << AF_INET) | (1u << AF_UNIX) | (1u << AF_PACKET) | (1u << AF_NETLINK));
 	assert_int_equal(parse_ok("--ipv4", NULL).opt.filter.families,
-			 (1u << AF_INET) | (1u << AF_UNIX));
+			 (1u << AF_INET) | (1u << AF_UNIX) | (1u << AF_PACKET) | (1u << AF_NETLINK));
 	assert_int_equal(parse_ok("-6", NULL).opt.filter.families,
-			 (1u << AF_INET6) | (1u << AF_UNIX));
+			 (1u << AF_INET6) | (1u << AF_UNIX) | (1u << AF_PACKET) | (1u << AF_NETLINK));
 	assert_int_equal(parse_ok("--ipv6", NULL).opt.filter.families,
-			 (1u << AF_INET6) | (1u << AF_UNIX));
+			 (1u << AF_INET6) | (1u << AF_UNIX) | (1u << AF_PACKET) | (1u << AF_NETLINK));
 	assert_int_equal(parse_ok("-46", NULL).opt.filter.families,
-			 (1u << AF_INET) | (1u << AF_INET6) | (1u << AF_UNIX));
+			 (1u << AF_INET) | (1u << AF_INET6) | (1u << AF_UNIX) | (1u << AF_PACKET) | (1u << AF_NETLINK));
 	assert_int_equal(parse_ok("-4", "-x", NULL).opt.filter.families,
-			 (1u << AF_INET) | (1u << AF_UNIX));
+			 (1u << AF_INET) | (1u << AF_UNIX) | (1u << AF_PACKET) | (1u << AF_NETLINK));
 	assert_int_equal(parse_ok("-4x", NULL).opt.filter.protos, P(UNIX));
 }
 
@@ -550,6 +581,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_protocols),
+		cmocka_unit_test(test_kinds),
 		cmocka_unit_test(test_listening),
 		cmocka_unit_test(test_state_option),
 		cmocka_unit_test(test_state_bad),

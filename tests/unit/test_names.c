@@ -16,6 +16,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "heldsock.h"
 #include "whosock/whosock.h"
 
 /* ---- whosock_proto_name ---- */
@@ -513,10 +514,119 @@ static void test_filter_combined(void **state)
 	assert_false(whosock_filter_match(&f, &s));
 }
 
+
+/* ---- family, netlink and ETH_P names ---- */
+
+static void test_kind_names(void **state)
+{
+	(void)state;
+	assert_string_equal(whosock_family_name(AF_INET), "inet");
+	assert_string_equal(whosock_family_name(AF_INET6), "inet6");
+	assert_string_equal(whosock_family_name(AF_UNIX), "unix");
+	assert_string_equal(whosock_family_name(AF_PACKET), "packet");
+	assert_string_equal(whosock_family_name(AF_NETLINK), "netlink");
+	assert_string_equal(whosock_family_name(38), "alg");
+	assert_string_equal(whosock_family_name(29), "can");
+	assert_string_equal(whosock_family_name(31), "bluetooth");
+	assert_string_equal(whosock_family_name(40), "vsock");
+	assert_string_equal(whosock_family_name(44), "xdp");
+	assert_null(whosock_family_name(-1));
+	assert_null(whosock_family_name(200));
+	assert_string_equal(whosock_netlink_proto_name(0), "route");
+	assert_string_equal(whosock_netlink_proto_name(4), "sock_diag");
+	assert_string_equal(whosock_netlink_proto_name(9), "audit");
+	assert_string_equal(whosock_netlink_proto_name(16), "generic");
+	assert_null(whosock_netlink_proto_name(17));
+	assert_null(whosock_netlink_proto_name(-1));
+	assert_null(whosock_netlink_proto_name(255));
+	assert_string_equal(whosock_eth_proto_name(0x0003), "all");
+	assert_string_equal(whosock_eth_proto_name(0x0800), "ip");
+	assert_string_equal(whosock_eth_proto_name(0x0806), "arp");
+	assert_string_equal(whosock_eth_proto_name(0x86dd), "ipv6");
+	assert_null(whosock_eth_proto_name(0x88b5));
+}
+
+/* Defect 18: the held-socket list comes unsorted, a shared socket once per
+ * holder, and with whosock's own sockets: one entry per socket, the lowest
+ * holder, none of ours. */
+static void test_heldsock_unique(void **state)
+{
+	struct owners_unlisted u[] = {
+		{ .inode = 30, .pid = 9, .fd = 4 }, { .inode = 10, .pid = 5, .fd = 3 },
+		{ .inode = 30, .pid = 7, .fd = 8 }, { .inode = 20, .pid = 1000, .fd = 5 },
+		{ .inode = 10, .pid = 5, .fd = 2 }, { .inode = 30, .pid = 7, .fd = 6 },
+		{ .inode = 40, .pid = 1000, .fd = 7 },
+	};
+	size_t n;
+
+	(void)state;
+	n = heldsock_unique(u, sizeof(u) / sizeof(u[0]), 1000);
+	assert_int_equal(n, 2);
+	assert_int_equal(u[0].inode, 10);
+	assert_int_equal(u[0].pid, 5);
+	assert_int_equal(u[0].fd, 2);
+	assert_int_equal(u[1].inode, 30);
+	assert_int_equal(u[1].pid, 7);
+	assert_int_equal(u[1].fd, 6);
+	assert_int_equal(heldsock_unique(u, 0, 1), 0);
+}
+
+/* A socket no dump lists becomes a row of its kind; an unknown family is
+ * "other" with the kernel's family name. */
+static void test_heldsock_rows(void **state)
+{
+	struct heldsock h = { .ns_inode = 4026531840u, .family = 38, .type = SOCK_SEQPACKET,
+			      .protocol = 0, .protocol_known = true, .cookie = 77, .cookie_known = true,
+			      .state = WHOSOCK_STATE_CLOSE, .local = "hash/sha256" };
+	struct whosock_socket s;
+
+	(void)state;
+	heldsock_to_socket(&h, 555, &s);
+	assert_int_equal(s.proto, WHOSOCK_PROTO_OTHER);
+	assert_string_equal(s.family_name, "alg");
+	assert_int_equal(s.family, 38);
+	assert_int_equal(s.type, SOCK_SEQPACKET);
+	assert_int_equal(s.inode, 555);
+	assert_int_equal(s.netns, 4026531840u);
+	assert_int_equal(s.cookie, 77);
+	assert_true(s.known & WHOSOCK_KNOWN_COOKIE);
+	assert_true(s.known & WHOSOCK_KNOWN_LOCAL);
+	h.family = 40;
+	h.type = SOCK_STREAM;
+	h.state = WHOSOCK_STATE_LISTEN;
+	heldsock_to_socket(&h, 556, &s);
+	assert_int_equal(s.proto, WHOSOCK_PROTO_VSOCK);
+	assert_int_equal(s.state, WHOSOCK_STATE_LISTEN);
+	h.family = 44;
+	h.local[0] = '\0';
+	h.cookie_known = false;
+	heldsock_to_socket(&h, 557, &s);
+	assert_int_equal(s.proto, WHOSOCK_PROTO_XDP);
+	assert_false(s.known & (WHOSOCK_KNOWN_COOKIE | WHOSOCK_KNOWN_LOCAL));
+	h.family = AF_INET;
+	h.protocol = 132;
+	heldsock_to_socket(&h, 558, &s);
+	assert_int_equal(s.proto, WHOSOCK_PROTO_SCTP);
+	h.protocol = 262;
+	heldsock_to_socket(&h, 559, &s);
+	assert_int_equal(s.proto, WHOSOCK_PROTO_MPTCP);
+	h.family = 200;
+	heldsock_to_socket(&h, 560, &s);
+	assert_int_equal(s.proto, WHOSOCK_PROTO_OTHER);
+	assert_null(s.family_name);
+	assert_false(heldsock_family_dumped(40, 0));
+	assert_false(heldsock_family_dumped(AF_INET, 132));
+	assert_true(heldsock_family_dumped(AF_INET6, 6));
+	assert_true(heldsock_family_dumped(AF_NETLINK, 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_proto_names),
+		cmocka_unit_test(test_kind_names),
+		cmocka_unit_test(test_heldsock_unique),
+		cmocka_unit_test(test_heldsock_rows),
 		cmocka_unit_test(test_proto_name_unknown),
 		cmocka_unit_test(test_state_names_tcp),
 		cmocka_unit_test(test_state_names_unconn),

@@ -350,7 +350,7 @@ static void test_table_utf8_alignment(void **state)
 	"\"remote\":{\"addr\":\"::\",\"port\":0},\"peer_inode\":null,\"ifindex\":0,\"cgroup_id\":null,\"inode\":23817,\"uid\":0,"    \
 	"\"cookie\":4099,\"rqueue\":0,\"wqueue\":128,\"source\":\"netlink\","                \
 	"\"owners\":[" SSHD_OWNER_3 "," SSHD_OWNER_4 "],"                                    \
-	"\"tcp\":{\"rtt_us\":41,\"retransmits\":2,\"bytes_acked\":1200,"                      \
+	"\"protocol\":null,\"packet\":null,\"netlink\":null,\"tcp\":{\"rtt_us\":41,\"retransmits\":2,\"bytes_acked\":1200,"                      \
 	"\"bytes_received\":5310,\"bytes_sent\":1300}}"
 
 #define JSON_TCP_UNKNOWN                                                                     \
@@ -359,7 +359,7 @@ static void test_table_utf8_alignment(void **state)
 	"\"local\":{\"addr\":\"127.0.0.1\",\"port\":8080},"                                  \
 	"\"remote\":{\"addr\":\"10.1.2.3\",\"port\":51000},\"peer_inode\":null,\"ifindex\":null,\"cgroup_id\":null,\"inode\":0,"     \
 	"\"uid\":null,\"cookie\":null,\"rqueue\":1,\"wqueue\":2,\"source\":\"proc\","         \
-	"\"owners\":[],\"tcp\":null}"
+	"\"owners\":[],\"protocol\":null,\"packet\":null,\"netlink\":null,\"tcp\":null}"
 
 #define JSON_UNIX_ABSTRACT                                                                   \
 	"{\"netns\":4026531840,\"netns_name\":null,\"proto\":\"unix\",\"family\":\"unix\","  \
@@ -370,7 +370,7 @@ static void test_table_utf8_alignment(void **state)
 	"\"user\":null,\"cgroup\":null,\"container\":null}],"                                \
 	"\"peer_owners\":[{\"pid\":1,\"fd\":30,\"fds\":[30],\"comm\":\"systemd\",\"cmdline\":\"\",\"cmdline_truncated\":false,"       \
 	"\"uid\":0,\"user\":\"root\",\"cgroup\":\"/init.scope\",\"container\":null}],"  \
-	"\"tcp\":null}"
+	"\"protocol\":null,\"packet\":null,\"netlink\":null,\"tcp\":null}"
 
 static struct whosock_socket tcp_full(void)
 {
@@ -445,7 +445,7 @@ static void test_json_socket_tcp_partial_info(void **state)
 		"\"type\":\"stream\",\"state\":\"LISTEN\",\"local\":{\"addr\":\"::\",\"port\":22},"
 		"\"remote\":{\"addr\":\"::\",\"port\":0},\"peer_inode\":null,\"ifindex\":0,\"cgroup_id\":null,\"inode\":23817,\"uid\":0,"
 		"\"cookie\":4099,\"rqueue\":0,\"wqueue\":128,\"source\":\"netlink\",\"owners\":[],"
-		"\"tcp\":{\"rtt_us\":41,\"retransmits\":2,\"bytes_acked\":null,"
+		"\"protocol\":null,\"packet\":null,\"netlink\":null,\"tcp\":{\"rtt_us\":41,\"retransmits\":2,\"bytes_acked\":null,"
 		"\"bytes_received\":null,\"bytes_sent\":null}}");
 }
 
@@ -469,7 +469,7 @@ static void test_json_socket_udp(void **state)
 		"\"local\":{\"addr\":\"::ffff:1.2.3.4\",\"port\":53},"
 		"\"remote\":{\"addr\":\"::\",\"port\":0},\"peer_inode\":null,\"ifindex\":3,\"cgroup_id\":null,\"inode\":7,\"uid\":101,"
 		"\"cookie\":18446744073709551615,\"rqueue\":0,\"wqueue\":0,\"source\":\"netlink\","
-		"\"owners\":[],\"tcp\":null}");
+		"\"owners\":[],\"protocol\":null,\"packet\":null,\"netlink\":null,\"tcp\":null}");
 }
 
 static void test_json_socket_unix_abstract(void **state)
@@ -495,7 +495,7 @@ static void test_json_socket_escaped_owner(void **state)
 		"\"cookie\":null,\"rqueue\":null,\"wqueue\":null,\"source\":\"netlink\","
 		"\"owners\":[{\"pid\":66,\"fd\":1,\"fds\":[1],\"comm\":\"ev\\\"il,\\u001b\","
 		"\"cmdline\":\"a\\\\b\\nc\",\"cmdline_truncated\":false,\"uid\":1000,\"user\":null,\"cgroup\":null,"
-		"\"container\":null}],\"peer_owners\":[],\"tcp\":null}");
+		"\"container\":null}],\"peer_owners\":[],\"protocol\":null,\"packet\":null,\"netlink\":null,\"tcp\":null}");
 }
 
 static void test_json_array(void **state)
@@ -588,7 +588,7 @@ static void test_ndjson_unix_one_line_each(void **state)
 
 #define CSV_HEADER                                                                           \
 	"netns,proto,family,type,state,local_addr,local_port,local_path,remote_addr,remote_port," \
-	"remote_path,inode,uid,cookie,rqueue,wqueue,peer_inode,owners\n"
+	"remote_path,inode,uid,cookie,rqueue,wqueue,peer_inode,owners,protocol,ifindex,netlink_portid,netlink_groups\n"
 
 static void test_csv(void **state)
 {
@@ -618,19 +618,19 @@ static void test_csv(void **state)
 
 	render_is(OUTPUT_CSV, 1, 0,
 		  CSV_HEADER
-		  "4026531840,tcp,inet6,stream,LISTEN,::,22,,::,0,,23817,0,4099,0,128,,812:sshd\n"
+		  "4026531840,tcp,inet6,stream,LISTEN,::,22,,::,0,,23817,0,4099,0,128,,812:sshd,,0,,\n"
 		  ",tcp,inet,stream,ESTABLISHED,127.0.0.1,8080,,10.1.2.3,51000,,0,,,1,2,,"
-		  "100:nginx 101:nginx\n"
+		  "100:nginx 101:nginx,,,,\n"
 		  ",unix,unix,stream,LISTEN,,,\"/run/a,b \"\"q\"\"\\x0a\",,,,5000,1000,77,0,0,5001,"
-		  "\"66:ev\"\"il,\\x1b\"\n"
-		  ",unix,unix,dgram,UNCONN,,,,,,,0,,,,,,812:sshd\n");
+		  "\"66:ev\"\"il,\\x1b\",,,,\n"
+		  ",unix,unix,dgram,UNCONN,,,,,,,0,,,,,,812:sshd,,,,\n");
 	render_is(OUTPUT_CSV, 0, 0,
-		  "4026531840,tcp,inet6,stream,LISTEN,::,22,,::,0,,23817,0,4099,0,128,,812:sshd\n"
+		  "4026531840,tcp,inet6,stream,LISTEN,::,22,,::,0,,23817,0,4099,0,128,,812:sshd,,0,,\n"
 		  ",tcp,inet,stream,ESTABLISHED,127.0.0.1,8080,,10.1.2.3,51000,,0,,,1,2,,"
-		  "100:nginx 101:nginx\n"
+		  "100:nginx 101:nginx,,,,\n"
 		  ",unix,unix,stream,LISTEN,,,\"/run/a,b \"\"q\"\"\\x0a\",,,,5000,1000,77,0,0,5001,"
-		  "\"66:ev\"\"il,\\x1b\"\n"
-		  ",unix,unix,dgram,UNCONN,,,,,,,0,,,,,,812:sshd\n");
+		  "\"66:ev\"\"il,\\x1b\",,,,\n"
+		  ",unix,unix,dgram,UNCONN,,,,,,,0,,,,,,812:sshd,,,,\n");
 }
 
 /* Every CSV record has as many fields as the header. */
@@ -669,7 +669,7 @@ static void test_csv_field_count(void **state)
 			fields = 0;
 		}
 	}
-	assert_int_equal(header_fields, 18);
+	assert_int_equal(header_fields, 22);
 	assert_int_equal(fields, 0);
 	sbuf_free(&out);
 }

@@ -30,6 +30,20 @@
 
 /* ---- rendering (independent of lib/names.c on purpose) ---- */
 
+
+/* The snapshot's notes as the command words them, one "note: " line each. */
+static void print_notes(FILE *o, const struct whosock_snapshot *snap)
+{
+	for (size_t i = 0; i < whosock_snapshot_note_count(snap); i++) {
+		struct sbuf b = { 0 };
+
+		notes_word(&b, whosock_snapshot_note(snap, i));
+		assert_false(b.failed);
+		fprintf(o, "note: %.*s\n", (int)b.len, b.data);
+		sbuf_free(&b);
+	}
+}
+
 static const char *r_proto(enum whosock_proto p)
 {
 	static const char *const n[] = { "tcp", "udp", "udplite", "raw", "unix" };
@@ -598,14 +612,7 @@ static void golden(const char *name, const int *want_counts)
 		assert_int_equal(s->netns, 0);
 		render_socket(o, s);
 	}
-	for (size_t i = 0; i < whosock_snapshot_note_count(snap); i++) {
-		struct sbuf b = { 0 };
-
-		notes_word(&b, whosock_snapshot_note(snap, i));
-		assert_false(b.failed);
-		fprintf(o, "note: %.*s\n", (int)b.len, b.data);
-		sbuf_free(&b);
-	}
+	print_notes(o, snap);
 	fclose(o);
 
 	if (getenv("WHOSOCK_REGEN_GOLDEN")) {
@@ -651,6 +658,116 @@ static void test_golden_malformed(void **state)
 
 	(void)state;
 	golden("malformed", counts);
+}
+
+
+/* ---- /proc/net/packet and /proc/net/netlink ---- */
+
+static void test_packet_netlink_lines(void **state)
+{
+	struct whosock_socket s, before;
+
+	(void)state;
+	assert_int_equal(procnet_parse_packet_line(
+				 "00000000f3d633fb 3      3    0003   1     1 0      0      1804087", &s),
+			 0);
+	assert_int_equal(s.proto, WHOSOCK_PROTO_PACKET);
+	assert_int_equal(s.family, AF_PACKET);
+	assert_int_equal(s.type, SOCK_RAW);
+	assert_int_equal(s.protocol, 3);
+	assert_int_equal(s.ifindex, 1);
+	assert_int_equal(s.inode, 1804087);
+	assert_int_equal(s.state, WHOSOCK_STATE_CLOSE);
+	assert_true(s.known & WHOSOCK_KNOWN_PROTOCOL);
+	assert_int_equal(procnet_parse_packet_line(
+				 "00000000b7a4a83a 3      2    0800   0     1 12     1000   1826407  ", &s),
+			 0);
+	assert_int_equal(s.type, SOCK_DGRAM);
+	assert_int_equal(s.protocol, 0x800);
+	assert_int_equal(s.rqueue, 12);
+	assert_int_equal(s.uid, 1000);
+
+	assert_int_equal(procnet_parse_netlink_line(
+				 "000000007a5bc8b8 0   27274      00000011 5        7        0     2        0        1826408 ",
+				 &s),
+			 0);
+	assert_int_equal(s.proto, WHOSOCK_PROTO_NETLINK);
+	assert_int_equal(s.family, AF_NETLINK);
+	assert_int_equal(s.protocol, 0);
+	assert_int_equal(s.netlink.portid, 27274);
+	assert_int_equal(s.netlink.groups, 0x11);
+	assert_int_equal(s.rqueue, 5);
+	assert_int_equal(s.wqueue, 7);
+	assert_int_equal(s.inode, 1826408);
+	assert_true(s.known & WHOSOCK_KNOWN_NL_GROUPS);
+
+	/* Rejected, *out untouched. */
+	memset(&s, 0x5a, sizeof(s));
+	before = s;
+	assert_int_equal(procnet_parse_packet_line("00000000b7a4a83a 3 5 0800 0 1 0 0 1826407", &s), -EINVAL);
+	assert_int_equal(procnet_parse_packet_line("00000000b7a4a83a 3 2 0800 -1 1 0 0 1826407", &s), -EINVAL);
+	assert_int_equal(procnet_parse_packet_line("00000000b7a4a83a 3 2 08000 0 1 0 0 1826407", &s), -EINVAL);
+	assert_int_equal(procnet_parse_packet_line("00000000b7a4a83a 3 2 0800 0 2 0 0 1826407", &s), -EINVAL);
+	assert_int_equal(procnet_parse_packet_line("00000000b7a4a83a 3 2 0800 0 1 0 0", &s), -EINVAL);
+	assert_int_equal(procnet_parse_packet_line("00000000b7a4a83a 3 2 0800 0 1 0 0 1 x", &s), -EINVAL);
+	assert_int_equal(procnet_parse_packet_line("zz 3 2 0800 0 1 0 0 1", &s), -EINVAL);
+	assert_int_equal(procnet_parse_packet_line("", &s), -EINVAL);
+	assert_int_equal(procnet_parse_netlink_line("0 256 0 00000000 0 0 0 2 0 1", &s), -EINVAL);
+	assert_int_equal(procnet_parse_netlink_line("0 0 0 0000000g 0 0 0 2 0 1", &s), -EINVAL);
+	assert_int_equal(procnet_parse_netlink_line("0 0 0 000000001 0 0 0 2 0 1", &s), -EINVAL);
+	assert_int_equal(procnet_parse_netlink_line("0 0 x 00000000 0 0 0 2 0 1", &s), -EINVAL);
+	assert_int_equal(procnet_parse_netlink_line("0 0 0 00000000 0 0 0 2 0 1 extra", &s), -EINVAL);
+	assert_int_equal(procnet_parse_netlink_line("0 0 0 00000000 0 0 0 2 0", &s), -EINVAL);
+	assert_int_equal(procnet_parse_netlink_line("0 0 4294967296 00000000 0 0 0 2 0 1", &s), -EINVAL);
+	assert_memory_equal(&s, &before, sizeof(s));
+}
+
+/* Golden: procnet/<name>/{packet,netlink} rendered field by field. */
+static void golden_kinds(const char *name, int want_packet, int want_netlink)
+{
+	struct whosock_snapshot *snap = snapshot_new();
+	char dir[256], expected_path[300], *got = NULL, *want;
+	size_t got_size = 0;
+	FILE *o;
+
+	assert_non_null(snap);
+	snprintf(dir, sizeof(dir), "procnet/%s", name);
+	snprintf(expected_path, sizeof(expected_path), "%s/expected", dir);
+	assert_int_equal(procnet_collect(snap, dir, WHOSOCK_PROTO_PACKET, 0, NULL), want_packet);
+	assert_int_equal(procnet_collect(snap, dir, WHOSOCK_PROTO_NETLINK, 0, NULL), want_netlink);
+	o = open_memstream(&got, &got_size);
+	assert_non_null(o);
+	for (size_t i = 0; i < whosock_snapshot_count(snap); i++) {
+		const struct whosock_socket *s = whosock_snapshot_get(snap, i);
+
+		fprintf(o, "%s type %u protocol %u ifindex %u portid %u groups %x uid %u rq %u wq %u inode %llu\n",
+			whosock_proto_name(s->proto), s->type, s->protocol, s->ifindex, s->netlink.portid,
+			s->netlink.groups, s->uid, s->rqueue, s->wqueue, (unsigned long long)s->inode);
+	}
+	print_notes(o, snap);
+	fclose(o);
+	if (getenv("WHOSOCK_REGEN_GOLDEN")) {
+		FILE *e = fopen(expected_path, "we");
+
+		assert_non_null(e);
+		fputs(got, e);
+		fclose(e);
+	}
+	want = read_text(expected_path);
+	assert_non_null(want);
+	if (strcmp(got, want) != 0)
+		print_error("%s differs; got:\n%s", expected_path, got);
+	assert_string_equal(got, want);
+	free(want);
+	free(got);
+	whosock_snapshot_free(snap);
+}
+
+static void test_golden_kinds(void **state)
+{
+	(void)state;
+	golden_kinds("kinds", 2, 10);
+	golden_kinds("kinds_malformed", 2, 3);
 }
 
 static void test_collect_filter(void **state)
@@ -717,6 +834,7 @@ int main(void)
 		cmocka_unit_test(test_unix_rejects),	   cmocka_unit_test(test_golden_live),
 		cmocka_unit_test(test_golden_host),	   cmocka_unit_test(test_golden_malformed),
 		cmocka_unit_test(test_collect_filter),	   cmocka_unit_test(test_collect_errors),
+		cmocka_unit_test(test_packet_netlink_lines), cmocka_unit_test(test_golden_kinds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -32,9 +32,12 @@
 #include <linux/sock_diag.h>
 #include <linux/tcp.h>
 #include <linux/unix_diag.h>
+#include <linux/netlink_diag.h>
+#include <linux/packet_diag.h>
 
 #include "snapshot.h"
 #include "sockdiag.h"
+#include "sockdiag_kinds.h"
 #include "whosock/whosock.h"
 
 #define MSG_BUF_SIZE 8192
@@ -795,6 +798,174 @@ static void test_unix_attribute_overrun(void **state)
 		assert_null(res.path);
 }
 
+
+/* ---- packet_diag and netlink_diag messages ---- */
+
+static void test_packet_message(void **state)
+{
+	struct nlmsghdr *nlh = new_msg();
+	struct packet_diag_msg *m = mnl_nlmsg_put_extra_header(nlh, sizeof(*m));
+	struct packet_diag_info info = { .pdi_index = 7 };
+	uint32_t mem[SK_MEMINFO_VARS] = { [SK_MEMINFO_RMEM_ALLOC] = 11, [SK_MEMINFO_WMEM_ALLOC] = 22 };
+	struct whosock_socket s, before;
+	void *copy;
+
+	(void)state;
+	m->pdiag_family = AF_PACKET;
+	m->pdiag_type = SOCK_DGRAM;
+	m->pdiag_num = 0x86dd;
+	m->pdiag_ino = 4242;
+	m->pdiag_cookie[0] = 5;
+	m->pdiag_cookie[1] = 1;
+	mnl_attr_put(nlh, PACKET_DIAG_INFO, sizeof(info), &info);
+	mnl_attr_put_u32(nlh, PACKET_DIAG_UID, 1000);
+	mnl_attr_put(nlh, PACKET_DIAG_MEMINFO, sizeof(mem), mem);
+	mnl_attr_put_u32(nlh, 200, 1); /* unknown attribute: skipped */
+	copy = exact_copy(nlh);
+	assert_int_equal(sockdiag_parse_packet(copy, &s), 0);
+	free(copy);
+	assert_int_equal(s.proto, WHOSOCK_PROTO_PACKET);
+	assert_int_equal(s.family, AF_PACKET);
+	assert_int_equal(s.type, SOCK_DGRAM);
+	assert_int_equal(s.state, WHOSOCK_STATE_CLOSE);
+	assert_int_equal(s.protocol, 0x86dd);
+	assert_int_equal(s.inode, 4242);
+	assert_int_equal(s.cookie, 5ull | 1ull << 32);
+	assert_int_equal(s.ifindex, 7);
+	assert_int_equal(s.uid, 1000);
+	assert_int_equal(s.rqueue, 11);
+	assert_int_equal(s.wqueue, 22);
+	assert_int_equal(s.known, WHOSOCK_KNOWN_COOKIE | WHOSOCK_KNOWN_PROTOCOL | WHOSOCK_KNOWN_IFINDEX |
+				  WHOSOCK_KNOWN_UID | WHOSOCK_KNOWN_QUEUES);
+
+	/* Bad family, bad type, short info, short message: -EINVAL, *out untouched. */
+	memset(&s, 0x5a, sizeof(s));
+	before = s;
+	m->pdiag_family = AF_NETLINK;
+	assert_int_equal(sockdiag_parse_packet(nlh, &s), -EINVAL);
+	m->pdiag_family = AF_PACKET;
+	m->pdiag_type = SOCK_STREAM;
+	assert_int_equal(sockdiag_parse_packet(nlh, &s), -EINVAL);
+	nlh = new_msg();
+	m = mnl_nlmsg_put_extra_header(nlh, sizeof(*m));
+	m->pdiag_family = AF_PACKET;
+	m->pdiag_type = SOCK_RAW;
+	mnl_attr_put(nlh, PACKET_DIAG_INFO, 2, &info);
+	assert_int_equal(sockdiag_parse_packet(nlh, &s), -EINVAL);
+	nlh->nlmsg_len = NLMSG_HDRLEN + sizeof(*m) - 1;
+	assert_int_equal(sockdiag_parse_packet(nlh, &s), -EINVAL);
+	assert_memory_equal(&s, &before, sizeof(s));
+}
+
+static void test_netlink_message(void **state)
+{
+	struct nlmsghdr *nlh = new_msg();
+	struct netlink_diag_msg *m = mnl_nlmsg_put_extra_header(nlh, sizeof(*m));
+	unsigned long groups[2] = { 0x15, 0 };
+	struct whosock_socket s, before;
+	void *copy;
+
+	(void)state;
+	m->ndiag_family = AF_NETLINK;
+	m->ndiag_type = SOCK_RAW;
+	m->ndiag_protocol = 9;
+	m->ndiag_state = 1;
+	m->ndiag_portid = 777;
+	m->ndiag_dst_portid = 0;
+	m->ndiag_dst_group = 1;
+	m->ndiag_ino = 99;
+	mnl_attr_put(nlh, NETLINK_DIAG_GROUPS, sizeof(groups), groups);
+	copy = exact_copy(nlh);
+	assert_int_equal(sockdiag_parse_netlink(copy, &s), 0);
+	free(copy);
+	assert_int_equal(s.proto, WHOSOCK_PROTO_NETLINK);
+	assert_int_equal(s.type, SOCK_RAW);
+	assert_int_equal(s.protocol, 9);
+	assert_int_equal(s.state, WHOSOCK_STATE_ESTABLISHED);
+	assert_int_equal(s.netlink.portid, 777);
+	assert_int_equal(s.netlink.dst_group, 1);
+	assert_int_equal(s.netlink.groups, 0x15);
+	assert_int_equal(s.inode, 99);
+	assert_true(s.known & WHOSOCK_KNOWN_NL_GROUPS);
+	assert_false(s.known & WHOSOCK_KNOWN_QUEUES);
+
+	memset(&s, 0x5a, sizeof(s));
+	before = s;
+	m->ndiag_type = SOCK_STREAM;
+	assert_int_equal(sockdiag_parse_netlink(nlh, &s), -EINVAL);
+	m->ndiag_type = SOCK_DGRAM;
+	m->ndiag_family = AF_PACKET;
+	assert_int_equal(sockdiag_parse_netlink(nlh, &s), -EINVAL);
+	nlh = new_msg();
+	m = mnl_nlmsg_put_extra_header(nlh, sizeof(*m));
+	m->ndiag_family = AF_NETLINK;
+	m->ndiag_type = SOCK_DGRAM;
+	mnl_attr_put(nlh, NETLINK_DIAG_GROUPS, 4, groups); /* shorter than a long */
+	assert_int_equal(sockdiag_parse_netlink(nlh, &s), -EINVAL);
+	mnl_attr_put(nlh, NETLINK_DIAG_MEMINFO, 4, groups);
+	assert_int_equal(sockdiag_parse_netlink(nlh, &s), -EINVAL);
+	assert_memory_equal(&s, &before, sizeof(s));
+}
+
+/* The live kernel: a netlink socket of ours and a packet socket (root). */
+static void test_live_packet_netlink(void **state)
+{
+	struct whosock_filter f = { 0 };
+	struct whosock_snapshot *snap = snapshot_new();
+	struct mnl_socket *nl = NULL;
+	struct sockaddr_nl sa;
+	socklen_t len = sizeof(sa);
+	struct stat st;
+	int fd, pfd = -1, n;
+	bool found = false;
+
+	(void)state;
+	assert_non_null(snap);
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	assert_true(fd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.nl_family = AF_NETLINK;
+	sa.nl_groups = 1;
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(sockdiag_open(&nl), 0);
+	n = sockdiag_dump(nl, snap, WHOSOCK_PROTO_NETLINK, AF_UNSPEC, &f, false);
+	assert_true(n > 0);
+	for (size_t i = 0; i < whosock_snapshot_count(snap); i++) {
+		const struct whosock_socket *s = whosock_snapshot_get(snap, i);
+
+		if (s->inode != (uint64_t)st.st_ino)
+			continue;
+		found = true;
+		assert_int_equal(s->protocol, NETLINK_ROUTE);
+		assert_int_equal(s->netlink.portid, sa.nl_pid);
+		assert_int_equal(s->netlink.groups, 1);
+	}
+	assert_true(found);
+	if (geteuid() == 0) {
+		pfd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(0x88b5));
+		assert_true(pfd >= 0);
+		assert_int_equal(fstat(pfd, &st), 0);
+		found = false;
+		assert_true(sockdiag_dump(nl, snap, WHOSOCK_PROTO_PACKET, AF_UNSPEC, &f, false) > 0);
+		for (size_t i = 0; i < whosock_snapshot_count(snap); i++) {
+			const struct whosock_socket *s = whosock_snapshot_get(snap, i);
+
+			if (s->inode == (uint64_t)st.st_ino && s->proto == WHOSOCK_PROTO_PACKET) {
+				found = true;
+				assert_int_equal(s->protocol, 0x88b5);
+				assert_int_equal(s->type, SOCK_DGRAM);
+			}
+		}
+		assert_true(found);
+		close(pfd);
+	}
+	sockdiag_close(nl);
+	close(fd);
+	whosock_snapshot_free(snap);
+}
+
 /* ---- live kernel ---- */
 
 static struct mnl_socket *open_or_skip(void)
@@ -1182,6 +1353,9 @@ int main(void)
 		cmocka_unit_test(test_unix_bad_header),
 		cmocka_unit_test(test_unix_bad_attribute_lengths),
 		cmocka_unit_test(test_unix_attribute_overrun),
+		cmocka_unit_test(test_packet_message),
+		cmocka_unit_test(test_netlink_message),
+		cmocka_unit_test(test_live_packet_netlink),
 		cmocka_unit_test(test_live_tcp_listen),
 		cmocka_unit_test(test_live_tcp_filters_and_info),
 		cmocka_unit_test(test_live_udp),
