@@ -13,10 +13,12 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <libmnl/libmnl.h>
+#include <linux/magic.h>
 #include <linux/sockios.h>
 
 #include "netns.h"
@@ -66,6 +68,19 @@ struct netns *netns_set_get(struct netns_set *set, uint64_t inode)
 	return ns;
 }
 
+static bool is_nsfs(int dirfd, const char *name)
+{
+	struct statfs sfs;
+	int fd = openat(dirfd, name, O_PATH | O_CLOEXEC | O_NOFOLLOW);
+	bool yes;
+
+	if (fd < 0)
+		return false;
+	yes = fstatfs(fd, &sfs) == 0 && sfs.f_type == NSFS_MAGIC;
+	close(fd);
+	return yes;
+}
+
 int netns_add_named(struct netns_set *set, const char *dir)
 {
 	struct dirent *de;
@@ -80,10 +95,12 @@ int netns_add_named(struct netns_set *set, const char *dir)
 
 		if (de->d_name[0] == '.')
 			continue;
-		/* A name whose bind mount is gone (a plain file) is not a namespace. */
+		/* A name whose bind mount is gone (a plain file left by an
+		 * unclean delete, or one not mounted yet) is not a namespace:
+		 * only an nsfs file is. */
 		if (fstatat(dirfd(d), de->d_name, &st, 0) < 0 || st.st_ino == 0)
 			continue;
-		if (st.st_size != 0 || !S_ISREG(st.st_mode))
+		if (st.st_size != 0 || !S_ISREG(st.st_mode) || !is_nsfs(dirfd(d), de->d_name))
 			continue;
 		ns = netns_set_get(set, (uint64_t)st.st_ino);
 		if (!ns) {

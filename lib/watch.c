@@ -8,8 +8,8 @@
  * known by (namespace, cookie). New ones are attributed to processes without
  * rescanning everything: only processes whose fd count changed since the last
  * look (/proc/PID/fd reports it as its size) are scanned, with a full scan at
- * most every FULL_SCAN_MS for what that misses. Namespaces are looked for
- * again every DISCOVER_MS. */
+ * most every FULL_SCAN_MS for what that misses. The namespaces themselves
+ * (found, entered, dropped when gone) are nswatch.c's. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -26,13 +26,12 @@
 #include <linux/sock_diag.h>
 
 #include "whosock/watch.h"
-#include "netns.h"
+#include "nswatch.h"
 #include "owners.h"
 #include "snapshot.h"
 #include "sockcopy.h"
 #include "sockdiag.h"
 
-#define DISCOVER_MS 10000
 /* Listeners only: how often the namespaces' socket counters are read; when
  * they move, the next dump is now instead of at the interval. */
 #define PEEK_MS 100
@@ -41,27 +40,13 @@
  * net for changes that cancel out in the counters, e.g. UDP-Lite). */
 #define QUIET_MS 10000
 #define FULL_SCAN_MS 5000
-#define MAX_NETNS 4096
 #define RECV_BUFFER_SIZE (64u * 1024u)
+/* Receive calls per destroy socket and turn (each up to RECV_BUFFER_SIZE). */
+#define MAX_DESTROY_READS 8
 
 static const unsigned destroy_groups =
 	1u << (SKNLGRP_INET_TCP_DESTROY - 1) | 1u << (SKNLGRP_INET_UDP_DESTROY - 1) |
 	1u << (SKNLGRP_INET6_TCP_DESTROY - 1) | 1u << (SKNLGRP_INET6_UDP_DESTROY - 1);
-
-struct wns {
-	struct netns ns; /* name/path point into the watcher's arena */
-	bool own;
-	struct mnl_socket *dump;
-	struct mnl_socket *destroy;
-	bool dumped;      /* this tick's dump worked: what it lacks is closed */
-	bool unreachable; /* entering failed: not retried until the next discovery */
-	/* /proc/.../net/sockstat and sockstat6 of the namespace (-1: none), and
-	 * their "inuse" counts when last read: [family: 0 IPv4, 1 IPv6][TCP,
-	 * UDP, UDP-Lite], -1 when unknown. */
-	bool stat_opened;
-	int stat_fd[2];
-	long inuse[2][3];
-};
 
 struct tracked {
 	uint64_t netns, cookie; /* netns 0: free slot */
@@ -97,10 +82,7 @@ struct whosock_watch {
 	struct whosock_watch_options opt;
 	whosock_event_fn *fn;
 	void *data;
-	struct whosock_snapshot *arena; /* namespace names */
-	struct netns_set found;
-	struct wns *ns;
-	size_t n_ns;
+	struct nswatch nw;
 	struct tracked *map;
 	size_t map_cap, map_n;
 	struct ring_entry *ring;
@@ -113,12 +95,15 @@ struct whosock_watch {
 	size_t n_tombs; /* ever buried: the ring holds the last MAX_TOMBS */
 	unsigned tick;
 	bool baseline;
-	bool no_destroy; /* subscribing to destroy reports was refused */
-	uint64_t next_dump_ms, next_discover_ms, last_full_scan_ms, next_peek_ms, last_tick_ms;
+	uint64_t next_dump_ms, last_full_scan_ms, next_peek_ms, last_tick_ms;
 	/* Listeners only: counters or destroy reports moved since the last
 	 * dump; counters_complete: every namespace's counters are read. */
 	bool dirty, counters_complete;
 	char *buf;
+	bool nw_ready;
+	struct pollfd *pfd; /* run(): one per namespace's destroy socket, the wake-ups */
+	struct wns **pfd_ns;
+	size_t pfd_cap;
 };
 
 static uint64_t now_ms(void)
@@ -269,150 +254,26 @@ static bool was_closed(const struct whosock_watch *w, uint64_t netns, uint64_t c
 	return false;
 }
 
-/* ---- namespaces ---- */
-
-static struct wns *wns_find(struct whosock_watch *w, uint64_t inode)
-{
-	for (size_t i = 0; i < w->n_ns; i++)
-		if (w->ns[i].ns.inode == inode)
-			return &w->ns[i];
-	return NULL;
-}
-
-static int discover(struct whosock_watch *w)
-{
-	uint64_t own = netns_current();
-	int r = 0;
-
-	if (!w->n_ns) {
-		w->ns = calloc(MAX_NETNS, sizeof(*w->ns));
-		if (!w->ns)
-			return -ENOMEM;
-		w->ns[w->n_ns++] = (struct wns){ .ns = { .inode = own, .fd = -1 }, .own = true };
-	}
-	if (w->opt.host_only)
-		return 0;
-	r = netns_discover(&w->found, "/proc");
-	for (size_t i = 0; r == 0 && i < w->found.n && w->n_ns < MAX_NETNS; i++) {
-		const struct netns *ns = &w->found.v[i];
-
-		if (w->opt.filter.netns && ns->inode != w->opt.filter.netns)
-			continue;
-		if (ns->inode == own) {
-			w->ns[0].ns.name = ns->name;
-			continue;
-		}
-		if (!wns_find(w, ns->inode))
-			w->ns[w->n_ns++] = (struct wns){ .ns = *ns };
-	}
-	for (size_t i = 0; i < w->n_ns; i++) {
-		w->ns[i].ns.fd = -1; /* handles stay with the set */
-		w->ns[i].unreachable = false;
-	}
-	return r;
-}
-
-static void open_sockets(struct whosock_watch *w, struct wns *ns)
-{
-	if (ns->unreachable)
-		return;
-	if (!ns->dump && (ns->own ? sockdiag_open(&ns->dump)
-				  : netns_sockdiag_open("/proc", &ns->ns, 0, &ns->dump)) < 0) {
-		ns->dump = NULL;
-		ns->unreachable = true;
-		return;
-	}
-	/* Without CAP_NET_ADMIN there are no destroy reports: closes are then
-	 * seen at the next dump. */
-	if (!ns->destroy && !w->no_destroy &&
-	    (ns->own ? sockdiag_open_groups(destroy_groups, &ns->destroy)
-		     : netns_sockdiag_open("/proc", &ns->ns, destroy_groups, &ns->destroy)) < 0) {
-		ns->destroy = NULL;
-		w->no_destroy = true;
-	}
-}
-
-/* ---- socket counters: a cheap sign that something opened or closed ---- */
-
-/* Listeners only: connections move the counters all the time. */
+/* Listeners only: how often the namespaces' socket counters are read, to
+ * dump at once when they move (connections move them all the time). */
 static bool peeking(const struct whosock_watch *w)
 {
 	return !w->opt.connections && w->opt.interval_ms > PEEK_MS;
 }
 
-/* The "inuse" counts of the TCP, UDP and UDP-Lite lines of one sockstat
- * file ("TCP: inuse 3 orphan 0 ...", "UDP6: inuse 1"); 0 where the line is
- * missing (a kernel without UDP-Lite). */
-static void parse_inuse(const char *buf, long out[3])
+/* A namespace that is gone took its sockets with it. */
+static void ns_gone(uint64_t inode, void *data)
 {
-	static const char *const names[3] = { "TCP", "UDP", "UDPLITE" };
+	struct whosock_watch *w = data;
 
-	out[0] = out[1] = out[2] = 0;
-	for (const char *line = buf; line && *line;) {
-		const char *end = strchr(line, '\n'), *colon = strchr(line, ':');
-		size_t len = colon ? (size_t)(colon - line) : 0;
+	for (size_t i = 0; i < w->map_cap; i++) {
+		struct tracked *t = &w->map[i];
 
-		if (len > 0 && line[len - 1] == '6')
-			len--; /* sockstat6: TCP6, UDP6, UDPLITE6 */
-		for (int k = 0; colon && (!end || colon < end) && k < 3; k++)
-			if (len == strlen(names[k]) && strncmp(line, names[k], len) == 0 &&
-			    strncmp(colon, ": inuse ", 8) == 0)
-				out[k] = strtol(colon + 8, NULL, 10);
-		line = end ? end + 1 : NULL;
-	}
-}
-
-static void open_counters(struct wns *ns)
-{
-	static const char *const names[2] = { "sockstat", "sockstat6" };
-	char path[64];
-
-	ns->stat_opened = true;
-	for (int k = 0; k < 2; k++) {
-		if (ns->own)
-			snprintf(path, sizeof(path), "/proc/self/net/%s", names[k]);
-		else if (ns->ns.pid > 0)
-			snprintf(path, sizeof(path), "/proc/%d/net/%s", ns->ns.pid, names[k]);
-		else {
-			ns->stat_fd[k] = -1;
+		if (t->netns != inode)
 			continue;
-		}
-		/* The open file stays on this namespace when the process leaves. */
-		ns->stat_fd[k] = open(path, O_RDONLY | O_CLOEXEC);
+		report_closed(w, t);
+		i--; /* a later member may have moved into this slot */
 	}
-}
-
-/* Read every namespace's counters; true when any moved since the last read.
- * w->counters_complete: every namespace's could be read. */
-static bool counters_moved(struct whosock_watch *w)
-{
-	bool moved = false;
-
-	w->counters_complete = true;
-	for (size_t i = 0; i < w->n_ns; i++) {
-		struct wns *ns = &w->ns[i];
-
-		if (!ns->stat_opened)
-			open_counters(ns);
-		for (int k = 0; k < 2; k++) {
-			char buf[512];
-			ssize_t n = ns->stat_fd[k] >= 0 ? pread(ns->stat_fd[k], buf, sizeof(buf) - 1, 0) : -1;
-			long now[3] = { -1, -1, -1 }; /* unknown: unreadable */
-
-			if (n > 0) {
-				buf[n] = '\0';
-				parse_inuse(buf, now);
-			}
-			for (int p = 0; p < 3; p++) {
-				if (now[p] != ns->inuse[k][p])
-					moved = true;
-				if (now[p] < 0)
-					w->counters_complete = false;
-				ns->inuse[k][p] = now[p];
-			}
-		}
-	}
-	return moved;
 }
 
 /* ---- owners for new sockets ---- */
@@ -653,7 +514,7 @@ static int dump_ns(struct whosock_watch *w, struct wns *ns, struct whosock_snaps
 	ns->dumped = false;
 	if (w->opt.filter.netns && ns->ns.inode != w->opt.filter.netns)
 		return 0;
-	open_sockets(w, ns);
+	nswatch_open_sockets(&w->nw, ns);
 	if (!ns->dump)
 		return 0;
 	for (size_t i = 0; i < sizeof(protos) / sizeof(protos[0]); i++) {
@@ -712,20 +573,14 @@ static int tick(struct whosock_watch *w)
 	/* The counters as of this dump: what moves them later is new to it
 	 * (a close reported before an open would otherwise hide the open). */
 	if (peeking(w))
-		counters_moved(w);
+		nswatch_counters_moved(&w->nw, &w->counters_complete);
 	if (!snap || !fresh) {
 		r = -ENOMEM;
 		goto out;
 	}
-	if (now_ms() >= w->next_discover_ms) {
-		r = discover(w);
-		if (r < 0)
-			goto out;
-		w->next_discover_ms = now_ms() + DISCOVER_MS;
-	}
 	w->tick++;
-	for (size_t i = 0; i < w->n_ns && r == 0; i++)
-		r = dump_ns(w, &w->ns[i], snap);
+	for (size_t i = 0; i < w->nw.n && r == 0; i++)
+		r = dump_ns(w, &w->nw.v[i], snap);
 	if (r < 0)
 		goto out;
 	clock_gettime(CLOCK_REALTIME, &now);
@@ -782,7 +637,7 @@ static int tick(struct whosock_watch *w)
 
 		if (!t->netns || t->seen == w->tick)
 			continue;
-		ns = wns_find(w, t->netns);
+		ns = nswatch_find(&w->nw, t->netns);
 		if (ns && !ns->dumped)
 			continue;
 		report_closed(w, t);
@@ -803,7 +658,10 @@ static bool read_destroyed(struct whosock_watch *w, struct wns *ns)
 {
 	bool any = false;
 
-	for (;;) {
+	/* A bounded turn: a flood of closes must not starve the timeout, the
+	 * caller's signals or the other namespaces; what is left wakes poll()
+	 * again at once. */
+	for (int reads = 0; reads < MAX_DESTROY_READS; reads++) {
 		ssize_t n = mnl_socket_recvfrom(ns->destroy, w->buf, RECV_BUFFER_SIZE);
 		const struct nlmsghdr *nlh = (const struct nlmsghdr *)w->buf;
 		int len = (int)n;
@@ -832,6 +690,7 @@ static bool read_destroyed(struct whosock_watch *w, struct wns *ns)
 			any = true;
 		}
 	}
+	return any;
 }
 
 /* ---- public ---- */
@@ -872,14 +731,16 @@ int whosock_watch_new(const struct whosock_watch_options *options, whosock_event
 	w->fn = fn;
 	w->data = data;
 	w->baseline = true;
-	w->arena = snapshot_new();
 	w->ring = calloc(w->opt.ring_size, sizeof(*w->ring));
 	w->buf = malloc(RECV_BUFFER_SIZE);
-	r = w->arena && w->ring && w->buf ? map_grow(w) : -ENOMEM;
-	if (r == 0) {
-		netns_set_init(&w->found, w->arena);
+	r = w->ring && w->buf ? map_grow(w) : -ENOMEM;
+	if (r == 0)
+		r = nswatch_init(&w->nw, w->opt.host_only, w->opt.filter.netns, destroy_groups);
+	w->nw_ready = r == 0;
+	if (r == 0)
+		r = nswatch_discover(&w->nw, now_ms(), NULL, NULL);
+	if (r >= 0)
 		r = tick(w); /* the baseline: what is open now raises no event */
-	}
 	if (r < 0) {
 		whosock_watch_free(w);
 		return r;
@@ -899,17 +760,44 @@ static void dump_soon(struct whosock_watch *w, uint64_t now)
 		w->next_dump_ms = at;
 }
 
+/* Room for n pollfds in w->pfd (and w->pfd_ns). Returns 0 or -ENOMEM. */
+static int pfd_reserve(struct whosock_watch *w, size_t n)
+{
+	struct pollfd *pfd;
+	struct wns **who;
+
+	if (n <= w->pfd_cap)
+		return 0;
+	pfd = realloc(w->pfd, n * sizeof(*pfd));
+	if (!pfd)
+		return -ENOMEM;
+	w->pfd = pfd;
+	who = realloc(w->pfd_ns, n * sizeof(*who));
+	if (!who)
+		return -ENOMEM;
+	w->pfd_ns = who;
+	w->pfd_cap = n;
+	return 0;
+}
+
 int whosock_watch_run(struct whosock_watch *w, int timeout_ms)
 {
 	uint64_t end = timeout_ms < 0 ? UINT64_MAX : now_ms() + (uint64_t)timeout_ms;
 
 	for (;;) {
-		struct pollfd pfd[MAX_NETNS];
-		struct wns *who[MAX_NETNS];
 		uint64_t now = now_ms(), wake = w->next_dump_ms < end ? w->next_dump_ms : end;
+		int wake_fds[2];
 		nfds_t n = 0;
 		int r;
 
+		if (nswatch_discover_due(&w->nw, now)) {
+			r = nswatch_discover(&w->nw, now, ns_gone, w);
+			if (r < 0)
+				return r;
+			if (r > 0) /* new namespaces: what they hold is new */
+				dump_soon(w, now);
+			continue;
+		}
 		if (now >= w->next_dump_ms) {
 			w->next_dump_ms = now + w->opt.interval_ms;
 			if (peeking(w) && !w->dirty && w->counters_complete &&
@@ -928,25 +816,41 @@ int whosock_watch_run(struct whosock_watch *w, int timeout_ms)
 		if (peeking(w)) {
 			if (now >= w->next_peek_ms) {
 				w->next_peek_ms = now + PEEK_MS;
-				if (counters_moved(w))
+				if (nswatch_counters_moved(&w->nw, &w->counters_complete))
 					dump_soon(w, now);
 				continue;
 			}
 			if (w->next_peek_ms < wake)
 				wake = w->next_peek_ms;
 		}
-		for (size_t i = 0; i < w->n_ns; i++)
-			if (w->ns[i].destroy) {
-				pfd[n] = (struct pollfd){ .fd = mnl_socket_get_fd(w->ns[i].destroy),
-							  .events = POLLIN };
-				who[n++] = &w->ns[i];
+		if (nswatch_next_discover(&w->nw) < wake)
+			wake = nswatch_next_discover(&w->nw);
+		r = pfd_reserve(w, w->nw.n + 2);
+		if (r < 0)
+			return r;
+		for (size_t i = 0; i < w->nw.n; i++)
+			if (w->nw.v[i].destroy) {
+				w->pfd[n] = (struct pollfd){ .fd = mnl_socket_get_fd(w->nw.v[i].destroy),
+							     .events = POLLIN };
+				w->pfd_ns[n++] = &w->nw.v[i];
 			}
-		r = poll(pfd, n, (int)(wake - now));
+		nswatch_wake_fds(&w->nw, wake_fds);
+		for (int k = 0; k < 2; k++)
+			if (wake_fds[k] >= 0) {
+				w->pfd[n] = (struct pollfd){ .fd = wake_fds[k], .events = POLLIN };
+				w->pfd_ns[n++] = NULL;
+			}
+		r = poll(w->pfd, n, (int)(wake - now));
 		if (r < 0)
 			return -errno;
-		for (nfds_t i = 0; i < n; i++)
-			if (pfd[i].revents && read_destroyed(w, who[i]) && peeking(w))
+		for (nfds_t i = 0; i < n; i++) {
+			if (!w->pfd[i].revents)
+				continue;
+			if (!w->pfd_ns[i])
+				nswatch_woken(&w->nw, now_ms()); /* namespaces came or went */
+			else if (read_destroyed(w, w->pfd_ns[i]) && peeking(w))
 				dump_soon(w, now_ms()); /* a replacement may have come meanwhile */
+		}
 	}
 }
 
@@ -967,10 +871,10 @@ size_t whosock_watch_since(const struct whosock_watch *w, const struct timespec 
 
 void whosock_watch_status(const struct whosock_watch *w, struct whosock_watch_status *out)
 {
-	*out = (struct whosock_watch_status){ .namespaces = w->n_ns,
-					      .destroy_reports = !w->no_destroy };
-	for (size_t i = 0; i < w->n_ns; i++)
-		if (w->ns[i].unreachable)
+	*out = (struct whosock_watch_status){ .namespaces = w->nw.n,
+					      .destroy_reports = !w->nw.no_destroy };
+	for (size_t i = 0; i < w->nw.n; i++)
+		if (w->nw.v[i].unreachable)
 			out->unreachable++;
 }
 
@@ -978,14 +882,10 @@ void whosock_watch_free(struct whosock_watch *w)
 {
 	if (!w)
 		return;
-	for (size_t i = 0; i < w->n_ns; i++) {
-		sockdiag_close(w->ns[i].dump);
-		sockdiag_close(w->ns[i].destroy);
-		for (int k = 0; w->ns[i].stat_opened && k < 2; k++)
-			if (w->ns[i].stat_fd[k] >= 0)
-				close(w->ns[i].stat_fd[k]);
-	}
-	free(w->ns);
+	if (w->nw_ready)
+		nswatch_free(&w->nw);
+	free(w->pfd);
+	free(w->pfd_ns);
 	for (size_t i = 0; i < w->map_cap; i++)
 		if (w->map[i].netns)
 			free(w->map[i].sock);
@@ -995,7 +895,5 @@ void whosock_watch_free(struct whosock_watch *w)
 	free(w->ring);
 	free(w->pids);
 	free(w->buf);
-	netns_set_free(&w->found);
-	whosock_snapshot_free(w->arena);
 	free(w);
 }

@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The namespaces a watcher watches (see nswatch.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/rtnetlink.h>
+
+#include "nswatch.h"
+#include "snapshot.h"
+#include "sockdiag.h"
+
+/* A look at every process's namespace costs one readlink per process: a
+ * slow periodic one finds namespaces no event announces (unshare -n without
+ * a bind mount or a veth), events make the rest prompt. */
+#define DISCOVER_MS 2000
+/* After a wake-up: a bind mount comes a moment after its file, so look
+ * again shortly after, NSWATCH_BURST times. */
+#define BURST_MS 50
+#define NSWATCH_BURST 3
+/* Events read per wake-up at most: a flood of them must not stall the
+ * watcher (what is left wakes it again). */
+#define MAX_DRAIN 16
+
+static const char *const named_dirs[] = { "/run/netns", "/var/run/netns", "/run" };
+
+static void watch_dirs(struct nswatch *nw)
+{
+	for (size_t i = 0; nw->inotify_fd >= 0 && i < sizeof(named_dirs) / sizeof(named_dirs[0]); i++)
+		/* (Already watched, or missing: both harmless.) */
+		inotify_add_watch(nw->inotify_fd, named_dirs[i],
+				  IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | IN_ONLYDIR);
+}
+
+static struct mnl_socket *open_rtnl(void)
+{
+	struct mnl_socket *nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	int group = RTNLGRP_NSID;
+
+	if (!nl)
+		return NULL;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
+	    mnl_socket_setsockopt(nl, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) < 0) {
+		mnl_socket_close(nl);
+		return NULL;
+	}
+	return nl;
+}
+
+static int grow(struct nswatch *nw)
+{
+	struct wns *v;
+	size_t cap;
+
+	if (nw->n < nw->cap)
+		return 0;
+	cap = nw->cap ? nw->cap * 2 : 16;
+	v = realloc(nw->v, cap * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	nw->v = v;
+	nw->cap = cap;
+	return 0;
+}
+
+/* *dst = a copy of src (NULL stays NULL); false when out of memory. */
+static bool set_str(const char **dst, const char *src)
+{
+	char *copy = NULL;
+
+	if (*dst == src || (*dst && src && strcmp(*dst, src) == 0))
+		return true;
+	if (src && !(copy = strdup(src)))
+		return false;
+	free((char *)*dst);
+	*dst = copy;
+	return true;
+}
+
+int nswatch_init(struct nswatch *nw, bool host_only, uint64_t only, unsigned destroy_groups)
+{
+	*nw = (struct nswatch){ .host_only = host_only, .only = only,
+				.destroy_groups = destroy_groups, .inotify_fd = -1 };
+	if (grow(nw) < 0)
+		return -ENOMEM;
+	nw->v[nw->n++] = (struct wns){ .ns = { .inode = netns_current(), .fd = -1 },
+				       .own = true, .present = true };
+	if (!host_only) {
+		nw->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+		watch_dirs(nw);
+		nw->rtnl = open_rtnl();
+	}
+	return 0;
+}
+
+static void close_ns(struct wns *ns)
+{
+	sockdiag_close(ns->dump);
+	sockdiag_close(ns->destroy);
+	for (int k = 0; ns->stat_opened && k < 2; k++)
+		if (ns->stat_fd[k] >= 0)
+			close(ns->stat_fd[k]);
+	free((char *)ns->ns.name);
+	free((char *)ns->ns.path);
+}
+
+void nswatch_free(struct nswatch *nw)
+{
+	for (size_t i = 0; i < nw->n; i++)
+		close_ns(&nw->v[i]);
+	free(nw->v);
+	if (nw->inotify_fd >= 0)
+		close(nw->inotify_fd);
+	if (nw->rtnl)
+		mnl_socket_close(nw->rtnl);
+	*nw = (struct nswatch){ .inotify_fd = -1 };
+}
+
+struct wns *nswatch_find(struct nswatch *nw, uint64_t inode)
+{
+	for (size_t i = 0; i < nw->n; i++)
+		if (nw->v[i].ns.inode == inode)
+			return &nw->v[i];
+	return NULL;
+}
+
+/* What a discovery found of ns: how to reach it now, its name. */
+static int refresh(struct wns *w, const struct netns *found)
+{
+	if (!set_str(&w->ns.name, found->name) || !set_str(&w->ns.path, found->path))
+		return -ENOMEM;
+	w->ns.pid = found->pid;
+	w->ns.holder_pid = found->holder_pid;
+	w->ns.holder_fd = found->holder_fd;
+	w->present = true;
+	return 0;
+}
+
+int nswatch_discover(struct nswatch *nw, uint64_t now_ms, void (*gone)(uint64_t, void *),
+		     void *data)
+{
+	struct whosock_snapshot *arena;
+	struct netns_set found;
+	size_t added = 0;
+	int r;
+
+	nw->next_discover_ms = now_ms + (nw->burst ? BURST_MS : DISCOVER_MS);
+	if (nw->burst)
+		nw->burst--;
+	for (size_t i = 0; i < nw->n; i++)
+		nw->v[i].unreachable = false; /* entering is tried again */
+	if (nw->host_only)
+		return 0;
+	arena = snapshot_new();
+	if (!arena)
+		return -ENOMEM;
+	netns_set_init(&found, arena);
+	r = netns_discover(&found, "/proc");
+	for (size_t i = 1; r == 0 && i < nw->n; i++)
+		nw->v[i].present = false;
+	for (size_t i = 0; r == 0 && i < found.n; i++) {
+		const struct netns *f = &found.v[i];
+		struct wns *w;
+
+		if (nw->only && f->inode != nw->only && f->inode != nw->v[0].ns.inode)
+			continue;
+		w = nswatch_find(nw, f->inode);
+		if (!w) {
+			r = grow(nw);
+			if (r < 0)
+				break;
+			w = &nw->v[nw->n++];
+			*w = (struct wns){ .ns = { .inode = f->inode, .fd = -1 } };
+			added++;
+		}
+		r = refresh(w, f);
+	}
+	if (r < 0) {
+		/* Keep every namespace: nothing is dropped on a failed look. */
+		for (size_t i = 0; i < nw->n; i++)
+			nw->v[i].present = true;
+		goto out;
+	}
+	for (size_t i = nw->n; i-- > 1;) {
+		if (nw->v[i].present)
+			continue;
+		if (gone)
+			gone(nw->v[i].ns.inode, data);
+		close_ns(&nw->v[i]);
+		memmove(&nw->v[i], &nw->v[i + 1], (nw->n - i - 1) * sizeof(*nw->v));
+		nw->n--;
+		nw->dropped++;
+	}
+out:
+	netns_set_free(&found);
+	whosock_snapshot_free(arena);
+	return r < 0 ? r : (int)added;
+}
+
+bool nswatch_discover_due(const struct nswatch *nw, uint64_t now_ms)
+{
+	return !nw->host_only && now_ms >= nw->next_discover_ms;
+}
+
+uint64_t nswatch_next_discover(const struct nswatch *nw)
+{
+	return nw->host_only ? UINT64_MAX : nw->next_discover_ms;
+}
+
+void nswatch_open_sockets(struct nswatch *nw, struct wns *ns)
+{
+	if (ns->unreachable)
+		return;
+	if (!ns->dump && (ns->own ? sockdiag_open(&ns->dump)
+				  : netns_sockdiag_open("/proc", &ns->ns, 0, &ns->dump)) < 0) {
+		ns->dump = NULL;
+		ns->unreachable = true;
+		return;
+	}
+	/* Refused (a kernel or security module that restricts the groups):
+	 * closes are then seen at the next dump. */
+	if (!ns->destroy && !nw->no_destroy &&
+	    (ns->own ? sockdiag_open_groups(nw->destroy_groups, &ns->destroy)
+		     : netns_sockdiag_open("/proc", &ns->ns, nw->destroy_groups, &ns->destroy)) < 0) {
+		ns->destroy = NULL;
+		nw->no_destroy = true;
+	}
+}
+
+/* ---- socket counters: a cheap sign that something opened or closed ---- */
+
+/* The "inuse" counts of the TCP, UDP and UDP-Lite lines of one sockstat
+ * file ("TCP: inuse 3 orphan 0 ...", "UDP6: inuse 1"); 0 where the line is
+ * missing (a kernel without UDP-Lite). */
+static void parse_inuse(const char *buf, long out[3])
+{
+	static const char *const names[3] = { "TCP", "UDP", "UDPLITE" };
+
+	out[0] = out[1] = out[2] = 0;
+	for (const char *line = buf; line && *line;) {
+		const char *end = strchr(line, '\n'), *colon = strchr(line, ':');
+		size_t len = colon ? (size_t)(colon - line) : 0;
+
+		if (len > 0 && line[len - 1] == '6')
+			len--; /* sockstat6: TCP6, UDP6, UDPLITE6 */
+		for (int k = 0; colon && (!end || colon < end) && k < 3; k++)
+			if (len == strlen(names[k]) && strncmp(line, names[k], len) == 0 &&
+			    strncmp(colon, ": inuse ", 8) == 0)
+				out[k] = strtol(colon + 8, NULL, 10);
+		line = end ? end + 1 : NULL;
+	}
+}
+
+/* The counters of ns: for the caller's namespace its own, else those of a
+ * process living there, checked to be that namespace's (the pid may have
+ * exited and been reused). The open file stays on the namespace when the
+ * process leaves it. */
+static void open_counters(struct wns *ns)
+{
+	static const char *const names[2] = { "sockstat", "sockstat6" };
+	char path[64], link[64];
+	ssize_t n;
+
+	ns->stat_opened = true;
+	for (int k = 0; k < 2; k++) {
+		ns->stat_fd[k] = -1;
+		if (ns->own)
+			snprintf(path, sizeof(path), "/proc/thread-self/net/%s", names[k]);
+		else if (ns->ns.pid > 0)
+			snprintf(path, sizeof(path), "/proc/%d/net/%s", ns->ns.pid, names[k]);
+		else
+			continue;
+		ns->stat_fd[k] = open(path, O_RDONLY | O_CLOEXEC);
+		if (ns->own || ns->stat_fd[k] < 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", ns->ns.pid);
+		n = readlink(path, link, sizeof(link));
+		if (n <= 0 || netns_parse_link(link, (size_t)n) != ns->ns.inode) {
+			close(ns->stat_fd[k]);
+			ns->stat_fd[k] = -1;
+		}
+	}
+}
+
+bool nswatch_counters_moved(struct nswatch *nw, bool *complete)
+{
+	bool moved = false;
+
+	*complete = true;
+	for (size_t i = 0; i < nw->n; i++) {
+		struct wns *ns = &nw->v[i];
+
+		if (!ns->stat_opened)
+			open_counters(ns);
+		for (int k = 0; k < 2; k++) {
+			char buf[512];
+			ssize_t n = ns->stat_fd[k] >= 0 ? pread(ns->stat_fd[k], buf, sizeof(buf) - 1, 0) : -1;
+			long now[3] = { -1, -1, -1 }; /* unknown: unreadable */
+
+			if (n > 0) {
+				buf[n] = '\0';
+				parse_inuse(buf, now);
+			}
+			for (int p = 0; p < 3; p++) {
+				if (now[p] != ns->inuse[k][p])
+					moved = true;
+				if (now[p] < 0)
+					*complete = false;
+				ns->inuse[k][p] = now[p];
+			}
+		}
+	}
+	return moved;
+}
+
+/* ---- wake-ups ---- */
+
+void nswatch_wake_fds(const struct nswatch *nw, int fds[2])
+{
+	fds[0] = nw->inotify_fd;
+	fds[1] = nw->rtnl ? mnl_socket_get_fd(nw->rtnl) : -1;
+}
+
+void nswatch_woken(struct nswatch *nw, uint64_t now_ms)
+{
+	char buf[4096] __attribute__((aligned(8)));
+
+	for (int i = 0; nw->inotify_fd >= 0 && i < MAX_DRAIN; i++)
+		if (read(nw->inotify_fd, buf, sizeof(buf)) <= 0)
+			break;
+	for (int i = 0; nw->rtnl && i < MAX_DRAIN; i++)
+		if (mnl_socket_recvfrom(nw->rtnl, buf, sizeof(buf)) <= 0)
+			break;
+	watch_dirs(nw); /* /run/netns may have just been made */
+	nw->burst = NSWATCH_BURST;
+	nw->next_discover_ms = now_ms;
+}
