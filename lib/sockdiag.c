@@ -448,6 +448,8 @@ static int drain(struct mnl_socket *nl, char *buf, unsigned seq, unsigned portid
 		const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
 		int len = (int)n;
 
+		if (n < 0 && errno == EINTR)
+			continue; /* a signal, not the dump: read on */
 		if (n < 0)
 			return -errno;
 		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
@@ -479,6 +481,10 @@ static int dump_once(struct mnl_socket *nl, char *buf, struct dump_ctx *ctx, int
 	for (;;) {
 		ssize_t n = mnl_socket_recvfrom(nl, buf, RECV_BUFFER_SIZE);
 
+		/* A signal interrupting the read is not an interrupted dump
+		 * (NLM_F_DUMP_INTR, below): the answer is still coming. */
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n < 0)
 			return -errno;
 		r = mnl_cb_run2(buf, (size_t)n, seq, portid, dump_cb, ctx, ctl_cb, NLMSG_MIN_TYPE);

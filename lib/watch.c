@@ -322,8 +322,10 @@ static int changed_pids(struct whosock_watch *w, int **out, size_t *n_out)
 		if (n == cap) {
 			struct pidfds *p = realloc(now, (cap = cap ? cap * 2 : 512) * sizeof(*p));
 
-			if (!p)
+			if (!p) {
+				closedir(d);
 				goto nomem;
+			}
 			now = p;
 		}
 		now[n++] = (struct pidfds){ pid, st.st_uid, st.st_size ? (long)st.st_size : -1 };
