@@ -2,6 +2,7 @@
 /* whosock watch: the library's events, one line each, until told to stop. */
 #include <errno.h>
 #include <regex.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,6 +162,14 @@ static void note_status(const struct whosock_watch *w, struct whosock_watch_stat
 	noted->destroy_reports = st.destroy_reports;
 }
 
+/* True when fd is a pipe or socket whose reader has gone. */
+static bool output_gone(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = 0 };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP));
+}
+
 int watch_main(const struct cli *cli, void (*message)(const char *, const char *))
 {
 	struct whosock_watch_status noted = { .destroy_reports = true };
@@ -209,6 +218,12 @@ int watch_main(const struct cli *cli, void (*message)(const char *, const char *
 			goto out;
 		}
 		note_status(w, &noted, message);
+		/* Nobody reads any more (`| head -1` exited): stop now, not at
+		 * the next event's failed write. */
+		if (output_gone(STDOUT_FILENO)) {
+			status = EXIT_SUCCESS;
+			goto out;
+		}
 		if (ctx.out.sink_error) {
 			if (ctx.out.sink_error != EPIPE)
 				message("cannot write output: ", strerror(ctx.out.sink_error));

@@ -7,6 +7,8 @@
       within 200 ms of its listen() (the latency is printed); a second one
       made the same way in an unshare'd namespace with no bind mount is
       found too (by the slower periodic look, latency printed, not bounded);
+   0. `whosock watch -o ndjson | head -1`: once the reader is gone, the
+      watcher exits (0) without waiting for another event;
    2. N namespaces (500; 60 under valgrind) made and deleted in waves of
       10, each with one listener: every listener is reported opened, and the
       watcher's open fds stay under 64 all along (and are back near where
@@ -210,6 +212,23 @@ def sec_churn(w):
          "gone: %d" % (base, w.fds()))
 
 
+def sec_reader_gone():
+    r, w = os.pipe()
+    p = subprocess.Popen([wstest.whosock_path(), "watch", "--host-only", "-o", "ndjson"],
+                         stdout=w, stderr=subprocess.PIPE)
+    os.close(w)
+    time.sleep(0.5)  # (running, or still starting: either way it must notice)
+    os.close(r)
+    try:
+        rc = p.wait(timeout=WAIT)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+        rc = None
+    T.ok(rc == 0, "whosock watch -o ndjson | (reader exits): exit 0 without another event; got %r (%s)"
+         % (rc, p.stderr.read().decode("utf-8", "replace").strip()))
+
+
 def cleanup():
     for k in list(KIDS):
         stop(k)
@@ -233,6 +252,7 @@ def inner():
             ready = w.wait_ports([probe.getsockname()[1]], timeout=1.0)
         if not T.ok(ready, "watcher ready (a probe listener reported)", w.p.stderr.read1(4096) if w.p.poll() is not None else ""):
             return T.summary()
+        T.run_section("0. the reader of watch's output is gone: it exits", sec_reader_gone)
         T.run_section("1. a namespace made after the start: its listener within 200 ms", sec_new_namespace, w)
         T.run_section("2. %d namespaces come and go: every listener, fds under 64" % (WAVES * PER_WAVE),
                       sec_churn, w)
