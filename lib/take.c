@@ -732,6 +732,8 @@ int whosock_netns_resolve(const char *spec, uint64_t *inode)
 
 int whosock_snapshot_take(const struct whosock_options *options, struct whosock_snapshot **out)
 {
+	char root[PATH_MAX];
+	size_t root_len;
 	struct whosock_options opt = { 0 };
 	struct take t = { .opt = &opt };
 	struct whosock_snapshot *snap;
@@ -755,6 +757,13 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 		opt.filter.protos = WHOSOCK_PROTOS_ALL;
 	if (strlen(opt.proc_root) > PATH_MAX - 64)
 		return -ENAMETOOLONG;
+	/* "/proc/" is "/proc": the live system, every namespace. */
+	root_len = strlen(opt.proc_root);
+	while (root_len > 1 && opt.proc_root[root_len - 1] == '/')
+		root_len--;
+	memcpy(root, opt.proc_root, root_len);
+	root[root_len] = '\0';
+	opt.proc_root = root;
 	t.proc_root = opt.proc_root;
 	/* Other namespaces only on the live system (a captured /proc has none). */
 	live = strcmp(opt.proc_root, "/proc") == 0;

@@ -17,7 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "whosock/whosock.h"
@@ -314,6 +318,57 @@ static void test_vanished_process(void **state)
 	whosock_snapshot_free(snap);
 }
 
+/* "/proc/" is the live /proc, other namespaces included (it used to be
+ * taken for a captured tree: only whosock's own namespace). */
+static void test_live_proc_root_with_slash(void **state)
+{
+	struct whosock_options opt = { .proc_root = "/proc/", .source = WHOSOCK_SOURCE_NETLINK };
+	struct whosock_snapshot *snap = NULL;
+	int ready[2], hold[2];
+	uint64_t ns = 0;
+	bool found = false;
+	char c;
+	pid_t pid;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip(); /* another namespace takes root to make */
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(hold), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct stat st;
+
+		close(ready[0]);
+		close(hold[1]);
+		struct sockaddr_in any = { .sin_family = AF_INET };
+		int fd;
+
+		if (unshare(CLONE_NEWNET) == 0 && (fd = socket(AF_INET, SOCK_DGRAM, 0)) >= 0 &&
+		    bind(fd, (struct sockaddr *)&any, sizeof(any)) == 0 &&
+		    stat("/proc/self/ns/net", &st) == 0) {
+			uint64_t ino = st.st_ino;
+
+			(void)!write(ready[1], &ino, sizeof(ino));
+		}
+		(void)!read(hold[0], &c, 1);
+		_exit(0);
+	}
+	close(ready[1]);
+	close(hold[0]);
+	assert_int_equal(read(ready[0], &ns, sizeof(ns)), sizeof(ns));
+	opt.filter.protos = WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDP);
+	assert_int_equal(whosock_snapshot_take(&opt, &snap), 0);
+	for (size_t i = 0; i < whosock_snapshot_count(snap); i++)
+		found |= whosock_snapshot_get(snap, i)->netns == ns;
+	close(hold[1]);
+	waitpid(pid, NULL, 0);
+	close(ready[0]);
+	whosock_snapshot_free(snap);
+	assert_true(found);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -322,6 +377,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_owner_filters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_owners, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vanished_process, setup, teardown),
+		cmocka_unit_test(test_live_proc_root_with_slash),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
