@@ -271,6 +271,13 @@ static int dump_other(struct take *t, struct job *job)
 	else
 		snprintf(net_dir, sizeof(net_dir), "(%s has no process to read /proc/PID/net from)",
 			 label);
+	if (opt->source == WHOSOCK_SOURCE_PROC && !job->ns->pid) {
+		/* Kept by a bind mount, an fd or a held socket only: there is
+		 * no /proc/PID/net to read it from. */
+		NOTE(job->part, .code = WHOSOCK_NOTE_NETNS_NO_PROCESS, .netns = job->ns->inode,
+		     .netns_name = job->ns->name);
+		return 0;
+	}
 	if (opt->source != WHOSOCK_SOURCE_PROC) {
 		nl_error = netns_sockdiag_open(t->proc_root, job->ns, 0, &nl);
 		if (nl_error < 0) {

@@ -177,6 +177,13 @@ void notes_word(struct sbuf *b, const struct whosock_note *n)
 		sbuf_puts(b, n->count == 1 ? ", and none of them holds it" : ", and none of them holds them");
 		sbuf_puts(b, " (run whosock in the initial PID namespace to see holders outside it)");
 		break;
+	case WHOSOCK_NOTE_NETNS_NO_PROCESS:
+		sbuf_puts(b, "network namespace ");
+		netns_label(b, n);
+		sbuf_puts(b, " not dumped: no process lives in it, so it has no /proc/PID/net to read "
+			     "(--source proc; netlink, the default, lists it); only the sockets processes "
+			     "hold there are shown");
+		break;
 	case WHOSOCK_NOTE_DROPPED:
 		sbuf_puts(b, "... and ");
 		plural(b, n->count, "more note", "more notes");
@@ -192,7 +199,7 @@ void notes_word(struct sbuf *b, const struct whosock_note *n)
 /* Notes about one namespace each that are otherwise alike are said once. */
 static bool groupable(const struct whosock_note *n)
 {
-	return n->code == WHOSOCK_NOTE_NETNS_NOT_ENTERED;
+	return n->code == WHOSOCK_NOTE_NETNS_NOT_ENTERED || n->code == WHOSOCK_NOTE_NETNS_NO_PROCESS;
 }
 
 static bool same_group(const struct whosock_note *a, const struct whosock_note *b)
@@ -207,9 +214,15 @@ static void word_group(struct sbuf *b, const struct whosock_snapshot *snap, size
 	size_t named = 0;
 
 	plural(b, count, "network namespace", "network namespaces");
-	sbuf_puts(b, " not listed: cannot enter them (");
-	error_text(b, n->error);
-	sbuf_puts(b, "): ");
+	if (n->code == WHOSOCK_NOTE_NETNS_NO_PROCESS) {
+		sbuf_puts(b, " not dumped: no process lives in them, so they have no /proc/PID/net to "
+			     "read (--source proc; netlink, the default, lists them; only the sockets "
+			     "processes hold there are shown): ");
+	} else {
+		sbuf_puts(b, " not listed: cannot enter them (");
+		error_text(b, n->error);
+		sbuf_puts(b, "): ");
+	}
 	for (size_t i = first; i < whosock_snapshot_note_count(snap); i++) {
 		const struct whosock_note *m = whosock_snapshot_note(snap, i);
 

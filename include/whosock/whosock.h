@@ -335,6 +335,10 @@ enum whosock_note_code {
 	/* No owner shown for count sockets: path (the /proc root) shows only
 	 * the processes of PID namespace pidns, and none of them holds them. */
 	WHOSOCK_NOTE_OUTSIDE_PIDNS,
+	/* Namespace netns (netns_name) not dumped: read from /proc only
+	 * (WHOSOCK_SOURCE_PROC), and no process lives in it (the sockets held
+	 * there are still read through their holders). */
+	WHOSOCK_NOTE_NETNS_NO_PROCESS,
 };
 
 /* One note: what could not be seen and why. Read only the members its code

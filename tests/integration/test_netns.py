@@ -680,6 +680,14 @@ def sec_orphans():
         if r2 is not None:
             for s in ns.child.sockets:
                 check_socket_row(r2, ns, s, cmdline(args + ["-o", "json"]))
+        # /proc alone cannot dump a namespace no process lives in (only the
+        # sockets held there are read through their holders): a note says
+        # which, nothing is left out silently.
+        args = ["--source", "proc"]
+        r3, err = ws_json(args)
+        if r3 is not None:
+            T.ok(any(str(ns.inode) in l and "not dumped" in l for l in err.splitlines()),
+                 "%s: a note that %s (netns %d) is not dumped" % (cmdline(args), ns.label, ns.inode), err)
 
 
 # --------------------------------------------------------------------------
