@@ -69,18 +69,27 @@ static int grow(struct nswatch *nw)
 	return 0;
 }
 
-/* *dst = a copy of src (NULL stays NULL); false when out of memory. */
-static bool set_str(const char **dst, const char *src)
+/* Copy src (NULL: none) into buf; false when it does not fit. */
+static bool copy_str(char *buf, size_t cap, const char *src)
 {
-	char *copy = NULL;
+	size_t len = src ? strlen(src) : 0;
 
-	if (*dst == src || (*dst && src && strcmp(*dst, src) == 0))
-		return true;
-	if (src && !(copy = strdup(src)))
+	if (len >= cap)
 		return false;
-	free((char *)*dst);
-	*dst = copy;
+	memcpy(buf, src ? src : "", len + 1);
 	return true;
+}
+
+/* The entries moved (grown, compacted): their names point to their own
+ * buffers again. */
+static void repoint(struct nswatch *nw)
+{
+	for (size_t i = 0; i < nw->n; i++) {
+		struct wns *w = &nw->v[i];
+
+		w->ns.name = w->name_buf[0] ? w->name_buf : NULL;
+		w->ns.path = w->path_buf[0] ? w->path_buf : NULL;
+	}
 }
 
 int nswatch_init(struct nswatch *nw, bool host_only, uint64_t only, unsigned destroy_groups)
@@ -99,15 +108,19 @@ int nswatch_init(struct nswatch *nw, bool host_only, uint64_t only, unsigned des
 	return 0;
 }
 
+static void close_counters(struct wns *ns)
+{
+	for (int k = 0; ns->stat_opened && k < 2; k++)
+		if (ns->stat_fd[k] >= 0)
+			close(ns->stat_fd[k]);
+	ns->stat_opened = false;
+}
+
 static void close_ns(struct wns *ns)
 {
 	sockdiag_close(ns->dump);
 	sockdiag_close(ns->destroy);
-	for (int k = 0; ns->stat_opened && k < 2; k++)
-		if (ns->stat_fd[k] >= 0)
-			close(ns->stat_fd[k]);
-	free((char *)ns->ns.name);
-	free((char *)ns->ns.path);
+	close_counters(ns);
 }
 
 void nswatch_free(struct nswatch *nw)
@@ -131,15 +144,21 @@ struct wns *nswatch_find(struct nswatch *nw, uint64_t inode)
 }
 
 /* What a discovery found of ns: how to reach it now, its name. */
-static int refresh(struct wns *w, const struct netns *found)
+static void refresh(struct wns *w, const struct netns *found)
 {
-	if (!set_str(&w->ns.name, found->name) || !set_str(&w->ns.path, found->path))
-		return -ENOMEM;
+	/* (A name past NAME_MAX cannot be: then the namespace has none.) */
+	if (!copy_str(w->name_buf, sizeof(w->name_buf), found->name))
+		w->name_buf[0] = '\0';
+	if (!copy_str(w->path_buf, sizeof(w->path_buf), found->path))
+		w->path_buf[0] = '\0';
+	/* Counters not opened for want of a process: now there is one. */
+	if (found->pid != w->ns.pid && w->stat_opened && !w->own &&
+	    (w->stat_fd[0] < 0 || w->stat_fd[1] < 0))
+		close_counters(w);
 	w->ns.pid = found->pid;
 	w->ns.holder_pid = found->holder_pid;
 	w->ns.holder_fd = found->holder_fd;
 	w->present = true;
-	return 0;
 }
 
 int nswatch_discover(struct nswatch *nw, uint64_t now_ms, void (*gone)(uint64_t, void *),
@@ -179,7 +198,7 @@ int nswatch_discover(struct nswatch *nw, uint64_t now_ms, void (*gone)(uint64_t,
 			*w = (struct wns){ .ns = { .inode = f->inode, .fd = -1 } };
 			added++;
 		}
-		r = refresh(w, f);
+		refresh(w, f);
 	}
 	if (r < 0) {
 		/* Keep every namespace: nothing is dropped on a failed look. */
@@ -198,6 +217,7 @@ int nswatch_discover(struct nswatch *nw, uint64_t now_ms, void (*gone)(uint64_t,
 		nw->dropped++;
 	}
 out:
+	repoint(nw);
 	netns_set_free(&found);
 	whosock_snapshot_free(arena);
 	return r < 0 ? r : (int)added;

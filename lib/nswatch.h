@@ -18,7 +18,9 @@ struct mnl_socket;
 
 /* One watched namespace. */
 struct wns {
-	struct netns ns; /* name and path are the entry's own copies */
+	struct netns ns; /* name and path point to name_buf and path_buf */
+	char name_buf[256];  /* an `ip netns` name (NAME_MAX), "" for none */
+	char path_buf[320];  /* its bind mount, "" for none */
 	bool own;        /* the caller's namespace */
 	bool present;    /* seen by the last discovery */
 	struct mnl_socket *dump;

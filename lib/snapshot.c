@@ -121,7 +121,9 @@ static bool own_str(struct whosock_snapshot *snap, const char **str)
 	return *str != NULL;
 }
 
-int snapshot_note(struct whosock_snapshot *snap, const struct whosock_note *note)
+/* Add *note; its strings are copied into the arena when copy, else they
+ * already belong to it (merged snapshots). */
+static int note_push(struct whosock_snapshot *snap, const struct whosock_note *note, bool copy)
 {
 	struct whosock_note n = *note, *notes;
 
@@ -133,7 +135,7 @@ int snapshot_note(struct whosock_snapshot *snap, const struct whosock_note *note
 		snap->dropped.count++;
 		return 0;
 	}
-	if (!own_str(snap, &n.netns_name) || !own_str(snap, &n.path))
+	if (copy && (!own_str(snap, &n.netns_name) || !own_str(snap, &n.path)))
 		return -ENOMEM;
 	notes = realloc(snap->notes, (snap->n_notes + 1) * sizeof(*notes));
 	if (!notes)
@@ -141,6 +143,11 @@ int snapshot_note(struct whosock_snapshot *snap, const struct whosock_note *note
 	snap->notes = notes;
 	snap->notes[snap->n_notes++] = n;
 	return 0;
+}
+
+int snapshot_note(struct whosock_snapshot *snap, const struct whosock_note *note)
+{
+	return note_push(snap, note, true);
 }
 
 int snapshot_merge(struct whosock_snapshot *dst, struct whosock_snapshot *src)
@@ -189,7 +196,8 @@ int snapshot_merge(struct whosock_snapshot *dst, struct whosock_snapshot *src)
 		src->chunks = NULL;
 	}
 	for (size_t i = 0; i < src->n_notes; i++)
-		if (snapshot_note(dst, &src->notes[i]) < 0)
+		/* (Their strings came along with src's chunks.) */
+		if (note_push(dst, &src->notes[i], false) < 0)
 			return -ENOMEM;
 	if (src->dropped.count) {
 		dst->dropped.code = WHOSOCK_NOTE_DROPPED;
