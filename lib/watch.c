@@ -26,6 +26,7 @@
 #include <linux/sock_diag.h>
 
 #include "whosock/watch.h"
+#include "filter.h"
 #include "netns.h"
 #include "owners.h"
 #include "snapshot.h"
@@ -296,7 +297,7 @@ static int discover(struct whosock_watch *w)
 	for (size_t i = 0; r == 0 && i < w->found.n && w->n_ns < MAX_NETNS; i++) {
 		const struct netns *ns = &w->found.v[i];
 
-		if (w->opt.filter.netns && ns->inode != w->opt.filter.netns)
+		if (!filter_match_netns(&w->opt.filter, ns->inode))
 			continue;
 		if (ns->inode == own) {
 			w->ns[0].ns.name = ns->name;
@@ -651,7 +652,7 @@ static int dump_ns(struct whosock_watch *w, struct wns *ns, struct whosock_snaps
 	int families[2], r = 0;
 
 	ns->dumped = false;
-	if (w->opt.filter.netns && ns->ns.inode != w->opt.filter.netns)
+	if (!filter_match_netns(&w->opt.filter, ns->ns.inode))
 		return 0;
 	open_sockets(w, ns);
 	if (!ns->dump)
@@ -858,11 +859,7 @@ int whosock_watch_new(const struct whosock_watch_options *options, whosock_event
 	w->opt.filter.states = 0;
 	/* Owner members would make unmatched sockets look new on every dump:
 	 * callers filter events by owner themselves. */
-	w->opt.filter.pid = 0;
-	w->opt.filter.uid_set = false;
-	w->opt.filter.comm = NULL;
-	w->opt.filter.cmdline = NULL;
-	w->opt.filter.container = NULL;
+	filter_clear_owner_members(&w->opt.filter);
 	if (!w->opt.interval_ms)
 		w->opt.interval_ms = 1000;
 	if (w->opt.interval_ms < 100)

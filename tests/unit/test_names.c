@@ -364,8 +364,8 @@ static void test_filter_zero_matches_all(void **state)
 
 			assert_true(whosock_filter_match(&f, &s));
 		}
-	/* port -1 means any, like 0 */
-	f.port = -1;
+	/* An empty port list means any port. */
+	f.n_ports = 0;
 	{
 		struct whosock_socket s = mk(WHOSOCK_PROTO_UNIX, AF_UNIX, WHOSOCK_STATE_LISTEN, 0, 0);
 		struct whosock_socket t = mk(WHOSOCK_PROTO_TCP, AF_INET, WHOSOCK_STATE_LISTEN, 22, 0);
@@ -462,7 +462,8 @@ static void test_filter_states(void **state)
 
 static void test_filter_port(void **state)
 {
-	struct whosock_filter f = { .port = 22 };
+	uint16_t port[1] = { 22 };
+	struct whosock_filter f = { .ports = port, .n_ports = 1 };
 	struct whosock_socket local = mk(WHOSOCK_PROTO_TCP, AF_INET, WHOSOCK_STATE_LISTEN, 22, 0);
 	struct whosock_socket remote =
 		mk(WHOSOCK_PROTO_TCP, AF_INET6, WHOSOCK_STATE_ESTABLISHED, 51000, 22);
@@ -480,7 +481,7 @@ static void test_filter_port(void **state)
 	ux.local.port = ux.remote.port = 0;
 	assert_false(whosock_filter_match(&f, &ux));
 
-	f.port = 65535;
+	port[0] = 65535;
 	local.local.port = 65535;
 	assert_true(whosock_filter_match(&f, &local));
 	assert_false(whosock_filter_match(&f, &remote));
@@ -492,7 +493,8 @@ static void test_filter_combined(void **state)
 		.protos = WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP) | WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDP),
 		.families = 1u << AF_INET6,
 		.states = WHOSOCK_STATE_BIT(WHOSOCK_STATE_LISTEN),
-		.port = 8080,
+		.ports = (const uint16_t[]){ 8080 },
+		.n_ports = 1,
 	};
 	struct whosock_socket ok = mk(WHOSOCK_PROTO_TCP, AF_INET6, WHOSOCK_STATE_LISTEN, 8080, 0);
 	struct whosock_socket s;
