@@ -15,6 +15,9 @@
 
 int main(int argc, char **argv)
 {
+	/* One local query: that port on any address (the filter's lists are
+	 * ours and need only outlive the call). */
+	struct whosock_local query = { .port = argc > 1 ? atoi(argv[1]) : 0 };
 	struct whosock_options opt = {
 		.want = WHOSOCK_WANT_OWNERS,
 		.filter = {
@@ -22,7 +25,8 @@ int main(int argc, char **argv)
 				  WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDP),
 			.states = WHOSOCK_STATE_BIT(WHOSOCK_STATE_LISTEN) |
 				  WHOSOCK_STATE_BIT(WHOSOCK_STATE_CLOSE),
-			.local_port = argc > 1 ? atoi(argv[1]) : 0,
+			.locals = &query,
+			.n_locals = query.port > 0,
 		},
 	};
 	struct whosock_snapshot *snap;

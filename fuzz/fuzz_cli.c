@@ -60,12 +60,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(cli.format >= OUTPUT_TABLE && cli.format <= OUTPUT_CSV);
 		FUZZ_CHECK(f->protos != 0 && (f->protos & ~(unsigned)WHOSOCK_PROTOS_ALL) == 0);
 		FUZZ_CHECK((f->states & ~(unsigned)WHOSOCK_STATES_ALL) == 0);
-		FUZZ_CHECK(f->port == -1 || (f->port >= 1 && f->port <= 65535));
-		FUZZ_CHECK(f->local_port >= 0 && f->local_port <= 65535);
-		FUZZ_CHECK(f->local_family == 0 || f->local_family == AF_INET ||
-			   f->local_family == AF_INET6);
-		FUZZ_CHECK(f->pid >= 0 && f->pid <= 4194304);
-		FUZZ_CHECK(cli.query == (f->local_port != 0));
+		for (size_t i = 0; i < f->n_ports; i++)
+			FUZZ_CHECK(f->ports[i] >= 1);
+		for (size_t i = 0; i < f->n_locals; i++) {
+			FUZZ_CHECK(f->locals[i].port >= 0 && f->locals[i].port <= 65535);
+			FUZZ_CHECK(f->locals[i].family == 0 || f->locals[i].family == AF_INET ||
+				   f->locals[i].family == AF_INET6);
+			/* An address alone, a port alone, or both. */
+			FUZZ_CHECK(f->locals[i].port || f->locals[i].family);
+		}
+		for (size_t i = 0; i < f->n_pids; i++)
+			FUZZ_CHECK(f->pids[i] >= 1 && f->pids[i] <= 4194304);
+		FUZZ_CHECK(cli.query == (f->n_locals != 0));
 		if (cli.action == CLI_WATCH) {
 			FUZZ_CHECK(cli.format == OUTPUT_TABLE || cli.format == OUTPUT_NDJSON);
 			/* --interval is at least 100 ms; --timeout more than 0
@@ -75,9 +81,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		} else {
 			FUZZ_CHECK(cli.interval_ms == 0 && cli.count == 0 && cli.timeout_ms == 0);
 		}
-		/* Strings point into argv, which the caller keeps. */
-		if (f->comm)
-			FUZZ_CHECK(f->comm[strlen(f->comm)] == '\0');
+		/* Strings are the parser's own copies, whole and non-empty. */
+		for (size_t i = 0; i < f->n_comms; i++)
+			FUZZ_CHECK(f->comms[i][0] != '\0' && strchr(f->comms[i], ',') == NULL);
+		cli_free(&cli);
 	} else {
 		FUZZ_CHECK(memcmp(&cli, &before, sizeof(cli)) == 0);
 		if (r == -EINVAL) {

@@ -27,41 +27,48 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *arg = fuzz_strdup(data, size);
 	struct cli cli, again, before;
-	char err[128] = "", canon[128], addr[INET6_ADDRSTRLEN];
+	char err[128] = "", canon[128], addr[INET6_ADDRSTRLEN], port[16] = "";
 	const struct whosock_filter *f = &cli.opt.filter;
+	const struct whosock_local *q;
 	int r;
 
 	memset(&cli, 0xa5, sizeof(cli));
 	before = cli;
 	r = parse(arg, &cli, err, sizeof(err));
-	FUZZ_CHECK(r == 0 || r == -EINVAL);
+	FUZZ_CHECK(r == 0 || r == -EINVAL || r == -ENOMEM);
 	if (r < 0) {
 		FUZZ_CHECK(memcmp(&cli, &before, sizeof(cli)) == 0);
 		FUZZ_CHECK(err[0] != '\0');
 		free(arg);
 		return 0;
 	}
-	FUZZ_CHECK(cli.query == 1 && cli.action == CLI_LIST);
-	FUZZ_CHECK(f->local_port >= 1 && f->local_port <= 65535);
-	FUZZ_CHECK(strchr(arg, ':') != NULL);
-	if (f->local_family == AF_INET6) {
+	FUZZ_CHECK(cli.query == 1 && cli.action == CLI_LIST && f->n_locals == 1);
+	q = &f->locals[0];
+	FUZZ_CHECK(q->port >= 0 && q->port <= 65535);
+	/* A port after a colon, or an address alone. */
+	FUZZ_CHECK(q->port ? strchr(arg, ':') != NULL : q->family != 0);
+	if (q->port)
+		snprintf(port, sizeof(port), ":%d", q->port);
+	if (q->family == AF_INET6) {
 		FUZZ_CHECK(arg[0] == '[');
-		FUZZ_CHECK(inet_ntop(AF_INET6, f->local_addr, addr, sizeof(addr)) != NULL);
-		snprintf(canon, sizeof(canon), "[%s]:%d", addr, f->local_port);
-	} else if (f->local_family == AF_INET) {
-		FUZZ_CHECK(inet_ntop(AF_INET, f->local_addr, addr, sizeof(addr)) != NULL);
-		snprintf(canon, sizeof(canon), "%s:%d", addr, f->local_port);
+		FUZZ_CHECK(inet_ntop(AF_INET6, q->addr, addr, sizeof(addr)) != NULL);
+		snprintf(canon, sizeof(canon), "[%s]%s", addr, port);
+	} else if (q->family == AF_INET) {
+		FUZZ_CHECK(inet_ntop(AF_INET, q->addr, addr, sizeof(addr)) != NULL);
+		snprintf(canon, sizeof(canon), "%s%s", addr, port);
 	} else {
-		FUZZ_CHECK(f->local_family == 0);
-		snprintf(canon, sizeof(canon), ":%d", f->local_port);
+		FUZZ_CHECK(q->family == 0);
+		snprintf(canon, sizeof(canon), "%s", port);
 	}
 	r = parse(canon, &again, err, sizeof(err));
-	FUZZ_CHECK(r == 0);
-	FUZZ_CHECK(again.opt.filter.local_port == f->local_port);
-	FUZZ_CHECK(again.opt.filter.local_family == f->local_family);
-	if (f->local_family)
-		FUZZ_CHECK(memcmp(again.opt.filter.local_addr, f->local_addr,
-				  f->local_family == AF_INET ? 4 : 16) == 0);
+	FUZZ_CHECK(r == 0 && again.opt.filter.n_locals == 1);
+	FUZZ_CHECK(again.opt.filter.locals[0].port == q->port);
+	FUZZ_CHECK(again.opt.filter.locals[0].family == q->family);
+	if (q->family)
+		FUZZ_CHECK(memcmp(again.opt.filter.locals[0].addr, q->addr,
+				  q->family == AF_INET ? 4 : 16) == 0);
+	cli_free(&again);
+	cli_free(&cli);
 	free(arg);
 	return 0;
 }

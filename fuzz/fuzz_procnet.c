@@ -131,6 +131,7 @@ static void check_unix_line(const char *line)
 static void check_collect(unsigned sel, const char *data, size_t len)
 {
 	const unsigned t = sel % N_TABLES;
+	static const uint16_t port22 = 22;
 	struct whosock_filter filter = { 0 }, *f = NULL;
 	struct whosock_snapshot *snap = snapshot_new();
 	size_t lines = 0;
@@ -141,7 +142,8 @@ static void check_collect(unsigned sel, const char *data, size_t len)
 		/* Listening sockets on port 22 or the unix table's UNCONN ones. */
 		filter.states = WHOSOCK_STATE_BIT(WHOSOCK_STATE_LISTEN) |
 				WHOSOCK_STATE_BIT(WHOSOCK_STATE_CLOSE);
-		filter.port = (sel & 0x40) ? 22 : -1;
+		filter.ports = &port22;
+		filter.n_ports = (sel & 0x40) ? 1 : 0;
 		f = &filter;
 	}
 	for (size_t i = 0; i < len; i++)

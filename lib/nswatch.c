@@ -12,6 +12,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/rtnetlink.h>
 
+#include "filter.h"
 #include "nswatch.h"
 #include "snapshot.h"
 #include "sockdiag.h"
@@ -92,9 +93,10 @@ static void repoint(struct nswatch *nw)
 	}
 }
 
-int nswatch_init(struct nswatch *nw, bool host_only, uint64_t only, unsigned destroy_groups)
+int nswatch_init(struct nswatch *nw, bool host_only, const struct whosock_filter *filter,
+		 unsigned destroy_groups)
 {
-	*nw = (struct nswatch){ .host_only = host_only, .only = only,
+	*nw = (struct nswatch){ .host_only = host_only, .filter = filter,
 				.destroy_groups = destroy_groups, .inotify_fd = -1 };
 	if (grow(nw) < 0)
 		return -ENOMEM;
@@ -187,7 +189,7 @@ int nswatch_discover(struct nswatch *nw, uint64_t now_ms, void (*gone)(uint64_t,
 		const struct netns *f = &found.v[i];
 		struct wns *w;
 
-		if (nw->only && f->inode != nw->only && f->inode != nw->v[0].ns.inode)
+		if (!filter_match_netns(nw->filter, f->inode) && f->inode != nw->v[0].ns.inode)
 			continue;
 		w = nswatch_find(nw, f->inode);
 		if (!w) {

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "netns.h"
+#include "whosock/whosock.h"
 
 struct mnl_socket;
 
@@ -40,7 +41,7 @@ struct nswatch {
 	struct wns *v; /* v[0]: the caller's namespace */
 	size_t n, cap;
 	bool host_only;
-	uint64_t only;   /* watch just this namespace (inode), 0: every one */
+	const struct whosock_filter *filter; /* its netns member: which to watch */
 	unsigned destroy_groups;
 	bool no_destroy; /* subscribing to destroy reports was refused */
 	int inotify_fd;  /* -1: none */
@@ -50,9 +51,11 @@ struct nswatch {
 	size_t dropped;  /* namespaces dropped since the start */
 };
 
-/* Watch the caller's namespace and (unless host_only) the others, only
- * `only` when not 0. Returns 0 or a negative errno. */
-int nswatch_init(struct nswatch *nw, bool host_only, uint64_t only, unsigned destroy_groups);
+/* Watch the caller's namespace and (unless host_only) the others that
+ * filter's netns member names (all when it names none); filter must outlive
+ * nw. Returns 0 or a negative errno. */
+int nswatch_init(struct nswatch *nw, bool host_only, const struct whosock_filter *filter,
+		 unsigned destroy_groups);
 void nswatch_free(struct nswatch *nw);
 
 /* Look for namespaces now: new ones are added (not yet entered), those that

@@ -18,7 +18,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +30,7 @@
 #include "owners.h"
 #include "container.h"
 #include "dirscan.h"
+#include "filter.h"
 #include "netns.h"
 #include "procinfo.h"
 #include "snapshot.h"
@@ -78,8 +78,7 @@ struct owners_scan {
 	int *pids;
 	size_t n_pids;
 	size_t next; /* atomic: the next index in pids */
-	regex_t cmdline_re;
-	bool have_re;
+	struct whosock_process_filter *match; /* the filter's owner members */
 	size_t n_parts;
 	struct part *parts[MAX_WORKERS];
 	uint64_t pidns;      /* the PID namespace proc_root shows (0: unknown) */
@@ -292,17 +291,6 @@ static int walk_thread_tables(struct part *pt, int pfd, int pid)
 	return found;
 }
 
-static bool cmdline_matches(const struct owners_scan *sc, const char *cmdline)
-{
-	const char *pat = sc->filter->cmdline;
-
-	if (!pat)
-		return true;
-	if (strstr(cmdline, pat))
-		return true;
-	return sc->have_re && regexec(&sc->cmdline_re, cmdline, 0, NULL, 0) == 0;
-}
-
 /* Name the container from the cgroup file in pt->buf: the v2 path first; on
  * hybrid hosts the v2 line may be the runtime's service while a v1 line
  * names the container, so those are tried next. */
@@ -344,11 +332,6 @@ static int name_container(struct part *pt, size_t len, struct whosock_container 
 	return 0;
 }
 
-static bool container_matches(const struct whosock_container *c, const char *prefix)
-{
-	return c->id && strncmp(c->id, prefix, strlen(prefix)) == 0;
-}
-
 /* Read what is wanted of the process and check the owner filters. Returns 1
  * to keep it, 0 to skip it (gone, or filtered out), or a negative errno
  * (-ENOMEM, or the error that kept its stat from being read). */
@@ -370,37 +353,37 @@ static int read_process(const struct owners_scan *sc, struct part *pt, int pfd, 
 	if (n < 0 || procinfo_parse_stat(pt->buf, (size_t)n, &stat_pid, &comm, &comm_len) < 0 ||
 	    stat_pid != pid)
 		return 0;
-	if (f->comm && (strlen(f->comm) != comm_len || memcmp(f->comm, comm, comm_len) != 0))
+	if (!filter_match_comm(f, comm, comm_len))
 		return 0;
 	p->comm = snapshot_strndup(pt->arena, comm, comm_len);
 	if (!p->comm)
 		return -ENOMEM;
 
-	if (process || f->uid_set) {
+	if (process || f->n_uids) {
 		n = procinfo_read_at(pfd, "status", pt->buf, 8192, NULL);
 		if (n >= 0 && procinfo_parse_status_uid(pt->buf, (size_t)n, &p->uid) == 0)
 			p->uid_known = true;
-		if (f->uid_set && (!p->uid_known || p->uid != f->uid))
+		if (!filter_match_uid(f, p->uid_known, p->uid))
 			return 0;
 		if (process && p->uid_known)
 			p->user = usercache_name(pt->users, p->uid);
 	}
-	if (process || f->cmdline) {
+	if (process || f->n_cmdlines) {
 		n = procinfo_read_at(pfd, "cmdline", pt->buf, sizeof(pt->buf), &p->cmdline_truncated);
 		if (n >= 0) {
 			size_t len = procinfo_cmdline_join(pt->buf, (size_t)n);
 
 			pt->buf[len] = '\0';
-			if (!cmdline_matches(sc, pt->buf))
+			if (!filter_match_cmdline(sc->match, pt->buf))
 				return 0;
 			p->cmdline = snapshot_strndup(pt->arena, pt->buf, len);
 			if (!p->cmdline)
 				return -ENOMEM;
-		} else if (f->cmdline) {
+		} else if (f->n_cmdlines) {
 			return 0;
 		}
 	}
-	if (process || f->container) {
+	if (process || f->n_containers) {
 		n = procinfo_read_at(pfd, "cgroup", pt->buf, 8192, NULL);
 		if (n >= 0 && procinfo_parse_cgroup(pt->buf, (size_t)n, &cg, &cg_len) == 0) {
 			p->cgroup = snapshot_strndup(pt->arena, cg, cg_len);
@@ -409,7 +392,7 @@ static int read_process(const struct owners_scan *sc, struct part *pt, int pfd, 
 			if (name_container(pt, (size_t)n, &p->container) < 0)
 				return -ENOMEM;
 		}
-		if (f->container && !container_matches(&p->container, f->container))
+		if (!filter_match_container(f, &p->container))
 			return 0;
 	}
 	return 1;
@@ -546,7 +529,31 @@ void owners_scan_work(struct owners_scan *sc, size_t w)
 	}
 }
 
-/* The pids to scan: filter->pid alone, or every numeric entry of proc_root. */
+/* The processes of the filter's pids: a thread id stands for its process
+ * (which walk_thread_tables() then visits with every thread's own table);
+ * one that does not live (any longer) has no sockets. */
+static int list_filter_pids(struct owners_scan *sc)
+{
+	const struct whosock_filter *f = sc->filter;
+
+	sc->pids = malloc(f->n_pids * sizeof(*sc->pids));
+	if (!sc->pids)
+		return -ENOMEM;
+	for (size_t i = 0; i < f->n_pids; i++) {
+		int pid = procinfo_tgid_at(sc->procfd, f->pids[i]);
+		bool seen = false;
+
+		if (pid == -ENOMEM)
+			return pid;
+		for (size_t k = 0; pid > 0 && k < sc->n_pids && !seen; k++)
+			seen = sc->pids[k] == pid;
+		if (pid > 0 && !seen)
+			sc->pids[sc->n_pids++] = pid;
+	}
+	return 0;
+}
+
+/* The pids to scan: those of the filter, or every numeric entry of proc_root. */
 static int list_pids(struct owners_scan *sc)
 {
 	size_t cap = 0;
@@ -554,14 +561,8 @@ static int list_pids(struct owners_scan *sc)
 	int dupfd, r = 0;
 	DIR *d;
 
-	if (sc->filter->pid > 0) {
-		sc->pids = malloc(sizeof(int));
-		if (!sc->pids)
-			return -ENOMEM;
-		sc->pids[0] = sc->filter->pid;
-		sc->n_pids = 1;
-		return 0;
-	}
+	if (sc->filter->n_pids)
+		return list_filter_pids(sc);
 	dupfd = fcntl(sc->procfd, F_DUPFD_CLOEXEC, 0);
 	if (dupfd < 0)
 		return -errno;
@@ -625,8 +626,12 @@ int owners_scan_new(const char *proc_root, const struct whosock_filter *filter, 
 		return r;
 	}
 	sc->pidns = proc_pidns(sc->procfd);
-	if (filter->cmdline)
-		sc->have_re = regcomp(&sc->cmdline_re, filter->cmdline, REG_EXTENDED | REG_NOSUB) == 0;
+	r = whosock_process_filter_new(filter, &sc->match);
+	if (r < 0) {
+		close(sc->procfd);
+		free(sc);
+		return r;
+	}
 	if (pids) {
 		sc->pids = malloc((n_pids ? n_pids : 1) * sizeof(*pids));
 		r = sc->pids ? 0 : -ENOMEM;
@@ -650,8 +655,7 @@ void owners_scan_free(struct owners_scan *sc)
 		return;
 	for (size_t i = 0; i < sc->n_parts; i++)
 		part_free(sc->parts[i]);
-	if (sc->have_re)
-		regfree(&sc->cmdline_re);
+	whosock_process_filter_free(sc->match);
 	if (sc->procfd >= 0)
 		close(sc->procfd);
 	free(sc->pids);
@@ -825,11 +829,6 @@ static struct whosock_process *merge_procs(struct owners_scan *sc, struct whosoc
 	return procs;
 }
 
-static bool filters_owners(const struct whosock_filter *f)
-{
-	return f->pid > 0 || f->uid_set || f->comm || f->cmdline || f->container;
-}
-
 int owners_scan_attach(struct owners_scan *sc, struct whosock_snapshot *snap)
 {
 	size_t offsets[MAX_WORKERS], n_join = 0, n_found = 0, hidden = 0;
@@ -914,7 +913,7 @@ int owners_scan_attach(struct owners_scan *sc, struct whosock_snapshot *snap)
 		sc->ownerless += s->inode && !s->n_owners;
 	}
 	snapshot_set_hidden(snap, hidden);
-	if (filters_owners(sc->filter))
+	if (filter_has_owner_members(sc->filter))
 		snapshot_keep_owned(snap);
 	r = 0;
 out:

@@ -10,10 +10,12 @@
 struct owners_scan;
 
 /* Prepare a scan of proc_root ("/proc") by up to `workers` threads, of the
- * n_pids processes in pids, or (pids NULL) of every process (just filter->pid
- * when set). Without WHOSOCK_WANT_OWNERS or _PROCESS
+ * n_pids processes in pids, or (pids NULL) of every process (just the
+ * processes of filter->pids when set: a thread id stands for its process).
+ * Without WHOSOCK_WANT_OWNERS or _PROCESS
  * in want, only the namespaces processes live in are looked at. filter must outlive the scan. Returns 0
- * and *out, or a negative errno (proc_root not openable, -ENOMEM). */
+ * and *out, or a negative errno (proc_root not openable, -EINVAL for an
+ * invalid command line regex, -ENOMEM). */
 int owners_scan_new(const char *proc_root, const struct whosock_filter *filter, unsigned want,
 		    size_t workers, const int *pids, size_t n_pids, struct owners_scan **out);
 

@@ -2,12 +2,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "procinfo.h"
 #include "snapshot.h"
+#include "whosock/whosock.h"
 
 ssize_t procinfo_read_at(int dirfd, const char *name, char *buf, size_t cap, bool *truncated)
 {
@@ -200,4 +202,70 @@ const char *usercache_name(struct usercache *c, uint32_t uid)
 		e->name = snapshot_strndup(c->arena, res->pw_name, strlen(res->pw_name));
 	c->n++;
 	return e->name;
+}
+
+int procinfo_parse_status_tgid(const char *buf, size_t len, int *tgid)
+{
+	const char *end = buf + len;
+
+	for (const char *line = buf; line && line < end;) {
+		const char *eol = memchr(line, '\n', (size_t)(end - line));
+
+		if ((size_t)(end - line) > 5 && memcmp(line, "Tgid:", 5) == 0) {
+			const char *p = line + 5;
+			long v = 0;
+
+			while (p < end && (*p == '\t' || *p == ' '))
+				p++;
+			if (p >= end || *p < '0' || *p > '9')
+				return -EINVAL;
+			for (; p < end && *p >= '0' && *p <= '9'; p++) {
+				v = v * 10 + (*p - '0');
+				if (v > 1 << 30)
+					return -EINVAL;
+			}
+			if (v == 0)
+				return -EINVAL;
+			*tgid = (int)v;
+			return 0;
+		}
+		line = eol ? eol + 1 : NULL;
+	}
+	return -EINVAL;
+}
+
+/* /proc/ID answers for a thread id too (it is only left out of the
+ * listing): its status names the thread group. */
+int procinfo_tgid_at(int procfd, int id)
+{
+	char name[32], buf[1024];
+	ssize_t n;
+	int tgid;
+
+	if (id <= 0)
+		return -ESRCH;
+	snprintf(name, sizeof(name), "%d/status", id);
+	n = procinfo_read_at(procfd, name, buf, sizeof(buf), NULL);
+	if (n == -ENOENT)
+		return -ESRCH;
+	if (n < 0)
+		return (int)n;
+	if (procinfo_parse_status_tgid(buf, (size_t)n, &tgid) < 0)
+		return -ESRCH; /* exiting (a zombie's status has no Tgid) */
+	return tgid;
+}
+
+int whosock_pid_resolve(const char *proc_root, int id, int *pid)
+{
+	int fd = open(proc_root ? proc_root : "/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int r;
+
+	if (fd < 0)
+		return -errno;
+	r = procinfo_tgid_at(fd, id);
+	close(fd);
+	if (r < 0)
+		return r;
+	*pid = r;
+	return 0;
 }

@@ -26,6 +26,15 @@ int procinfo_parse_stat(const char *buf, size_t len, int *pid, const char **comm
  * or -EINVAL. */
 int procinfo_parse_status_uid(const char *buf, size_t len, uint32_t *euid);
 
+/* Find the thread group id on the "Tgid:" line of /proc/PID/status.
+ * Returns 0 or -EINVAL. */
+int procinfo_parse_status_tgid(const char *buf, size_t len, int *tgid);
+
+/* The process (thread group id) that process or thread id belongs to, read
+ * from procfd (a /proc directory fd)/ID/status. Returns it, or -ESRCH when
+ * no such process or thread lives, or another negative errno. */
+int procinfo_tgid_at(int procfd, int id);
+
 /* Turn the NUL-separated /proc/PID/cmdline into one line in place: inner NULs
  * become spaces, trailing NULs are dropped. Returns the new length. */
 size_t procinfo_cmdline_join(char *buf, size_t len);

@@ -21,6 +21,7 @@
 #include <linux/tcp.h>
 #include <linux/unix_diag.h>
 
+#include "filter.h"
 #include "snapshot.h"
 #include "sockdiag.h"
 #include "sockdiag_kinds.h"
@@ -382,24 +383,10 @@ static uint16_t request_type(enum whosock_proto proto, int family)
 								 : SOCK_DIAG_BY_FAMILY;
 }
 
-/* The states to ask the kernel for. A TCP socket bound but neither listening
- * nor connecting is reported in state CLOSE, but asked for as BOUND_INACTIVE
- * (Linux 6.7 on), which walks the kernel's bind table: only when asked for by
- * name (take.c finds held ones without it). No hashed TCP socket is in state
- * CLOSE, and asking for it costs a walk of the connection table. */
-static unsigned kernel_states(enum whosock_proto proto, unsigned states)
-{
-	if (!states)
-		states = WHOSOCK_STATES_ALL & ~WHOSOCK_STATE_BIT(WHOSOCK_STATE_BOUND_INACTIVE);
-	if (proto == WHOSOCK_PROTO_TCP)
-		states &= ~WHOSOCK_STATE_BIT(WHOSOCK_STATE_CLOSE);
-	return states;
-}
-
 static void put_request(struct nlmsghdr *nlh, unsigned seq, enum whosock_proto proto, int family,
 			const struct whosock_filter *f, bool tcp_info)
 {
-	unsigned states = kernel_states(proto, f->states);
+	unsigned states = filter_kernel_states(proto, f->states);
 
 	nlh->nlmsg_type = request_type(proto, family);
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "collect.h"
+#include "filter.h"
 #include "heldsock.h"
 #include "netns.h"
 #include "owners.h"
@@ -377,8 +378,7 @@ static int add_other_jobs(struct take *t, const struct netns_set *set, size_t fr
 	if (!t->jobs)
 		return -ENOMEM;
 	for (size_t i = from; i < set->n; i++)
-		if (set->v[i].inode != own_inode &&
-		    (!t->opt->filter.netns || t->opt->filter.netns == set->v[i].inode))
+		if (set->v[i].inode != own_inode && filter_match_netns(&t->opt->filter, set->v[i].inode))
 			t->jobs[t->n_jobs++] = (struct job){ .ns = &set->v[i] };
 	return 0;
 }
@@ -390,38 +390,19 @@ static int cmp_netns(const void *a, const void *b)
 	return (x->inode > y->inode) - (x->inode < y->inode);
 }
 
-/* -l: LISTEN and CLOSE together mean listening (and UNCONN datagram
- * sockets), as in ss: no TCP socket in state CLOSE. */
-static bool listening_only(const struct whosock_filter *f)
-{
-	const unsigned listening = WHOSOCK_STATE_BIT(WHOSOCK_STATE_LISTEN) |
-				   WHOSOCK_STATE_BIT(WHOSOCK_STATE_CLOSE);
-
-	return (f->states & listening) == listening;
-}
-
-/* The filter wants TCP sockets in state CLOSE (bound but neither listening
- * nor connecting), and the dumps do not ask for them by name. */
-static bool wants_bound(const struct whosock_filter *f)
-{
-	const unsigned close = WHOSOCK_STATE_BIT(WHOSOCK_STATE_CLOSE);
-	const unsigned bound = WHOSOCK_STATE_BIT(WHOSOCK_STATE_BOUND_INACTIVE);
-
-
-	/* -l: a bound but inactive TCP socket is not listening (as in ss).
-	 * They come when asked for by name (bound-inactive). */
-	if (listening_only(f))
-		return false;
-	return (f->protos & WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP)) &&
-	       (!f->states || (f->states & close)) && !(f->states & bound);
-}
-
 /* A requested protocol whose sockets are all dumped (no narrowing filter). */
 static unsigned fully_dumped(const struct whosock_filter *f)
 {
-	if (f->states || f->families || f->port > 0 || f->local_port > 0)
-		return 0;
-	return f->protos;
+	return filter_narrows_protocols(f) ? 0 : f->protos;
+}
+
+/* Whether every namespace the filter names is in set. */
+static bool netns_all_found(const struct whosock_filter *f, const struct netns_set *set)
+{
+	for (size_t i = 0; i < f->n_netns; i++)
+		if (!netns_set_find(set, f->netns[i]))
+			return false;
+	return true;
 }
 
 /* A TCP socket with a local port (its row comes from dump_bound or a dump). */
@@ -450,12 +431,12 @@ static int push_held(struct take *t, struct whosock_snapshot *snap, const struct
 
 	heldsock_to_socket(h, inode, &s);
 	/* -l: an unbound inet socket waits for nothing (ss lists none). */
-	if ((s.family == AF_INET || s.family == AF_INET6) && listening_only(f) &&
+	if ((s.family == AF_INET || s.family == AF_INET6) && filter_listening_only(f) &&
 	    (s.local.port == 0 ||
 	     ((s.proto == WHOSOCK_PROTO_TCP || s.proto == WHOSOCK_PROTO_MPTCP) &&
 	      s.state == WHOSOCK_STATE_CLOSE)))
 		return 0;
-	if (!whosock_filter_match(f, &s) || (f->netns && f->netns != s.netns) ||
+	if (!whosock_filter_match(f, &s) ||
 	    (t->opt->host_only && s.netns != own_inode))
 		return 0;
 	ns = netns_set_find(set, s.netns);
@@ -492,7 +473,7 @@ static int trace_unlisted(struct take *t, size_t workers, struct whosock_snapsho
 	if (r < 0 || n == 0)
 		goto out;
 	/* Only one namespace was dumped (--netns): every other one is inventoried. */
-	inv_opt.filter.protos = t->opt->filter.netns
+	inv_opt.filter.protos = t->opt->filter.n_netns
 					? WHOSOCK_PROTOS_ALL
 					: WHOSOCK_PROTOS_ALL & ~fully_dumped(&t->opt->filter);
 	if (inv_opt.filter.protos) {
@@ -614,7 +595,7 @@ static int dump_bound(struct take *t, size_t workers, struct whosock_snapshot *s
 		uint64_t inode = t->bound_ns[i];
 		const struct netns *ns = netns_set_find(set, inode);
 
-		if (saved->filter.netns && saved->filter.netns != inode)
+		if (!filter_match_netns(&saved->filter, inode))
 			continue;
 		if (inode != own_inode) {
 			if (ns)
@@ -755,8 +736,7 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 		opt = *options;
 	else
 		opt.want = WHOSOCK_WANT_ALL;
-	if (opt.filter.pid > 0 || opt.filter.uid_set || opt.filter.comm || opt.filter.cmdline ||
-	    opt.filter.container)
+	if (filter_has_owner_members(&opt.filter))
 		opt.want |= WHOSOCK_WANT_OWNERS;
 	if (!opt.proc_root)
 		opt.proc_root = "/proc";
@@ -786,9 +766,9 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 	workers = workers_count(4);
 	/* 4.: with owners in every namespace, held ones are found through
 	 * their holders; otherwise a dump of their own asks for them. */
-	if (wants_bound(&opt.filter) && opt.source != WHOSOCK_SOURCE_PROC) {
+	if (filter_wants_bound_inactive(&opt.filter) && opt.source != WHOSOCK_SOURCE_PROC) {
 		/* (--netns: tracing would visit every other namespace's sockets.) */
-		t.want_bound = others && !opt.filter.netns &&
+		t.want_bound = others && !opt.filter.n_netns &&
 			       (opt.want & (WHOSOCK_WANT_OWNERS | WHOSOCK_WANT_PROCESS));
 		t.bound_by_dump = !t.want_bound;
 		t.bound_opt = opt;
@@ -804,7 +784,7 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 			goto out;
 		t.scan_pending = true;
 	}
-	if (!opt.filter.netns || opt.filter.netns == own_inode || !live) {
+	if (filter_match_netns(&opt.filter, own_inode) || !live) {
 		t.jobs = calloc(t.n_plan + 1, sizeof(*t.jobs));
 		if (!t.jobs) {
 			r = -ENOMEM;
@@ -850,7 +830,7 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 			if (!t.scan || !(opt.want & (WHOSOCK_WANT_OWNERS | WHOSOCK_WANT_PROCESS)))
 				break;
 			/* --netns: only while that namespace is still to be found. */
-			if (opt.filter.netns && netns_set_find(&set, opt.filter.netns))
+			if (opt.filter.n_netns && netns_all_found(&opt.filter, &set))
 				break;
 			first_other = set.n;
 			r = trace_unlisted(&t, workers, snap, &set, own_inode, true);
@@ -880,8 +860,9 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 			goto out;
 	}
 
-	if (live && opt.filter.netns && !netns_set_find(&set, opt.filter.netns))
-		NOTE(snap, .code = WHOSOCK_NOTE_NETNS_NOT_FOUND, .netns = opt.filter.netns);
+	for (size_t i = 0; live && i < opt.filter.n_netns; i++)
+		if (!netns_set_find(&set, opt.filter.netns[i]))
+			NOTE(snap, .code = WHOSOCK_NOTE_NETNS_NOT_FOUND, .netns = opt.filter.netns[i]);
 
 	/* join */
 	r = join_unix_peers(snap, false);

@@ -26,6 +26,7 @@
 #include <linux/sock_diag.h>
 
 #include "whosock/watch.h"
+#include "filter.h"
 #include "nswatch.h"
 #include "owners.h"
 #include "snapshot.h"
@@ -514,7 +515,7 @@ static int dump_ns(struct whosock_watch *w, struct wns *ns, struct whosock_snaps
 	int families[2], r = 0;
 
 	ns->dumped = false;
-	if (w->opt.filter.netns && ns->ns.inode != w->opt.filter.netns)
+	if (!filter_match_netns(&w->opt.filter, ns->ns.inode))
 		return 0;
 	nswatch_open_sockets(&w->nw, ns);
 	if (!ns->dump)
@@ -719,11 +720,7 @@ int whosock_watch_new(const struct whosock_watch_options *options, whosock_event
 	w->opt.filter.states = 0;
 	/* Owner members would make unmatched sockets look new on every dump:
 	 * callers filter events by owner themselves. */
-	w->opt.filter.pid = 0;
-	w->opt.filter.uid_set = false;
-	w->opt.filter.comm = NULL;
-	w->opt.filter.cmdline = NULL;
-	w->opt.filter.container = NULL;
+	filter_clear_owner_members(&w->opt.filter);
 	if (!w->opt.interval_ms)
 		w->opt.interval_ms = 1000;
 	if (w->opt.interval_ms < 100)
@@ -737,7 +734,7 @@ int whosock_watch_new(const struct whosock_watch_options *options, whosock_event
 	w->buf = malloc(RECV_BUFFER_SIZE);
 	r = w->ring && w->buf ? map_grow(w) : -ENOMEM;
 	if (r == 0)
-		r = nswatch_init(&w->nw, w->opt.host_only, w->opt.filter.netns, destroy_groups);
+		r = nswatch_init(&w->nw, w->opt.host_only, &w->opt.filter, destroy_groups);
 	w->nw_ready = r == 0;
 	if (r == 0)
 		r = nswatch_discover(&w->nw, now_ms(), NULL, NULL);

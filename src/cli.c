@@ -2,7 +2,9 @@
 #include <errno.h>
 #include <arpa/inet.h>
 #include <getopt.h>
+#include <limits.h>
 #include <pwd.h>
+#include <regex.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "cli.h"
+#include "textesc.h"
 
 enum {
 	OPT_STATE = 0x100,
@@ -77,11 +80,14 @@ static const struct option long_options[] = {
 
 void cli_help(FILE *f)
 {
-	fputs("Usage: whosock [OPTIONS] [[ADDR]:PORT[/PROTO]]\n"
+	fputs("Usage: whosock [OPTIONS] [[ADDR]:PORT[/PROTO]]...\n"
 	      "List every socket on this machine, in every network namespace, and every\n"
 	      "process that holds it.\n"
 	      "With [ADDR]:PORT (e.g. :8080, :53/udp, 127.0.0.1:8080, [::1]:631): the sockets\n"
-	      "bound to that local port (and address, or its wildcard) and their owners.\n"
+	      "bound to that local port (and address, or its wildcard) and their owners;\n"
+	      "an address alone ([::1], 10.0.0.1) means any port; PROTO in any case; several\n"
+	      "queries add up. [::ffff:A.B.C.D] is IPv4: it also finds dual-stack :: sockets,\n"
+	      "never IPV6_V6ONLY ones. Host names are not resolved.\n"
 	      "\n"
 	      "Kinds (combinable; default: TCP, UDP, UDP-Lite, RAW, MPTCP and SCTP;\n"
 	      "with --pid every kind):\n"
@@ -100,26 +106,29 @@ void cli_help(FILE *f)
 	      "                       netlink, vsock, xdp, other (families whosock does not\n"
 	      "                       know: alg, can, bluetooth, ...)\n"
 	      "\n"
-	      "Filters:\n"
+	      "Filters (each option repeated or given a comma-separated list matches any of\n"
+	      "its values; different options must all match):\n"
 	      "  -l, --listening      listening sockets only (LISTEN, and UNCONN for UDP/RAW/UNIX)\n"
 	      "  -4, --ipv4           IPv4 only\n"
 	      "  -6, --ipv6           IPv6 only\n"
 	      "      --state NAME     sockets in this state; a comma-separated list or repeated\n"
 	      "                       (listen, established, time-wait, unconn, connected, ...)\n"
-	      "      --port N         local or remote port N\n"
+	      "      --port N         local or remote port N (inet sockets)\n"
 	      "      --host-only      only this network namespace (default: every one)\n"
 	      "      --netns NS       only namespace NS: an `ip netns` name, an inode number,\n"
 	      "                       or pid:PID (the namespace process PID lives in)\n"
 	      "      --container ID   sockets held by processes in the container whose ID\n"
 	      "                       (or LXC/nspawn name) starts with ID\n"
-	      "      --pid PID        sockets held by this process\n"
+	      "      --pid PID        sockets held by this process (a thread id: its process);\n"
+	      "                       a pid of no process is an error\n"
 	      "      --user NAME|UID  sockets held by processes of this user (effective uid)\n"
 	      "      --comm NAME      sockets held by processes with this name\n"
 	      "      --cmdline PAT    sockets held by processes whose command line contains\n"
-	      "                       PAT, or matches it as an extended regular expression\n"
+	      "                       PAT, or matches it as an extended regular expression;\n"
+	      "                       PAT must be a valid one (repeatable, not split at commas)\n"
 	      "\n"
 	      "Output:\n"
-	      "  -o, --output FORMAT  table (default), json, ndjson or csv\n"
+	      "  -o, --output FORMAT  table (default), json, ndjson or csv (given once)\n"
 	      "      --no-header      no header line in table and csv output\n"
 	      "  -e, --extended       show the owners' user names in the table\n"
 	      "      --no-owners      do not look for owning processes (faster)\n"
@@ -138,6 +147,10 @@ void cli_help(FILE *f)
 	      "      --timeout SECS   stop after SECS seconds\n"
 	      "  -o table|ndjson      one line per event (default), or NDJSON events\n"
 	      "\n"
+	      "Numbers are plain decimal (no sign, space, exponent or hex); --output, --source,\n"
+	      "--interval, --count and --timeout are given at most once; a long option may\n"
+	      "be shortened to any unambiguous prefix.\n"
+	      "\n"
 	      "Exit status: 0 success (with ADDR:PORT: something matched), 1 nothing matched\n"
 	      "the ADDR:PORT query, 2 bad usage or failure.\n"
 	      "See whosock(8).\n",
@@ -147,52 +160,253 @@ void cli_help(FILE *f)
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Messages quote what the user typed: it goes through the terminal escaping
+ * (a control byte shows as \xNN, as everywhere else). The templates hold no
+ * byte that escaping changes. */
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
+	struct sbuf b = { 0 };
+	char text[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
+	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	/* Messages quote what the user typed: no control byte gets through. */
-	for (char *p = err; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
+	if (errlen == 0)
+		return -EINVAL;
+	esc_term(&b, text, strlen(text));
+	if (b.failed || !b.data) {
+		snprintf(err, errlen, "out of memory");
+		sbuf_free(&b);
+		return -ENOMEM;
+	}
+	snprintf(err, errlen, "%.*s", (int)b.len, b.data);
+	sbuf_free(&b);
 	return -EINVAL;
 }
 
-static int parse_states(const char *arg, unsigned *states, char *err, size_t errlen)
+static int nomem(char *err, size_t errlen)
 {
-	char *copy = strdup(arg), *save = NULL;
-	int r = 0;
-
-	if (!copy)
-		return -ENOMEM;
-	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		int s = whosock_state_parse(tok);
-
-		if (s < 0) {
-			r = fail(err, errlen, "unknown state '%.40s' (try --help)", tok);
-			break;
-		}
-		*states |= WHOSOCK_STATE_BIT(s);
-	}
-	if (r == 0 && arg[strspn(arg, ",")] == '\0')
-		r = fail(err, errlen, "--state needs a state name");
-	free(copy);
-	return r;
+	snprintf(err, errlen, "out of memory");
+	return -ENOMEM;
 }
 
-static int parse_port(const char *arg, int *port, char *err, size_t errlen)
+/* Append the size bytes at val to the array *arr_ptr (any object pointer)
+ * of *n elements. */
+static int append(void *arr_ptr, size_t *n, size_t size, const void *val)
 {
-	char *end;
-	unsigned long v;
+	void *arr;
 
-	errno = 0;
-	v = strtoul(arg, &end, 10);
-	if (errno || end == arg || *end || arg[0] == '-' || arg[0] == '+' || v == 0 || v > 65535)
-		return fail(err, errlen, "invalid port '%.40s': expected 1-65535", arg);
-	*port = (int)v;
+	memcpy(&arr, arr_ptr, sizeof(arr));
+	arr = realloc(arr, (*n + 1) * size);
+	if (!arr)
+		return -ENOMEM;
+	memcpy((char *)arr + *n * size, val, size);
+	memcpy(arr_ptr, &arr, sizeof(arr));
+	(*n)++;
+	return 0;
+}
+
+/* A copy of s[0..len) kept by cli, appended to the string list *arr. */
+static int append_string(struct cli *cli, const char ***arr, size_t *n, const char *s, size_t len)
+{
+	char *copy = strndup(s, len);
+
+	if (!copy || append(&cli->strings, &cli->n_strings, sizeof(copy), &copy) < 0) {
+		free(copy);
+		return -ENOMEM;
+	}
+	if (append(arr, n, sizeof(copy), &copy) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* Plain decimal digits s[0..len): no sign, space or base prefix, at most
+ * max. Returns 0 and *v, or -EINVAL. */
+static int parse_decimal(const char *s, size_t len, unsigned long long max, unsigned long long *v)
+{
+	unsigned long long x = 0;
+
+	if (len == 0)
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+		if (x > (max - (unsigned long long)(s[i] - '0')) / 10)
+			return -EINVAL;
+		x = x * 10 + (unsigned long long)(s[i] - '0');
+	}
+	*v = x;
+	return 0;
+}
+
+/* Call item(value, len) for each comma-separated value of arg; an empty one
+ * (",", "a,,b", "") is an error naming the option. */
+typedef int item_fn(struct cli *cli, const char *v, size_t len, char *err, size_t errlen);
+
+static int each_item(struct cli *cli, const char *opt, const char *arg, item_fn *item, char *err,
+		     size_t errlen)
+{
+	const char *p = arg;
+
+	for (;;) {
+		size_t len = strcspn(p, ",");
+		int r;
+
+		if (len == 0)
+			return *arg ? fail(err, errlen, "empty value in %s '%.60s'", opt, arg)
+				    : fail(err, errlen, "%s needs a value", opt);
+		r = item(cli, p, len, err, errlen);
+		if (r < 0)
+			return r;
+		if (p[len] == '\0')
+			return 0;
+		p += len + 1;
+	}
+}
+
+static int state_item(struct cli *cli, const char *v, size_t len, char *err, size_t errlen)
+{
+	char name[32];
+	int st = -EINVAL;
+
+	/* No state name is this long: it is unknown without looking. */
+	if (len < sizeof(name)) {
+		memcpy(name, v, len);
+		name[len] = '\0';
+		st = whosock_state_parse(name);
+	}
+	if (st < 0)
+		return fail(err, errlen, "unknown state '%.*s' (try --help)", (int)(len < 40 ? len : 40),
+			    v);
+	cli->opt.filter.states |= WHOSOCK_STATE_BIT(st);
+	return 0;
+}
+
+static int parse_port(const char *v, size_t len, int *port, char *err, size_t errlen)
+{
+	unsigned long long x;
+
+	if (parse_decimal(v, len, 65535, &x) < 0 || x == 0)
+		return fail(err, errlen, "invalid port '%.*s': expected 1-65535",
+			    (int)(len < 40 ? len : 40), v);
+	*port = (int)x;
+	return 0;
+}
+
+static int port_item(struct cli *cli, const char *v, size_t len, char *err, size_t errlen)
+{
+	int port;
+	uint16_t p;
+
+	if (parse_port(v, len, &port, err, errlen) < 0)
+		return -EINVAL;
+	p = (uint16_t)port;
+	return append(&cli->ports, &cli->opt.filter.n_ports, sizeof(p), &p) < 0 ? nomem(err, errlen)
+										  : 0;
+}
+
+/* A pid must name a live process or thread: a thread stands for its process
+ * (the thread group), as the library has it. */
+static int pid_item(struct cli *cli, const char *v, size_t len, char *err, size_t errlen)
+{
+	unsigned long long x;
+	int pid, r;
+
+	if (parse_decimal(v, len, 4194304, &x) < 0 || x == 0)
+		return fail(err, errlen, "invalid pid '%.*s': expected a process or thread id",
+			    (int)(len < 40 ? len : 40), v);
+	r = whosock_pid_resolve(NULL, (int)x, &pid);
+	if (r == -ESRCH)
+		return fail(err, errlen, "no process or thread %llu (--pid)", x);
+	if (r < 0)
+		return fail(err, errlen, "cannot look up process %llu: %s", x, strerror(-r));
+	return append(&cli->pids, &cli->opt.filter.n_pids, sizeof(pid), &pid) < 0
+		       ? nomem(err, errlen)
+		       : 0;
+}
+
+static int user_item(struct cli *cli, const char *v, size_t len, char *err, size_t errlen)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096], name[256];
+	unsigned long long x;
+	uint32_t uid;
+
+	if (len < sizeof(name)) {
+		memcpy(name, v, len);
+		name[len] = '\0';
+		if (getpwnam_r(name, &pw, buf, sizeof(buf), &res) != 0)
+			res = NULL;
+	}
+	if (res)
+		uid = res->pw_uid;
+	else if (parse_decimal(v, len, UINT32_MAX - 1, &x) == 0)
+		uid = (uint32_t)x;
+	else
+		return fail(err, errlen, "unknown user '%.*s'", (int)(len < 40 ? len : 40), v);
+	return append(&cli->uids, &cli->opt.filter.n_uids, sizeof(uid), &uid) < 0
+		       ? nomem(err, errlen)
+		       : 0;
+}
+
+static int comm_item(struct cli *cli, const char *v, size_t len, char *err, size_t errlen)
+{
+	if (append_string(cli, &cli->comms, &cli->opt.filter.n_comms, v, len) < 0)
+		return nomem(err, errlen);
+	return 0;
+}
+
+static int container_item(struct cli *cli, const char *v, size_t len, char *err, size_t errlen)
+{
+	if (append_string(cli, &cli->containers, &cli->opt.filter.n_containers, v, len) < 0)
+		return nomem(err, errlen);
+	return 0;
+}
+
+static int netns_item(struct cli *cli, const char *v, size_t len, char *err, size_t errlen)
+{
+	unsigned long long x;
+	char spec[256];
+	uint64_t inode;
+	int r;
+
+	if (len >= sizeof(spec))
+		return fail(err, errlen, "unknown network namespace '%.40s...'", v);
+	memcpy(spec, v, len);
+	spec[len] = '\0';
+	/* pid:PID takes a plain number, as every other numeric value. */
+	if (strncmp(spec, "pid:", 4) == 0 &&
+	    (parse_decimal(spec + 4, len - 4, 4194304, &x) < 0 || x == 0))
+		return fail(err, errlen, "invalid pid in network namespace '%.40s'", spec);
+	r = whosock_netns_resolve(spec, &inode);
+	if (r < 0)
+		return fail(err, errlen, "unknown network namespace '%.40s': %s", spec, strerror(-r));
+	return append(&cli->netns, &cli->opt.filter.n_netns, sizeof(inode), &inode) < 0
+		       ? nomem(err, errlen)
+		       : 0;
+}
+
+/* A command line pattern: contained, or matching as an extended regex; an
+ * invalid regex is refused with the compiler's reason. */
+static int parse_cmdline(struct cli *cli, const char *arg, char *err, size_t errlen)
+{
+	char why[128];
+	regex_t re;
+	int e;
+
+	if (!*arg)
+		return fail(err, errlen, "--cmdline needs a pattern");
+	e = regcomp(&re, arg, REG_EXTENDED | REG_NOSUB);
+	if (e == REG_ESPACE)
+		return nomem(err, errlen);
+	if (e != 0) {
+		regerror(e, &re, why, sizeof(why));
+		return fail(err, errlen, "invalid --cmdline regex '%.60s': %s", arg, why);
+	}
+	regfree(&re);
+	if (append_string(cli, &cli->cmdlines, &cli->opt.filter.n_cmdlines, arg, strlen(arg)) < 0)
+		return nomem(err, errlen);
 	return 0;
 }
 
@@ -223,80 +437,98 @@ static int parse_source(const char *arg, enum whosock_source *src, char *err, si
 	return 0;
 }
 
-static int parse_pid(const char *arg, int *pid, char *err, size_t errlen)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(arg, &end, 10);
-	if (errno || end == arg || *end || arg[0] == '-' || arg[0] == '+' || v == 0 || v > 4194304)
-		return fail(err, errlen, "invalid pid '%.40s'", arg);
-	*pid = (int)v;
-	return 0;
-}
-
-/* "1", "0.5", "1s", "250ms" → milliseconds. */
+/* "1", "0.5", "1s", "250ms" → milliseconds: digits, an optional fraction,
+ * an optional unit; nothing else (no sign, space, exponent or hex). */
 static int parse_duration(const char *arg, long *ms, char *err, size_t errlen)
 {
-	char *end;
-	double v;
+	size_t n_int = strspn(arg, "0123456789"), n_frac = 0;
+	const char *unit = arg + n_int;
+	unsigned long long whole, frac = 0;
+	bool millis;
 
-	errno = 0;
-	v = strtod(arg, &end);
-	/* !(v >= 0) also rejects NaN. A day at most: no overflow anywhere. */
-	if (errno || end == arg || arg[0] == '-' || !(v >= 0) || v > 86400000)
+	if (*unit == '.') {
+		n_frac = strspn(unit + 1, "0123456789");
+		if (n_frac == 0)
+			goto bad;
+		unit += 1 + n_frac;
+	}
+	millis = strcmp(unit, "ms") == 0;
+	if (n_int == 0 || (*unit && !millis && strcmp(unit, "s") != 0) ||
+	    parse_decimal(arg, n_int, millis ? 86400000 : 86400, &whole) < 0)
 		goto bad;
-	if (strcmp(end, "ms") == 0)
-		*ms = (long)v;
-	else if ((*end == '\0' || strcmp(end, "s") == 0) && v <= 86400)
-		*ms = (long)(v * 1000);
-	else
+	/* The fraction's first three digits are milliseconds (of seconds). */
+	for (size_t i = 0; !millis && i < 3; i++)
+		frac = frac * 10 + (i < n_frac ? (unsigned long long)(arg[n_int + 1 + i] - '0') : 0);
+	*ms = millis ? (long)whole : (long)(whole * 1000 + frac);
+	if (*ms > 86400000)
 		goto bad;
 	return 0;
 bad:
-	return fail(err, errlen, "invalid duration '%.40s': expected seconds or milliseconds (250ms), "
-		    "at most a day",
+	return fail(err, errlen, "invalid duration '%.40s': expected seconds (1, 0.5, 2s) or "
+		    "milliseconds (250ms), at most a day",
 		    arg);
 }
 
 static int parse_count(const char *arg, long *n, char *err, size_t errlen)
 {
-	char *end;
-	long v;
+	unsigned long long v;
 
-	errno = 0;
-	v = strtol(arg, &end, 10);
-	if (errno || end == arg || *end || v <= 0)
+	if (parse_decimal(arg, strlen(arg), LONG_MAX, &v) < 0 || v == 0)
 		return fail(err, errlen, "invalid count '%.40s': expected a positive number", arg);
-	*n = v;
+	*n = (long)v;
 	return 0;
 }
 
-static int parse_user(const char *arg, struct whosock_filter *f, char *err, size_t errlen)
+/* Why a.b.c.d-looking text is not an IPv4 address, for the message. */
+static const char *ipv4_why(const char *addr, char *why, size_t len)
 {
-	struct passwd pw, *res = NULL;
-	char buf[4096], *end;
-	unsigned long v;
+	const char *p = addr;
+	int parts = 0;
 
-	if (getpwnam_r(arg, &pw, buf, sizeof(buf), &res) == 0 && res) {
-		f->uid = res->pw_uid;
-		f->uid_set = true;
-		return 0;
+	if (strchr(addr, ':'))
+		return "an IPv6 address goes in brackets: [ADDR]:PORT";
+	if (addr[strspn(addr, "0123456789.")] != '\0')
+		return "host names are not resolved: give an IP address";
+	for (;;) {
+		size_t n = strspn(p, "0123456789");
+		unsigned long long v;
+
+		parts++;
+		if (n == 0 || parts > 4)
+			return "not a full dotted IPv4 address (four numbers, as in 127.0.0.1)";
+		if (parse_decimal(p, n, 999, &v) < 0 || v > 255) {
+			snprintf(why, len, "octet '%.*s' out of range (0-255)", (int)(n < 12 ? n : 12), p);
+			return why;
+		}
+		if (n > 1 && p[0] == '0') {
+			snprintf(why, len, "octet '%.*s' has a leading zero", (int)(n < 12 ? n : 12), p);
+			return why;
+		}
+		p += n;
+		if (*p == '\0')
+			break;
+		p++; /* '.' */
 	}
-	errno = 0;
-	v = strtoul(arg, &end, 10);
-	if (errno || end == arg || *end || arg[0] == '-' || arg[0] == '+' || v > UINT32_MAX - 1)
-		return fail(err, errlen, "unknown user '%.40s'", arg);
-	f->uid = (uint32_t)v;
-	f->uid_set = true;
-	return 0;
+	return parts == 4 ? "invalid IPv4 address"
+			  : "not a full dotted IPv4 address (four numbers, as in 127.0.0.1)";
 }
 
-/* "[ADDR]:PORT[/PROTO]": ADDR empty or '*' (any), IPv4, or IPv6 in brackets. */
-static int parse_query(const char *arg, struct whosock_filter *f, char *err, size_t errlen)
+/* "[ADDR]:PORT[/PROTO]", "ADDR" or "[IPV6]" alone: ADDR empty or '*' (any),
+ * IPv4, or IPv6 in brackets; PROTO in any case. */
+static int parse_query(struct cli *cli, const char *arg, char *err, size_t errlen)
 {
-	char buf[128], *slash, *colon, *addr;
+	static const struct {
+		const char *name;
+		unsigned protos;
+	} suffixes[] = {
+		{ "tcp", WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP) },
+		{ "udp", WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDP) | WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDPLITE) },
+		{ "udplite", WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDPLITE) },
+		{ "raw", WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_RAW) },
+	};
+	struct whosock_local q = { 0 };
+	char buf[128], why[64], *slash, *addr, *port = NULL;
+	unsigned protos = 0;
 
 	if (strlen(arg) >= sizeof(buf))
 		return fail(err, errlen, "invalid address '%.40s...'", arg);
@@ -304,42 +536,55 @@ static int parse_query(const char *arg, struct whosock_filter *f, char *err, siz
 	slash = strrchr(buf, '/');
 	if (slash) {
 		*slash++ = '\0';
-		if (strcmp(slash, "tcp") == 0)
-			f->protos |= WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP);
-		else if (strcmp(slash, "udp") == 0)
-			f->protos |= WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDP) |
-				     WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDPLITE);
-		else if (strcmp(slash, "udplite") == 0)
-			f->protos |= WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDPLITE);
-		else if (strcmp(slash, "raw") == 0)
-			f->protos |= WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_RAW);
-		else
+		for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++)
+			if (strcasecmp(slash, suffixes[i].name) == 0)
+				protos = suffixes[i].protos;
+		if (!protos)
 			return fail(err, errlen, "invalid protocol '%.40s' in '%.40s': expected tcp, udp, "
 				    "udplite or raw", slash, arg);
 	}
-	colon = strrchr(buf, ':');
-	if (!colon)
-		return fail(err, errlen, "invalid argument '%.40s': expected [ADDR]:PORT[/PROTO]", arg);
-	*colon = '\0';
-	if (parse_port(colon + 1, &f->local_port, err, errlen) < 0)
-		return -EINVAL;
 	addr = buf;
-	if (*addr == '\0' || strcmp(addr, "*") == 0)
-		return 0;
 	if (*addr == '[') {
-		size_t n = strlen(addr);
+		char *close = strchr(addr, ']');
 
-		if (n < 3 || addr[n - 1] != ']')
-			return fail(err, errlen, "invalid address in '%.40s': IPv6 goes in brackets", arg);
-		addr[n - 1] = '\0';
-		if (inet_pton(AF_INET6, addr + 1, f->local_addr) != 1)
-			return fail(err, errlen, "invalid IPv6 address in '%.40s'", arg);
-		f->local_family = AF_INET6;
-		return 0;
+		if (!close)
+			return fail(err, errlen, "invalid address in '%.40s': no ']' after the IPv6 "
+				    "address", arg);
+		*close = '\0';
+		addr++;
+		if (close[1] == ':')
+			port = close + 2;
+		else if (close[1] != '\0')
+			return fail(err, errlen, "invalid argument '%.40s': expected [ADDR]:PORT", arg);
+		if (inet_pton(AF_INET6, addr, q.addr) != 1)
+			return fail(err, errlen, "invalid IPv6 address '%.50s' in '%.40s'", addr, arg);
+		q.family = AF_INET6;
+	} else {
+		char *colon = strrchr(buf, ':');
+
+		if (colon) {
+			*colon = '\0';
+			port = colon + 1;
+		}
+		if (!port && addr[strspn(addr, "0123456789")] == '\0' && *addr)
+			return fail(err, errlen, "invalid argument '%.40s': a port goes after a colon "
+				    "(:%.10s)", arg, addr);
+		if (*addr == '\0' || strcmp(addr, "*") == 0) {
+			if (!port)
+				return fail(err, errlen, "invalid argument '%.40s': expected "
+					    "[ADDR]:PORT[/PROTO]", arg);
+		} else if (inet_pton(AF_INET, addr, q.addr) == 1) {
+			q.family = AF_INET;
+		} else {
+			return fail(err, errlen, "invalid address '%.50s' in '%.40s': %s", addr, arg,
+				    ipv4_why(addr, why, sizeof(why)));
+		}
 	}
-	if (inet_pton(AF_INET, addr, f->local_addr) != 1)
-		return fail(err, errlen, "invalid address in '%.40s' (IPv6 goes in brackets)", arg);
-	f->local_family = AF_INET;
+	if (port && parse_port(port, strlen(port), &q.port, err, errlen) < 0)
+		return -EINVAL;
+	cli->opt.filter.protos |= protos;
+	if (append(&cli->locals, &cli->opt.filter.n_locals, sizeof(q), &q) < 0)
+		return nomem(err, errlen);
 	return 0;
 }
 
@@ -386,21 +631,100 @@ static int parse_query_kinds(const char *arg, unsigned *protos, char *err, size_
 	return 0;
 }
 
-int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
+/* An unknown long option: "--x" may be a prefix of several (getopt_long
+ * says only that it failed). */
+static int unknown_long(const char *arg, char *err, size_t errlen)
 {
-	struct cli cli = { .action = CLI_LIST, .format = OUTPUT_TABLE, .header = 1 };
-	struct whosock_filter *f = &cli.opt.filter;
+	const char *name = arg + 2;
+	size_t len = strcspn(name, "="), n = 0, used = 0;
+	char list[200];
+
+	list[0] = '\0';
+	for (const struct option *o = long_options; o->name; o++)
+		if (strncmp(o->name, name, len) == 0) {
+			int w = snprintf(list + used, sizeof(list) - used, "%s--%s", n ? ", " : "",
+					 o->name);
+
+			if (w > 0 && (size_t)w < sizeof(list) - used)
+				used += (size_t)w;
+			n++;
+		}
+	if (n > 1)
+		return fail(err, errlen, "ambiguous option '--%.*s' (could be %s)",
+			    (int)(len < 40 ? len : 40), name, list);
+	return fail(err, errlen, "unknown option '%.40s' (try --help)", arg);
+}
+
+void cli_free(struct cli *cli)
+{
+	if (!cli)
+		return;
+	for (size_t i = 0; i < cli->n_strings; i++)
+		free(cli->strings[i]);
+	free(cli->strings);
+	free(cli->locals);
+	free(cli->ports);
+	free(cli->netns);
+	free(cli->pids);
+	free(cli->uids);
+	free(cli->comms);
+	free(cli->cmdlines);
+	free(cli->containers);
+	cli->strings = NULL;
+	cli->n_strings = 0;
+	cli->locals = NULL;
+	cli->ports = NULL;
+	cli->netns = NULL;
+	cli->pids = NULL;
+	cli->uids = NULL;
+	cli->comms = cli->cmdlines = cli->containers = NULL;
+}
+
+/* Sockets that have ports: a port filter or query with none of them asked
+ * for matches nothing. */
+#define PORT_PROTOS                                                                              \
+	(WHOSOCK_PROTOS_INET | WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_MPTCP) |                         \
+	 WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_SCTP))
+
+/* The checks once every option is read. */
+static int check(struct cli *cli, int no_owners, char *err, size_t errlen)
+{
+	struct whosock_filter *f = &cli->opt.filter;
+
+	if (cli->opt.host_only && f->n_netns)
+		return fail(err, errlen, "--host-only cannot be used with --netns");
+	if (no_owners && (f->n_pids || f->n_uids || f->n_comms || f->n_cmdlines || f->n_containers))
+		return fail(err, errlen, "--no-owners cannot be used with --pid, --user, --comm, "
+			    "--cmdline or --container");
+	if (f->protos && !(f->protos & PORT_PROTOS) && (f->n_ports || f->n_locals))
+		return fail(err, errlen, "%s selects sockets with ports, and only UNIX sockets (-x) "
+			    "are asked for", f->n_ports ? "--port" : "a [ADDR]:PORT query");
+	return 0;
+}
+
+/* A value option given twice: one value makes sense, not a union. */
+static int once(const char **seen, const char *name, char *err, size_t errlen)
+{
+	if (*seen)
+		return fail(err, errlen, "%s given twice", name);
+	*seen = name;
+	return 0;
+}
+
+static int parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
+{
+	struct whosock_filter *f = &cli->opt.filter;
+	const char *watch_only = NULL, *seen_format = NULL, *seen_source = NULL;
+	const char *seen_interval = NULL, *seen_count = NULL, *seen_timeout = NULL;
 	unsigned families = 0;
 	int c, r = 0, no_owners = 0;
-	const char *watch_only = NULL;
 
-	f->port = -1;
 	opterr = 0; /* our own one-line messages */
 	optind = 0; /* restart getopt (tests parse several command lines) */
-	cli.opt.want = WHOSOCK_WANT_OWNERS;
+	cli->opt.want = WHOSOCK_WANT_OWNERS;
 	/* "whosock watch ...": the same options plus the watch ones. */
 	if (argc > 1 && strcmp(argv[1], "watch") == 0) {
-		cli.action = CLI_WATCH;
+		cli->action = CLI_WATCH;
 		argv++;
 		argc--;
 	}
@@ -451,103 +775,107 @@ int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
 			families |= 1u << AF_INET6;
 			break;
 		case OPT_STATE:
-			r = parse_states(optarg, &f->states, err, errlen);
+			r = each_item(cli, "--state", optarg, state_item, err, errlen);
 			break;
 		case OPT_PORT:
-			r = parse_port(optarg, &f->port, err, errlen);
+			r = each_item(cli, "--port", optarg, port_item, err, errlen);
 			break;
 		case 'o':
-			r = parse_format(optarg, &cli.format, err, errlen);
+			r = once(&seen_format, "--output", err, errlen);
+			if (r == 0)
+				r = parse_format(optarg, &cli->format, err, errlen);
 			break;
 		case OPT_NO_HEADER:
-			cli.header = 0;
+			cli->header = 0;
 			break;
 		case OPT_SOURCE:
-			r = parse_source(optarg, &cli.opt.source, err, errlen);
+			r = once(&seen_source, "--source", err, errlen);
+			if (r == 0)
+				r = parse_source(optarg, &cli->opt.source, err, errlen);
 			break;
 		case 'e':
-			cli.extended = 1;
+			cli->extended = 1;
 			break;
 		case OPT_PID:
-			r = parse_pid(optarg, &f->pid, err, errlen);
+			r = each_item(cli, "--pid", optarg, pid_item, err, errlen);
 			break;
 		case OPT_USER:
-			r = parse_user(optarg, f, err, errlen);
+			r = each_item(cli, "--user", optarg, user_item, err, errlen);
 			break;
 		case OPT_COMM:
-			f->comm = optarg;
+			r = each_item(cli, "--comm", optarg, comm_item, err, errlen);
 			break;
 		case OPT_CMDLINE:
-			f->cmdline = optarg;
+			r = parse_cmdline(cli, optarg, err, errlen);
 			break;
 		case OPT_NO_OWNERS:
 			no_owners = 1;
 			break;
 		case OPT_HOST_ONLY:
-			cli.opt.host_only = true;
+			cli->opt.host_only = true;
 			break;
 		case OPT_CONTAINER:
-			if (!*optarg)
-				r = fail(err, errlen, "--container needs an ID or name prefix");
-			f->container = optarg;
+			r = each_item(cli, "--container", optarg, container_item, err, errlen);
 			break;
 		case OPT_CONNECTIONS:
-			cli.connections = 1;
+			cli->connections = 1;
 			watch_only = "--connections";
 			break;
 		case OPT_INTERVAL: {
 			long ms = 0;
 
-			r = parse_duration(optarg, &ms, err, errlen);
+			r = once(&seen_interval, "--interval", err, errlen);
+			if (r == 0)
+				r = parse_duration(optarg, &ms, err, errlen);
 			if (r == 0 && ms < 100)
 				r = fail(err, errlen, "--interval must be at least 100 ms");
-			cli.interval_ms = (unsigned)ms;
+			cli->interval_ms = (unsigned)ms;
 			watch_only = "--interval";
 			break;
 		}
 		case OPT_COUNT:
-			r = parse_count(optarg, &cli.count, err, errlen);
+			r = once(&seen_count, "--count", err, errlen);
+			if (r == 0)
+				r = parse_count(optarg, &cli->count, err, errlen);
 			watch_only = "--count";
 			break;
 		case OPT_TIMEOUT:
-			r = parse_duration(optarg, &cli.timeout_ms, err, errlen);
-			if (r == 0 && cli.timeout_ms == 0)
+			r = once(&seen_timeout, "--timeout", err, errlen);
+			if (r == 0)
+				r = parse_duration(optarg, &cli->timeout_ms, err, errlen);
+			if (r == 0 && cli->timeout_ms == 0)
 				r = fail(err, errlen, "--timeout must be more than 0");
 			watch_only = "--timeout";
 			break;
 		case OPT_NETNS:
-			r = whosock_netns_resolve(optarg, &f->netns);
-			if (r < 0)
-				r = fail(err, errlen, "unknown network namespace '%.40s': %s", optarg,
-					 strerror(-r));
+			r = each_item(cli, "--netns", optarg, netns_item, err, errlen);
 			break;
 		case 'h':
-			cli.action = CLI_HELP;
+			cli->action = CLI_HELP;
 			break;
 		case 'V':
-			cli.action = CLI_VERSION;
+			cli->action = CLI_VERSION;
 			break;
 		case ':':
 			return fail(err, errlen, "option '%.40s' needs a value", argv[optind - 1]);
 		default:
 			/* getopt_long sets optopt to the letter of an unknown short
 			 * option, to the code of a long option given a value it does
-			 * not take, and to 0 for an unknown long option. */
+			 * not take, and to 0 for an unknown or ambiguous long option. */
 			if (optopt >= 0x100 || (optopt > 0 && strchr(SHORT_OPTIONS, optopt)))
 				return fail(err, errlen, "option '%.40s' takes no value",
 					    argv[optind - 1]);
 			if (optopt)
 				return fail(err, errlen, "unknown option '-%c' (try --help)", optopt);
-			return fail(err, errlen, "unknown option '%.40s' (try --help)",
-				    argv[optind - 1]);
+			return unknown_long(argv[optind - 1], err, errlen);
 		}
 		if (r < 0)
 			return r;
 	}
-	if (watch_only && cli.action != CLI_WATCH)
+	if (watch_only && cli->action != CLI_WATCH)
 		return fail(err, errlen, "%s is an option of 'whosock watch'", watch_only);
-	if (cli.action == CLI_WATCH) {
-		if (cli.format == OUTPUT_JSON || cli.format == OUTPUT_CSV)
+	if (cli->action == CLI_WATCH) {
+		if (cli->format == OUTPUT_JSON || cli->format == OUTPUT_CSV)
 			return fail(err, errlen, "whosock watch prints table or ndjson");
 		if (no_owners)
 			return fail(err, errlen, "whosock watch always looks for owners");
@@ -558,37 +886,60 @@ int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
 				 WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UNIX)))
 			return fail(err, errlen, "whosock watch follows TCP and UDP sockets, not RAW "
 				    "(-w) or UNIX (-x)");
-		if (cli.opt.source != WHOSOCK_SOURCE_AUTO)
+		if (cli->opt.source != WHOSOCK_SOURCE_AUTO)
 			return fail(err, errlen, "whosock watch always reads netlink (no --source)");
 	}
-	if (optind < argc) {
-		r = parse_query(argv[optind++], f, err, errlen);
+	/* [ADDR]:PORT queries: repeated, a union. */
+	for (; optind < argc; optind++) {
+		r = parse_query(cli, argv[optind], err, errlen);
 		if (r < 0)
 			return r;
-		cli.query = 1;
+		cli->query = 1;
 	}
-	if (optind < argc)
-		return fail(err, errlen, "unexpected argument '%.40s' (try --help)", argv[optind]);
-	if (cli.opt.host_only && f->netns)
-		return fail(err, errlen, "--host-only cannot be used with --netns");
-	if (no_owners) {
-		if (f->pid || f->uid_set || f->comm || f->cmdline || f->container)
-			return fail(err, errlen, "--no-owners cannot be used with --pid, --user, --comm, "
-				    "--cmdline or --container");
-		cli.opt.want = 0;
-	}
-	if (cli.extended || cli.format == OUTPUT_JSON || cli.format == OUTPUT_NDJSON ||
-	    cli.format == OUTPUT_CSV)
-		cli.opt.want |= no_owners ? 0 : WHOSOCK_WANT_PROCESS;
-	if (cli.format == OUTPUT_JSON || cli.format == OUTPUT_NDJSON)
-		cli.opt.want |= WHOSOCK_WANT_TCP_INFO;
+	r = check(cli, no_owners, err, errlen);
+	if (r < 0)
+		return r;
+	if (no_owners)
+		cli->opt.want = 0;
+	if (cli->extended || cli->format == OUTPUT_JSON || cli->format == OUTPUT_NDJSON ||
+	    cli->format == OUTPUT_CSV)
+		cli->opt.want |= no_owners ? 0 : WHOSOCK_WANT_PROCESS;
+	if (cli->format == OUTPUT_JSON || cli->format == OUTPUT_NDJSON)
+		cli->opt.want |= WHOSOCK_WANT_TCP_INFO;
 	/* --pid shows every socket the process holds, of every kind. */
 	if (!f->protos)
-		f->protos = f->pid ? WHOSOCK_PROTOS_ALL : WHOSOCK_PROTOS_INET;
+		f->protos = f->n_pids ? WHOSOCK_PROTOS_ALL : WHOSOCK_PROTOS_INET;
 	/* -4/-6 narrow the inet families; sockets of other families asked
 	 * for (-x, -0, ...) stay. */
 	if (families)
 		f->families = families | 1u << AF_UNIX | 1u << AF_PACKET | 1u << AF_NETLINK;
+	return 0;
+}
+
+int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
+{
+	struct cli cli = { .action = CLI_LIST, .format = OUTPUT_TABLE, .header = 1 };
+	struct whosock_filter *f = &cli.opt.filter;
+	int r;
+
+	if (errlen)
+		err[0] = '\0';
+	r = parse(argc, argv, &cli, err, errlen);
+	if (r < 0) {
+		/* Every failure says why (main prints err). */
+		if (errlen && !err[0])
+			snprintf(err, errlen, "%s", r == -ENOMEM ? "out of memory" : "invalid usage");
+		cli_free(&cli);
+		return r;
+	}
+	f->locals = cli.locals;
+	f->ports = cli.ports;
+	f->netns = cli.netns;
+	f->pids = cli.pids;
+	f->uids = cli.uids;
+	f->comms = cli.comms;
+	f->cmdlines = cli.cmdlines;
+	f->containers = cli.containers;
 	*out = cli;
 	return 0;
 }

@@ -4,6 +4,7 @@
 #define WHOSOCK_CLI_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "whosock/whosock.h"
@@ -24,14 +25,29 @@ struct cli {
 	unsigned interval_ms; /* between dumps */
 	long count;           /* stop after this many events; 0: never */
 	long timeout_ms;      /* stop after this long; 0: never */
+	/* The arrays opt.filter's lists point to, owned by this struct
+	 * (cli_free()); a copy of the struct shares them. */
+	struct whosock_local *locals;
+	uint16_t *ports;
+	uint64_t *netns;
+	int *pids;
+	uint32_t *uids;
+	const char **comms, **cmdlines, **containers;
+	char **strings; /* the copies comms, cmdlines and containers point to */
+	size_t n_strings;
 };
 
 /* Exit statuses, as grep: 1 = nothing matched (queries), 2 = error. */
 enum { EXIT_NOMATCH = 1, EXIT_TROUBLE = 2 };
 
-/* Parse argv into *cli. On a bad flag or value, writes a one-line message
- * (without newline) into err and returns -EINVAL. */
+/* Parse argv into *cli (free it with cli_free()). On a bad flag or value,
+ * writes a one-line message (without newline, what the user typed escaped
+ * for the terminal) into err and returns -EINVAL; out of memory, the same
+ * with -ENOMEM. *cli is untouched on failure. */
 int cli_parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen);
+
+/* Free what cli_parse() allocated. Accepts NULL. */
+void cli_free(struct cli *cli);
 
 /* The --help text. */
 void cli_help(FILE *f);

@@ -35,24 +35,29 @@ int main(int argc, char **argv)
 	int r, status = EXIT_TROUBLE;
 
 	if (cli_parse(argc, argv, &cli, err, sizeof(err)) < 0) {
-		message("", err);
+		/* Already escaped for the terminal by cli_parse(). */
+		fprintf(stderr, "whosock: %s\n", err);
 		return EXIT_TROUBLE;
 	}
 	if (cli.action == CLI_HELP) {
 		cli_help(stdout);
-		return fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_TROUBLE;
+		status = fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_TROUBLE;
+		goto out;
 	}
-	if (cli.action == CLI_WATCH)
-		return watch_main(&cli, message);
+	if (cli.action == CLI_WATCH) {
+		status = watch_main(&cli, message);
+		goto out;
+	}
 	if (cli.action == CLI_VERSION) {
 		printf("whosock %s\n", WHOSOCK_VERSION);
-		return fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_TROUBLE;
+		status = fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_TROUBLE;
+		goto out;
 	}
 
 	r = whosock_snapshot_take(&cli.opt, &snap);
 	if (r < 0) {
 		message("cannot list sockets: ", strerror(-r));
-		return EXIT_TROUBLE;
+		goto out;
 	}
 	notes_print(snap, message);
 
@@ -67,5 +72,6 @@ int main(int argc, char **argv)
 out:
 	sbuf_free(&out);
 	whosock_snapshot_free(snap);
+	cli_free(&cli);
 	return status;
 }

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* whosock watch: the library's events, one line each, until told to stop. */
 #include <errno.h>
-#include <regex.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -26,42 +25,8 @@ struct watch_ctx {
 	const struct cli *cli;
 	struct sbuf out;
 	long events;
-	regex_t cmdline_re;
-	bool have_re;
+	struct whosock_process_filter *owners; /* the owner filters, applied to events */
 };
-
-/* The owner filters, applied to events (the watcher does not filter owners). */
-static bool owner_matches(const struct watch_ctx *ctx, const struct whosock_process *p)
-{
-	const struct whosock_filter *f = &ctx->cli->opt.filter;
-
-	if (f->pid > 0 && p->pid != f->pid)
-		return false;
-	if (f->uid_set && (!p->uid_known || p->uid != f->uid))
-		return false;
-	if (f->comm && strcmp(p->comm, f->comm) != 0)
-		return false;
-	if (f->container && (!p->container.id ||
-			     strncmp(p->container.id, f->container, strlen(f->container)) != 0))
-		return false;
-	if (f->cmdline && (!p->cmdline || (!strstr(p->cmdline, f->cmdline) &&
-					   !(ctx->have_re &&
-					     regexec(&ctx->cmdline_re, p->cmdline, 0, NULL, 0) == 0))))
-		return false;
-	return true;
-}
-
-static bool wanted(const struct watch_ctx *ctx, const struct whosock_socket *s)
-{
-	const struct whosock_filter *f = &ctx->cli->opt.filter;
-
-	if (!(f->pid > 0 || f->uid_set || f->comm || f->cmdline || f->container))
-		return true;
-	for (size_t i = 0; i < s->n_owners; i++)
-		if (owner_matches(ctx, s->owners[i].proc))
-			return true;
-	return false;
-}
 
 /* "14:02:03 + tcp *:8080 LISTEN python3(4242) alice netns=blue" */
 static void human_line(struct sbuf *b, const struct whosock_event *ev)
@@ -121,7 +86,7 @@ static void on_event(const struct whosock_event *ev, void *data)
 
 	if (stop_signal || (ctx->cli->count && ctx->events >= ctx->cli->count))
 		return;
-	if (!wanted(ctx, ev->socket))
+	if (!whosock_filter_match_owners(ctx->owners, ev->socket))
 		return;
 	if (ctx->cli->format == OUTPUT_NDJSON) {
 		output_json_event(&ctx->out, ev);
@@ -191,9 +156,12 @@ int watch_main(const struct cli *cli, void (*message)(const char *, const char *
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sbuf_set_sink(&ctx.out, STDOUT_FILENO);
-	if (cli->opt.filter.cmdline)
-		ctx.have_re = regcomp(&ctx.cmdline_re, cli->opt.filter.cmdline,
-				      REG_EXTENDED | REG_NOSUB) == 0;
+	/* The watcher does not filter owners: its events are filtered here. */
+	r = whosock_process_filter_new(&cli->opt.filter, &ctx.owners);
+	if (r < 0) {
+		message("cannot watch: ", strerror(-r));
+		goto out;
+	}
 	r = whosock_watch_new(&opt, on_event, &ctx, &w);
 	if (r < 0) {
 		message("cannot watch: ", strerror(-r));
@@ -236,7 +204,6 @@ out:
 	sbuf_flush(&ctx.out);
 	sbuf_free(&ctx.out);
 	whosock_watch_free(w);
-	if (ctx.have_re)
-		regfree(&ctx.cmdline_re);
+	whosock_process_filter_free(ctx.owners);
 	return status;
 }

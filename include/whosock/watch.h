@@ -35,10 +35,11 @@ struct whosock_event {
 };
 
 struct whosock_watch_options {
-	/* protos (default TCP and UDP), families, port, local_port, netns.
-	 * States are set by the watcher: listening TCP and bound UDP, and with
-	 * connections TCP connections and connected UDP too. Owner members are
-	 * ignored: filter events by their owners in the callback. */
+	/* protos (default TCP and UDP), families, ports, locals, netns; the
+	 * lists must stay valid until whosock_watch_free(). States are set by
+	 * the watcher: listening TCP and bound UDP, and with connections TCP
+	 * connections and connected UDP too. Owner members are ignored: filter
+	 * events by their owners in the callback (whosock_filter_match_owners()). */
 	struct whosock_filter filter;
 	bool connections;
 	bool host_only;       /* only the caller's network namespace */

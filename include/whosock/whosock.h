@@ -221,30 +221,58 @@ struct whosock_socket {
 	const struct whosock_socket *peer;
 };
 
-/* What to collect: the snapshot holds only sockets matching every non-zero
- * member. An all-zero filter matches everything. */
+/* "Who owns this local address and port": one [ADDR]:PORT query. */
+struct whosock_local {
+	int port;         /* local port, 1-65535; 0 = any port (an address alone) */
+	int family;       /* AF_INET or AF_INET6 with addr; 0 = any address */
+	uint8_t addr[16]; /* network byte order; IPv4 in the first 4 bytes */
+};
+
+/* What to collect: the snapshot holds only sockets matching every member
+ * that is set (members AND together); a list member matches when one of its
+ * values does (values OR together); an empty list (count 0) matches
+ * everything. An all-zero filter matches everything.
+ *
+ * The lists are arrays the caller owns: they are read, never copied or
+ * freed, and must stay valid while the call using the filter runs (for
+ * whosock_snapshot_take(), during the call; for a watcher, until
+ * whosock_watch_free(); for a process filter, until
+ * whosock_process_filter_free()). */
 struct whosock_filter {
-	unsigned protos;   /* WHOSOCK_PROTO_BIT()s; 0 = every inet protocol and UNIX */
+	unsigned protos;   /* WHOSOCK_PROTO_BIT()s; 0 = every kind */
 	unsigned families; /* bits (1u << AF_INET) | (1u << AF_INET6) | (1u << AF_UNIX); 0 = all */
 	unsigned states;   /* WHOSOCK_STATE_BIT()s; 0 = all */
-	int port;          /* local or remote port (inet only); -1 or 0 = any */
-	/* "Who owns this local port": local port local_port (0 = any) on
-	 * local_addr of family local_family (0 = any address); a socket bound to
-	 * the wildcard address of that family matches any address. */
-	int local_port;
-	int local_family;
-	uint8_t local_addr[16];
-	/* Owner filters: a socket matches when one of its owners matches all
-	 * that are set. Setting any of them implies collecting owners. */
-	int pid;             /* 0 = any */
-	bool uid_set;
-	uint32_t uid;        /* with uid_set: the process's effective uid */
-	const char *comm;    /* exact process name, NULL = any */
-	const char *cmdline; /* substring of the command line, or an extended regex
-				matching it; NULL = any */
-	uint64_t netns;      /* only this network namespace (inode); 0 = every one */
-	const char *container; /* held by a process in a container whose ID or name
-				  starts with this; NULL = any */
+	/* Local or remote port (sockets with ports only: inet). */
+	const uint16_t *ports;
+	size_t n_ports;
+	/* Local queries: a socket matches one when its local port is that port
+	 * and a packet for that address would reach it: its exact address, or
+	 * the wildcard of its family; an IPv4 (or v4-mapped IPv6) address also
+	 * reaches an IPv6 socket bound to :: that is not IPV6_V6ONLY, or to
+	 * that v4-mapped address. Sockets without ports (UNIX) never match. */
+	const struct whosock_local *locals;
+	size_t n_locals;
+	/* Network namespaces (inodes). */
+	const uint64_t *netns;
+	size_t n_netns;
+	/* Owner members: a socket matches when one of its owners matches all
+	 * that are set (whosock_filter_match_process()). Setting any of them
+	 * implies collecting owners. */
+	const int *pids;         /* processes; a thread id stands for its process */
+	size_t n_pids;
+	const uint32_t *uids;    /* effective uids */
+	size_t n_uids;
+	const char *const *comms; /* exact process names */
+	size_t n_comms;
+	/* Command lines: one matches a pattern when it contains it, or when the
+	 * pattern as a POSIX extended regex matches it. An invalid regex makes
+	 * whosock_snapshot_take() and whosock_process_filter_new() fail with
+	 * -EINVAL. */
+	const char *const *cmdlines;
+	size_t n_cmdlines;
+	/* Processes in a container whose ID (or name) starts with one of these. */
+	const char *const *containers;
+	size_t n_containers;
 };
 
 /* Bits of whosock_options.want: what to collect beyond the sockets. */
@@ -362,8 +390,35 @@ size_t whosock_snapshot_note_count(const struct whosock_snapshot *snap);
 const struct whosock_note *whosock_snapshot_note(const struct whosock_snapshot *snap, size_t i);
 
 /* True when the socket matches the socket members of f (protos, families,
- * states, port); the owner members are applied while collecting. */
+ * states, ports, locals, netns); the owner members are applied while
+ * collecting. */
 bool whosock_filter_match(const struct whosock_filter *f, const struct whosock_socket *s);
+
+/* The owner members of a filter made ready to match processes, for callers
+ * that get sockets and owners elsewhere (a watcher's events): the command
+ * line patterns are compiled once. f and its lists must outlive the result.
+ * Returns 0 and *out, -EINVAL when a command line pattern is not a valid
+ * extended regex, or -ENOMEM. */
+struct whosock_process_filter;
+int whosock_process_filter_new(const struct whosock_filter *f, struct whosock_process_filter **out);
+
+/* True when p matches every owner member that is set (pids, uids, comms,
+ * cmdlines, containers): a member the process does not show (an unknown uid,
+ * an unreadable command line, no container) does not match. */
+bool whosock_filter_match_process(const struct whosock_process_filter *pf,
+				  const struct whosock_process *p);
+
+/* True when no owner member is set, or one of the socket's owners matches. */
+bool whosock_filter_match_owners(const struct whosock_process_filter *pf,
+				 const struct whosock_socket *s);
+
+/* Accepts NULL. */
+void whosock_process_filter_free(struct whosock_process_filter *pf);
+
+/* The process that id (a process or a thread id) belongs to, from
+ * proc_root (NULL: "/proc"): 0 and *pid (the thread group id), or -ESRCH
+ * when there is no such process or thread, or another negative errno. */
+int whosock_pid_resolve(const char *proc_root, int id, int *pid);
 
 /* Processes whose sockets could not be seen (their fd tables were not
  * readable: another user's, without CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH). */

@@ -756,7 +756,12 @@ def sec_filters(sc):
     expect(["--cmdline", "owners-sleep"], ["A", "B"])        # substring of two
     expect(["--cmdline", "owners-sl[e]+p[0-9]+"], ["A", "B"])  # ERE, not a substring of anything
     expect(["--cmdline", "^[^ ]+ -c .* owners-(a|c) "], ["A", "C"])  # anchored ERE over the joined argv
-    expect(["--cmdline", "lit[eral"], ["A"])                 # substring that is not a valid ERE
+    expect(["--cmdline", "lit\\[eral"], ["A"])              # the same bytes as a valid ERE
+    # An invalid ERE is a usage error with the compiler's reason (it was
+    # quietly taken as a substring).
+    rc, _, err = run_ws(["-t", "-u", "--cmdline", "lit[eral"])
+    sc_ok = rc == 2 and b"invalid --cmdline regex 'lit[eral'" in err
+    T.ok(sc_ok, "--cmdline 'lit[eral': exit 2 with the regex error", "rc=%r stderr=%r" % (rc, err))
     expect(["--cmdline", "no-such-process-anywhere"], [])
     expect(["--comm", "owners-a", "--cmdline", "owners-sleep815"], [])  # filters combine (and)
 

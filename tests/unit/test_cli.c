@@ -12,16 +12,80 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
+#include <regex.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "cli.h"
 
-#define MAX_ARGS 16
+#define MAX_ARGS 24
 
 static char err[256];
+
+/* Every parse that succeeded, freed when the tests are done (a copy of a
+ * struct cli shares its lists). */
+static struct cli made[1024];
+static size_t n_made;
+
+static int free_made(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < n_made; i++)
+		cli_free(&made[i]);
+	n_made = 0;
+	return 0;
+}
+
+/* Allocation failures on demand: cli.c's (and sbuf.c's) allocations go
+ * through these (-Wl,--wrap); fail_in counts down to the one that fails. */
+static long fail_in = -1;
+
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t n);
+char *__real_strdup(const char *s);
+char *__real_strndup(const char *s, size_t n);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t n, size_t size);
+void *__wrap_realloc(void *p, size_t n);
+char *__wrap_strdup(const char *s);
+char *__wrap_strndup(const char *s, size_t n);
+
+static bool fail_now(void)
+{
+	return fail_in >= 0 && fail_in-- == 0;
+}
+
+void *__wrap_malloc(size_t n)
+{
+	return fail_now() ? NULL : __real_malloc(n);
+}
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+	return fail_now() ? NULL : __real_calloc(n, size);
+}
+
+void *__wrap_realloc(void *p, size_t n)
+{
+	return fail_now() ? NULL : __real_realloc(p, n);
+}
+
+char *__wrap_strdup(const char *s)
+{
+	return fail_now() ? NULL : __real_strdup(s);
+}
+
+char *__wrap_strndup(const char *s, size_t n)
+{
+	return fail_now() ? NULL : __real_strndup(s, n);
+}
 
 /* cli_parse over "whosock" followed by the NULL-terminated arguments; fails
  * the test unless it succeeds. */
@@ -55,6 +119,8 @@ static struct cli parse_ok(const char *first, ...)
 	}
 	if (r != 0)
 		fail_msg("cli_parse(%s, ...) = %d (%s), want 0", first ? first : "", r, err);
+	assert_true(n_made < sizeof(made) / sizeof(made[0]));
+	made[n_made++] = cli;
 	return cli;
 }
 
@@ -99,7 +165,6 @@ static const unsigned all_states_none = 0;
 static void test_defaults(void **state)
 {
 	struct cli c;
-	static const uint8_t zero[16];
 
 	(void)state;
 	c = parse_ok(NULL);
@@ -113,14 +178,14 @@ static void test_defaults(void **state)
 	assert_int_equal(c.opt.filter.protos, WHOSOCK_PROTOS_INET);
 	assert_int_equal(c.opt.filter.families, 0);
 	assert_int_equal(c.opt.filter.states, all_states_none);
-	assert_int_equal(c.opt.filter.port, -1);
-	assert_int_equal(c.opt.filter.local_port, 0);
-	assert_int_equal(c.opt.filter.local_family, 0);
-	assert_memory_equal(c.opt.filter.local_addr, zero, 16);
-	assert_int_equal(c.opt.filter.pid, 0);
-	assert_false(c.opt.filter.uid_set);
-	assert_null(c.opt.filter.comm);
-	assert_null(c.opt.filter.cmdline);
+	assert_int_equal(c.opt.filter.n_ports, 0);
+	assert_int_equal(c.opt.filter.n_locals, 0);
+	assert_int_equal(c.opt.filter.n_netns, 0);
+	assert_int_equal(c.opt.filter.n_pids, 0);
+	assert_int_equal(c.opt.filter.n_uids, 0);
+	assert_int_equal(c.opt.filter.n_comms, 0);
+	assert_int_equal(c.opt.filter.n_cmdlines, 0);
+	assert_int_equal(c.opt.filter.n_containers, 0);
 	/* The table shows owners; tcp_info is for JSON only. */
 	assert_true(c.opt.want & WHOSOCK_WANT_OWNERS);
 	assert_false(c.opt.want & WHOSOCK_WANT_TCP_INFO);
@@ -259,10 +324,19 @@ static void test_families(void **state)
 static void test_port_ok(void **state)
 {
 	(void)state;
-	assert_int_equal(parse_ok("--port", "1", NULL).opt.filter.port, 1);
-	assert_int_equal(parse_ok("--port", "65535", NULL).opt.filter.port, 65535);
-	assert_int_equal(parse_ok("--port=443", NULL).opt.filter.port, 443);
-	assert_int_equal(parse_ok("--port", "22", "--port", "80", NULL).opt.filter.port, 80);
+	struct cli c;
+
+	assert_int_equal(parse_ok("--port", "1", NULL).opt.filter.ports[0], 1);
+	assert_int_equal(parse_ok("--port", "65535", NULL).opt.filter.ports[0], 65535);
+	c = parse_ok("--port=443", NULL);
+	assert_int_equal(c.opt.filter.n_ports, 1);
+	assert_int_equal(c.opt.filter.ports[0], 443);
+	/* Repeated or listed: every one of them (defect 1: only the last one was kept). */
+	c = parse_ok("--port", "22", "--port", "80,443", NULL);
+	assert_int_equal(c.opt.filter.n_ports, 3);
+	assert_int_equal(c.opt.filter.ports[0], 22);
+	assert_int_equal(c.opt.filter.ports[1], 80);
+	assert_int_equal(c.opt.filter.ports[2], 443);
 }
 
 static void test_port_bad(void **state)
@@ -278,6 +352,12 @@ static void test_port_bad(void **state)
 	parse_fails(ARGS("--port", "99999999999999999999999"), NULL);
 	parse_fails(ARGS("--port", "18446744073709551617"), NULL);
 	parse_fails(ARGS("--port=http"), MUST("http"));
+	/* Plain decimal numbers only: no spaces on either side. */
+	parse_fails(ARGS("--port", " 80"), MUST(" 80"));
+	parse_fails(ARGS("--port", "80 "), MUST("80 "));
+	parse_fails(ARGS("--port", "80,"), MUST("empty", "--port"));
+	parse_fails(ARGS("--port", ",80"), MUST("empty"));
+	parse_fails(ARGS("--port", "80,,443"), MUST("empty"));
 }
 
 /* ---- output ---- */
@@ -300,8 +380,9 @@ static void test_output_formats(void **state)
 	assert_int_equal(parse_ok("-ojson", NULL).format, OUTPUT_JSON);
 	assert_int_equal(parse_ok("-tojson", NULL).format, OUTPUT_JSON);
 	assert_int_equal(parse_ok("-tojson", NULL).opt.filter.protos, P(TCP));
-	/* The last one wins. */
-	assert_int_equal(parse_ok("-o", "json", "-o", "csv", NULL).format, OUTPUT_CSV);
+	/* One format: a second -o is refused (defect 1: the last one won). */
+	parse_fails(ARGS("-o", "json", "-o", "csv"), MUST("--output", "twice"));
+	parse_fails(ARGS("-ojson", "--output=json"), MUST("twice"));
 }
 
 static void test_output_bad(void **state)
@@ -334,6 +415,7 @@ static void test_source(void **state)
 	assert_int_equal(parse_ok("--source=proc", NULL).opt.source, WHOSOCK_SOURCE_PROC);
 	parse_fails(ARGS("--source", "kernel"), MUST("kernel"));
 	parse_fails(ARGS("--source", ""), NULL);
+	parse_fails(ARGS("--source", "proc", "--source", "netlink"), MUST("--source", "twice"));
 }
 
 /* ---- help, version ---- */
@@ -441,65 +523,137 @@ static void test_missing_value(void **state)
 
 /* ---- positional arguments: [ADDR]:PORT[/PROTO] ---- */
 
+static const struct whosock_local *one_query(const struct cli *c)
+{
+	assert_int_equal(c->query, 1);
+	assert_int_equal(c->opt.filter.n_locals, 1);
+	return &c->opt.filter.locals[0];
+}
+
 static void test_query(void **state)
 {
+	const struct whosock_local *q;
 	struct cli c;
 	uint8_t want[16];
 	static const uint8_t zero[16];
 
 	(void)state;
 	c = parse_ok(":8080", NULL);
-	assert_int_equal(c.query, 1);
-	assert_int_equal(c.opt.filter.local_port, 8080);
-	assert_int_equal(c.opt.filter.local_family, 0);
-	assert_memory_equal(c.opt.filter.local_addr, zero, 16);
-	assert_int_equal(c.opt.filter.port, -1);
+	q = one_query(&c);
+	assert_int_equal(q->port, 8080);
+	assert_int_equal(q->family, 0);
+	assert_memory_equal(q->addr, zero, 16);
+	assert_int_equal(c.opt.filter.n_ports, 0);
 	assert_int_equal(c.opt.filter.protos, WHOSOCK_PROTOS_INET);
 
 	c = parse_ok(":53/udp", NULL);
-	assert_int_equal(c.opt.filter.local_port, 53);
+	assert_int_equal(one_query(&c)->port, 53);
 	assert_int_equal(c.opt.filter.protos, P(UDP) | P(UDPLITE));
 
 	c = parse_ok("127.0.0.1:8080", NULL);
-	assert_int_equal(c.opt.filter.local_family, AF_INET);
+	q = one_query(&c);
+	assert_int_equal(q->family, AF_INET);
 	assert_int_equal(inet_pton(AF_INET, "127.0.0.1", want), 1);
-	assert_memory_equal(c.opt.filter.local_addr, want, 4);
+	assert_memory_equal(q->addr, want, 4);
 
 	c = parse_ok("-t", "[::1]:631", NULL);
-	assert_int_equal(c.opt.filter.local_family, AF_INET6);
-	assert_int_equal(c.opt.filter.local_port, 631);
+	q = one_query(&c);
+	assert_int_equal(q->family, AF_INET6);
+	assert_int_equal(q->port, 631);
 	assert_int_equal(inet_pton(AF_INET6, "::1", want), 1);
-	assert_memory_equal(c.opt.filter.local_addr, want, 16);
+	assert_memory_equal(q->addr, want, 16);
 	assert_int_equal(c.opt.filter.protos, P(TCP));
 
 	c = parse_ok("*:22/tcp", NULL);
-	assert_int_equal(c.opt.filter.local_port, 22);
-	assert_int_equal(c.opt.filter.local_family, 0);
+	q = one_query(&c);
+	assert_int_equal(q->port, 22);
+	assert_int_equal(q->family, 0);
 
 	/* Options may follow the argument (getopt permutes). */
 	c = parse_ok(":22", "-t", NULL);
-	assert_int_equal(c.opt.filter.local_port, 22);
+	assert_int_equal(one_query(&c)->port, 22);
 	assert_int_equal(c.opt.filter.protos, P(TCP));
+}
+
+/* Defect 8: the protocol in any case, as --state; an address alone. */
+static void test_query_case_and_address_alone(void **state)
+{
+	const struct whosock_local *q;
+	struct cli c;
+	uint8_t want[16];
+
+	(void)state;
+	c = parse_ok(":7000/TCP", NULL);
+	assert_int_equal(one_query(&c)->port, 7000);
+	assert_int_equal(c.opt.filter.protos, P(TCP));
+	assert_int_equal(parse_ok(":53/Udp", NULL).opt.filter.protos, P(UDP) | P(UDPLITE));
+	c = parse_ok("[::1]", NULL);
+	q = one_query(&c);
+	assert_int_equal(q->family, AF_INET6);
+	assert_int_equal(q->port, 0);
+	assert_int_equal(inet_pton(AF_INET6, "::1", want), 1);
+	assert_memory_equal(q->addr, want, 16);
+	c = parse_ok("10.1.2.3", NULL);
+	q = one_query(&c);
+	assert_int_equal(q->family, AF_INET);
+	assert_int_equal(q->port, 0);
+	c = parse_ok("[::ffff:127.0.0.1]:7000", NULL);
+	q = one_query(&c);
+	assert_int_equal(q->family, AF_INET6);
+	assert_int_equal(inet_pton(AF_INET6, "::ffff:127.0.0.1", want), 1);
+	assert_memory_equal(q->addr, want, 16);
 }
 
 static void test_query_bad(void **state)
 {
 	(void)state;
 	parse_fails(ARGS("foo"), MUST("foo"));
-	parse_fails(ARGS("8080"), MUST("8080"));
+	parse_fails(ARGS("8080"), MUST("8080", ":8080"));
 	parse_fails(ARGS(":0"), NULL);
 	parse_fails(ARGS(":65536"), NULL);
 	parse_fails(ARGS(":80/sctp"), MUST("sctp"));
-	parse_fails(ARGS("::1:80"), NULL);
-	parse_fails(ARGS("[::1:80"), NULL);
-	parse_fails(ARGS("[1.2.3.4]:80"), NULL);
+	parse_fails(ARGS("::1:80"), MUST("brackets"));
+	parse_fails(ARGS("[::1:80"), MUST("]"));
+	parse_fails(ARGS("[1.2.3.4]:80"), MUST("IPv6"));
 	parse_fails(ARGS("300.1.1.1:80"), NULL);
+	parse_fails(ARGS("*"), MUST("PORT"));
+	parse_fails(ARGS(""), NULL);
+	parse_fails(ARGS("1.2.3.4:"), MUST("port"));
+	parse_fails(ARGS("[::1]x"), NULL);
 }
 
-static void test_unexpected_argument(void **state)
+/* Defect 8: each bad address says what is wrong with it, not "(IPv6 goes
+ * in brackets)" for all. */
+static void test_query_messages(void **state)
 {
 	(void)state;
-	parse_fails(ARGS(":8080", ":9090"), MUST(":9090"));
+	parse_fails(ARGS("localhost:7000"), MUST("localhost", "host names are not resolved"));
+	parse_fails(ARGS("127.1:7000"), MUST("127.1", "not a full dotted IPv4 address"));
+	parse_fails(ARGS("1.2.3.4.5:80"), MUST("not a full dotted"));
+	parse_fails(ARGS("1..3.4:80"), MUST("not a full dotted"));
+	parse_fails(ARGS("300.1.1.1:80"), MUST("'300'", "out of range"));
+	parse_fails(ARGS("1.2.3.256:80"), MUST("'256'", "out of range"));
+	parse_fails(ARGS("01.2.3.4:80"), MUST("'01'", "leading zero"));
+	parse_fails(ARGS("fe80::1:80"), MUST("brackets"));
+	parse_fails(ARGS("[::g]:80"), MUST("invalid IPv6 address '::g'"));
+	/* An address alone is fine: "[::1]" is no longer "invalid port '1]'". */
+	parse_ok("[::1]", NULL);
+}
+
+/* Defect 1 for queries: each one adds to the others. */
+static void test_query_repeated(void **state)
+{
+	struct cli c;
+
+	(void)state;
+	c = parse_ok(":8080", "[::1]:9090", "127.0.0.1:53/udp", NULL);
+	assert_int_equal(c.query, 1);
+	assert_int_equal(c.opt.filter.n_locals, 3);
+	assert_int_equal(c.opt.filter.locals[0].port, 8080);
+	assert_int_equal(c.opt.filter.locals[1].port, 9090);
+	assert_int_equal(c.opt.filter.locals[1].family, AF_INET6);
+	assert_int_equal(c.opt.filter.locals[2].port, 53);
+	assert_int_equal(c.opt.filter.locals[2].family, AF_INET);
 	parse_fails(ARGS("-t", ":1", "extra"), MUST("extra"));
 }
 
@@ -527,7 +681,8 @@ static void test_repeated_parse(void **state)
 	assert_int_equal(c.header, 1);
 	for (int i = 0; i < 50; i++) {
 		c = parse_ok("-t", "--port", "22", NULL);
-		assert_int_equal(c.opt.filter.port, 22);
+		assert_int_equal(c.opt.filter.n_ports, 1);
+		assert_int_equal(c.opt.filter.ports[0], 22);
 		assert_int_equal(c.opt.filter.protos, P(TCP));
 	}
 }
@@ -553,16 +708,19 @@ static void test_owner_options(void **state)
 
 	(void)state;
 	c = parse_ok("--pid", "1", NULL);
-	assert_int_equal(c.opt.filter.pid, 1);
+	assert_int_equal(c.opt.filter.n_pids, 1);
+	assert_int_equal(c.opt.filter.pids[0], 1);
 	c = parse_ok("--user", "root", NULL);
-	assert_true(c.opt.filter.uid_set);
-	assert_int_equal(c.opt.filter.uid, 0);
+	assert_int_equal(c.opt.filter.n_uids, 1);
+	assert_int_equal(c.opt.filter.uids[0], 0);
 	c = parse_ok("--user", "12345", NULL);
-	assert_true(c.opt.filter.uid_set);
-	assert_int_equal(c.opt.filter.uid, 12345);
+	assert_int_equal(c.opt.filter.n_uids, 1);
+	assert_int_equal(c.opt.filter.uids[0], 12345);
 	c = parse_ok("--comm", "sshd", "--cmdline", "-D$", NULL);
-	assert_string_equal(c.opt.filter.comm, "sshd");
-	assert_string_equal(c.opt.filter.cmdline, "-D$");
+	assert_int_equal(c.opt.filter.n_comms, 1);
+	assert_string_equal(c.opt.filter.comms[0], "sshd");
+	assert_int_equal(c.opt.filter.n_cmdlines, 1);
+	assert_string_equal(c.opt.filter.cmdlines[0], "-D$");
 	c = parse_ok("-e", NULL);
 	assert_int_equal(c.extended, 1);
 	assert_true(c.opt.want & WHOSOCK_WANT_PROCESS);
@@ -572,8 +730,244 @@ static void test_owner_options(void **state)
 	parse_fails(ARGS("--pid", "0"), NULL);
 	parse_fails(ARGS("--pid", "-5"), NULL);
 	parse_fails(ARGS("--pid", "12ab"), MUST("12ab"));
+	parse_fails(ARGS("--pid", " 1"), MUST(" 1"));
+	parse_fails(ARGS("--pid", "+1"), MUST("+1"));
 	parse_fails(ARGS("--user", "no-such-user-whosock"), MUST("no-such-user-whosock"));
+	parse_fails(ARGS("--user", " 0"), MUST(" 0"));
 	parse_fails(ARGS("--no-owners", "--pid", "1"), MUST("--no-owners"));
+}
+
+/* Defect 1: repeated owner options are a union, and comma lists work. */
+static void test_owner_lists(void **state)
+{
+	char self[16], both[40];
+	struct cli c;
+
+	(void)state;
+	snprintf(self, sizeof(self), "%d", (int)getpid());
+	snprintf(both, sizeof(both), "1,%s", self);
+	c = parse_ok("--pid", "1", "--pid", self, NULL);
+	assert_int_equal(c.opt.filter.n_pids, 2);
+	assert_int_equal(c.opt.filter.pids[0], 1);
+	assert_int_equal(c.opt.filter.pids[1], getpid());
+	c = parse_ok("--pid", both, NULL);
+	assert_int_equal(c.opt.filter.n_pids, 2);
+	assert_int_equal(c.opt.filter.pids[1], getpid());
+	c = parse_ok("--comm", "a", "--comm", "b,c", NULL);
+	assert_int_equal(c.opt.filter.n_comms, 3);
+	assert_string_equal(c.opt.filter.comms[0], "a");
+	assert_string_equal(c.opt.filter.comms[1], "b");
+	assert_string_equal(c.opt.filter.comms[2], "c");
+	c = parse_ok("--user", "root,12345", "--user", "7", NULL);
+	assert_int_equal(c.opt.filter.n_uids, 3);
+	assert_int_equal(c.opt.filter.uids[1], 12345);
+	assert_int_equal(c.opt.filter.uids[2], 7);
+	/* A pattern may hold commas ({1,3}): --cmdline is repeated, not split. */
+	c = parse_ok("--cmdline", "x{1,3}", "--cmdline", "y", NULL);
+	assert_int_equal(c.opt.filter.n_cmdlines, 2);
+	assert_string_equal(c.opt.filter.cmdlines[0], "x{1,3}");
+	assert_string_equal(c.opt.filter.cmdlines[1], "y");
+	c = parse_ok("--container", "ab,cd", "--container", "ef", NULL);
+	assert_int_equal(c.opt.filter.n_containers, 3);
+	assert_string_equal(c.opt.filter.containers[2], "ef");
+	/* Namespaces by inode number (resolved without looking). */
+	c = parse_ok("--netns", "4026531840,4026532000", "--netns", "4026532001", NULL);
+	assert_int_equal(c.opt.filter.n_netns, 3);
+	assert_true(c.opt.filter.netns[0] == 4026531840ull);
+	assert_true(c.opt.filter.netns[2] == 4026532001ull);
+	parse_fails(ARGS("--comm", "a,,b"), MUST("empty", "--comm"));
+	parse_fails(ARGS("--netns", "1,"), MUST("empty", "--netns"));
+}
+
+static pthread_mutex_t thread_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t thread_cond = PTHREAD_COND_INITIALIZER;
+static pid_t thread_tid;
+static bool thread_done;
+
+static void *thread_main(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&thread_lock);
+	thread_tid = (pid_t)syscall(SYS_gettid);
+	pthread_cond_broadcast(&thread_cond);
+	while (!thread_done)
+		pthread_cond_wait(&thread_cond, &thread_lock);
+	pthread_mutex_unlock(&thread_lock);
+	return NULL;
+}
+
+/* Defect 4: a thread id stands for its process. */
+static void test_pid_of_thread(void **state)
+{
+	pthread_t th;
+	char tid[16];
+	struct cli c;
+
+	(void)state;
+	assert_int_equal(pthread_create(&th, NULL, thread_main, NULL), 0);
+	pthread_mutex_lock(&thread_lock);
+	while (!thread_tid)
+		pthread_cond_wait(&thread_cond, &thread_lock);
+	pthread_mutex_unlock(&thread_lock);
+	assert_int_not_equal(thread_tid, getpid());
+	snprintf(tid, sizeof(tid), "%d", (int)thread_tid);
+	c = parse_ok("--pid", tid, NULL);
+	assert_int_equal(c.opt.filter.n_pids, 1);
+	assert_int_equal(c.opt.filter.pids[0], getpid());
+	pthread_mutex_lock(&thread_lock);
+	thread_done = true;
+	pthread_cond_broadcast(&thread_cond);
+	pthread_mutex_unlock(&thread_lock);
+	assert_int_equal(pthread_join(th, NULL), 0);
+}
+
+/* Defect 10: meaningless input is refused with a word. */
+static void test_meaningless(void **state)
+{
+	(void)state;
+	/* A port with only UNIX sockets asked for. */
+	parse_fails(ARGS(":7000", "-x"), MUST("-x"));
+	parse_fails(ARGS("-x", "--port", "7000"), MUST("--port", "-x"));
+	parse_ok("-tx", "--port", "7000", NULL);
+	/* pids are below pid_max (at most 2^22): this one never lives. */
+	parse_fails(ARGS("--pid", "4194304"), MUST("no process", "4194304"));
+	parse_fails(ARGS("--comm", ""), MUST("--comm"));
+	parse_fails(ARGS("--cmdline", ""), MUST("--cmdline"));
+	parse_fails(ARGS("--container", ""), MUST("--container"));
+	parse_fails(ARGS("--user", ""), MUST("--user"));
+	parse_fails(ARGS("--netns", ""), MUST("--netns"));
+	parse_fails(ARGS("--netns", "pid: 1"), MUST("pid: 1"));
+}
+
+/* Defect 10: durations and counts are plain decimal numbers with an
+ * optional unit, nothing around them. */
+static void test_numbers(void **state)
+{
+	(void)state;
+	assert_int_equal(parse_ok("watch", "--interval", "1", NULL).interval_ms, 1000);
+	assert_int_equal(parse_ok("watch", "--interval", "0.5", NULL).interval_ms, 500);
+	assert_int_equal(parse_ok("watch", "--interval", "2s", NULL).interval_ms, 2000);
+	assert_int_equal(parse_ok("watch", "--interval", "1.25s", NULL).interval_ms, 1250);
+	assert_int_equal(parse_ok("watch", "--interval", "250ms", NULL).interval_ms, 250);
+	assert_int_equal(parse_ok("watch", "--timeout", "86400", NULL).timeout_ms, 86400000);
+	assert_int_equal(parse_ok("watch", "--count", "3", NULL).count, 3);
+	parse_fails(ARGS("watch", "--interval", "1e1"), MUST("1e1"));
+	parse_fails(ARGS("watch", "--interval", "0x10"), MUST("0x10"));
+	parse_fails(ARGS("watch", "--interval", " 1"), MUST(" 1"));
+	parse_fails(ARGS("watch", "--interval", "1 "), MUST("1 "));
+	parse_fails(ARGS("watch", "--interval", "inf"), MUST("inf"));
+	parse_fails(ARGS("watch", "--interval", "nan"), MUST("nan"));
+	parse_fails(ARGS("watch", "--interval", "+1"), MUST("+1"));
+	parse_fails(ARGS("watch", "--interval", "1."), MUST("1."));
+	parse_fails(ARGS("watch", "--interval", ".5"), MUST(".5"));
+	parse_fails(ARGS("watch", "--interval", "1 ms"), MUST("1 ms"));
+	parse_fails(ARGS("watch", "--interval", "4294967.346"), NULL);
+	parse_fails(ARGS("watch", "--timeout", "86401"), NULL);
+	parse_fails(ARGS("watch", "--timeout", "0"), MUST("--timeout"));
+	parse_fails(ARGS("watch", "--count", " 5"), MUST(" 5"));
+	parse_fails(ARGS("watch", "--count", "+5"), MUST("+5"));
+	parse_fails(ARGS("watch", "--count", "5 "), MUST("5 "));
+	parse_fails(ARGS("watch", "--count", "99999999999999999999"), NULL);
+	/* One value each: a repeat is refused. */
+	parse_fails(ARGS("watch", "--interval", "1", "--interval", "2"), MUST("twice"));
+	parse_fails(ARGS("watch", "--count", "1", "--count", "2"), MUST("twice"));
+	parse_fails(ARGS("watch", "--timeout", "1", "--timeout", "2"), MUST("twice"));
+}
+
+/* Defect 17: an invalid regex is an error with the compiler's reason, not
+ * a quiet substring. */
+static void test_cmdline_regex(void **state)
+{
+	char why[128];
+	regex_t re;
+	int e;
+
+	(void)state;
+	e = regcomp(&re, "(", REG_EXTENDED | REG_NOSUB);
+	assert_int_not_equal(e, 0);
+	regerror(e, &re, why, sizeof(why));
+	/* The compiler's reason, as escaped for the terminal (a '\' doubles). */
+	why[strcspn(why, "\\")] = '\0';
+	parse_fails(ARGS("--cmdline", "("), MUST("--cmdline", "regex", why));
+	parse_fails(ARGS("--cmdline", "[x"), MUST("[x"));
+	parse_fails(ARGS("--cmdline", "ok", "--cmdline", "a{2,1}"), MUST("a{2,1}"));
+	parse_ok("--cmdline", "python3? -m http\\.server", NULL);
+}
+
+/* Defect 8: an ambiguous prefix is named as such, with its candidates. */
+static void test_ambiguous_option(void **state)
+{
+	(void)state;
+	parse_fails(ARGS("--no"), MUST("ambiguous option '--no'", "--no-header", "--no-owners"));
+	parse_fails(ARGS("--co", "x"), MUST("ambiguous", "--comm", "--container", "--connections",
+					   "--count"));
+	parse_fails(ARGS("--c=1"), MUST("ambiguous option '--c'"));
+	/* A unique prefix is fine, an unknown name stays unknown. */
+	assert_int_equal(parse_ok("--ipv4", NULL).opt.filter.families & (1u << AF_INET),
+			 1u << AF_INET);
+	assert_int_equal(parse_ok("--tc", NULL).opt.filter.protos, P(TCP));
+	parse_fails(ARGS("--nope"), MUST("unknown option '--nope'"));
+}
+
+/* Defect 8: what the user typed is echoed with the terminal escaping. */
+static void test_message_escaping(void **state)
+{
+	(void)state;
+	parse_fails(ARGS("--state", "\x1b[31mred"), MUST("'\\x1b[31mred'"));
+	parse_fails(ARGS("--comm", "a", "--port", "8\x07"), MUST("8\\x07"));
+	parse_fails(ARGS("bad\\name:1"), MUST("bad\\\\name"));
+	parse_fails(ARGS("--bogus\x1b"), MUST("--bogus\\x1b"));
+}
+
+/* Defect 18: every failure says why, out of memory included: each
+ * allocation of a parse fails in turn. */
+static void test_out_of_memory(void **state)
+{
+	char *argv[] = { (char *)"whosock", (char *)"--state", (char *)"listen,established",
+			 (char *)"--pid", (char *)"1", (char *)"--comm", (char *)"a,b",
+			 (char *)"--port", (char *)"80", (char *)"--cmdline", (char *)"x",
+			 (char *)":7000", (char *)"--state", (char *)"bogus", NULL };
+	const int argc = (int)(sizeof(argv) / sizeof(argv[0])) - 1;
+	bool saw_enomem = false;
+
+	(void)state;
+	for (long n = 0; n < 500; n++) {
+		struct cli c, before;
+		int r;
+
+		memset(&c, 0xa5, sizeof(c));
+		before = c;
+		memset(err, 0, sizeof(err));
+		fail_in = n;
+		r = cli_parse(argc, argv, &c, err, sizeof(err));
+		fail_in = -1;
+		assert_memory_equal(&c, &before, sizeof(c));
+		if (r == -EINVAL) {
+			assert_non_null(strstr(err, "bogus"));
+			break; /* every allocation before it succeeded */
+		}
+		assert_int_equal(r, -ENOMEM);
+		assert_string_equal(err, "out of memory");
+		saw_enomem = true;
+	}
+	assert_true(saw_enomem);
+	/* The states alone (parse_states failed without a word). */
+	for (long n = 0; n < 10; n++) {
+		char *av[] = { (char *)"whosock", (char *)"--state", (char *)"listen", NULL };
+		struct cli c;
+		int r;
+
+		memset(err, 0, sizeof(err));
+		fail_in = n;
+		r = cli_parse(3, av, &c, err, sizeof(err));
+		fail_in = -1;
+		if (r == 0) {
+			cli_free(&c);
+			break;
+		}
+		assert_int_equal(r, -ENOMEM);
+		assert_true(err[0] != '\0');
+	}
 }
 
 int main(void)
@@ -603,11 +997,21 @@ int main(void)
 		cmocka_unit_test(test_missing_value),
 		cmocka_unit_test(test_query),
 		cmocka_unit_test(test_query_bad),
-		cmocka_unit_test(test_unexpected_argument),
+		cmocka_unit_test(test_query_case_and_address_alone),
+		cmocka_unit_test(test_query_messages),
+		cmocka_unit_test(test_query_repeated),
 		cmocka_unit_test(test_repeated_parse),
 		cmocka_unit_test(test_small_error_buffer),
 		cmocka_unit_test(test_owner_options),
+		cmocka_unit_test(test_owner_lists),
+		cmocka_unit_test(test_pid_of_thread),
+		cmocka_unit_test(test_meaningless),
+		cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_cmdline_regex),
+		cmocka_unit_test(test_ambiguous_option),
+		cmocka_unit_test(test_message_escaping),
+		cmocka_unit_test(test_out_of_memory),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, NULL, free_made);
 }

@@ -5,6 +5,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -365,8 +366,8 @@ static void test_filter_zero_matches_all(void **state)
 
 			assert_true(whosock_filter_match(&f, &s));
 		}
-	/* port -1 means any, like 0 */
-	f.port = -1;
+	/* An empty port list means any port. */
+	f.n_ports = 0;
 	{
 		struct whosock_socket s = mk(WHOSOCK_PROTO_UNIX, AF_UNIX, WHOSOCK_STATE_LISTEN, 0, 0);
 		struct whosock_socket t = mk(WHOSOCK_PROTO_TCP, AF_INET, WHOSOCK_STATE_LISTEN, 22, 0);
@@ -463,7 +464,8 @@ static void test_filter_states(void **state)
 
 static void test_filter_port(void **state)
 {
-	struct whosock_filter f = { .port = 22 };
+	uint16_t port[1] = { 22 };
+	struct whosock_filter f = { .ports = port, .n_ports = 1 };
 	struct whosock_socket local = mk(WHOSOCK_PROTO_TCP, AF_INET, WHOSOCK_STATE_LISTEN, 22, 0);
 	struct whosock_socket remote =
 		mk(WHOSOCK_PROTO_TCP, AF_INET6, WHOSOCK_STATE_ESTABLISHED, 51000, 22);
@@ -481,7 +483,7 @@ static void test_filter_port(void **state)
 	ux.local.port = ux.remote.port = 0;
 	assert_false(whosock_filter_match(&f, &ux));
 
-	f.port = 65535;
+	port[0] = 65535;
 	local.local.port = 65535;
 	assert_true(whosock_filter_match(&f, &local));
 	assert_false(whosock_filter_match(&f, &remote));
@@ -493,7 +495,8 @@ static void test_filter_combined(void **state)
 		.protos = WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP) | WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDP),
 		.families = 1u << AF_INET6,
 		.states = WHOSOCK_STATE_BIT(WHOSOCK_STATE_LISTEN),
-		.port = 8080,
+		.ports = (const uint16_t[]){ 8080 },
+		.n_ports = 1,
 	};
 	struct whosock_socket ok = mk(WHOSOCK_PROTO_TCP, AF_INET6, WHOSOCK_STATE_LISTEN, 8080, 0);
 	struct whosock_socket s;
@@ -620,6 +623,81 @@ static void test_heldsock_rows(void **state)
 	assert_true(heldsock_family_dumped(AF_NETLINK, 0));
 }
 
+/* Defect 6: which sockets a packet for the queried address reaches. */
+static struct whosock_socket bound(int family, const char *addr, bool v6only)
+{
+	struct whosock_socket s = mk(WHOSOCK_PROTO_TCP, family, WHOSOCK_STATE_LISTEN, 7000, 0);
+
+	assert_int_equal(inet_pton(family, addr, s.local.addr), 1);
+	if (family == AF_INET6) {
+		s.known |= WHOSOCK_KNOWN_V6ONLY;
+		s.v6only = v6only;
+	}
+	return s;
+}
+
+static bool query_matches(int family, const char *addr, const struct whosock_socket *s)
+{
+	struct whosock_local q = { .port = 7000, .family = family };
+	struct whosock_filter f = { .locals = &q, .n_locals = 1 };
+
+	assert_int_equal(inet_pton(family, addr, q.addr), 1);
+	return whosock_filter_match(&f, s);
+}
+
+static void test_filter_local_v4mapped(void **state)
+{
+	struct whosock_socket v4 = bound(AF_INET, "127.0.0.1", false);
+	struct whosock_socket v4any = bound(AF_INET, "0.0.0.0", false);
+	struct whosock_socket v4other = bound(AF_INET, "127.0.0.2", false);
+	struct whosock_socket dual = bound(AF_INET6, "::", false);
+	struct whosock_socket only6 = bound(AF_INET6, "::", true);
+	struct whosock_socket mapped = bound(AF_INET6, "::ffff:127.0.0.1", false);
+	struct whosock_socket lo6 = bound(AF_INET6, "::1", false);
+
+	(void)state;
+	/* [::ffff:127.0.0.1] is IPv4 on the wire. */
+	assert_true(query_matches(AF_INET6, "::ffff:127.0.0.1", &v4));
+	assert_true(query_matches(AF_INET6, "::ffff:127.0.0.1", &v4any));
+	assert_false(query_matches(AF_INET6, "::ffff:127.0.0.1", &v4other));
+	assert_true(query_matches(AF_INET6, "::ffff:127.0.0.1", &dual));
+	assert_false(query_matches(AF_INET6, "::ffff:127.0.0.1", &only6));
+	assert_true(query_matches(AF_INET6, "::ffff:127.0.0.1", &mapped));
+	assert_false(query_matches(AF_INET6, "::ffff:127.0.0.1", &lo6));
+	/* Plain IPv4: the same sockets. */
+	assert_true(query_matches(AF_INET, "127.0.0.1", &v4));
+	assert_true(query_matches(AF_INET, "127.0.0.1", &v4any));
+	assert_true(query_matches(AF_INET, "127.0.0.1", &dual));
+	assert_false(query_matches(AF_INET, "127.0.0.1", &only6));
+	assert_true(query_matches(AF_INET, "127.0.0.1", &mapped));
+	assert_false(query_matches(AF_INET, "127.0.0.1", &lo6));
+	/* IPv6: IPv6 sockets only, v6only or not. */
+	assert_true(query_matches(AF_INET6, "::1", &lo6));
+	assert_true(query_matches(AF_INET6, "::1", &dual));
+	assert_true(query_matches(AF_INET6, "::1", &only6));
+	assert_false(query_matches(AF_INET6, "::1", &v4any));
+}
+
+/* Defect 1: values of one member OR together, members AND. */
+static void test_filter_lists(void **state)
+{
+	static const uint16_t ports[] = { 80, 443 };
+	static const struct whosock_local locals[] = { { .port = 80 }, { .port = 8443 } };
+	struct whosock_filter f = { .ports = ports, .n_ports = 2 };
+	struct whosock_socket a = mk(WHOSOCK_PROTO_TCP, AF_INET, WHOSOCK_STATE_LISTEN, 443, 0);
+	struct whosock_socket b = mk(WHOSOCK_PROTO_TCP, AF_INET, WHOSOCK_STATE_LISTEN, 80, 0);
+	struct whosock_socket c = mk(WHOSOCK_PROTO_TCP, AF_INET, WHOSOCK_STATE_LISTEN, 22, 0);
+
+	(void)state;
+	assert_true(whosock_filter_match(&f, &a));
+	assert_true(whosock_filter_match(&f, &b));
+	assert_false(whosock_filter_match(&f, &c));
+	f.locals = locals;
+	f.n_locals = 2;
+	assert_false(whosock_filter_match(&f, &a)); /* port 443, no query for it */
+	assert_true(whosock_filter_match(&f, &b));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -649,6 +727,8 @@ int main(void)
 		cmocka_unit_test(test_filter_states),
 		cmocka_unit_test(test_filter_port),
 		cmocka_unit_test(test_filter_combined),
+		cmocka_unit_test(test_filter_local_v4mapped),
+		cmocka_unit_test(test_filter_lists),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -83,6 +83,9 @@ static void fake_process(int pid, const char *comm)
 	snprintf(rel, sizeof(rel), "%d/stat", pid);
 	snprintf(text, sizeof(text), "%d (%s) S 1 %d %d 0 -1 4194560 0 0 0 0\n", pid, comm, pid, pid);
 	put_file(rel, text);
+	snprintf(rel, sizeof(rel), "%d/status", pid);
+	snprintf(text, sizeof(text), "Name:\t%s\nTgid:\t%d\nPid:\t%d\n", comm, pid, pid);
+	put_file(rel, text);
 }
 
 static void fake_fd(const char *dir, int fd, unsigned long inode)
@@ -211,14 +214,15 @@ static void test_pid_filter_keeps_every_fd(void **state)
 {
 	struct whosock_options opt = { .proc_root = root, .source = WHOSOCK_SOURCE_PROC,
 				       .want = WHOSOCK_WANT_OWNERS };
-	static const int a_fds[] = { 3, 7, 9 };
+	static const int a_fds[] = { 3, 7, 9 }, pid_a = PID_A;
 	struct whosock_snapshot *snap = NULL;
 	const struct whosock_socket *s;
 
 	(void)state;
 	opt.filter.protos = WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP);
 	opt.filter.families = 1u << AF_INET;
-	opt.filter.pid = PID_A;
+	opt.filter.pids = &pid_a;
+	opt.filter.n_pids = 1;
 	assert_int_equal(whosock_snapshot_take(&opt, &snap), 0);
 	assert_int_equal(whosock_snapshot_count(snap), 1);
 	s = whosock_snapshot_get(snap, 0);

@@ -781,9 +781,10 @@ static void test_collect_filter(void **state)
 	f.states = WHOSOCK_STATE_BIT(WHOSOCK_STATE_LISTEN);
 	assert_int_equal(procnet_collect(snap, "procnet/live", WHOSOCK_PROTO_TCP, AF_INET, &f), 4);
 	f.states = 0;
-	f.port = 8080;
+	f.ports = (const uint16_t[]){ 8080 };
+	f.n_ports = 1;
 	assert_int_equal(procnet_collect(snap, "procnet/live", WHOSOCK_PROTO_TCP, AF_INET, &f), 6);
-	f.port = 0;
+	f.n_ports = 0;
 	f.states = WHOSOCK_STATE_BIT(WHOSOCK_STATE_LISTEN);
 	assert_int_equal(procnet_collect(snap, "procnet/live", WHOSOCK_PROTO_UNIX, 0, &f), 4);
 	f.families = 1u << AF_INET;

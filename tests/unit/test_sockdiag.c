@@ -1039,7 +1039,6 @@ static void test_live_tcp_listen(void **state)
 	snap = snapshot_new();
 	assert_non_null(snap);
 	memset(&f, 0, sizeof(f));
-	f.port = -1;
 
 	n = sockdiag_dump(nl, snap, WHOSOCK_PROTO_TCP, AF_INET, &f, false);
 	assert_true(n >= 1);
@@ -1108,7 +1107,8 @@ static void test_live_tcp_filters_and_info(void **state)
 
 	/* Port filter, with tcp_info. */
 	memset(&f, 0, sizeof(f));
-	f.port = port;
+	f.ports = (const uint16_t[]){ (uint16_t)port };
+	f.n_ports = 1;
 	n = sockdiag_dump(nl, snap, WHOSOCK_PROTO_TCP, AF_INET, &f, true);
 	assert_true(n >= 3); /* listener, client, accepted (and any stranger on that port) */
 	assert_int_equal((size_t)n, whosock_snapshot_count(snap));
@@ -1203,7 +1203,8 @@ static void test_live_udp(void **state)
 	snap = snapshot_new();
 	assert_non_null(snap);
 	memset(&f, 0, sizeof(f));
-	f.port = ntohs(sin.sin_port);
+	f.ports = (const uint16_t[]){ ntohs(sin.sin_port) };
+	f.n_ports = 1;
 	n = sockdiag_dump(nl, snap, WHOSOCK_PROTO_UDP, AF_INET, &f, true);
 	assert_true(n >= 1);
 	s = find_inode(snap, 0, fd_inode(fd));
@@ -1294,7 +1295,8 @@ static void test_live_unix(void **state)
 	snap = snapshot_new();
 	assert_non_null(snap);
 	f.states = 0;
-	f.port = 22;
+	f.ports = (const uint16_t[]){ 22 };
+	f.n_ports = 1;
 	n = sockdiag_dump(nl, snap, WHOSOCK_PROTO_UNIX, AF_UNIX, &f, false);
 	assert_int_equal(n, 0);
 	assert_int_equal(whosock_snapshot_count(snap), 0);

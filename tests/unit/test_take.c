@@ -80,7 +80,7 @@ static void process(int pid, const char *comm, int stat_pid, unsigned uid, const
 		 stat_pid, comm, pid, pid);
 	puts_file(rel, text);
 	snprintf(rel, sizeof(rel), "%d/status", pid);
-	snprintf(text, sizeof(text), "Name:\tx\nUid:\t%u\t%u\t%u\t%u\n", uid, uid, uid, uid);
+	snprintf(text, sizeof(text), "Name:\tx\nTgid:\t%d\nUid:\t%u\t%u\t%u\t%u\n", pid, uid, uid, uid, uid);
 	puts_file(rel, text);
 	snprintf(rel, sizeof(rel), "%d/cmdline", pid);
 	put(rel, cmdline, cmdline_len);
@@ -250,36 +250,55 @@ static void test_process_details(void **state)
 
 static void test_owner_filters(void **state)
 {
+	static const int pid_101[] = { 101 }, pids_101_200[] = { 101, 200 };
+	static const uint32_t uid_1000[] = { 1000 };
+	static const char *const nginx[] = { "nginx" }, *const docker[] = { "6de102c1" };
+	static const char *const worker[] = { "worker" };
+	static const struct whosock_local port_8080[] = { { .port = 8080 } };
 	struct whosock_filter f = { 0 };
 	struct whosock_snapshot *snap;
 
 	(void)state;
-	f.pid = 101;
+	f.pids = pid_101;
+	f.n_pids = 1;
 	snap = take(&f);
 	assert_int_equal(whosock_snapshot_count(snap), 2);
 	assert_string_equal(owners_text(by_inode(snap, 1001)), "101:6");
 	assert_string_equal(owners_text(by_inode(snap, 1002)), "101:7");
 	whosock_snapshot_free(snap);
 
+	/* Values of one member: a union. */
+	f.pids = pids_101_200;
+	f.n_pids = 2;
+	snap = take(&f);
+	assert_int_equal(whosock_snapshot_count(snap), 3);
+	assert_string_equal(owners_text(by_inode(snap, 1003)), "200:3");
+	whosock_snapshot_free(snap);
+
 	memset(&f, 0, sizeof(f));
-	f.uid_set = true;
-	f.uid = 1000;
+	f.uids = uid_1000;
+	f.n_uids = 1;
 	snap = take(&f);
 	assert_int_equal(whosock_snapshot_count(snap), 1);
 	assert_non_null(by_inode(snap, 1003));
 	whosock_snapshot_free(snap);
 
+	/* Members: all of them. */
 	memset(&f, 0, sizeof(f));
-	f.comm = "nginx";
-	f.container = "6de102c1";
+	f.comms = nginx;
+	f.n_comms = 1;
+	f.containers = docker;
+	f.n_containers = 1;
 	snap = take(&f);
 	assert_int_equal(whosock_snapshot_count(snap), 3);
 	assert_string_equal(owners_text(by_inode(snap, 1001)), "100:3 101:6");
 	whosock_snapshot_free(snap);
 
 	memset(&f, 0, sizeof(f));
-	f.cmdline = "worker";
-	f.local_port = 8080;
+	f.cmdlines = worker;
+	f.n_cmdlines = 1;
+	f.locals = port_8080;
+	f.n_locals = 1;
 	snap = take(&f);
 	assert_int_equal(whosock_snapshot_count(snap), 2);
 	assert_string_equal(owners_text(by_inode(snap, 1001)), "101:6");
