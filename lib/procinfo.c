@@ -238,7 +238,7 @@ int procinfo_parse_status_tgid(const char *buf, size_t len, int *tgid)
  * listing): its status names the thread group. */
 int procinfo_tgid_at(int procfd, int id)
 {
-	char name[32], buf[1024];
+	char name[32], buf[1024] = { 0 }; /* (zeroed for the analyzer, which cannot see read() fill it) */
 	ssize_t n;
 	int tgid;
 
