@@ -580,12 +580,34 @@ static char *read_text(const char *path)
 	return buf;
 }
 
+/* got must equal the golden file (WHOSOCK_REGEN_GOLDEN=1 writes it). */
+static void check_golden(const char *got, const char *expected_path)
+{
+	char *want;
+
+	if (getenv("WHOSOCK_REGEN_GOLDEN")) {
+		FILE *e = fopen(expected_path, "we");
+
+		assert_non_null(e);
+		fputs(got, e);
+		fclose(e);
+	}
+	want = read_text(expected_path);
+	if (!want)
+		print_error("cannot read %s\n", expected_path);
+	assert_non_null(want);
+	if (strcmp(got, want) != 0)
+		print_error("%s differs; got:\n%s", expected_path, got);
+	assert_string_equal(got, want);
+	free(want);
+}
+
 /* Collect every table of procnet/<name>, render the sockets and notes, and
  * compare with procnet/<name>/expected. */
 static void golden(const char *name, const int *want_counts)
 {
 	struct whosock_snapshot *snap = snapshot_new();
-	char dir[256], expected_path[300], *got = NULL, *want;
+	char dir[256], expected_path[300], *got = NULL;
 	size_t got_size = 0, total = 0;
 	FILE *o;
 
@@ -615,21 +637,7 @@ static void golden(const char *name, const int *want_counts)
 	print_notes(o, snap);
 	fclose(o);
 
-	if (getenv("WHOSOCK_REGEN_GOLDEN")) {
-		FILE *e = fopen(expected_path, "we");
-
-		assert_non_null(e);
-		fputs(got, e);
-		fclose(e);
-	}
-	want = read_text(expected_path);
-	if (!want)
-		print_error("cannot read %s\n", expected_path);
-	assert_non_null(want);
-	if (strcmp(got, want) != 0)
-		print_error("%s differs; got:\n%s", expected_path, got);
-	assert_string_equal(got, want);
-	free(want);
+	check_golden(got, expected_path);
 	free(got);
 	whosock_snapshot_free(snap);
 }
@@ -726,7 +734,7 @@ static void test_packet_netlink_lines(void **state)
 static void golden_kinds(const char *name, int want_packet, int want_netlink)
 {
 	struct whosock_snapshot *snap = snapshot_new();
-	char dir[256], expected_path[300], *got = NULL, *want;
+	char dir[256], expected_path[300], *got = NULL;
 	size_t got_size = 0;
 	FILE *o;
 
@@ -746,19 +754,7 @@ static void golden_kinds(const char *name, int want_packet, int want_netlink)
 	}
 	print_notes(o, snap);
 	fclose(o);
-	if (getenv("WHOSOCK_REGEN_GOLDEN")) {
-		FILE *e = fopen(expected_path, "we");
-
-		assert_non_null(e);
-		fputs(got, e);
-		fclose(e);
-	}
-	want = read_text(expected_path);
-	assert_non_null(want);
-	if (strcmp(got, want) != 0)
-		print_error("%s differs; got:\n%s", expected_path, got);
-	assert_string_equal(got, want);
-	free(want);
+	check_golden(got, expected_path);
 	free(got);
 	whosock_snapshot_free(snap);
 }
