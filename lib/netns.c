@@ -273,3 +273,42 @@ int netns_discover(struct netns_set *set, const char *proc_root)
 		r = netns_add_named(set, "/var/run/netns");
 	return r;
 }
+
+int whosock_netns_resolve(const char *spec, uint64_t *inode)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	char *end;
+	unsigned long long v;
+
+	if (!spec || !*spec)
+		return -EINVAL;
+	if (strncmp(spec, "pid:", 4) == 0) {
+		errno = 0;
+		v = strtoull(spec + 4, &end, 10);
+		if (errno || end == spec + 4 || *end || v == 0 || v > 4194304)
+			return -EINVAL;
+		snprintf(path, sizeof(path), "/proc/%llu/ns/net", v);
+	} else if (spec[strspn(spec, "0123456789")] == '\0') {
+		errno = 0;
+		v = strtoull(spec, &end, 10);
+		if (errno || v == 0)
+			return -EINVAL;
+		*inode = v;
+		return 0;
+	} else {
+		if (strchr(spec, '/') || strcmp(spec, ".") == 0 || strcmp(spec, "..") == 0)
+			return -EINVAL;
+		/* Where ip netns keeps them; /var/run is /run on most systems. */
+		snprintf(path, sizeof(path), "/run/netns/%s", spec);
+		if (stat(path, &st) == 0) {
+			*inode = (uint64_t)st.st_ino;
+			return 0;
+		}
+		snprintf(path, sizeof(path), "/var/run/netns/%s", spec);
+	}
+	if (stat(path, &st) < 0)
+		return -errno;
+	*inode = (uint64_t)st.st_ino;
+	return 0;
+}

@@ -27,6 +27,7 @@
 #include "filter.h"
 #include "heldsock.h"
 #include "netns.h"
+#include "order.h"
 #include "owners.h"
 #include "snapshot.h"
 #include "sockdiag.h"
@@ -202,15 +203,6 @@ static int add_bound_ns(struct take *t, uint64_t inode)
 	return 0;
 }
 
-/* The order of kinds in a namespace (the man page's ROWS): the dumps run
- * in it, and rows that came later (bound but inactive TCP, held-only) are
- * sorted into it. vsock, XDP and other have no dump here. */
-static const enum whosock_proto kind_order[] = {
-	WHOSOCK_PROTO_TCP,  WHOSOCK_PROTO_UDP,    WHOSOCK_PROTO_UDPLITE, WHOSOCK_PROTO_RAW,
-	WHOSOCK_PROTO_MPTCP, WHOSOCK_PROTO_SCTP,  WHOSOCK_PROTO_UNIX,    WHOSOCK_PROTO_PACKET,
-	WHOSOCK_PROTO_NETLINK,
-};
-
 /* The one family of a kind that is not inet, else 0. */
 static int single_family(enum whosock_proto proto)
 {
@@ -223,8 +215,8 @@ static int single_family(enum whosock_proto proto)
 static void plan_dumps(struct take *t, const struct whosock_filter *f, bool bound)
 {
 	t->n_plan = 0;
-	for (size_t i = 0; i < sizeof(kind_order) / sizeof(kind_order[0]); i++) {
-		enum whosock_proto proto = kind_order[i];
+	for (size_t i = 0; i < ORDER_N_KINDS; i++) {
+		enum whosock_proto proto = order_kinds[i];
 		int single = single_family(proto);
 		const int families[] = { single ? single : AF_INET, single ? -1 : AF_INET6 };
 
@@ -611,113 +603,6 @@ static int dump_bound(struct take *t, size_t workers, struct whosock_snapshot *s
 	return r;
 }
 
-/* The rank of a row in the documented order: its namespace's place in set
- * (the caller's, then by inode, then those found through held sockets), its
- * kind in kind_order (vsock, XDP, other after them), IPv4 before IPv6, then
- * where it was (the kernel's order). */
-struct row_key {
-	size_t ns, kind, family, index;
-};
-
-static int cmp_row_key(const void *a, const void *b)
-{
-	const struct row_key *x = a, *y = b;
-
-	if (x->ns != y->ns)
-		return x->ns < y->ns ? -1 : 1;
-	if (x->kind != y->kind)
-		return x->kind < y->kind ? -1 : 1;
-	if (x->family != y->family)
-		return x->family < y->family ? -1 : 1;
-	return (x->index > y->index) - (x->index < y->index);
-}
-
-static size_t kind_rank(enum whosock_proto proto)
-{
-	for (size_t i = 0; i < sizeof(kind_order) / sizeof(kind_order[0]); i++)
-		if (kind_order[i] == proto)
-			return i;
-	return sizeof(kind_order) / sizeof(kind_order[0]) + (size_t)proto;
-}
-
-static int sort_rows(struct whosock_snapshot *snap, const struct netns_set *set)
-{
-	size_t n = whosock_snapshot_count(snap);
-	struct row_key *keys;
-	struct whosock_socket *tmp;
-
-	keys = malloc((n ? n : 1) * sizeof(*keys));
-	tmp = malloc((n ? n : 1) * sizeof(*tmp));
-	if (!keys || !tmp) {
-		free(keys);
-		free(tmp);
-		return -ENOMEM;
-	}
-	uint64_t last_ns = 0;
-	size_t rank = set->n;
-
-	for (size_t i = 0; i < n; i++) {
-		const struct whosock_socket *s = snapshot_at(snap, i);
-
-		/* Rows of a namespace come together: look each up once. */
-		if (i == 0 || s->netns != last_ns) {
-			const struct netns *ns = netns_set_find(set, s->netns);
-
-			last_ns = s->netns;
-			rank = ns ? (size_t)(ns - set->v) : set->n;
-		}
-		keys[i] = (struct row_key){ .ns = rank,
-					    .kind = kind_rank(s->proto),
-					    .family = s->family == AF_INET6, .index = i };
-		tmp[i] = *s;
-	}
-	qsort(keys, n, sizeof(*keys), cmp_row_key);
-	for (size_t i = 0; i < n; i++)
-		*snapshot_at(snap, i) = tmp[keys[i].index];
-	free(keys);
-	free(tmp);
-	return 0;
-}
-
-int whosock_netns_resolve(const char *spec, uint64_t *inode)
-{
-	char path[PATH_MAX];
-	struct stat st;
-	char *end;
-	unsigned long long v;
-
-	if (!spec || !*spec)
-		return -EINVAL;
-	if (strncmp(spec, "pid:", 4) == 0) {
-		errno = 0;
-		v = strtoull(spec + 4, &end, 10);
-		if (errno || end == spec + 4 || *end || v == 0 || v > 4194304)
-			return -EINVAL;
-		snprintf(path, sizeof(path), "/proc/%llu/ns/net", v);
-	} else if (spec[strspn(spec, "0123456789")] == '\0') {
-		errno = 0;
-		v = strtoull(spec, &end, 10);
-		if (errno || v == 0)
-			return -EINVAL;
-		*inode = v;
-		return 0;
-	} else {
-		if (strchr(spec, '/') || strcmp(spec, ".") == 0 || strcmp(spec, "..") == 0)
-			return -EINVAL;
-		/* Where ip netns keeps them; /var/run is /run on most systems. */
-		snprintf(path, sizeof(path), "/run/netns/%s", spec);
-		if (stat(path, &st) == 0) {
-			*inode = (uint64_t)st.st_ino;
-			return 0;
-		}
-		snprintf(path, sizeof(path), "/var/run/netns/%s", spec);
-	}
-	if (stat(path, &st) < 0)
-		return -errno;
-	*inode = (uint64_t)st.st_ino;
-	return 0;
-}
-
 int whosock_snapshot_take(const struct whosock_options *options, struct whosock_snapshot **out)
 {
 	char root[PATH_MAX];
@@ -855,7 +740,7 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 		goto out;
 	/* Rows that came after their namespace's dumps go to their place. */
 	if (t.held_rows || whosock_snapshot_count(snap) != first_other) {
-		r = sort_rows(snap, &set);
+		r = order_rows(snap, &set);
 		if (r < 0)
 			goto out;
 	}
