@@ -96,14 +96,9 @@ static int proto_socktype(enum whosock_proto proto)
 	}
 }
 
-struct attr_table {
-	const struct nlattr *tb[INET_DIAG_MAX + 1];
-	unsigned max;
-};
-
-static int attr_cb(const struct nlattr *attr, void *data)
+int sockdiag_attr_cb(const struct nlattr *attr, void *data)
 {
-	struct attr_table *t = data;
+	struct sockdiag_attrs *t = data;
 	unsigned type = mnl_attr_get_type(attr);
 
 	/* Unknown (newer) attributes are skipped, not an error. */
@@ -140,7 +135,7 @@ int sockdiag_parse_inet(const void *buf, enum whosock_proto proto, struct whosoc
 {
 	const struct nlmsghdr *nlh = buf;
 	const struct inet_diag_msg *m;
-	struct attr_table t = { .max = INET_DIAG_MAX };
+	struct sockdiag_attrs t = { .max = INET_DIAG_MAX };
 	struct whosock_socket s;
 	size_t alen;
 
@@ -155,7 +150,7 @@ int sockdiag_parse_inet(const void *buf, enum whosock_proto proto, struct whosoc
 		return -EINVAL;
 	if (m->idiag_state == 0 || m->idiag_state >= WHOSOCK_STATE_MAX)
 		return -EINVAL;
-	if (mnl_attr_parse(nlh, sizeof(*m), attr_cb, &t) < 0)
+	if (mnl_attr_parse(nlh, sizeof(*m), sockdiag_attr_cb, &t) < 0)
 		return -EINVAL;
 
 	memset(&s, 0, sizeof(s));
@@ -199,7 +194,7 @@ int sockdiag_parse_unix(const void *buf, struct whosock_socket *out, const char 
 {
 	const struct nlmsghdr *nlh = buf;
 	const struct unix_diag_msg *m;
-	struct attr_table t = { .max = UNIX_DIAG_MAX };
+	struct sockdiag_attrs t = { .max = UNIX_DIAG_MAX };
 	struct whosock_socket s;
 	const char *name = NULL;
 	size_t name_len = 0;
@@ -214,7 +209,7 @@ int sockdiag_parse_unix(const void *buf, struct whosock_socket *out, const char 
 	if (m->udiag_type != SOCK_STREAM && m->udiag_type != SOCK_DGRAM &&
 	    m->udiag_type != SOCK_SEQPACKET)
 		return -EINVAL;
-	if (mnl_attr_parse(nlh, sizeof(*m), attr_cb, &t) < 0)
+	if (mnl_attr_parse(nlh, sizeof(*m), sockdiag_attr_cb, &t) < 0)
 		return -EINVAL;
 
 	memset(&s, 0, sizeof(s));

@@ -5,9 +5,21 @@
 
 #include <stdbool.h>
 
+#include <linux/inet_diag.h>
+
 #include "whosock/whosock.h"
 
 struct mnl_socket;
+struct nlattr;
+
+/* A diag message's attributes by type, for mnl_attr_parse() with
+ * sockdiag_attr_cb: types up to max (at most INET_DIAG_MAX, the largest of
+ * the diag families) are kept, newer ones skipped. */
+struct sockdiag_attrs {
+	const struct nlattr *tb[INET_DIAG_MAX + 1];
+	unsigned max;
+};
+int sockdiag_attr_cb(const struct nlattr *attr, void *data);
 
 /* Open a NETLINK_SOCK_DIAG socket (close with sockdiag_close()). Returns 0 or
  * a negative errno. */

@@ -12,26 +12,11 @@
 #include <linux/packet_diag.h>
 #include <linux/sock_diag.h>
 
+#include "sockdiag.h"
 #include "sockdiag_kinds.h"
 
-/* The larger of the two families' attribute counts. */
-#define KIND_ATTR_MAX 16
-
-struct kind_attrs {
-	const struct nlattr *tb[KIND_ATTR_MAX + 1];
-	unsigned max;
-};
-
-static int kind_attr_cb(const struct nlattr *attr, void *data)
-{
-	struct kind_attrs *t = data;
-	unsigned type = mnl_attr_get_type(attr);
-
-	/* Unknown (newer) attributes are skipped, not an error. */
-	if (type <= t->max)
-		t->tb[type] = attr;
-	return MNL_CB_OK;
-}
+_Static_assert(PACKET_DIAG_MAX <= INET_DIAG_MAX && NETLINK_DIAG_MAX <= INET_DIAG_MAX,
+	       "struct sockdiag_attrs holds every packet and netlink diag attribute");
 
 /* SK_MEMINFO_RMEM_ALLOC and SK_MEMINFO_WMEM_ALLOC of a meminfo array. */
 static int parse_meminfo(const struct nlattr *attr, struct whosock_socket *s)
@@ -68,7 +53,7 @@ int sockdiag_parse_packet(const void *buf, struct whosock_socket *out)
 {
 	const struct nlmsghdr *nlh = buf;
 	const struct packet_diag_msg *m;
-	struct kind_attrs t = { .max = PACKET_DIAG_MAX < KIND_ATTR_MAX ? PACKET_DIAG_MAX : KIND_ATTR_MAX };
+	struct sockdiag_attrs t = { .max = PACKET_DIAG_MAX };
 	struct whosock_socket s;
 
 	if (nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(*m))
@@ -76,7 +61,7 @@ int sockdiag_parse_packet(const void *buf, struct whosock_socket *out)
 	m = mnl_nlmsg_get_payload(nlh);
 	if (m->pdiag_family != AF_PACKET || (m->pdiag_type != SOCK_RAW && m->pdiag_type != SOCK_DGRAM))
 		return -EINVAL;
-	if (mnl_attr_parse(nlh, sizeof(*m), kind_attr_cb, &t) < 0)
+	if (mnl_attr_parse(nlh, sizeof(*m), sockdiag_attr_cb, &t) < 0)
 		return -EINVAL;
 
 	memset(&s, 0, sizeof(s));
@@ -116,7 +101,7 @@ int sockdiag_parse_netlink(const void *buf, struct whosock_socket *out)
 {
 	const struct nlmsghdr *nlh = buf;
 	const struct netlink_diag_msg *m;
-	struct kind_attrs t = { .max = NETLINK_DIAG_MAX < KIND_ATTR_MAX ? NETLINK_DIAG_MAX : KIND_ATTR_MAX };
+	struct sockdiag_attrs t = { .max = NETLINK_DIAG_MAX };
 	struct whosock_socket s;
 
 	if (nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(*m))
@@ -124,7 +109,7 @@ int sockdiag_parse_netlink(const void *buf, struct whosock_socket *out)
 	m = mnl_nlmsg_get_payload(nlh);
 	if (m->ndiag_family != AF_NETLINK || (m->ndiag_type != SOCK_RAW && m->ndiag_type != SOCK_DGRAM))
 		return -EINVAL;
-	if (mnl_attr_parse(nlh, sizeof(*m), kind_attr_cb, &t) < 0)
+	if (mnl_attr_parse(nlh, sizeof(*m), sockdiag_attr_cb, &t) < 0)
 		return -EINVAL;
 
 	memset(&s, 0, sizeof(s));
