@@ -29,14 +29,36 @@
  * watcher (what is left wakes it again). */
 #define MAX_DRAIN 16
 
-static const char *const named_dirs[] = { "/run/netns", "/var/run/netns", "/run" };
+static const char *const named_dirs[] = { "/run/netns", "/var/run/netns" };
 
+/* Watch the bind-mount directories, and /run for the making of /run/netns
+ * (ip netns makes it with the first namespace). */
 static void watch_dirs(struct nswatch *nw)
 {
-	for (size_t i = 0; nw->inotify_fd >= 0 && i < sizeof(named_dirs) / sizeof(named_dirs[0]); i++)
+	const uint32_t mask = IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | IN_ONLYDIR;
+
+	if (nw->inotify_fd < 0)
+		return;
+	for (size_t i = 0; i < sizeof(named_dirs) / sizeof(named_dirs[0]); i++)
 		/* (Already watched, or missing: both harmless.) */
-		inotify_add_watch(nw->inotify_fd, named_dirs[i],
-				  IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | IN_ONLYDIR);
+		inotify_add_watch(nw->inotify_fd, named_dirs[i], mask);
+	nw->run_wd = inotify_add_watch(nw->inotify_fd, "/run", IN_CREATE | IN_MOVED_TO | IN_ONLYDIR);
+}
+
+/* Whether the inotify events in buf[0..len) concern namespaces: anything in
+ * the bind-mount directories, only "netns" itself in /run (where much else
+ * comes and goes). */
+static bool about_namespaces(const struct nswatch *nw, const char *buf, size_t len)
+{
+	for (size_t off = 0; off + sizeof(struct inotify_event) <= len;) {
+		const struct inotify_event *ev = (const struct inotify_event *)(buf + off);
+
+		if (ev->wd != nw->run_wd || (ev->len && strcmp(ev->name, "netns") == 0) ||
+		    (ev->mask & IN_Q_OVERFLOW))
+			return true;
+		off += sizeof(*ev) + ev->len;
+	}
+	return false;
 }
 
 static struct mnl_socket *open_rtnl(void)
@@ -97,7 +119,7 @@ int nswatch_init(struct nswatch *nw, bool host_only, const struct whosock_filter
 		 unsigned destroy_groups)
 {
 	*nw = (struct nswatch){ .host_only = host_only, .filter = filter,
-				.destroy_groups = destroy_groups, .inotify_fd = -1 };
+				.destroy_groups = destroy_groups, .inotify_fd = -1, .run_wd = -1 };
 	if (grow(nw) < 0)
 		return -ENOMEM;
 	nw->v[nw->n++] = (struct wns){ .ns = { .inode = netns_current(), .fd = -1 },
@@ -351,14 +373,23 @@ void nswatch_wake_fds(const struct nswatch *nw, int fds[2])
 
 void nswatch_woken(struct nswatch *nw, uint64_t now_ms)
 {
-	char buf[4096] __attribute__((aligned(8)));
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool relevant = false;
 
-	for (int i = 0; nw->inotify_fd >= 0 && i < MAX_DRAIN; i++)
-		if (read(nw->inotify_fd, buf, sizeof(buf)) <= 0)
+	for (int i = 0; nw->inotify_fd >= 0 && i < MAX_DRAIN; i++) {
+		ssize_t n = read(nw->inotify_fd, buf, sizeof(buf));
+
+		if (n <= 0)
 			break;
-	for (int i = 0; nw->rtnl && i < MAX_DRAIN; i++)
+		relevant |= about_namespaces(nw, buf, (size_t)n);
+	}
+	for (int i = 0; nw->rtnl && i < MAX_DRAIN; i++) {
 		if (mnl_socket_recvfrom(nw->rtnl, buf, sizeof(buf)) <= 0)
 			break;
+		relevant = true; /* RTNLGRP_NSID carries nothing else */
+	}
+	if (!relevant)
+		return;
 	watch_dirs(nw); /* /run/netns may have just been made */
 	nw->burst = NSWATCH_BURST;
 	nw->next_discover_ms = now_ms;

@@ -45,6 +45,7 @@ struct nswatch {
 	unsigned destroy_groups;
 	bool no_destroy; /* subscribing to destroy reports was refused */
 	int inotify_fd;  /* -1: none */
+	int run_wd;      /* inotify's watch of /run (-1: none) */
 	struct mnl_socket *rtnl; /* RTNLGRP_NSID, or NULL */
 	uint64_t next_discover_ms;
 	unsigned burst;  /* discoveries still due soon after a wake-up */
