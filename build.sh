@@ -44,9 +44,11 @@ setup() { # dir, extra meson options
 passed=0
 failed=0
 tally() {
-	counts=$(python3 - "$1/meson-logs/testlog.json" "${CI:-}" <<'PY'
-import json, sys
-runs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+	counts=$(python3 - "$1/meson-logs" "${CI:-}" <<'PY'
+import glob, json, os, sys
+# The run just done wrote the newest log (testlog-valgrind.json with --wrapper).
+log = max(glob.glob(os.path.join(sys.argv[1], "testlog*.json")), key=os.path.getmtime)
+runs = [json.loads(l) for l in open(log) if l.strip()]
 ok = sum(r["result"] in ("OK", "EXPECTEDFAIL") for r in runs)
 skipped = [r["name"] for r in runs if r["result"] == "SKIP"]
 bad = len(runs) - ok - len(skipped)
