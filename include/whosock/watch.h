@@ -56,19 +56,19 @@ struct whosock_watch;
  * baseline: no events for them. fn(ev, data) is called from
  * whosock_watch_run() for each event; ev and all it points to are valid
  * during the call only. Returns 0 and *out, or a negative errno. */
-int whosock_watch_new(const struct whosock_watch_options *opt, whosock_event_fn *fn, void *data,
+WHOSOCK_EXPORT int whosock_watch_new(const struct whosock_watch_options *opt, whosock_event_fn *fn, void *data,
 		      struct whosock_watch **out);
 
 /* Wait for events and report them for up to timeout_ms (-1: until an error
  * or a signal). Closes the kernel reports (sock_diag destroy groups, where
  * permitted) are reported at once, the rest at the next dump. Returns 0 when
  * the time is up, -EINTR when a signal arrived, or another negative errno. */
-int whosock_watch_run(struct whosock_watch *w, int timeout_ms);
+WHOSOCK_EXPORT int whosock_watch_run(struct whosock_watch *w, int timeout_ms);
 
 /* The recent events (the ring) at or after since, oldest first: up to max
  * pointers into *out. The events stay valid until the next
  * whosock_watch_run() or whosock_watch_free(). Returns how many. */
-size_t whosock_watch_since(const struct whosock_watch *w, const struct timespec *since,
+WHOSOCK_EXPORT size_t whosock_watch_since(const struct whosock_watch *w, const struct timespec *since,
 			   const struct whosock_event **out, size_t max);
 
 /* What the watcher sees, to tell the user what it does not. */
@@ -78,10 +78,10 @@ struct whosock_watch_status {
 	bool destroy_reports; /* closes come from the kernel at once (else: at the next dump) */
 };
 
-void whosock_watch_status(const struct whosock_watch *w, struct whosock_watch_status *out);
+WHOSOCK_EXPORT void whosock_watch_status(const struct whosock_watch *w, struct whosock_watch_status *out);
 
 /* Stops watching and frees everything. Accepts NULL. */
-void whosock_watch_free(struct whosock_watch *w);
+WHOSOCK_EXPORT void whosock_watch_free(struct whosock_watch *w);
 
 /*
  * The port index: "which process owns local (address, port, proto)?" in
@@ -91,7 +91,7 @@ void whosock_watch_free(struct whosock_watch *w);
 struct whosock_portindex;
 
 /* refresh_ms 0: 1000. Takes the first snapshot now. Returns 0 or a negative errno. */
-int whosock_portindex_new(unsigned refresh_ms, struct whosock_portindex **out);
+WHOSOCK_EXPORT int whosock_portindex_new(unsigned refresh_ms, struct whosock_portindex **out);
 
 /* The process holding the socket bound to local (proto, family, addr, port);
  * a socket bound to the wildcard address matches any address. A hit is
@@ -101,13 +101,13 @@ int whosock_portindex_new(unsigned refresh_ms, struct whosock_portindex **out);
  * process bound it, refreshes the index at once, whatever refresh_ms says.
  * Returns 1 and *out (valid until the next call), 0 when none is known, or
  * a negative errno. */
-int whosock_portindex_lookup(struct whosock_portindex *idx, enum whosock_proto proto, int family,
+WHOSOCK_EXPORT int whosock_portindex_lookup(struct whosock_portindex *idx, enum whosock_proto proto, int family,
 			     const void *addr, uint16_t port, const struct whosock_process **out);
 
 /* How many snapshots the index has taken (1 after whosock_portindex_new()). */
-unsigned long whosock_portindex_refreshes(const struct whosock_portindex *idx);
+WHOSOCK_EXPORT unsigned long whosock_portindex_refreshes(const struct whosock_portindex *idx);
 
-void whosock_portindex_free(struct whosock_portindex *idx);
+WHOSOCK_EXPORT void whosock_portindex_free(struct whosock_portindex *idx);
 
 #ifdef __cplusplus
 }

@@ -31,7 +31,27 @@
 extern "C" {
 #endif
 
-#define WHOSOCK_VERSION "0.1.0"
+/* The version of these headers; whosock_version() gives the library's at
+ * run time (a newer library keeps every LIBWHOSOCK_1 symbol and layout). */
+#define WHOSOCK_VERSION_MAJOR 1
+#define WHOSOCK_VERSION_MINOR 0
+#define WHOSOCK_VERSION_PATCH 0
+#define WHOSOCK_VERSION "1.0.0"
+/* One number to compare: 10000 * major + 100 * minor + patch. */
+#define WHOSOCK_VERSION_NUMBER                                                   \
+	(10000 * WHOSOCK_VERSION_MAJOR + 100 * WHOSOCK_VERSION_MINOR + WHOSOCK_VERSION_PATCH)
+
+/* What the shared library exports: only whosock_* (lib/libwhosock.map). */
+#if defined(__GNUC__)
+#define WHOSOCK_EXPORT __attribute__((visibility("default")))
+#else
+#define WHOSOCK_EXPORT
+#endif
+
+/* The library's version as "MAJOR.MINOR.PATCH", and as WHOSOCK_VERSION_NUMBER
+ * would give it. Static strings. */
+WHOSOCK_EXPORT const char *whosock_version(void);
+WHOSOCK_EXPORT unsigned whosock_version_number(void);
 
 /* Kinds of socket. The JSON names are "tcp", "udp", "udplite", "raw", "unix",
  * "mptcp", "sctp", "packet", "netlink", "vsock", "xdp" and "other" (a family
@@ -307,16 +327,16 @@ struct whosock_snapshot;
  * negative errno (and leaves *out untouched) only when nothing can be
  * collected at all or memory runs out.
  */
-int whosock_snapshot_take(const struct whosock_options *opt, struct whosock_snapshot **out);
+WHOSOCK_EXPORT int whosock_snapshot_take(const struct whosock_options *opt, struct whosock_snapshot **out);
 
 /* Frees the snapshot and everything it owns. Accepts NULL. */
-void whosock_snapshot_free(struct whosock_snapshot *snap);
+WHOSOCK_EXPORT void whosock_snapshot_free(struct whosock_snapshot *snap);
 
 /* Number of sockets in the snapshot. */
-size_t whosock_snapshot_count(const struct whosock_snapshot *snap);
+WHOSOCK_EXPORT size_t whosock_snapshot_count(const struct whosock_snapshot *snap);
 
 /* The i-th socket (i < whosock_snapshot_count()), owned by the snapshot. */
-const struct whosock_socket *whosock_snapshot_get(const struct whosock_snapshot *snap, size_t i);
+WHOSOCK_EXPORT const struct whosock_socket *whosock_snapshot_get(const struct whosock_snapshot *snap, size_t i);
 
 /* What a note is about (whosock_note.code), and which of its members hold a
  * value. The library gives codes and numbers, never sentences: the caller
@@ -386,13 +406,13 @@ struct whosock_note {
 /* The notes about what could not be seen and why (a fallback to /proc, a
  * refused request), i < whosock_snapshot_note_count(), in the order they
  * arose; identical notes are kept once. NULL when i is out of range. */
-size_t whosock_snapshot_note_count(const struct whosock_snapshot *snap);
-const struct whosock_note *whosock_snapshot_note(const struct whosock_snapshot *snap, size_t i);
+WHOSOCK_EXPORT size_t whosock_snapshot_note_count(const struct whosock_snapshot *snap);
+WHOSOCK_EXPORT const struct whosock_note *whosock_snapshot_note(const struct whosock_snapshot *snap, size_t i);
 
 /* True when the socket matches the socket members of f (protos, families,
  * states, ports, locals, netns); the owner members are applied while
  * collecting. */
-bool whosock_filter_match(const struct whosock_filter *f, const struct whosock_socket *s);
+WHOSOCK_EXPORT bool whosock_filter_match(const struct whosock_filter *f, const struct whosock_socket *s);
 
 /* The owner members of a filter made ready to match processes, for callers
  * that get sockets and owners elsewhere (a watcher's events): the command
@@ -400,56 +420,56 @@ bool whosock_filter_match(const struct whosock_filter *f, const struct whosock_s
  * Returns 0 and *out, -EINVAL when a command line pattern is not a valid
  * extended regex, or -ENOMEM. */
 struct whosock_process_filter;
-int whosock_process_filter_new(const struct whosock_filter *f, struct whosock_process_filter **out);
+WHOSOCK_EXPORT int whosock_process_filter_new(const struct whosock_filter *f, struct whosock_process_filter **out);
 
 /* True when p matches every owner member that is set (pids, uids, comms,
  * cmdlines, containers): a member the process does not show (an unknown uid,
  * an unreadable command line, no container) does not match. */
-bool whosock_filter_match_process(const struct whosock_process_filter *pf,
+WHOSOCK_EXPORT bool whosock_filter_match_process(const struct whosock_process_filter *pf,
 				  const struct whosock_process *p);
 
 /* True when no owner member is set, or one of the socket's owners matches. */
-bool whosock_filter_match_owners(const struct whosock_process_filter *pf,
+WHOSOCK_EXPORT bool whosock_filter_match_owners(const struct whosock_process_filter *pf,
 				 const struct whosock_socket *s);
 
 /* Accepts NULL. */
-void whosock_process_filter_free(struct whosock_process_filter *pf);
+WHOSOCK_EXPORT void whosock_process_filter_free(struct whosock_process_filter *pf);
 
 /* The process that id (a process or a thread id) belongs to, from
  * proc_root (NULL: "/proc"): 0 and *pid (the thread group id), or -ESRCH
  * when there is no such process or thread, or another negative errno. */
-int whosock_pid_resolve(const char *proc_root, int id, int *pid);
+WHOSOCK_EXPORT int whosock_pid_resolve(const char *proc_root, int id, int *pid);
 
 /* Processes whose sockets could not be seen (their fd tables were not
  * readable: another user's, without CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH). */
-size_t whosock_snapshot_hidden_processes(const struct whosock_snapshot *snap);
+WHOSOCK_EXPORT size_t whosock_snapshot_hidden_processes(const struct whosock_snapshot *snap);
 
 /* Resolve a namespace as a user names it: an `ip netns` name, an inode
  * number, or "pid:PID" (the namespace that process lives in). Returns 0 and
  * *inode, or -ENOENT (no such name or process), -EACCES, -EINVAL. */
-int whosock_netns_resolve(const char *spec, uint64_t *inode);
+WHOSOCK_EXPORT int whosock_netns_resolve(const char *spec, uint64_t *inode);
 
 /* Static names: "tcp"/"udp"/...; "LISTEN"/"ESTABLISHED"/... as the JSON
  * contract spells them for that protocol ("UNCONN" for unconnected UDP, RAW and
  * UNIX, "CONNECTED" for connected UNIX). Unknown values give "UNKNOWN". */
-const char *whosock_proto_name(enum whosock_proto proto);
+WHOSOCK_EXPORT const char *whosock_proto_name(enum whosock_proto proto);
 
 /* The kernel's name of an address family, lowercase without "AF_" ("inet",
  * "inet6", "unix", "packet", "netlink", "vsock", "xdp", "alg", "can",
  * "bluetooth", ...); NULL for a number it does not know. */
-const char *whosock_family_name(int family);
+WHOSOCK_EXPORT const char *whosock_family_name(int family);
 
 /* Names of netlink protocols ("route", "sock_diag", "audit", ...) and of
  * packet socket protocols (ETH_P_*: "all", "ip", "arp", "ipv6", ...); NULL
  * for a number without a name (print the number). */
-const char *whosock_netlink_proto_name(int protocol);
-const char *whosock_eth_proto_name(int protocol);
-const char *whosock_state_name(enum whosock_proto proto, int state);
+WHOSOCK_EXPORT const char *whosock_netlink_proto_name(int protocol);
+WHOSOCK_EXPORT const char *whosock_eth_proto_name(int protocol);
+WHOSOCK_EXPORT const char *whosock_state_name(enum whosock_proto proto, int state);
 
 /* Parse a state name as accepted by whosock_state_name() (case-insensitive,
  * '-' and '_' alike; also "connected", "unconn", "syn-recv"). Returns the
  * state or -EINVAL. */
-int whosock_state_parse(const char *name);
+WHOSOCK_EXPORT int whosock_state_parse(const char *name);
 
 /*
  * Escape text chosen by other users (process names, command lines, paths,
@@ -469,12 +489,12 @@ int whosock_state_parse(const char *name);
  * text was cut when that is >= cap. WHOSOCK_ESCAPE_MAX(len) bytes always
  * suffice. Never fails, never allocates.
  */
-size_t whosock_escape(char *dst, size_t cap, const char *src, size_t len);
+WHOSOCK_EXPORT size_t whosock_escape(char *dst, size_t cap, const char *src, size_t len);
 #define WHOSOCK_ESCAPE_MAX(len) (4 * (size_t)(len) + 1)
 
 /* Write the endpoint's address as text ("127.0.0.1", "::1", "::ffff:1.2.3.4")
  * into buf (at least 46 bytes). Returns buf. */
-char *whosock_addr_format(int family, const struct whosock_endpoint *ep, char *buf, size_t len);
+WHOSOCK_EXPORT char *whosock_addr_format(int family, const struct whosock_endpoint *ep, char *buf, size_t len);
 
 #ifdef __cplusplus
 }
