@@ -18,16 +18,19 @@ int main(int argc, char **argv)
 	/* One local query: that port on any address (the filter's lists are
 	 * ours and need only outlive the call). */
 	struct whosock_local query = { .port = argc > 1 ? atoi(argv[1]) : 0 };
+	/* Both structs start with their size (the _INIT macros set it), so
+	 * this program keeps working with a newer library. */
+	struct whosock_filter filter = {
+		.size = sizeof(filter),
+		.protos = WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP) | WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDP),
+		.states = WHOSOCK_STATE_BIT(WHOSOCK_STATE_LISTEN) | WHOSOCK_STATE_BIT(WHOSOCK_STATE_CLOSE),
+		.locals = &query,
+		.n_locals = query.port > 0,
+	};
 	struct whosock_options opt = {
+		.size = sizeof(opt),
 		.want = WHOSOCK_WANT_OWNERS,
-		.filter = {
-			.protos = WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP) |
-				  WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDP),
-			.states = WHOSOCK_STATE_BIT(WHOSOCK_STATE_LISTEN) |
-				  WHOSOCK_STATE_BIT(WHOSOCK_STATE_CLOSE),
-			.locals = &query,
-			.n_locals = query.port > 0,
-		},
+		.filter = &filter,
 	};
 	struct whosock_snapshot *snap;
 	int r = whosock_snapshot_take(&opt, &snap);

@@ -54,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r = cli_parse(argc, argv, &cli, err, sizeof(err));
 	FUZZ_CHECK(r == 0 || r == -EINVAL || r == -ENOMEM);
 	if (r == 0) {
-		const struct whosock_filter *f = &cli.opt.filter;
+		const struct whosock_filter *f = &cli.filter;
 
 		FUZZ_CHECK(cli.action >= CLI_LIST && cli.action <= CLI_VERSION);
 		FUZZ_CHECK(cli.format >= OUTPUT_TABLE && cli.format <= OUTPUT_CSV);

@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *arg = fuzz_strdup(data, size);
 	struct cli cli, again, before;
 	char err[128] = "", canon[128], addr[INET6_ADDRSTRLEN], port[16] = "";
-	const struct whosock_filter *f = &cli.opt.filter;
+	const struct whosock_filter *f = &cli.filter;
 	const struct whosock_local *q;
 	int r;
 
@@ -61,11 +61,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		snprintf(canon, sizeof(canon), "%s", port);
 	}
 	r = parse(canon, &again, err, sizeof(err));
-	FUZZ_CHECK(r == 0 && again.opt.filter.n_locals == 1);
-	FUZZ_CHECK(again.opt.filter.locals[0].port == q->port);
-	FUZZ_CHECK(again.opt.filter.locals[0].family == q->family);
+	FUZZ_CHECK(r == 0 && again.filter.n_locals == 1);
+	FUZZ_CHECK(again.filter.locals[0].port == q->port);
+	FUZZ_CHECK(again.filter.locals[0].family == q->family);
 	if (q->family)
-		FUZZ_CHECK(memcmp(again.opt.filter.locals[0].addr, q->addr,
+		FUZZ_CHECK(memcmp(again.filter.locals[0].addr, q->addr,
 				  q->family == AF_INET ? 4 : 16) == 0);
 	cli_free(&again);
 	cli_free(&cli);

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "kinds.h"
 #include "fuzz.h"
 #include "procnet.h"
 #include "snapshot.h"
@@ -95,7 +96,7 @@ static void check_inet_line(const char *line, enum whosock_proto proto, int fami
 	before = s;
 	if (procnet_parse_inet_line(line, proto, family, &s) == 0) {
 		FUZZ_CHECK(s.proto == proto && s.family == family);
-		FUZZ_CHECK(s.state >= 1 && s.state < WHOSOCK_STATE_MAX);
+		FUZZ_CHECK(s.state >= 1 && s.state < STATE_COUNT);
 		FUZZ_CHECK(s.local.path == NULL && s.remote.path == NULL);
 		FUZZ_CHECK(s.owners == NULL && s.n_owners == 0 && s.netns_name == NULL);
 	} else {
@@ -114,7 +115,7 @@ static void check_unix_line(const char *line)
 	if (procnet_parse_unix_line(line, &s, &path, &path_len) == 0) {
 		FUZZ_CHECK(s.proto == WHOSOCK_PROTO_UNIX && s.family == AF_UNIX);
 		FUZZ_CHECK(s.type == SOCK_STREAM || s.type == SOCK_DGRAM || s.type == SOCK_SEQPACKET);
-		FUZZ_CHECK(s.state >= 1 && s.state < WHOSOCK_STATE_MAX);
+		FUZZ_CHECK(s.state >= 1 && s.state < STATE_COUNT);
 		if (path) {
 			/* The path is the rest of the line: inside it, no newline. */
 			FUZZ_CHECK(path_len > 0 && fuzz_within(line, line_len, path, path_len));
@@ -158,7 +159,7 @@ static void check_collect(unsigned sel, const char *data, size_t len)
 		const struct whosock_socket *s = whosock_snapshot_get(snap, i);
 
 		FUZZ_CHECK(s->proto == tables[t].proto && s->source == WHOSOCK_SOURCE_PROC);
-		FUZZ_CHECK(s->state >= 1 && s->state < WHOSOCK_STATE_MAX);
+		FUZZ_CHECK(s->state >= 1 && s->state < STATE_COUNT);
 		FUZZ_CHECK(!f || whosock_filter_match(f, s));
 		if (s->local.path) {
 			size_t n = strlen(s->local.path);

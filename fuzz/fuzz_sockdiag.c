@@ -17,6 +17,7 @@
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 
+#include "kinds.h"
 #include "fuzz.h"
 #include "sockdiag.h"
 #include "whosock/whosock.h"
@@ -31,7 +32,7 @@ static void check_inet(const struct nlmsghdr *nlh, enum whosock_proto proto)
 		FUZZ_CHECK(nlh->nlmsg_len >= NLMSG_HDRLEN + sizeof(struct inet_diag_msg));
 		FUZZ_CHECK(s.family == AF_INET || s.family == AF_INET6);
 		FUZZ_CHECK(s.proto == proto && s.source == WHOSOCK_SOURCE_NETLINK);
-		FUZZ_CHECK(s.state >= 1 && s.state < WHOSOCK_STATE_MAX);
+		FUZZ_CHECK(s.state >= 1 && s.state < STATE_COUNT);
 		FUZZ_CHECK(s.local.path == NULL && s.remote.path == NULL && s.owners == NULL);
 		if (s.family == AF_INET) {
 			static const uint8_t zero[12];
@@ -58,7 +59,7 @@ static void check_unix(const struct nlmsghdr *nlh)
 	if (sockdiag_parse_unix(nlh, &s, &path, &path_len) == 0) {
 		FUZZ_CHECK(s.family == AF_UNIX && s.proto == WHOSOCK_PROTO_UNIX);
 		FUZZ_CHECK(s.type == SOCK_STREAM || s.type == SOCK_DGRAM || s.type == SOCK_SEQPACKET);
-		FUZZ_CHECK(s.state >= 1 && s.state < WHOSOCK_STATE_MAX);
+		FUZZ_CHECK(s.state >= 1 && s.state < STATE_COUNT);
 		FUZZ_CHECK(s.local.path == NULL);
 		if (path) {
 			FUZZ_CHECK(path_len > 0);

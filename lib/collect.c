@@ -56,7 +56,7 @@ static bool netlink_refused(int r)
 
 int collect_dump(struct whosock_snapshot *snap, struct mnl_socket *nl, int nl_error,
 		 const char *net_dir, enum whosock_proto proto, int family,
-		 const struct whosock_options *opt)
+		 const struct request *opt)
 {
 	int r;
 

@@ -3,7 +3,7 @@
 #ifndef WHOSOCK_COLLECT_H
 #define WHOSOCK_COLLECT_H
 
-#include "whosock/whosock.h"
+#include "abi.h"
 
 struct mnl_socket;
 
@@ -14,6 +14,6 @@ struct mnl_socket;
  * when listing must stop (-ENOMEM; with --source netlink, no netlink). */
 int collect_dump(struct whosock_snapshot *snap, struct mnl_socket *nl, int nl_error,
 		 const char *net_dir, enum whosock_proto proto, int family,
-		 const struct whosock_options *opt);
+		 const struct request *opt);
 
 #endif

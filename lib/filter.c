@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "kinds.h"
 #include "filter.h"
 
 static const uint8_t any_addr[16];
@@ -56,7 +57,7 @@ static bool local_matches(const struct whosock_local *q, const struct whosock_so
  * either name. */
 static bool state_matches(unsigned states, const struct whosock_socket *s)
 {
-	if (s->state <= 0 || s->state >= WHOSOCK_STATE_MAX)
+	if (s->state <= 0 || s->state >= STATE_COUNT)
 		return false;
 	if (s->proto == WHOSOCK_PROTO_TCP && s->state == WHOSOCK_STATE_CLOSE &&
 	    (states & WHOSOCK_STATE_BIT(WHOSOCK_STATE_BOUND_INACTIVE)))

@@ -6,9 +6,10 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "kinds.h"
 #include "whosock/whosock.h"
 
-static const char *const proto_names[WHOSOCK_PROTO_COUNT] = {
+static const char *const proto_names[PROTO_COUNT] = {
 	[WHOSOCK_PROTO_TCP] = "tcp",       [WHOSOCK_PROTO_UDP] = "udp",
 	[WHOSOCK_PROTO_UDPLITE] = "udplite", [WHOSOCK_PROTO_RAW] = "raw",
 	[WHOSOCK_PROTO_UNIX] = "unix",     [WHOSOCK_PROTO_MPTCP] = "mptcp",
@@ -17,7 +18,7 @@ static const char *const proto_names[WHOSOCK_PROTO_COUNT] = {
 	[WHOSOCK_PROTO_XDP] = "xdp",       [WHOSOCK_PROTO_OTHER] = "other",
 };
 
-static const char *const state_names[WHOSOCK_STATE_MAX] = {
+static const char *const state_names[STATE_COUNT] = {
 	[WHOSOCK_STATE_ESTABLISHED] = "ESTABLISHED",
 	[WHOSOCK_STATE_SYN_SENT] = "SYN_SENT",
 	[WHOSOCK_STATE_SYN_RECV] = "SYN_RECV",
@@ -35,12 +36,12 @@ static const char *const state_names[WHOSOCK_STATE_MAX] = {
 
 const char *whosock_proto_name(enum whosock_proto proto)
 {
-	return (unsigned)proto < WHOSOCK_PROTO_COUNT ? proto_names[proto] : "unknown";
+	return (unsigned)proto < PROTO_COUNT ? proto_names[proto] : "unknown";
 }
 
 const char *whosock_state_name(enum whosock_proto proto, int state)
 {
-	if (state <= 0 || state >= WHOSOCK_STATE_MAX)
+	if (state <= 0 || state >= STATE_COUNT)
 		return "UNKNOWN";
 	if (state == WHOSOCK_STATE_CLOSE && proto != WHOSOCK_PROTO_TCP)
 		return "UNCONN";
@@ -86,7 +87,7 @@ int whosock_state_parse(const char *name)
 
 	if (!name)
 		return -EINVAL;
-	for (int s = 1; s < WHOSOCK_STATE_MAX; s++)
+	for (int s = 1; s < STATE_COUNT; s++)
 		if (name_eq(name, state_names[s]))
 			return s;
 	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)

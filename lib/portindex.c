@@ -87,12 +87,16 @@ static struct slot *find(const struct whosock_portindex *idx, const struct key *
 
 static int refresh(struct whosock_portindex *idx)
 {
+	struct whosock_filter filter = {
+		.size = sizeof(filter),
+		.protos = WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP) | WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDP) |
+			  WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDPLITE),
+	};
 	struct whosock_options opt = {
+		.size = sizeof(opt),
 		.want = WHOSOCK_WANT_OWNERS,
 		.host_only = true,
-		.filter.protos = WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP) |
-				 WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDP) |
-				 WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDPLITE),
+		.filter = &filter,
 	};
 	struct whosock_snapshot *snap;
 	struct slot *slots;

@@ -12,6 +12,7 @@
  * from column offsets, and a line that does not check out is counted and
  * skipped rather than guessed at.
  */
+#include "kinds.h"
 #include "procnet.h"
 
 #include <errno.h>
@@ -227,7 +228,7 @@ int procnet_parse_inet_line(const char *line, enum whosock_proto proto, int fami
 		return -EINVAL;
 	/* st: the kernel's TCP_* number, shared by UDP and RAW. */
 	f = next_field(&pos);
-	if (parse_hex(f.p, f.len, 2, &v) < 0 || v < 1 || v >= WHOSOCK_STATE_MAX)
+	if (parse_hex(f.p, f.len, 2, &v) < 0 || v < 1 || v >= STATE_COUNT)
 		return -EINVAL;
 	s.state = (int)v;
 	/* tx_queue:rx_queue, 32-bit each. */

@@ -21,6 +21,7 @@
 #include <linux/tcp.h>
 #include <linux/unix_diag.h>
 
+#include "kinds.h"
 #include "filter.h"
 #include "snapshot.h"
 #include "sockdiag.h"
@@ -148,7 +149,7 @@ int sockdiag_parse_inet(const void *buf, enum whosock_proto proto, struct whosoc
 		alen = 16;
 	else
 		return -EINVAL;
-	if (m->idiag_state == 0 || m->idiag_state >= WHOSOCK_STATE_MAX)
+	if (m->idiag_state == 0 || m->idiag_state >= STATE_COUNT)
 		return -EINVAL;
 	if (mnl_attr_parse(nlh, sizeof(*m), sockdiag_attr_cb, &t) < 0)
 		return -EINVAL;
@@ -204,7 +205,7 @@ int sockdiag_parse_unix(const void *buf, struct whosock_socket *out, const char 
 	m = mnl_nlmsg_get_payload(nlh);
 	if (m->udiag_family != AF_UNIX)
 		return -EINVAL;
-	if (m->udiag_state == 0 || m->udiag_state >= WHOSOCK_STATE_MAX)
+	if (m->udiag_state == 0 || m->udiag_state >= STATE_COUNT)
 		return -EINVAL;
 	if (m->udiag_type != SOCK_STREAM && m->udiag_type != SOCK_DGRAM &&
 	    m->udiag_type != SOCK_SEQPACKET)

@@ -23,6 +23,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kinds.h"
+#include "abi.h"
 #include "collect.h"
 #include "filter.h"
 #include "heldsock.h"
@@ -154,9 +156,9 @@ struct plan {
 };
 
 struct take {
-	const struct whosock_options *opt;
+	const struct request *opt;
 	const char *proc_root;
-	struct plan plan[2 * WHOSOCK_PROTO_COUNT + 2];
+	struct plan plan[2 * PROTO_COUNT + 2];
 	size_t n_plan;
 	struct job *jobs;
 	size_t n_jobs, next_job; /* next_job: atomic */
@@ -173,7 +175,7 @@ struct take {
 	 * their own (off the critical path of the main TCP dump). Either way
 	 * those dumps use bound_opt: TCP, BOUND_INACTIVE, the caller's rest. */
 	bool bound_by_dump;
-	struct whosock_options bound_opt;
+	struct request bound_opt;
 	size_t held_rows; /* rows made from held sockets (push_held) */
 	bool traced;      /* trace_unlisted() ran */
 };
@@ -183,7 +185,7 @@ static struct job own_job(const struct plan *p)
 	return (struct job){ .proto = p->proto, .family = p->family, .bound = p->bound };
 }
 
-static const struct whosock_options *plan_opt(const struct take *t, bool bound)
+static const struct request *plan_opt(const struct take *t, bool bound)
 {
 	return bound ? &t->bound_opt : t->opt;
 }
@@ -253,7 +255,7 @@ static const char *ns_label(const struct netns *ns, char *buf, size_t len)
  * where that is refused, from /proc/PID/net of a process living there. */
 static int dump_other(struct take *t, struct job *job)
 {
-	const struct whosock_options *opt = t->opt;
+	const struct request *opt = t->opt;
 	struct mnl_socket *nl = NULL;
 	char net_dir[PATH_MAX], label[96];
 	int r = 0, nl_error = -ENOENT;
@@ -451,7 +453,7 @@ static int push_held(struct take *t, struct whosock_snapshot *snap, const struct
 static int trace_unlisted(struct take *t, size_t workers, struct whosock_snapshot *snap,
 			  struct netns_set *set, uint64_t own_inode, bool find_ns)
 {
-	struct whosock_options inv_opt = { .proc_root = t->opt->proc_root, .source = t->opt->source };
+	struct request inv_opt = { .proc_root = t->opt->proc_root, .source = t->opt->source };
 	struct whosock_snapshot *inv = NULL;
 	struct owners_unlisted *u = NULL;
 	size_t n = 0, traced = 0, untraced = 0, n_dumped;
@@ -469,7 +471,7 @@ static int trace_unlisted(struct take *t, size_t workers, struct whosock_snapsho
 					? WHOSOCK_PROTOS_ALL
 					: WHOSOCK_PROTOS_ALL & ~fully_dumped(&t->opt->filter);
 	if (inv_opt.filter.protos) {
-		const struct whosock_options *saved = t->opt;
+		const struct request *saved = t->opt;
 
 		inv = snapshot_new();
 		if (!inv) {
@@ -573,7 +575,7 @@ out:
 static int dump_bound(struct take *t, size_t workers, struct whosock_snapshot *snap,
 		      const struct netns_set *set, uint64_t own_inode, const char *own_name)
 {
-	const struct whosock_options *saved = t->opt;
+	const struct request *saved = t->opt;
 	int r;
 
 	if (t->n_bound_ns == 0)
@@ -607,7 +609,7 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 {
 	char root[PATH_MAX];
 	size_t root_len;
-	struct whosock_options opt = { 0 };
+	struct request opt;
 	struct take t = { .opt = &opt };
 	struct whosock_snapshot *snap;
 	struct netns_set set;
@@ -615,18 +617,10 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 	uint64_t own_inode;
 	size_t workers, first_other;
 	bool live, others;
-	int r = 0;
+	int r = abi_request(&opt, options);
 
-	if (options)
-		opt = *options;
-	else
-		opt.want = WHOSOCK_WANT_ALL;
-	if (filter_has_owner_members(&opt.filter))
-		opt.want |= WHOSOCK_WANT_OWNERS;
-	if (!opt.proc_root)
-		opt.proc_root = "/proc";
-	if (!opt.filter.protos)
-		opt.filter.protos = WHOSOCK_PROTOS_ALL;
+	if (r < 0)
+		return r;
 	if (strlen(opt.proc_root) > PATH_MAX - 64)
 		return -ENAMETOOLONG;
 	/* "/proc/" is "/proc": the live system, every namespace. */

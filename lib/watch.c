@@ -26,6 +26,7 @@
 #include <linux/sock_diag.h>
 
 #include "whosock/watch.h"
+#include "abi.h"
 #include "filter.h"
 #include "nswatch.h"
 #include "owners.h"
@@ -81,6 +82,7 @@ struct tomb {
 
 struct whosock_watch {
 	struct whosock_watch_options opt;
+	struct whosock_filter filter; /* opt.filter's copy */
 	whosock_event_fn *fn;
 	void *data;
 	struct nswatch nw;
@@ -366,7 +368,7 @@ static int scan_owners(struct whosock_watch *w, struct whosock_snapshot *snap, c
 
 	if (pids && n_pids == 0)
 		return 0;
-	r = owners_scan_new("/proc", &w->opt.filter, w->opt.want | WHOSOCK_WANT_OWNERS, 1, pids,
+	r = owners_scan_new("/proc", &w->filter, w->opt.want | WHOSOCK_WANT_OWNERS, 1, pids,
 			    n_pids, &scan);
 	if (r < 0)
 		return r;
@@ -493,7 +495,7 @@ static bool watched(const struct whosock_watch *w, const struct whosock_socket *
 	/* A UDP socket is "listening" once bound to a port. */
 	if (s->proto != WHOSOCK_PROTO_TCP && s->local.port == 0)
 		return false;
-	return whosock_filter_match(&w->opt.filter, s);
+	return whosock_filter_match(&w->filter, s);
 }
 
 /* Whether ns may hold sockets of protocol index p (TCP, UDP, UDP-Lite) and
@@ -515,13 +517,13 @@ static int dump_ns(struct whosock_watch *w, struct wns *ns, struct whosock_snaps
 	int families[2], r = 0;
 
 	ns->dumped = false;
-	if (!filter_match_netns(&w->opt.filter, ns->ns.inode))
+	if (!filter_match_netns(&w->filter, ns->ns.inode))
 		return 0;
 	nswatch_open_sockets(&w->nw, ns);
 	if (!ns->dump)
 		return 0;
 	for (size_t i = 0; i < sizeof(protos) / sizeof(protos[0]); i++) {
-		struct whosock_filter f = w->opt.filter;
+		struct whosock_filter f = w->filter;
 
 		if (!(f.protos & WHOSOCK_PROTO_BIT(protos[i])))
 			continue;
@@ -709,18 +711,24 @@ int whosock_watch_new(const struct whosock_watch_options *options, whosock_event
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
-	if (options)
-		w->opt = *options;
-	if (!w->opt.filter.protos)
-		w->opt.filter.protos = WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP) |
+	r = options ? abi_copy(&w->opt, sizeof(w->opt), options) : 0;
+	if (r == 0)
+		r = abi_filter(&w->filter, w->opt.filter);
+	if (r < 0) {
+		free(w);
+		return r;
+	}
+	w->opt.filter = &w->filter;
+	if (!w->filter.protos)
+		w->filter.protos = WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP) |
 				       WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDP);
-	w->opt.filter.protos &= WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP) |
+	w->filter.protos &= WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP) |
 				WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDP) |
 				WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDPLITE);
-	w->opt.filter.states = 0;
+	w->filter.states = 0;
 	/* Owner members would make unmatched sockets look new on every dump:
 	 * callers filter events by owner themselves. */
-	filter_clear_owner_members(&w->opt.filter);
+	filter_clear_owner_members(&w->filter);
 	if (!w->opt.interval_ms)
 		w->opt.interval_ms = 1000;
 	if (w->opt.interval_ms < 100)
@@ -734,7 +742,7 @@ int whosock_watch_new(const struct whosock_watch_options *options, whosock_event
 	w->buf = malloc(RECV_BUFFER_SIZE);
 	r = w->ring && w->buf ? map_grow(w) : -ENOMEM;
 	if (r == 0)
-		r = nswatch_init(&w->nw, w->opt.host_only, &w->opt.filter, destroy_groups);
+		r = nswatch_init(&w->nw, w->opt.host_only, &w->filter, destroy_groups);
 	w->nw_ready = r == 0;
 	if (r == 0)
 		r = nswatch_discover(&w->nw, now_ms(), NULL, NULL);

@@ -279,7 +279,7 @@ static int state_item(struct cli *cli, const char *v, size_t len, char *err, siz
 	if (st < 0)
 		return fail(err, errlen, "unknown state '%.*s' (try --help)", (int)(len < 40 ? len : 40),
 			    v);
-	cli->opt.filter.states |= WHOSOCK_STATE_BIT(st);
+	cli->filter.states |= WHOSOCK_STATE_BIT(st);
 	return 0;
 }
 
@@ -302,7 +302,7 @@ static int port_item(struct cli *cli, const char *v, size_t len, char *err, size
 	if (parse_port(v, len, &port, err, errlen) < 0)
 		return -EINVAL;
 	p = (uint16_t)port;
-	return append(&cli->ports, &cli->opt.filter.n_ports, sizeof(p), &p) < 0 ? nomem(err, errlen)
+	return append(&cli->ports, &cli->filter.n_ports, sizeof(p), &p) < 0 ? nomem(err, errlen)
 										  : 0;
 }
 
@@ -321,7 +321,7 @@ static int pid_item(struct cli *cli, const char *v, size_t len, char *err, size_
 		return fail(err, errlen, "no process or thread %llu (--pid)", x);
 	if (r < 0)
 		return fail(err, errlen, "cannot look up process %llu: %s", x, strerror(-r));
-	return append(&cli->pids, &cli->opt.filter.n_pids, sizeof(pid), &pid) < 0
+	return append(&cli->pids, &cli->filter.n_pids, sizeof(pid), &pid) < 0
 		       ? nomem(err, errlen)
 		       : 0;
 }
@@ -345,21 +345,21 @@ static int user_item(struct cli *cli, const char *v, size_t len, char *err, size
 		uid = (uint32_t)x;
 	else
 		return fail(err, errlen, "unknown user '%.*s'", (int)(len < 40 ? len : 40), v);
-	return append(&cli->uids, &cli->opt.filter.n_uids, sizeof(uid), &uid) < 0
+	return append(&cli->uids, &cli->filter.n_uids, sizeof(uid), &uid) < 0
 		       ? nomem(err, errlen)
 		       : 0;
 }
 
 static int comm_item(struct cli *cli, const char *v, size_t len, char *err, size_t errlen)
 {
-	if (append_string(cli, &cli->comms, &cli->opt.filter.n_comms, v, len) < 0)
+	if (append_string(cli, &cli->comms, &cli->filter.n_comms, v, len) < 0)
 		return nomem(err, errlen);
 	return 0;
 }
 
 static int container_item(struct cli *cli, const char *v, size_t len, char *err, size_t errlen)
 {
-	if (append_string(cli, &cli->containers, &cli->opt.filter.n_containers, v, len) < 0)
+	if (append_string(cli, &cli->containers, &cli->filter.n_containers, v, len) < 0)
 		return nomem(err, errlen);
 	return 0;
 }
@@ -382,7 +382,7 @@ static int netns_item(struct cli *cli, const char *v, size_t len, char *err, siz
 	r = whosock_netns_resolve(spec, &inode);
 	if (r < 0)
 		return fail(err, errlen, "unknown network namespace '%.40s': %s", spec, strerror(-r));
-	return append(&cli->netns, &cli->opt.filter.n_netns, sizeof(inode), &inode) < 0
+	return append(&cli->netns, &cli->filter.n_netns, sizeof(inode), &inode) < 0
 		       ? nomem(err, errlen)
 		       : 0;
 }
@@ -405,7 +405,7 @@ static int parse_cmdline(struct cli *cli, const char *arg, char *err, size_t err
 		return fail(err, errlen, "invalid --cmdline regex '%.60s': %s", arg, why);
 	}
 	regfree(&re);
-	if (append_string(cli, &cli->cmdlines, &cli->opt.filter.n_cmdlines, arg, strlen(arg)) < 0)
+	if (append_string(cli, &cli->cmdlines, &cli->filter.n_cmdlines, arg, strlen(arg)) < 0)
 		return nomem(err, errlen);
 	return 0;
 }
@@ -582,8 +582,8 @@ static int parse_query(struct cli *cli, const char *arg, char *err, size_t errle
 	}
 	if (port && parse_port(port, strlen(port), &q.port, err, errlen) < 0)
 		return -EINVAL;
-	cli->opt.filter.protos |= protos;
-	if (append(&cli->locals, &cli->opt.filter.n_locals, sizeof(q), &q) < 0)
+	cli->filter.protos |= protos;
+	if (append(&cli->locals, &cli->filter.n_locals, sizeof(q), &q) < 0)
 		return nomem(err, errlen);
 	return 0;
 }
@@ -689,7 +689,7 @@ void cli_free(struct cli *cli)
 /* The checks once every option is read. */
 static int check(struct cli *cli, int no_owners, char *err, size_t errlen)
 {
-	struct whosock_filter *f = &cli->opt.filter;
+	struct whosock_filter *f = &cli->filter;
 
 	if (cli->opt.host_only && f->n_netns)
 		return fail(err, errlen, "--host-only cannot be used with --netns");
@@ -713,7 +713,7 @@ static int once(const char **seen, const char *name, char *err, size_t errlen)
 
 static int parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 {
-	struct whosock_filter *f = &cli->opt.filter;
+	struct whosock_filter *f = &cli->filter;
 	const char *watch_only = NULL, *seen_format = NULL, *seen_source = NULL;
 	const char *seen_interval = NULL, *seen_count = NULL, *seen_timeout = NULL;
 	unsigned families = 0;
@@ -916,10 +916,19 @@ static int parse(int argc, char **argv, struct cli *cli, char *err, size_t errle
 	return 0;
 }
 
+struct whosock_options cli_options(const struct cli *cli)
+{
+	struct whosock_options opt = cli->opt;
+
+	opt.filter = &cli->filter;
+	return opt;
+}
+
 int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
 {
-	struct cli cli = { .action = CLI_LIST, .format = OUTPUT_TABLE, .header = 1 };
-	struct whosock_filter *f = &cli.opt.filter;
+	struct cli cli = { .action = CLI_LIST, .format = OUTPUT_TABLE, .header = 1,
+			   .opt = WHOSOCK_OPTIONS_INIT, .filter = WHOSOCK_FILTER_INIT };
+	struct whosock_filter *f = &cli.filter;
 	int r;
 
 	if (errlen)

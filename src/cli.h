@@ -15,7 +15,8 @@ enum cli_action { CLI_LIST, CLI_WATCH, CLI_HELP, CLI_VERSION };
 
 struct cli {
 	enum cli_action action;
-	struct whosock_options opt;
+	struct whosock_options opt; /* opt.filter is NULL: cli_options() points it at filter */
+	struct whosock_filter filter;
 	enum output_format format;
 	int header;   /* print the table/CSV header line */
 	int extended; /* -e: the owners' user names in the table */
@@ -45,6 +46,9 @@ enum { EXIT_NOMATCH = 1, EXIT_TROUBLE = 2 };
  * for the terminal) into err and returns -EINVAL; out of memory, the same
  * with -ENOMEM. *cli is untouched on failure. */
 int cli_parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen);
+
+/* The snapshot options of cli, pointing at its filter: valid while cli is. */
+struct whosock_options cli_options(const struct cli *cli);
 
 /* Free what cli_parse() allocated. Accepts NULL. */
 void cli_free(struct cli *cli);

@@ -30,6 +30,7 @@ int main(int argc, char **argv)
 {
 	struct whosock_snapshot *snap = NULL;
 	struct sbuf out = { 0 };
+	struct whosock_options opt;
 	struct cli cli;
 	char err[256];
 	int r, status = EXIT_TROUBLE;
@@ -49,12 +50,13 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (cli.action == CLI_VERSION) {
-		printf("whosock %s\n", WHOSOCK_VERSION);
+		printf("whosock %s\n", whosock_version());
 		status = fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_TROUBLE;
 		goto out;
 	}
 
-	r = whosock_snapshot_take(&cli.opt, &snap);
+	opt = cli_options(&cli);
+	r = whosock_snapshot_take(&opt, &snap);
 	if (r < 0) {
 		message("cannot list sockets: ", strerror(-r));
 		goto out;

@@ -42,7 +42,7 @@ static const char *type_name(int type)
 /* The table's PROTO column: netstat's tcp/tcp6 and ss's u_str/u_dgr/u_seq. */
 static const char *table_proto(const struct whosock_socket *s)
 {
-	static const char *const v6[WHOSOCK_PROTO_COUNT] = {
+	static const char *const v6[] = {
 		[WHOSOCK_PROTO_TCP] = "tcp6", [WHOSOCK_PROTO_UDP] = "udp6",
 		[WHOSOCK_PROTO_UDPLITE] = "udplite6", [WHOSOCK_PROTO_RAW] = "raw6",
 		[WHOSOCK_PROTO_MPTCP] = "mptcp6", [WHOSOCK_PROTO_SCTP] = "sctp6",
@@ -62,7 +62,7 @@ static const char *table_proto(const struct whosock_socket *s)
 	default:
 		break;
 	}
-	if (s->family == AF_INET6 && (unsigned)s->proto < WHOSOCK_PROTO_COUNT && v6[s->proto])
+	if (s->family == AF_INET6 && s->proto < sizeof(v6) / sizeof(v6[0]) && v6[s->proto])
 		return v6[s->proto];
 	return whosock_proto_name(s->proto);
 }

@@ -140,7 +140,8 @@ int watch_main(const struct cli *cli, void (*message)(const char *, const char *
 	struct whosock_watch_status noted = { .destroy_reports = true };
 	struct watch_ctx ctx = { .cli = cli };
 	struct whosock_watch_options opt = {
-		.filter = cli->opt.filter,
+		.size = sizeof(opt),
+		.filter = &cli->filter,
 		.connections = cli->connections,
 		.host_only = cli->opt.host_only,
 		.interval_ms = cli->interval_ms,
@@ -157,7 +158,7 @@ int watch_main(const struct cli *cli, void (*message)(const char *, const char *
 	sigaction(SIGTERM, &sa, NULL);
 	sbuf_set_sink(&ctx.out, STDOUT_FILENO);
 	/* The watcher does not filter owners: its events are filtered here. */
-	r = whosock_process_filter_new(&cli->opt.filter, &ctx.owners);
+	r = whosock_process_filter_new(&cli->filter, &ctx.owners);
 	if (r < 0) {
 		message("cannot watch: ", strerror(-r));
 		goto out;

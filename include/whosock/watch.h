@@ -34,19 +34,26 @@ struct whosock_event {
 	uint64_t lifetime_ms; /* CLOSED: from first seen open to closed */
 };
 
+/* Start from WHOSOCK_WATCH_OPTIONS_INIT (or set size): the library reads
+ * only size bytes, as with whosock_options. */
 struct whosock_watch_options {
-	/* protos (default TCP and UDP), families, ports, locals, netns; the
-	 * lists must stay valid until whosock_watch_free(). States are set by
-	 * the watcher: listening TCP and bound UDP, and with connections TCP
-	 * connections and connected UDP too. Owner members are ignored: filter
-	 * events by their owners in the callback (whosock_filter_match_owners()). */
-	struct whosock_filter filter;
+	size_t size; /* sizeof(struct whosock_watch_options) */
+	/* protos (default TCP and UDP), families, ports, locals, netns (NULL:
+	 * all); the filter is copied, its lists must stay valid until
+	 * whosock_watch_free(). States are set by the watcher: listening TCP
+	 * and bound UDP, and with connections TCP connections and connected
+	 * UDP too. Owner members are ignored: filter events by their owners in
+	 * the callback (whosock_filter_match_owners()). */
+	const struct whosock_filter *filter;
 	bool connections;
 	bool host_only;       /* only the caller's network namespace */
 	unsigned interval_ms; /* between dumps that find new sockets; 0: 1000, at least 100 */
 	unsigned want;        /* WHOSOCK_WANT_PROCESS for cmdline/user/container; owners always */
-	size_t ring_size;     /* recent events kept for whosock_watch_since(); 0: 4096 */
+	size_t ring_size;     /* recent events kept for whosock_watch_since_seq(); 0: 4096 */
+	unsigned flags;       /* WHOSOCK_FLAG_NO_THREADS */
 };
+
+#define WHOSOCK_WATCH_OPTIONS_INIT { .size = sizeof(struct whosock_watch_options) }
 
 typedef void whosock_event_fn(const struct whosock_event *ev, void *data);
 

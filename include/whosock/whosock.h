@@ -69,7 +69,7 @@ enum whosock_proto {
 	WHOSOCK_PROTO_VSOCK,
 	WHOSOCK_PROTO_XDP,
 	WHOSOCK_PROTO_OTHER,
-	WHOSOCK_PROTO_COUNT
+	/* A newer library may add kinds: treat an unknown value as "other". */
 };
 
 /* Bit of a protocol in whosock_filter.protos. */
@@ -79,8 +79,9 @@ enum whosock_proto {
 	(WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP) | WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDP) | \
 	 WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDPLITE) | WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_RAW) | \
 	 WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_MPTCP) | WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_SCTP))
-/* Every kind, "other" included (ss -A all, and what a filter of 0 means). */
-#define WHOSOCK_PROTOS_ALL ((1u << WHOSOCK_PROTO_COUNT) - 1u)
+/* Every kind, "other" included, and any a newer library adds (ss -A all,
+ * and what a filter of 0 means). */
+#define WHOSOCK_PROTOS_ALL 0xffffffffu
 
 /* Socket states: the kernel's own numbers (include/net/tcp_states.h), used by
  * every protocol. UDP and RAW are WHOSOCK_STATE_CLOSE ("UNCONN") unless
@@ -100,10 +101,11 @@ enum whosock_state {
 	WHOSOCK_STATE_CLOSING,
 	WHOSOCK_STATE_NEW_SYN_RECV,
 	WHOSOCK_STATE_BOUND_INACTIVE,
-	WHOSOCK_STATE_MAX
+	/* A newer kernel may add states: whosock_state_name() says "UNKNOWN". */
 };
 #define WHOSOCK_STATE_BIT(s) (1u << (s))
-#define WHOSOCK_STATES_ALL ((1u << WHOSOCK_STATE_MAX) - 2u)
+/* Every state, those a newer kernel adds included. */
+#define WHOSOCK_STATES_ALL 0xffffffffu
 
 /* Where a socket's record came from. */
 enum whosock_source {
@@ -259,6 +261,11 @@ struct whosock_local {
  * whosock_watch_free(); for a process filter, until
  * whosock_process_filter_free()). */
 struct whosock_filter {
+	/* sizeof(struct whosock_filter) as the caller was built: set it (or
+	 * start from WHOSOCK_FILTER_INIT). The library reads only that much and
+	 * takes members added since as unset; a filter from newer headers with
+	 * a newer member set is refused (-E2BIG) by an older library. */
+	size_t size;
 	unsigned protos;   /* WHOSOCK_PROTO_BIT()s; 0 = every kind */
 	unsigned families; /* bits (1u << AF_INET) | (1u << AF_INET6) | (1u << AF_UNIX); 0 = all */
 	unsigned states;   /* WHOSOCK_STATE_BIT()s; 0 = all */
@@ -300,16 +307,32 @@ enum {
 	WHOSOCK_WANT_OWNERS = 1u << 0,   /* pid, fd, comm of every holder */
 	WHOSOCK_WANT_PROCESS = 1u << 1,  /* also cmdline, uid, user, cgroup */
 	WHOSOCK_WANT_TCP_INFO = 1u << 2, /* struct whosock_tcp_info (netlink only) */
-	WHOSOCK_WANT_ALL = 7u,
+};
+/* Everything, what a newer library adds included. */
+#define WHOSOCK_WANT_ALL 0xffffffffu
+
+/* Bits of whosock_options.flags. */
+enum {
+	/* Create no thread: the calling thread does all the work, and enters
+	 * each network namespace itself (setns), returning to its own before
+	 * the call returns. Slower; for callers that may not start threads. */
+	WHOSOCK_FLAG_NO_THREADS = 1u << 0,
 };
 
+/* How to take a snapshot. Start from WHOSOCK_OPTIONS_INIT (or set size):
+ * as with whosock_filter, the library reads only size bytes. */
 struct whosock_options {
-	const char *proc_root;       /* default "/proc" */
-	enum whosock_source source;  /* default WHOSOCK_SOURCE_AUTO */
-	struct whosock_filter filter;
-	unsigned want;               /* WHOSOCK_WANT_* */
-	bool host_only;              /* only the caller's network namespace */
+	size_t size;                        /* sizeof(struct whosock_options) */
+	const char *proc_root;              /* default "/proc" */
+	enum whosock_source source;         /* default WHOSOCK_SOURCE_AUTO */
+	const struct whosock_filter *filter; /* NULL: every socket; read during the call only */
+	unsigned want;                      /* WHOSOCK_WANT_* */
+	bool host_only;                     /* only the caller's network namespace */
+	unsigned flags;                     /* WHOSOCK_FLAG_* */
 };
+
+#define WHOSOCK_FILTER_INIT { .size = sizeof(struct whosock_filter) }
+#define WHOSOCK_OPTIONS_INIT { .size = sizeof(struct whosock_options) }
 
 struct whosock_snapshot;
 

@@ -175,17 +175,17 @@ static void test_defaults(void **state)
 	assert_int_equal(c.query, 0);
 	assert_null(c.opt.proc_root);
 	assert_int_equal(c.opt.source, WHOSOCK_SOURCE_AUTO);
-	assert_int_equal(c.opt.filter.protos, WHOSOCK_PROTOS_INET);
-	assert_int_equal(c.opt.filter.families, 0);
-	assert_int_equal(c.opt.filter.states, all_states_none);
-	assert_int_equal(c.opt.filter.n_ports, 0);
-	assert_int_equal(c.opt.filter.n_locals, 0);
-	assert_int_equal(c.opt.filter.n_netns, 0);
-	assert_int_equal(c.opt.filter.n_pids, 0);
-	assert_int_equal(c.opt.filter.n_uids, 0);
-	assert_int_equal(c.opt.filter.n_comms, 0);
-	assert_int_equal(c.opt.filter.n_cmdlines, 0);
-	assert_int_equal(c.opt.filter.n_containers, 0);
+	assert_int_equal(c.filter.protos, WHOSOCK_PROTOS_INET);
+	assert_int_equal(c.filter.families, 0);
+	assert_int_equal(c.filter.states, all_states_none);
+	assert_int_equal(c.filter.n_ports, 0);
+	assert_int_equal(c.filter.n_locals, 0);
+	assert_int_equal(c.filter.n_netns, 0);
+	assert_int_equal(c.filter.n_pids, 0);
+	assert_int_equal(c.filter.n_uids, 0);
+	assert_int_equal(c.filter.n_comms, 0);
+	assert_int_equal(c.filter.n_cmdlines, 0);
+	assert_int_equal(c.filter.n_containers, 0);
 	/* The table shows owners; tcp_info is for JSON only. */
 	assert_true(c.opt.want & WHOSOCK_WANT_OWNERS);
 	assert_false(c.opt.want & WHOSOCK_WANT_TCP_INFO);
@@ -197,26 +197,26 @@ static void test_defaults(void **state)
 static void test_kinds(void **state)
 {
 	(void)state;
-	assert_int_equal(parse_ok("-A", "all", NULL).opt.filter.protos, WHOSOCK_PROTOS_ALL);
-	assert_int_equal(parse_ok("-A", "inet", NULL).opt.filter.protos, WHOSOCK_PROTOS_INET);
-	assert_int_equal(parse_ok("--query=packet,netlink", NULL).opt.filter.protos,
+	assert_int_equal(parse_ok("-A", "all", NULL).filter.protos, WHOSOCK_PROTOS_ALL);
+	assert_int_equal(parse_ok("-A", "inet", NULL).filter.protos, WHOSOCK_PROTOS_INET);
+	assert_int_equal(parse_ok("--query=packet,netlink", NULL).filter.protos,
 			 P(PACKET) | P(NETLINK));
-	assert_int_equal(parse_ok("-A", "TCP,udp", "-A", "unix", NULL).opt.filter.protos,
+	assert_int_equal(parse_ok("-A", "TCP,udp", "-A", "unix", NULL).filter.protos,
 			 P(TCP) | P(UDP) | P(UNIX));
 	assert_int_equal(parse_ok("-A", "mptcp,sctp,vsock,xdp,other,udplite,raw", NULL)
-				 .opt.filter.protos,
+				 .filter.protos,
 			 P(MPTCP) | P(SCTP) | P(VSOCK) | P(XDP) | P(OTHER) | P(UDPLITE) | P(RAW));
-	assert_int_equal(parse_ok("-0", NULL).opt.filter.protos, P(PACKET));
-	assert_int_equal(parse_ok("--packet", "--netlink", NULL).opt.filter.protos,
+	assert_int_equal(parse_ok("-0", NULL).filter.protos, P(PACKET));
+	assert_int_equal(parse_ok("--packet", "--netlink", NULL).filter.protos,
 			 P(PACKET) | P(NETLINK));
-	assert_int_equal(parse_ok("-M", NULL).opt.filter.protos, P(MPTCP));
-	assert_int_equal(parse_ok("--mptcp", "-S", NULL).opt.filter.protos, P(MPTCP) | P(SCTP));
-	assert_int_equal(parse_ok("--vsock", "--xdp", NULL).opt.filter.protos, P(VSOCK) | P(XDP));
-	assert_int_equal(parse_ok("--pid", "1", NULL).opt.filter.protos, WHOSOCK_PROTOS_ALL);
-	assert_int_equal(parse_ok("--pid", "1", "-t", NULL).opt.filter.protos, P(TCP));
+	assert_int_equal(parse_ok("-M", NULL).filter.protos, P(MPTCP));
+	assert_int_equal(parse_ok("--mptcp", "-S", NULL).filter.protos, P(MPTCP) | P(SCTP));
+	assert_int_equal(parse_ok("--vsock", "--xdp", NULL).filter.protos, P(VSOCK) | P(XDP));
+	assert_int_equal(parse_ok("--pid", "1", NULL).filter.protos, WHOSOCK_PROTOS_ALL);
+	assert_int_equal(parse_ok("--pid", "1", "-t", NULL).filter.protos, P(TCP));
 	/* The default: the inet kinds, MPTCP included. */
-	assert_true(parse_ok(NULL).opt.filter.protos & P(MPTCP));
-	assert_false(parse_ok(NULL).opt.filter.protos & (P(PACKET) | P(NETLINK) | P(UNIX)));
+	assert_true(parse_ok(NULL).filter.protos & P(MPTCP));
+	assert_false(parse_ok(NULL).filter.protos & (P(PACKET) | P(NETLINK) | P(UNIX)));
 	parse_fails(ARGS("-A", "bogus"), MUST("unknown socket kind 'bogus'"));
 	parse_fails(ARGS("-A", "tcp,"), MUST("unknown socket kind ''"));
 	parse_fails(ARGS("-A", ""), MUST("unknown socket kind"));
@@ -226,23 +226,23 @@ static void test_kinds(void **state)
 static void test_protocols(void **state)
 {
 	(void)state;
-	assert_int_equal(parse_ok("-t", NULL).opt.filter.protos, P(TCP));
-	assert_int_equal(parse_ok("--tcp", NULL).opt.filter.protos, P(TCP));
-	assert_int_equal(parse_ok("-u", NULL).opt.filter.protos, P(UDP) | P(UDPLITE));
-	assert_int_equal(parse_ok("--udp", NULL).opt.filter.protos, P(UDP) | P(UDPLITE));
-	assert_int_equal(parse_ok("-w", NULL).opt.filter.protos, P(RAW));
-	assert_int_equal(parse_ok("--raw", NULL).opt.filter.protos, P(RAW));
-	assert_int_equal(parse_ok("-x", NULL).opt.filter.protos, P(UNIX));
-	assert_int_equal(parse_ok("--unix", NULL).opt.filter.protos, P(UNIX));
-	assert_int_equal(parse_ok("-tu", NULL).opt.filter.protos, P(TCP) | P(UDP) | P(UDPLITE));
-	assert_int_equal(parse_ok("-t", "-x", NULL).opt.filter.protos, P(TCP) | P(UNIX));
-	assert_int_equal(parse_ok("-wx", NULL).opt.filter.protos, P(RAW) | P(UNIX));
-	assert_int_equal(parse_ok("-tuwx", NULL).opt.filter.protos,
+	assert_int_equal(parse_ok("-t", NULL).filter.protos, P(TCP));
+	assert_int_equal(parse_ok("--tcp", NULL).filter.protos, P(TCP));
+	assert_int_equal(parse_ok("-u", NULL).filter.protos, P(UDP) | P(UDPLITE));
+	assert_int_equal(parse_ok("--udp", NULL).filter.protos, P(UDP) | P(UDPLITE));
+	assert_int_equal(parse_ok("-w", NULL).filter.protos, P(RAW));
+	assert_int_equal(parse_ok("--raw", NULL).filter.protos, P(RAW));
+	assert_int_equal(parse_ok("-x", NULL).filter.protos, P(UNIX));
+	assert_int_equal(parse_ok("--unix", NULL).filter.protos, P(UNIX));
+	assert_int_equal(parse_ok("-tu", NULL).filter.protos, P(TCP) | P(UDP) | P(UDPLITE));
+	assert_int_equal(parse_ok("-t", "-x", NULL).filter.protos, P(TCP) | P(UNIX));
+	assert_int_equal(parse_ok("-wx", NULL).filter.protos, P(RAW) | P(UNIX));
+	assert_int_equal(parse_ok("-tuwx", NULL).filter.protos,
 			 P(TCP) | P(UDP) | P(UDPLITE) | P(RAW) | P(UNIX));
-	assert_int_equal(parse_ok("-t", "-t", NULL).opt.filter.protos, P(TCP));
+	assert_int_equal(parse_ok("-t", "-t", NULL).filter.protos, P(TCP));
 	/* Protocol flags do not touch families or states. */
-	assert_int_equal(parse_ok("-tuwx", NULL).opt.filter.families, 0);
-	assert_int_equal(parse_ok("-tuwx", NULL).opt.filter.states, 0);
+	assert_int_equal(parse_ok("-tuwx", NULL).filter.families, 0);
+	assert_int_equal(parse_ok("-tuwx", NULL).filter.states, 0);
 }
 
 /* ---- states ---- */
@@ -253,31 +253,31 @@ static void test_listening(void **state)
 
 	(void)state;
 	c = parse_ok("-l", NULL);
-	assert_int_equal(c.opt.filter.states, S(LISTEN) | S(CLOSE));
-	assert_int_equal(c.opt.filter.protos, WHOSOCK_PROTOS_INET);
-	assert_int_equal(parse_ok("--listening", NULL).opt.filter.states, S(LISTEN) | S(CLOSE));
+	assert_int_equal(c.filter.states, S(LISTEN) | S(CLOSE));
+	assert_int_equal(c.filter.protos, WHOSOCK_PROTOS_INET);
+	assert_int_equal(parse_ok("--listening", NULL).filter.states, S(LISTEN) | S(CLOSE));
 	c = parse_ok("-tl", NULL);
-	assert_int_equal(c.opt.filter.states, S(LISTEN) | S(CLOSE));
-	assert_int_equal(c.opt.filter.protos, P(TCP));
+	assert_int_equal(c.filter.states, S(LISTEN) | S(CLOSE));
+	assert_int_equal(c.filter.protos, P(TCP));
 	/* -l adds to --state. */
-	assert_int_equal(parse_ok("-l", "--state", "established", NULL).opt.filter.states,
+	assert_int_equal(parse_ok("-l", "--state", "established", NULL).filter.states,
 			 S(LISTEN) | S(CLOSE) | S(ESTABLISHED));
 }
 
 static void test_state_option(void **state)
 {
 	(void)state;
-	assert_int_equal(parse_ok("--state", "listen", NULL).opt.filter.states, S(LISTEN));
-	assert_int_equal(parse_ok("--state=ESTABLISHED", NULL).opt.filter.states, S(ESTABLISHED));
-	assert_int_equal(parse_ok("--state", "listen,established", NULL).opt.filter.states,
+	assert_int_equal(parse_ok("--state", "listen", NULL).filter.states, S(LISTEN));
+	assert_int_equal(parse_ok("--state=ESTABLISHED", NULL).filter.states, S(ESTABLISHED));
+	assert_int_equal(parse_ok("--state", "listen,established", NULL).filter.states,
 			 S(LISTEN) | S(ESTABLISHED));
 	assert_int_equal(parse_ok("--state", "time-wait", "--state", "syn-recv", NULL)
-				 .opt.filter.states,
+				 .filter.states,
 			 S(TIME_WAIT) | S(SYN_RECV));
-	assert_int_equal(parse_ok("--state", "estab,unconn,connected", NULL).opt.filter.states,
+	assert_int_equal(parse_ok("--state", "estab,unconn,connected", NULL).filter.states,
 			 S(ESTABLISHED) | S(CLOSE));
 	assert_int_equal(parse_ok("--state", "listening", "--state=fin-wait-1,close_wait", NULL)
-				 .opt.filter.states,
+				 .filter.states,
 			 S(LISTEN) | S(FIN_WAIT1) | S(CLOSE_WAIT));
 }
 
@@ -304,19 +304,19 @@ static void test_state_only_commas(void **state)
 static void test_families(void **state)
 {
 	(void)state;
-	assert_int_equal(parse_ok("-4", NULL).opt.filter.families,
+	assert_int_equal(parse_ok("-4", NULL).filter.families,
 			 (1u << AF_INET) | (1u << AF_UNIX) | (1u << AF_PACKET) | (1u << AF_NETLINK));
-	assert_int_equal(parse_ok("--ipv4", NULL).opt.filter.families,
+	assert_int_equal(parse_ok("--ipv4", NULL).filter.families,
 			 (1u << AF_INET) | (1u << AF_UNIX) | (1u << AF_PACKET) | (1u << AF_NETLINK));
-	assert_int_equal(parse_ok("-6", NULL).opt.filter.families,
+	assert_int_equal(parse_ok("-6", NULL).filter.families,
 			 (1u << AF_INET6) | (1u << AF_UNIX) | (1u << AF_PACKET) | (1u << AF_NETLINK));
-	assert_int_equal(parse_ok("--ipv6", NULL).opt.filter.families,
+	assert_int_equal(parse_ok("--ipv6", NULL).filter.families,
 			 (1u << AF_INET6) | (1u << AF_UNIX) | (1u << AF_PACKET) | (1u << AF_NETLINK));
-	assert_int_equal(parse_ok("-46", NULL).opt.filter.families,
+	assert_int_equal(parse_ok("-46", NULL).filter.families,
 			 (1u << AF_INET) | (1u << AF_INET6) | (1u << AF_UNIX) | (1u << AF_PACKET) | (1u << AF_NETLINK));
-	assert_int_equal(parse_ok("-4", "-x", NULL).opt.filter.families,
+	assert_int_equal(parse_ok("-4", "-x", NULL).filter.families,
 			 (1u << AF_INET) | (1u << AF_UNIX) | (1u << AF_PACKET) | (1u << AF_NETLINK));
-	assert_int_equal(parse_ok("-4x", NULL).opt.filter.protos, P(UNIX));
+	assert_int_equal(parse_ok("-4x", NULL).filter.protos, P(UNIX));
 }
 
 /* ---- port ---- */
@@ -326,17 +326,17 @@ static void test_port_ok(void **state)
 	(void)state;
 	struct cli c;
 
-	assert_int_equal(parse_ok("--port", "1", NULL).opt.filter.ports[0], 1);
-	assert_int_equal(parse_ok("--port", "65535", NULL).opt.filter.ports[0], 65535);
+	assert_int_equal(parse_ok("--port", "1", NULL).filter.ports[0], 1);
+	assert_int_equal(parse_ok("--port", "65535", NULL).filter.ports[0], 65535);
 	c = parse_ok("--port=443", NULL);
-	assert_int_equal(c.opt.filter.n_ports, 1);
-	assert_int_equal(c.opt.filter.ports[0], 443);
+	assert_int_equal(c.filter.n_ports, 1);
+	assert_int_equal(c.filter.ports[0], 443);
 	/* Repeated or listed: every one of them (defect 1: only the last one was kept). */
 	c = parse_ok("--port", "22", "--port", "80,443", NULL);
-	assert_int_equal(c.opt.filter.n_ports, 3);
-	assert_int_equal(c.opt.filter.ports[0], 22);
-	assert_int_equal(c.opt.filter.ports[1], 80);
-	assert_int_equal(c.opt.filter.ports[2], 443);
+	assert_int_equal(c.filter.n_ports, 3);
+	assert_int_equal(c.filter.ports[0], 22);
+	assert_int_equal(c.filter.ports[1], 80);
+	assert_int_equal(c.filter.ports[2], 443);
 }
 
 static void test_port_bad(void **state)
@@ -379,7 +379,7 @@ static void test_output_formats(void **state)
 	assert_false(c.opt.want & WHOSOCK_WANT_TCP_INFO);
 	assert_int_equal(parse_ok("-ojson", NULL).format, OUTPUT_JSON);
 	assert_int_equal(parse_ok("-tojson", NULL).format, OUTPUT_JSON);
-	assert_int_equal(parse_ok("-tojson", NULL).opt.filter.protos, P(TCP));
+	assert_int_equal(parse_ok("-tojson", NULL).filter.protos, P(TCP));
 	/* One format: a second -o is refused (defect 1: the last one won). */
 	parse_fails(ARGS("-o", "json", "-o", "csv"), MUST("--output", "twice"));
 	parse_fails(ARGS("-ojson", "--output=json"), MUST("twice"));
@@ -526,8 +526,8 @@ static void test_missing_value(void **state)
 static const struct whosock_local *one_query(const struct cli *c)
 {
 	assert_int_equal(c->query, 1);
-	assert_int_equal(c->opt.filter.n_locals, 1);
-	return &c->opt.filter.locals[0];
+	assert_int_equal(c->filter.n_locals, 1);
+	return &c->filter.locals[0];
 }
 
 static void test_query(void **state)
@@ -543,12 +543,12 @@ static void test_query(void **state)
 	assert_int_equal(q->port, 8080);
 	assert_int_equal(q->family, 0);
 	assert_memory_equal(q->addr, zero, 16);
-	assert_int_equal(c.opt.filter.n_ports, 0);
-	assert_int_equal(c.opt.filter.protos, WHOSOCK_PROTOS_INET);
+	assert_int_equal(c.filter.n_ports, 0);
+	assert_int_equal(c.filter.protos, WHOSOCK_PROTOS_INET);
 
 	c = parse_ok(":53/udp", NULL);
 	assert_int_equal(one_query(&c)->port, 53);
-	assert_int_equal(c.opt.filter.protos, P(UDP) | P(UDPLITE));
+	assert_int_equal(c.filter.protos, P(UDP) | P(UDPLITE));
 
 	c = parse_ok("127.0.0.1:8080", NULL);
 	q = one_query(&c);
@@ -562,7 +562,7 @@ static void test_query(void **state)
 	assert_int_equal(q->port, 631);
 	assert_int_equal(inet_pton(AF_INET6, "::1", want), 1);
 	assert_memory_equal(q->addr, want, 16);
-	assert_int_equal(c.opt.filter.protos, P(TCP));
+	assert_int_equal(c.filter.protos, P(TCP));
 
 	c = parse_ok("*:22/tcp", NULL);
 	q = one_query(&c);
@@ -572,7 +572,7 @@ static void test_query(void **state)
 	/* Options may follow the argument (getopt permutes). */
 	c = parse_ok(":22", "-t", NULL);
 	assert_int_equal(one_query(&c)->port, 22);
-	assert_int_equal(c.opt.filter.protos, P(TCP));
+	assert_int_equal(c.filter.protos, P(TCP));
 }
 
 /* Defect 8: the protocol in any case, as --state; an address alone. */
@@ -585,8 +585,8 @@ static void test_query_case_and_address_alone(void **state)
 	(void)state;
 	c = parse_ok(":7000/TCP", NULL);
 	assert_int_equal(one_query(&c)->port, 7000);
-	assert_int_equal(c.opt.filter.protos, P(TCP));
-	assert_int_equal(parse_ok(":53/Udp", NULL).opt.filter.protos, P(UDP) | P(UDPLITE));
+	assert_int_equal(c.filter.protos, P(TCP));
+	assert_int_equal(parse_ok(":53/Udp", NULL).filter.protos, P(UDP) | P(UDPLITE));
 	c = parse_ok("[::1]", NULL);
 	q = one_query(&c);
 	assert_int_equal(q->family, AF_INET6);
@@ -648,12 +648,12 @@ static void test_query_repeated(void **state)
 	(void)state;
 	c = parse_ok(":8080", "[::1]:9090", "127.0.0.1:53/udp", NULL);
 	assert_int_equal(c.query, 1);
-	assert_int_equal(c.opt.filter.n_locals, 3);
-	assert_int_equal(c.opt.filter.locals[0].port, 8080);
-	assert_int_equal(c.opt.filter.locals[1].port, 9090);
-	assert_int_equal(c.opt.filter.locals[1].family, AF_INET6);
-	assert_int_equal(c.opt.filter.locals[2].port, 53);
-	assert_int_equal(c.opt.filter.locals[2].family, AF_INET);
+	assert_int_equal(c.filter.n_locals, 3);
+	assert_int_equal(c.filter.locals[0].port, 8080);
+	assert_int_equal(c.filter.locals[1].port, 9090);
+	assert_int_equal(c.filter.locals[1].family, AF_INET6);
+	assert_int_equal(c.filter.locals[2].port, 53);
+	assert_int_equal(c.filter.locals[2].family, AF_INET);
 	parse_fails(ARGS("-t", ":1", "extra"), MUST("extra"));
 }
 
@@ -669,21 +669,21 @@ static void test_repeated_parse(void **state)
 	parse_fails(ARGS("-tz"), MUST("-z"));
 	/* ...and the next parse starts from the beginning all the same. */
 	c = parse_ok("-u", NULL);
-	assert_int_equal(c.opt.filter.protos, P(UDP) | P(UDPLITE));
+	assert_int_equal(c.filter.protos, P(UDP) | P(UDPLITE));
 	c = parse_ok("-x", "-l", NULL);
-	assert_int_equal(c.opt.filter.protos, P(UNIX));
-	assert_int_equal(c.opt.filter.states, S(LISTEN) | S(CLOSE));
+	assert_int_equal(c.filter.protos, P(UNIX));
+	assert_int_equal(c.filter.states, S(LISTEN) | S(CLOSE));
 	/* Nothing carries over from an earlier parse. */
 	c = parse_ok(NULL);
-	assert_int_equal(c.opt.filter.protos, WHOSOCK_PROTOS_INET);
-	assert_int_equal(c.opt.filter.states, 0);
-	assert_int_equal(c.opt.filter.families, 0);
+	assert_int_equal(c.filter.protos, WHOSOCK_PROTOS_INET);
+	assert_int_equal(c.filter.states, 0);
+	assert_int_equal(c.filter.families, 0);
 	assert_int_equal(c.header, 1);
 	for (int i = 0; i < 50; i++) {
 		c = parse_ok("-t", "--port", "22", NULL);
-		assert_int_equal(c.opt.filter.n_ports, 1);
-		assert_int_equal(c.opt.filter.ports[0], 22);
-		assert_int_equal(c.opt.filter.protos, P(TCP));
+		assert_int_equal(c.filter.n_ports, 1);
+		assert_int_equal(c.filter.ports[0], 22);
+		assert_int_equal(c.filter.protos, P(TCP));
 	}
 }
 
@@ -708,19 +708,19 @@ static void test_owner_options(void **state)
 
 	(void)state;
 	c = parse_ok("--pid", "1", NULL);
-	assert_int_equal(c.opt.filter.n_pids, 1);
-	assert_int_equal(c.opt.filter.pids[0], 1);
+	assert_int_equal(c.filter.n_pids, 1);
+	assert_int_equal(c.filter.pids[0], 1);
 	c = parse_ok("--user", "root", NULL);
-	assert_int_equal(c.opt.filter.n_uids, 1);
-	assert_int_equal(c.opt.filter.uids[0], 0);
+	assert_int_equal(c.filter.n_uids, 1);
+	assert_int_equal(c.filter.uids[0], 0);
 	c = parse_ok("--user", "12345", NULL);
-	assert_int_equal(c.opt.filter.n_uids, 1);
-	assert_int_equal(c.opt.filter.uids[0], 12345);
+	assert_int_equal(c.filter.n_uids, 1);
+	assert_int_equal(c.filter.uids[0], 12345);
 	c = parse_ok("--comm", "sshd", "--cmdline", "-D$", NULL);
-	assert_int_equal(c.opt.filter.n_comms, 1);
-	assert_string_equal(c.opt.filter.comms[0], "sshd");
-	assert_int_equal(c.opt.filter.n_cmdlines, 1);
-	assert_string_equal(c.opt.filter.cmdlines[0], "-D$");
+	assert_int_equal(c.filter.n_comms, 1);
+	assert_string_equal(c.filter.comms[0], "sshd");
+	assert_int_equal(c.filter.n_cmdlines, 1);
+	assert_string_equal(c.filter.cmdlines[0], "-D$");
 	c = parse_ok("-e", NULL);
 	assert_int_equal(c.extended, 1);
 	assert_true(c.opt.want & WHOSOCK_WANT_PROCESS);
@@ -747,34 +747,34 @@ static void test_owner_lists(void **state)
 	snprintf(self, sizeof(self), "%d", (int)getpid());
 	snprintf(both, sizeof(both), "1,%s", self);
 	c = parse_ok("--pid", "1", "--pid", self, NULL);
-	assert_int_equal(c.opt.filter.n_pids, 2);
-	assert_int_equal(c.opt.filter.pids[0], 1);
-	assert_int_equal(c.opt.filter.pids[1], getpid());
+	assert_int_equal(c.filter.n_pids, 2);
+	assert_int_equal(c.filter.pids[0], 1);
+	assert_int_equal(c.filter.pids[1], getpid());
 	c = parse_ok("--pid", both, NULL);
-	assert_int_equal(c.opt.filter.n_pids, 2);
-	assert_int_equal(c.opt.filter.pids[1], getpid());
+	assert_int_equal(c.filter.n_pids, 2);
+	assert_int_equal(c.filter.pids[1], getpid());
 	c = parse_ok("--comm", "a", "--comm", "b,c", NULL);
-	assert_int_equal(c.opt.filter.n_comms, 3);
-	assert_string_equal(c.opt.filter.comms[0], "a");
-	assert_string_equal(c.opt.filter.comms[1], "b");
-	assert_string_equal(c.opt.filter.comms[2], "c");
+	assert_int_equal(c.filter.n_comms, 3);
+	assert_string_equal(c.filter.comms[0], "a");
+	assert_string_equal(c.filter.comms[1], "b");
+	assert_string_equal(c.filter.comms[2], "c");
 	c = parse_ok("--user", "root,12345", "--user", "7", NULL);
-	assert_int_equal(c.opt.filter.n_uids, 3);
-	assert_int_equal(c.opt.filter.uids[1], 12345);
-	assert_int_equal(c.opt.filter.uids[2], 7);
+	assert_int_equal(c.filter.n_uids, 3);
+	assert_int_equal(c.filter.uids[1], 12345);
+	assert_int_equal(c.filter.uids[2], 7);
 	/* A pattern may hold commas ({1,3}): --cmdline is repeated, not split. */
 	c = parse_ok("--cmdline", "x{1,3}", "--cmdline", "y", NULL);
-	assert_int_equal(c.opt.filter.n_cmdlines, 2);
-	assert_string_equal(c.opt.filter.cmdlines[0], "x{1,3}");
-	assert_string_equal(c.opt.filter.cmdlines[1], "y");
+	assert_int_equal(c.filter.n_cmdlines, 2);
+	assert_string_equal(c.filter.cmdlines[0], "x{1,3}");
+	assert_string_equal(c.filter.cmdlines[1], "y");
 	c = parse_ok("--container", "ab,cd", "--container", "ef", NULL);
-	assert_int_equal(c.opt.filter.n_containers, 3);
-	assert_string_equal(c.opt.filter.containers[2], "ef");
+	assert_int_equal(c.filter.n_containers, 3);
+	assert_string_equal(c.filter.containers[2], "ef");
 	/* Namespaces by inode number (resolved without looking). */
 	c = parse_ok("--netns", "4026531840,4026532000", "--netns", "4026532001", NULL);
-	assert_int_equal(c.opt.filter.n_netns, 3);
-	assert_true(c.opt.filter.netns[0] == 4026531840ull);
-	assert_true(c.opt.filter.netns[2] == 4026532001ull);
+	assert_int_equal(c.filter.n_netns, 3);
+	assert_true(c.filter.netns[0] == 4026531840ull);
+	assert_true(c.filter.netns[2] == 4026532001ull);
 	parse_fails(ARGS("--comm", "a,,b"), MUST("empty", "--comm"));
 	parse_fails(ARGS("--netns", "1,"), MUST("empty", "--netns"));
 }
@@ -812,8 +812,8 @@ static void test_pid_of_thread(void **state)
 	assert_int_not_equal(thread_tid, getpid());
 	snprintf(tid, sizeof(tid), "%d", (int)thread_tid);
 	c = parse_ok("--pid", tid, NULL);
-	assert_int_equal(c.opt.filter.n_pids, 1);
-	assert_int_equal(c.opt.filter.pids[0], getpid());
+	assert_int_equal(c.filter.n_pids, 1);
+	assert_int_equal(c.filter.pids[0], getpid());
 	pthread_mutex_lock(&thread_lock);
 	thread_done = true;
 	pthread_cond_broadcast(&thread_cond);
@@ -903,9 +903,9 @@ static void test_ambiguous_option(void **state)
 					   "--count"));
 	parse_fails(ARGS("--c=1"), MUST("ambiguous option '--c'"));
 	/* A unique prefix is fine, an unknown name stays unknown. */
-	assert_int_equal(parse_ok("--ipv4", NULL).opt.filter.families & (1u << AF_INET),
+	assert_int_equal(parse_ok("--ipv4", NULL).filter.families & (1u << AF_INET),
 			 1u << AF_INET);
-	assert_int_equal(parse_ok("--tc", NULL).opt.filter.protos, P(TCP));
+	assert_int_equal(parse_ok("--tc", NULL).filter.protos, P(TCP));
 	parse_fails(ARGS("--nope"), MUST("unknown option '--nope'"));
 }
 

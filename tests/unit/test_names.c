@@ -17,6 +17,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "kinds.h"
 #include "heldsock.h"
 #include "whosock/whosock.h"
 
@@ -36,8 +37,8 @@ static void test_proto_name_unknown(void **state)
 {
 	(void)state;
 	/* Out of range values never index past the table and give a fixed name. */
-	assert_non_null(whosock_proto_name(WHOSOCK_PROTO_COUNT));
-	assert_int_equal(strcasecmp(whosock_proto_name(WHOSOCK_PROTO_COUNT), "unknown"), 0);
+	assert_non_null(whosock_proto_name(PROTO_COUNT));
+	assert_int_equal(strcasecmp(whosock_proto_name(PROTO_COUNT), "unknown"), 0);
 	assert_int_equal(strcasecmp(whosock_proto_name((enum whosock_proto)1000), "unknown"), 0);
 	assert_int_equal(strcasecmp(whosock_proto_name((enum whosock_proto)-1), "unknown"), 0);
 }
@@ -106,12 +107,12 @@ static void test_state_names_unix(void **state)
 
 static void test_state_names_unknown(void **state)
 {
-	static const int bad[] = { 0, -1, WHOSOCK_STATE_MAX, WHOSOCK_STATE_MAX + 1, 255, 1 << 30,
+	static const int bad[] = { 0, -1, STATE_COUNT, STATE_COUNT + 1, 255, 1 << 30,
 				   -2147483647 - 1 };
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		for (int p = 0; p < WHOSOCK_PROTO_COUNT; p++)
+		for (int p = 0; p < PROTO_COUNT; p++)
 			assert_string_equal(whosock_state_name((enum whosock_proto)p, bad[i]),
 					    "UNKNOWN");
 }
@@ -120,8 +121,8 @@ static void test_state_names_unknown(void **state)
 static void test_state_name_roundtrip(void **state)
 {
 	(void)state;
-	for (int p = 0; p < WHOSOCK_PROTO_COUNT; p++)
-		for (int s = 1; s < WHOSOCK_STATE_MAX; s++)
+	for (int p = 0; p < PROTO_COUNT; p++)
+		for (int s = 1; s < STATE_COUNT; s++)
 			assert_int_equal(whosock_state_parse(whosock_state_name(
 						 (enum whosock_proto)p, s)),
 					 s);
@@ -359,8 +360,8 @@ static void test_filter_zero_matches_all(void **state)
 
 	(void)state;
 	memset(&f, 0, sizeof(f));
-	for (int p = 0; p < WHOSOCK_PROTO_COUNT; p++)
-		for (int st = 1; st < WHOSOCK_STATE_MAX; st++) {
+	for (int p = 0; p < PROTO_COUNT; p++)
+		for (int st = 1; st < STATE_COUNT; st++) {
 			int fam = p == WHOSOCK_PROTO_UNIX ? AF_UNIX : (st & 1 ? AF_INET : AF_INET6);
 			struct whosock_socket s = mk((enum whosock_proto)p, fam, st, 1234, 80);
 
@@ -441,7 +442,7 @@ static void test_filter_states(void **state)
 					      WHOSOCK_STATE_BIT(WHOSOCK_STATE_CLOSE) };
 
 	(void)state;
-	for (int st = 1; st < WHOSOCK_STATE_MAX; st++) {
+	for (int st = 1; st < STATE_COUNT; st++) {
 		struct whosock_socket s = mk(WHOSOCK_PROTO_TCP, AF_INET, st, 22, 0);
 		bool want = st == WHOSOCK_STATE_LISTEN || st == WHOSOCK_STATE_CLOSE;
 
@@ -450,7 +451,7 @@ static void test_filter_states(void **state)
 	/* A state out of range never matches a state filter (and is not shifted). */
 	{
 		struct whosock_socket s0 = mk(WHOSOCK_PROTO_TCP, AF_INET, 0, 22, 0);
-		struct whosock_socket sm = mk(WHOSOCK_PROTO_TCP, AF_INET, WHOSOCK_STATE_MAX, 22, 0);
+		struct whosock_socket sm = mk(WHOSOCK_PROTO_TCP, AF_INET, STATE_COUNT, 22, 0);
 		struct whosock_socket sn = mk(WHOSOCK_PROTO_TCP, AF_INET, -3, 22, 0);
 		struct whosock_socket sb = mk(WHOSOCK_PROTO_TCP, AF_INET, 40, 22, 0);
 

@@ -171,15 +171,17 @@ static void assert_fds(const struct whosock_owner *o, const int *want, size_t n)
 
 static void test_one_owner_per_process(void **state)
 {
-	struct whosock_options opt = { .proc_root = root, .source = WHOSOCK_SOURCE_PROC,
+	struct whosock_filter filter = WHOSOCK_FILTER_INIT;
+	struct whosock_options opt = { .size = sizeof(opt), .filter = &filter,
+				       .proc_root = root, .source = WHOSOCK_SOURCE_PROC,
 				       .want = WHOSOCK_WANT_OWNERS };
 	static const int a_fds[] = { 3, 7, 9 }, t_fds[] = { 12 }, b_fds[] = { 5 };
 	struct whosock_snapshot *snap = NULL;
 	const struct whosock_socket *s;
 
 	(void)state;
-	opt.filter.protos = WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP);
-	opt.filter.families = 1u << AF_INET;
+	filter.protos = WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP);
+	filter.families = 1u << AF_INET;
 	assert_int_equal(whosock_snapshot_take(&opt, &snap), 0);
 	s = find_inode(snap, LISTENER_INODE);
 	assert_non_null(s);
@@ -212,17 +214,19 @@ static void test_one_owner_per_process(void **state)
 /* An owner filter keeps the process's entries whole (every fd, its thread). */
 static void test_pid_filter_keeps_every_fd(void **state)
 {
-	struct whosock_options opt = { .proc_root = root, .source = WHOSOCK_SOURCE_PROC,
+	struct whosock_filter filter = WHOSOCK_FILTER_INIT;
+	struct whosock_options opt = { .size = sizeof(opt), .filter = &filter,
+				       .proc_root = root, .source = WHOSOCK_SOURCE_PROC,
 				       .want = WHOSOCK_WANT_OWNERS };
 	static const int a_fds[] = { 3, 7, 9 }, pid_a = PID_A;
 	struct whosock_snapshot *snap = NULL;
 	const struct whosock_socket *s;
 
 	(void)state;
-	opt.filter.protos = WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP);
-	opt.filter.families = 1u << AF_INET;
-	opt.filter.pids = &pid_a;
-	opt.filter.n_pids = 1;
+	filter.protos = WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP);
+	filter.families = 1u << AF_INET;
+	filter.pids = &pid_a;
+	filter.n_pids = 1;
 	assert_int_equal(whosock_snapshot_take(&opt, &snap), 0);
 	assert_int_equal(whosock_snapshot_count(snap), 1);
 	s = whosock_snapshot_get(snap, 0);
@@ -237,15 +241,17 @@ static void test_pid_filter_keeps_every_fd(void **state)
  * shared by its entries, and every fd. */
 static void test_copy_keeps_processes_once(void **state)
 {
-	struct whosock_options opt = { .proc_root = root, .source = WHOSOCK_SOURCE_PROC,
+	struct whosock_filter filter = WHOSOCK_FILTER_INIT;
+	struct whosock_options opt = { .size = sizeof(opt), .filter = &filter,
+				       .proc_root = root, .source = WHOSOCK_SOURCE_PROC,
 				       .want = WHOSOCK_WANT_OWNERS };
 	struct whosock_snapshot *snap = NULL;
 	const struct whosock_socket *s;
 	struct whosock_socket *c;
 
 	(void)state;
-	opt.filter.protos = WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP);
-	opt.filter.families = 1u << AF_INET;
+	filter.protos = WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP);
+	filter.families = 1u << AF_INET;
 	assert_int_equal(whosock_snapshot_take(&opt, &snap), 0);
 	s = find_inode(snap, LISTENER_INODE);
 	assert_non_null(s);

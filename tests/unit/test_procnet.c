@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "kinds.h"
 #include "notes.h"
 #include "procnet.h"
 #include "snapshot.h"
@@ -815,7 +816,7 @@ static void test_collect_errors(void **state)
 	assert_int_equal(procnet_collect(snap, NULL, WHOSOCK_PROTO_TCP, AF_INET, NULL), -EINVAL);
 	assert_int_equal(procnet_collect(snap, "procnet/live", WHOSOCK_PROTO_TCP, AF_UNIX, NULL),
 			 -EINVAL);
-	assert_int_equal(procnet_collect(snap, "procnet/live", WHOSOCK_PROTO_COUNT, AF_INET, NULL),
+	assert_int_equal(procnet_collect(snap, "procnet/live", PROTO_COUNT, AF_INET, NULL),
 			 -EINVAL);
 	assert_int_equal(whosock_snapshot_count(snap), 0);
 	assert_int_equal(whosock_snapshot_note_count(snap), 0);

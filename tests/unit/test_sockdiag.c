@@ -35,6 +35,7 @@
 #include <linux/netlink_diag.h>
 #include <linux/packet_diag.h>
 
+#include "kinds.h"
 #include "snapshot.h"
 #include "sockdiag.h"
 #include "sockdiag_kinds.h"
@@ -204,7 +205,7 @@ static void test_inet_types_by_proto(void **state)
 static void test_inet_states_accepted(void **state)
 {
 	(void)state;
-	for (int st = 1; st < WHOSOCK_STATE_MAX; st++) {
+	for (int st = 1; st < STATE_COUNT; st++) {
 		struct nlmsghdr *nlh = new_msg();
 		struct whosock_socket s;
 
@@ -426,7 +427,7 @@ static void test_inet_bad_family(void **state)
 
 static void test_inet_bad_state(void **state)
 {
-	static const int bad[] = { 0, WHOSOCK_STATE_MAX, WHOSOCK_STATE_MAX + 1, 100, 255 };
+	static const int bad[] = { 0, STATE_COUNT, STATE_COUNT + 1, 100, 255 };
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -710,7 +711,7 @@ static void test_unix_bad_header(void **state)
 	struct nlmsghdr *nlh;
 	struct unix_diag_msg *m;
 	static const int bad_types[] = { 0, SOCK_RAW, SOCK_RDM, 4, 6, 10, 255 };
-	static const int bad_states[] = { 0, WHOSOCK_STATE_MAX, 200, 255 };
+	static const int bad_states[] = { 0, STATE_COUNT, 200, 255 };
 
 	(void)state;
 	nlh = new_msg();
@@ -1064,7 +1065,7 @@ static void test_live_tcp_listen(void **state)
 
 		assert_int_equal(t->family, AF_INET);
 		assert_int_equal(t->proto, WHOSOCK_PROTO_TCP);
-		assert_true(t->state > 0 && t->state < WHOSOCK_STATE_MAX);
+		assert_true(t->state > 0 && t->state < STATE_COUNT);
 	}
 
 	whosock_snapshot_free(snap);
@@ -1319,7 +1320,7 @@ static void test_dump_bad_proto(void **state)
 	snap = snapshot_new();
 	assert_non_null(snap);
 	memset(&f, 0, sizeof(f));
-	assert_int_equal(sockdiag_dump(nl, snap, WHOSOCK_PROTO_COUNT, AF_INET, &f, false), -EINVAL);
+	assert_int_equal(sockdiag_dump(nl, snap, PROTO_COUNT, AF_INET, &f, false), -EINVAL);
 	assert_int_equal(whosock_snapshot_count(snap), 0);
 	whosock_snapshot_free(snap);
 	sockdiag_close(nl);

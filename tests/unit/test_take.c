@@ -169,14 +169,17 @@ static int teardown(void **state)
 
 static struct whosock_snapshot *take(const struct whosock_filter *f)
 {
-	struct whosock_options opt = { .proc_root = root, .source = WHOSOCK_SOURCE_PROC,
+	struct whosock_filter filter = WHOSOCK_FILTER_INIT;
+	struct whosock_options opt = { .size = sizeof(opt), .filter = &filter,
+				       .proc_root = root, .source = WHOSOCK_SOURCE_PROC,
 				       .want = WHOSOCK_WANT_OWNERS | WHOSOCK_WANT_PROCESS };
 	struct whosock_snapshot *snap = NULL;
 
 	if (f)
-		opt.filter = *f;
-	if (!opt.filter.protos)
-		opt.filter.protos = WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP) |
+		filter = *f;
+	filter.size = sizeof(filter);
+	if (!filter.protos)
+		filter.protos = WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP) |
 				    WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UNIX);
 	assert_int_equal(whosock_snapshot_take(&opt, &snap), 0);
 	assert_non_null(snap);
@@ -308,11 +311,13 @@ static void test_owner_filters(void **state)
 /* Owners not wanted: every socket, no owner, no process read. */
 static void test_no_owners(void **state)
 {
-	struct whosock_options opt = { .proc_root = root, .source = WHOSOCK_SOURCE_PROC };
+	struct whosock_filter filter = WHOSOCK_FILTER_INIT;
+	struct whosock_options opt = { .size = sizeof(opt), .filter = &filter,
+				       .proc_root = root, .source = WHOSOCK_SOURCE_PROC };
 	struct whosock_snapshot *snap = NULL;
 
 	(void)state;
-	opt.filter.protos = WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP);
+	filter.protos = WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP);
 	assert_int_equal(whosock_snapshot_take(&opt, &snap), 0);
 	assert_int_equal(whosock_snapshot_count(snap), 4);
 	for (size_t i = 0; i < 4; i++)
@@ -341,7 +346,9 @@ static void test_vanished_process(void **state)
  * taken for a captured tree: only whosock's own namespace). */
 static void test_live_proc_root_with_slash(void **state)
 {
-	struct whosock_options opt = { .proc_root = "/proc/", .source = WHOSOCK_SOURCE_NETLINK };
+	struct whosock_filter filter = WHOSOCK_FILTER_INIT;
+	struct whosock_options opt = { .size = sizeof(opt), .filter = &filter,
+				       .proc_root = "/proc/", .source = WHOSOCK_SOURCE_NETLINK };
 	struct whosock_snapshot *snap = NULL;
 	int ready[2], hold[2];
 	uint64_t ns = 0;
@@ -377,7 +384,7 @@ static void test_live_proc_root_with_slash(void **state)
 	close(ready[1]);
 	close(hold[0]);
 	assert_int_equal(read(ready[0], &ns, sizeof(ns)), sizeof(ns));
-	opt.filter.protos = WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDP);
+	filter.protos = WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDP);
 	assert_int_equal(whosock_snapshot_take(&opt, &snap), 0);
 	for (size_t i = 0; i < whosock_snapshot_count(snap); i++)
 		found |= whosock_snapshot_get(snap, i)->netns == ns;

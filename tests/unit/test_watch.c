@@ -225,6 +225,7 @@ static struct whosock_watch *new_watch(struct rec *rec)
 	int r;
 
 	memset(&opt, 0, sizeof(opt));
+	opt.size = sizeof(opt);
 	opt.host_only = true;
 	opt.interval_ms = 100;
 	opt.ring_size = RING;
