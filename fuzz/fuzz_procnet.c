@@ -133,7 +133,7 @@ static void check_collect(unsigned sel, const char *data, size_t len)
 {
 	const unsigned t = sel % N_TABLES;
 	static const uint16_t port22 = 22;
-	struct whosock_filter filter = { 0 }, *f = NULL;
+	struct whosock_filter filter = { .size = sizeof(struct whosock_filter) }, *f = NULL;
 	struct whosock_snapshot *snap = snapshot_new();
 	size_t lines = 0;
 	int r;

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "kinds.h"
+#include "abi.h"
 #include "filter.h"
 
 static const uint8_t any_addr[16];
@@ -83,7 +84,7 @@ bool filter_match_netns(const struct whosock_filter *f, uint64_t inode)
 	return f->n_netns == 0;
 }
 
-bool whosock_filter_match(const struct whosock_filter *f, const struct whosock_socket *s)
+bool filter_match(const struct whosock_filter *f, const struct whosock_socket *s)
 {
 	unsigned protos = f->protos ? f->protos : ~0u; /* 0: every kind */
 	bool local = f->n_locals == 0;
@@ -108,6 +109,14 @@ bool whosock_filter_match(const struct whosock_filter *f, const struct whosock_s
 }
 
 /* ---- what to ask the kernel for ---- */
+
+bool whosock_filter_match(const struct whosock_filter *f, const struct whosock_socket *s)
+{
+	struct whosock_filter full;
+
+	/* A filter this library cannot read matches nothing. */
+	return abi_filter(&full, f) == 0 && filter_match(&full, s);
+}
 
 bool filter_narrows_protocols(const struct whosock_filter *f)
 {
@@ -221,7 +230,12 @@ int whosock_process_filter_new(const struct whosock_filter *f, struct whosock_pr
 
 	if (!pf)
 		return -ENOMEM;
-	pf->filter = f;
+	r = abi_filter(&pf->copy, f);
+	if (r < 0) {
+		free(pf);
+		return r;
+	}
+	pf->filter = f = &pf->copy;
 	if (f->n_cmdlines) {
 		pf->re = calloc(f->n_cmdlines, sizeof(*pf->re));
 		if (!pf->re)

@@ -13,10 +13,14 @@
 #include "whosock/whosock.h"
 
 struct whosock_process_filter {
-	const struct whosock_filter *filter;
+	const struct whosock_filter *filter; /* &copy */
+	struct whosock_filter copy;           /* the caller's, full size (its lists are the caller's) */
 	regex_t *re; /* one per filter->cmdlines[i] */
 	size_t n_re;
 };
+
+/* whosock_filter_match() for a filter already in the library's full size. */
+bool filter_match(const struct whosock_filter *f, const struct whosock_socket *s);
 
 /* Whether namespace inode is one the filter wants (any, without netns). */
 bool filter_match_netns(const struct whosock_filter *f, uint64_t inode);

@@ -12,6 +12,7 @@
  * from column offsets, and a line that does not check out is counted and
  * skipped rather than guessed at.
  */
+#include "filter.h"
 #include "kinds.h"
 #include "procnet.h"
 
@@ -629,7 +630,7 @@ static int collect_inet(struct whosock_snapshot *snap, const char *buf, size_t s
 			continue;
 		}
 		s.source = WHOSOCK_SOURCE_PROC;
-		if (f && !whosock_filter_match(f, &s))
+		if (f && !filter_match(f, &s))
 			continue;
 		r = snapshot_push(snap, &s);
 		if (r < 0)
@@ -654,7 +655,7 @@ static int unix_push(struct whosock_snapshot *snap, const struct unix_pending *u
 	int r;
 
 	s.source = WHOSOCK_SOURCE_PROC;
-	if (f && !whosock_filter_match(f, &s))
+	if (f && !filter_match(f, &s))
 		return 0;
 	if (u->path) {
 		s.local.path = snapshot_strndup(snap, u->path, u->path_len);

@@ -311,7 +311,7 @@ static int dump_cb(const struct nlmsghdr *nlh, void *data)
 		ctx->malformed++;
 		return MNL_CB_OK;
 	}
-	if (!whosock_filter_match(ctx->filter, &s))
+	if (!filter_match(ctx->filter, &s))
 		return MNL_CB_OK;
 	if (path) {
 		s.local.path = store_unix_path(ctx->snap, path, path_len);

@@ -430,7 +430,7 @@ static int push_held(struct take *t, struct whosock_snapshot *snap, const struct
 	     ((s.proto == WHOSOCK_PROTO_TCP || s.proto == WHOSOCK_PROTO_MPTCP) &&
 	      s.state == WHOSOCK_STATE_CLOSE)))
 		return 0;
-	if (!whosock_filter_match(f, &s) ||
+	if (!filter_match(f, &s) ||
 	    (t->opt->host_only && s.netns != own_inode))
 		return 0;
 	ns = netns_set_find(set, s.netns);

@@ -495,7 +495,7 @@ static bool watched(const struct whosock_watch *w, const struct whosock_socket *
 	/* A UDP socket is "listening" once bound to a port. */
 	if (s->proto != WHOSOCK_PROTO_TCP && s->local.port == 0)
 		return false;
-	return whosock_filter_match(&w->filter, s);
+	return filter_match(&w->filter, s);
 }
 
 /* Whether ns may hold sockets of protocol index p (TCP, UDP, UDP-Lite) and

@@ -360,6 +360,7 @@ static void test_filter_zero_matches_all(void **state)
 
 	(void)state;
 	memset(&f, 0, sizeof(f));
+	f.size = sizeof(f);
 	for (int p = 0; p < PROTO_COUNT; p++)
 		for (int st = 1; st < STATE_COUNT; st++) {
 			int fam = p == WHOSOCK_PROTO_UNIX ? AF_UNIX : (st & 1 ? AF_INET : AF_INET6);
@@ -380,7 +381,7 @@ static void test_filter_zero_matches_all(void **state)
 
 static void test_filter_protos(void **state)
 {
-	struct whosock_filter f = { .protos = WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP) };
+	struct whosock_filter f = { .size = sizeof(struct whosock_filter), .protos = WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP) };
 	struct whosock_socket tcp = mk(WHOSOCK_PROTO_TCP, AF_INET, WHOSOCK_STATE_LISTEN, 22, 0);
 	struct whosock_socket udp = mk(WHOSOCK_PROTO_UDP, AF_INET, WHOSOCK_STATE_CLOSE, 53, 0);
 	struct whosock_socket lite = mk(WHOSOCK_PROTO_UDPLITE, AF_INET6, WHOSOCK_STATE_CLOSE, 9, 0);
@@ -415,7 +416,7 @@ static void test_filter_protos(void **state)
 
 static void test_filter_families(void **state)
 {
-	struct whosock_filter f = { .families = 1u << AF_INET };
+	struct whosock_filter f = { .size = sizeof(struct whosock_filter), .families = 1u << AF_INET };
 	struct whosock_socket v4 = mk(WHOSOCK_PROTO_TCP, AF_INET, WHOSOCK_STATE_LISTEN, 22, 0);
 	struct whosock_socket v6 = mk(WHOSOCK_PROTO_TCP, AF_INET6, WHOSOCK_STATE_LISTEN, 22, 0);
 	struct whosock_socket ux = mk(WHOSOCK_PROTO_UNIX, AF_UNIX, WHOSOCK_STATE_LISTEN, 0, 0);
@@ -438,7 +439,7 @@ static void test_filter_families(void **state)
 
 static void test_filter_states(void **state)
 {
-	struct whosock_filter f = { .states = WHOSOCK_STATE_BIT(WHOSOCK_STATE_LISTEN) |
+	struct whosock_filter f = { .size = sizeof(struct whosock_filter), .states = WHOSOCK_STATE_BIT(WHOSOCK_STATE_LISTEN) |
 					      WHOSOCK_STATE_BIT(WHOSOCK_STATE_CLOSE) };
 
 	(void)state;
@@ -466,7 +467,7 @@ static void test_filter_states(void **state)
 static void test_filter_port(void **state)
 {
 	uint16_t port[1] = { 22 };
-	struct whosock_filter f = { .ports = port, .n_ports = 1 };
+	struct whosock_filter f = { .size = sizeof(struct whosock_filter), .ports = port, .n_ports = 1 };
 	struct whosock_socket local = mk(WHOSOCK_PROTO_TCP, AF_INET, WHOSOCK_STATE_LISTEN, 22, 0);
 	struct whosock_socket remote =
 		mk(WHOSOCK_PROTO_TCP, AF_INET6, WHOSOCK_STATE_ESTABLISHED, 51000, 22);
@@ -493,6 +494,7 @@ static void test_filter_port(void **state)
 static void test_filter_combined(void **state)
 {
 	struct whosock_filter f = {
+		.size = sizeof(struct whosock_filter),
 		.protos = WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP) | WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDP),
 		.families = 1u << AF_INET6,
 		.states = WHOSOCK_STATE_BIT(WHOSOCK_STATE_LISTEN),
@@ -640,7 +642,7 @@ static struct whosock_socket bound(int family, const char *addr, bool v6only)
 static bool query_matches(int family, const char *addr, const struct whosock_socket *s)
 {
 	struct whosock_local q = { .port = 7000, .family = family };
-	struct whosock_filter f = { .locals = &q, .n_locals = 1 };
+	struct whosock_filter f = { .size = sizeof(struct whosock_filter), .locals = &q, .n_locals = 1 };
 
 	assert_int_equal(inet_pton(family, addr, q.addr), 1);
 	return whosock_filter_match(&f, s);
@@ -684,7 +686,7 @@ static void test_filter_lists(void **state)
 {
 	static const uint16_t ports[] = { 80, 443 };
 	static const struct whosock_local locals[] = { { .port = 80 }, { .port = 8443 } };
-	struct whosock_filter f = { .ports = ports, .n_ports = 2 };
+	struct whosock_filter f = { .size = sizeof(struct whosock_filter), .ports = ports, .n_ports = 2 };
 	struct whosock_socket a = mk(WHOSOCK_PROTO_TCP, AF_INET, WHOSOCK_STATE_LISTEN, 443, 0);
 	struct whosock_socket b = mk(WHOSOCK_PROTO_TCP, AF_INET, WHOSOCK_STATE_LISTEN, 80, 0);
 	struct whosock_socket c = mk(WHOSOCK_PROTO_TCP, AF_INET, WHOSOCK_STATE_LISTEN, 22, 0);

@@ -770,7 +770,7 @@ static void test_golden_kinds(void **state)
 static void test_collect_filter(void **state)
 {
 	struct whosock_snapshot *snap = snapshot_new();
-	struct whosock_filter f = { 0 };
+	struct whosock_filter f = { .size = sizeof(struct whosock_filter) };
 	const struct whosock_socket *s;
 
 	(void)state;

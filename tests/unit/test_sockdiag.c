@@ -911,7 +911,7 @@ static void test_netlink_message(void **state)
 /* The live kernel: a netlink socket of ours and a packet socket (root). */
 static void test_live_packet_netlink(void **state)
 {
-	struct whosock_filter f = { 0 };
+	struct whosock_filter f = { .size = sizeof(struct whosock_filter) };
 	struct whosock_snapshot *snap = snapshot_new();
 	struct mnl_socket *nl = NULL;
 	struct sockaddr_nl sa;
@@ -1040,6 +1040,7 @@ static void test_live_tcp_listen(void **state)
 	snap = snapshot_new();
 	assert_non_null(snap);
 	memset(&f, 0, sizeof(f));
+	f.size = sizeof(f);
 
 	n = sockdiag_dump(nl, snap, WHOSOCK_PROTO_TCP, AF_INET, &f, false);
 	assert_true(n >= 1);
@@ -1108,6 +1109,7 @@ static void test_live_tcp_filters_and_info(void **state)
 
 	/* Port filter, with tcp_info. */
 	memset(&f, 0, sizeof(f));
+	f.size = sizeof(f);
 	f.ports = (const uint16_t[]){ (uint16_t)port };
 	f.n_ports = 1;
 	n = sockdiag_dump(nl, snap, WHOSOCK_PROTO_TCP, AF_INET, &f, true);
@@ -1204,6 +1206,7 @@ static void test_live_udp(void **state)
 	snap = snapshot_new();
 	assert_non_null(snap);
 	memset(&f, 0, sizeof(f));
+	f.size = sizeof(f);
 	f.ports = (const uint16_t[]){ ntohs(sin.sin_port) };
 	f.n_ports = 1;
 	n = sockdiag_dump(nl, snap, WHOSOCK_PROTO_UDP, AF_INET, &f, true);
@@ -1249,6 +1252,7 @@ static void test_live_unix(void **state)
 	snap = snapshot_new();
 	assert_non_null(snap);
 	memset(&f, 0, sizeof(f));
+	f.size = sizeof(f);
 	n = sockdiag_dump(nl, snap, WHOSOCK_PROTO_UNIX, AF_UNIX, &f, false);
 	assert_true(n >= 3);
 	assert_int_equal((size_t)n, whosock_snapshot_count(snap));
@@ -1320,6 +1324,7 @@ static void test_dump_bad_proto(void **state)
 	snap = snapshot_new();
 	assert_non_null(snap);
 	memset(&f, 0, sizeof(f));
+	f.size = sizeof(f);
 	assert_int_equal(sockdiag_dump(nl, snap, PROTO_COUNT, AF_INET, &f, false), -EINVAL);
 	assert_int_equal(whosock_snapshot_count(snap), 0);
 	whosock_snapshot_free(snap);

@@ -258,7 +258,7 @@ static void test_owner_filters(void **state)
 	static const char *const nginx[] = { "nginx" }, *const docker[] = { "6de102c1" };
 	static const char *const worker[] = { "worker" };
 	static const struct whosock_local port_8080[] = { { .port = 8080 } };
-	struct whosock_filter f = { 0 };
+	struct whosock_filter f = { .size = sizeof(struct whosock_filter) };
 	struct whosock_snapshot *snap;
 
 	(void)state;
@@ -279,6 +279,7 @@ static void test_owner_filters(void **state)
 	whosock_snapshot_free(snap);
 
 	memset(&f, 0, sizeof(f));
+	f.size = sizeof(f);
 	f.uids = uid_1000;
 	f.n_uids = 1;
 	snap = take(&f);
@@ -288,6 +289,7 @@ static void test_owner_filters(void **state)
 
 	/* Members: all of them. */
 	memset(&f, 0, sizeof(f));
+	f.size = sizeof(f);
 	f.comms = nginx;
 	f.n_comms = 1;
 	f.containers = docker;
@@ -298,6 +300,7 @@ static void test_owner_filters(void **state)
 	whosock_snapshot_free(snap);
 
 	memset(&f, 0, sizeof(f));
+	f.size = sizeof(f);
 	f.cmdlines = worker;
 	f.n_cmdlines = 1;
 	f.locals = port_8080;
