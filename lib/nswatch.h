@@ -26,6 +26,7 @@ struct wns {
 	bool present;    /* seen by the last discovery */
 	struct mnl_socket *dump;
 	struct mnl_socket *destroy;
+	bool polled;      /* destroy is in the watcher's epoll set */
 	bool dumped;      /* this tick's dump worked: what it lacks is closed */
 	bool unreachable; /* entering failed: not retried until the next discovery */
 	int dump_error;   /* the last dump's failure (negative errno), 0 */

@@ -26,12 +26,15 @@ enum whosock_event_type { WHOSOCK_EVENT_OPENED, WHOSOCK_EVENT_CLOSED };
 
 struct whosock_event {
 	enum whosock_event_type type;
-	struct timespec ts; /* CLOCK_REALTIME when whosock saw it */
+	struct timespec ts; /* CLOCK_REALTIME when whosock saw it (may step: order by seq) */
 	/* The socket with its owners (a closed socket: as last seen, with the
 	 * kernel's final TCP counters when it reported them). */
 	const struct whosock_socket *socket;
 	bool lifetime_known; /* CLOSED: seen open before */
-	uint64_t lifetime_ms; /* CLOSED: from first seen open to closed */
+	uint64_t lifetime_ms; /* CLOSED: from first seen open to closed (monotonic) */
+	/* 1 for the watcher's first event, one more for each after it: a gap
+	 * means events were lost (whosock_watch_since_seq() says how many). */
+	uint64_t seq;
 };
 
 /* Start from WHOSOCK_WATCH_OPTIONS_INIT (or set size): the library reads
@@ -61,22 +64,58 @@ struct whosock_watch;
 
 /* Start watching (opt may be NULL: defaults). Sockets already open are the
  * baseline: no events for them. fn(ev, data) is called from
- * whosock_watch_run() for each event; ev and all it points to are valid
+ * whosock_watch_process() (and run()) for each event; ev and all it points to are valid
  * during the call only. Returns 0 and *out, or a negative errno. */
 WHOSOCK_EXPORT int whosock_watch_new(const struct whosock_watch_options *opt, whosock_event_fn *fn, void *data,
 		      struct whosock_watch **out);
 
-/* Wait for events and report them for up to timeout_ms (-1: until an error
- * or a signal). Closes the kernel reports (sock_diag destroy groups, where
- * permitted) are reported at once, the rest at the next dump. Returns 0 when
- * the time is up, -EINTR when a signal arrived, or another negative errno. */
+/*
+ * Driving the watcher from the caller's own loop (epoll, poll, libuv,
+ * GLib): poll whosock_watch_get_fd() for input with the timeout that
+ * whosock_watch_get_timeout() gives, then call whosock_watch_process(),
+ * whether the fd became readable or the time ran out:
+ *
+ *     for (;;) {
+ *             uint64_t t;
+ *             whosock_watch_get_timeout(w, &t);
+ *             struct pollfd p = { whosock_watch_get_fd(w), POLLIN };
+ *             poll(&p, 1, t > INT_MAX ? INT_MAX : (int)t);
+ *             whosock_watch_process(w);   // calls on_event()
+ *     }
+ */
+
+/* The one fd to poll for input (an epoll fd: every namespace's close
+ * reports and the notices of namespaces made or gone are behind it). It
+ * stays the same fd until whosock_watch_free(); never read it yourself. */
+WHOSOCK_EXPORT int whosock_watch_get_fd(const struct whosock_watch *w);
+
+/* How long the caller may wait (ms) before whosock_watch_process() has work
+ * that is due (the next dump, counter look or namespace look), 0 when it is
+ * due now. Returns 0. */
+WHOSOCK_EXPORT int whosock_watch_get_timeout(const struct whosock_watch *w, uint64_t *timeout_ms);
+
+/* Do what is due without blocking: read what the fd has (a bounded amount:
+ * a flood of closes leaves the fd readable for the next call), find new and
+ * gone namespaces, dump when due, and call the event callback for each
+ * event. Returns 0 or a negative errno (-ENOMEM; the watcher stays usable). */
+WHOSOCK_EXPORT int whosock_watch_process(struct whosock_watch *w);
+
+/* A convenience over the three above: process and wait for up to
+ * timeout_ms (-1: until an error or a signal). Closes the kernel reports
+ * (sock_diag destroy groups, where permitted) are reported at once, the
+ * rest at the next dump. Returns 0 when the time is up, -EINTR when a
+ * signal arrived, or another negative errno. */
 WHOSOCK_EXPORT int whosock_watch_run(struct whosock_watch *w, int timeout_ms);
 
-/* The recent events (the ring) at or after since, oldest first: up to max
- * pointers into *out. The events stay valid until the next
- * whosock_watch_run() or whosock_watch_free(). Returns how many. */
-WHOSOCK_EXPORT size_t whosock_watch_since(const struct whosock_watch *w, const struct timespec *since,
-			   const struct whosock_event **out, size_t max);
+/* The recent events (the ring) with seq >= since, oldest first: up to max
+ * pointers into *out (call again from the last one's seq + 1 for more).
+ * since 0: from the oldest the ring holds. The events stay valid until the
+ * next whosock_watch_process() (or run()) or whosock_watch_free().
+ * *missed (may be NULL) is how many events from since on the ring has
+ * already dropped (0 when none, or since is 0). Returns how many. */
+WHOSOCK_EXPORT size_t whosock_watch_since_seq(const struct whosock_watch *w, uint64_t since,
+					      const struct whosock_event **out, size_t max,
+					      uint64_t *missed);
 
 /* What the watcher sees, to tell the user what it does not. */
 struct whosock_watch_status {
