@@ -362,10 +362,10 @@ WHOSOCK_EXPORT size_t whosock_snapshot_count(const struct whosock_snapshot *snap
 WHOSOCK_EXPORT const struct whosock_socket *whosock_snapshot_get(const struct whosock_snapshot *snap, size_t i);
 
 /* What a note is about (whosock_note.code), and which of its members hold a
- * value. The library gives codes and numbers, never sentences: the caller
- * words them (the whosock command's are in its src/notes.c). A newer library
- * may give codes this list does not have yet: treat them as "something was
- * not seen". */
+ * value. The library gives codes and numbers; whosock_note_text() words
+ * one, or the caller words them itself. A newer library may give codes this
+ * list does not have yet: treat them as "something was not seen". The
+ * numbers are fixed: a code keeps its number in every LIBWHOSOCK_1. */
 enum whosock_note_code {
 	/* No sock_diag socket could be opened (error): path was read instead. */
 	WHOSOCK_NOTE_NETLINK_UNAVAILABLE = 1,
@@ -425,6 +425,14 @@ struct whosock_note {
 	int family;             /* AF_INET, AF_INET6, AF_UNSPEC (both) or AF_UNIX */
 	const char *path;       /* a file or directory, or NULL; any byte but NUL */
 };
+
+/* The note in plain English, as one line without a newline ("netlink
+ * refused the udp IPv6 dump (Operation not permitted): read /proc/net
+ * instead"), snprintf-like: writes at most cap - 1 bytes and a NUL into buf
+ * (nothing when cap is 0) and returns the whole length. Paths and names in
+ * it are as the kernel gave them: escape them (whosock_escape_term())
+ * before printing. A code this library does not know gets a generic line. */
+WHOSOCK_EXPORT size_t whosock_note_text(const struct whosock_note *n, char *buf, size_t cap);
 
 /* The notes about what could not be seen and why (a fallback to /proc, a
  * refused request), i < whosock_snapshot_note_count(), in the order they
@@ -509,11 +517,11 @@ WHOSOCK_EXPORT int whosock_state_parse(const char *name);
  * bytes and a NUL (nothing when cap is 0; dst may then be NULL); when it does
  * not fit, it stops before the first escape or sequence that does not fit
  * whole. Returns the length of the whole escaped text, without the NUL: the
- * text was cut when that is >= cap. WHOSOCK_ESCAPE_MAX(len) bytes always
+ * text was cut when that is >= cap. WHOSOCK_ESCAPE_TERM_MAX(len) bytes always
  * suffice. Never fails, never allocates.
  */
-WHOSOCK_EXPORT size_t whosock_escape(char *dst, size_t cap, const char *src, size_t len);
-#define WHOSOCK_ESCAPE_MAX(len) (4 * (size_t)(len) + 1)
+WHOSOCK_EXPORT size_t whosock_escape_term(char *dst, size_t cap, const char *src, size_t len);
+#define WHOSOCK_ESCAPE_TERM_MAX(len) (4 * (size_t)(len) + 1)
 
 /* Write the endpoint's address as text ("127.0.0.1", "::1", "::ffff:1.2.3.4")
  * into buf (at least 46 bytes). Returns buf. */
