@@ -42,6 +42,7 @@ struct nswatch {
 	struct wns *v; /* v[0]: the caller's namespace */
 	size_t n, cap;
 	bool host_only;
+	bool no_threads; /* WHOSOCK_FLAG_NO_THREADS: enter namespaces on the caller's thread */
 	const struct whosock_filter *filter; /* its netns member: which to watch */
 	unsigned destroy_groups;
 	bool no_destroy; /* subscribing to destroy reports was refused */

@@ -773,6 +773,7 @@ int whosock_watch_new(const struct whosock_watch_options *options, whosock_event
 	r = w->ring && w->buf ? map_grow(w) : -ENOMEM;
 	if (r == 0)
 		r = nswatch_init(&w->nw, w->opt.host_only, &w->filter, destroy_groups);
+	w->nw.no_threads = w->opt.flags & WHOSOCK_FLAG_NO_THREADS;
 	w->nw_ready = r == 0;
 	if (r == 0)
 		r = nswatch_discover(&w->nw, now_ms(), NULL, NULL);
