@@ -122,6 +122,10 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* The dump the watcher calls: a test makes it fail. */
+int (*watch_dump)(struct mnl_socket *nl, struct whosock_snapshot *snap, enum whosock_proto proto,
+		  int family, const struct whosock_filter *f, bool tcp_info) = sockdiag_dump;
+
 /* The clock of the events' wall-clock stamps: a test steps it. */
 int (*watch_realtime)(struct timespec *ts) = watch_clock_realtime;
 
@@ -560,11 +564,20 @@ static int dump_ns(struct whosock_watch *w, struct wns *ns, struct whosock_snaps
 					families[n_fam++] = fam ? AF_INET6 : AF_INET;
 		}
 		for (size_t k = 0; k < n_fam; k++) {
-			r = sockdiag_dump(ns->dump, snap, protos[i], families[k], &f, w->opt.connections);
+			r = watch_dump(ns->dump, snap, protos[i], families[k], &f, w->opt.connections);
 			if (r == -ENOENT || r == -EOPNOTSUPP)
 				r = 0; /* the kernel lacks it (UDP-Lite) */
-			if (r < 0)
-				return r == -ENOMEM ? r : 0;
+			if (r == -ENOMEM)
+				return r;
+			if (r < 0) {
+				/* Not dumped: its sockets are kept as they were (not
+				 * reported closed), the failure is in the status, and
+				 * the socket (maybe left mid-dump) is opened anew. */
+				ns->dump_error = r;
+				sockdiag_close(ns->dump);
+				ns->dump = NULL;
+				return 0;
+			}
 		}
 	}
 	for (size_t i = start; i < whosock_snapshot_count(snap); i++) {
@@ -574,6 +587,7 @@ static int dump_ns(struct whosock_watch *w, struct wns *ns, struct whosock_snaps
 		s->netns_name = ns->ns.name;
 	}
 	ns->dumped = true;
+	ns->dump_error = 0;
 	return 0;
 }
 
@@ -936,13 +950,27 @@ size_t whosock_watch_since_seq(const struct whosock_watch *w, uint64_t since,
 	return n;
 }
 
-void whosock_watch_status(const struct whosock_watch *w, struct whosock_watch_status *out)
+int whosock_watch_status(const struct whosock_watch *w, struct whosock_watch_status *out)
 {
-	*out = (struct whosock_watch_status){ .namespaces = w->nw.n,
-					      .destroy_reports = !w->nw.no_destroy };
-	for (size_t i = 0; i < w->nw.n; i++)
+	struct whosock_watch_status st = { .size = sizeof(st), .namespaces = w->nw.n,
+					   .destroy_reports = !w->nw.no_destroy };
+	size_t size;
+
+	memcpy(&size, out, sizeof(size));
+	if (size < sizeof(size_t))
+		return -EINVAL;
+	for (size_t i = 0; i < w->nw.n; i++) {
 		if (w->nw.v[i].unreachable)
-			out->unreachable++;
+			st.unreachable++;
+		if (w->nw.v[i].dump_error) {
+			st.failing++;
+			st.failing_error = -w->nw.v[i].dump_error;
+		}
+	}
+	/* As much as the caller's struct holds, its size kept. */
+	memcpy((char *)out + sizeof(size), (char *)&st + sizeof(size),
+	       (size < sizeof(st) ? size : sizeof(st)) - sizeof(size));
+	return 0;
 }
 
 void whosock_watch_free(struct whosock_watch *w)

@@ -117,14 +117,24 @@ WHOSOCK_EXPORT size_t whosock_watch_since_seq(const struct whosock_watch *w, uin
 					      const struct whosock_event **out, size_t max,
 					      uint64_t *missed);
 
-/* What the watcher sees, to tell the user what it does not. */
+/* What the watcher sees, to tell the user what it does not. Set size (or
+ * start from WHOSOCK_WATCH_STATUS_INIT): the library fills only that much. */
 struct whosock_watch_status {
+	size_t size;          /* sizeof(struct whosock_watch_status) */
 	size_t namespaces;    /* network namespaces known */
 	size_t unreachable;   /* of those, not watched: entering refused (needs CAP_SYS_ADMIN) */
 	bool destroy_reports; /* closes come from the kernel at once (else: at the next dump) */
+	/* Namespaces whose last dump failed (their sockets are kept as last
+	 * seen, neither opened nor closed, until a dump works again), and the
+	 * error of one of them (a positive errno). */
+	size_t failing;
+	int failing_error;
 };
 
-WHOSOCK_EXPORT void whosock_watch_status(const struct whosock_watch *w, struct whosock_watch_status *out);
+#define WHOSOCK_WATCH_STATUS_INIT { .size = sizeof(struct whosock_watch_status) }
+
+/* Fill *out. Returns 0, or -EINVAL when out->size is not set. */
+WHOSOCK_EXPORT int whosock_watch_status(const struct whosock_watch *w, struct whosock_watch_status *out);
 
 /* Stops watching and frees everything. Accepts NULL. */
 WHOSOCK_EXPORT void whosock_watch_free(struct whosock_watch *w);

@@ -498,6 +498,58 @@ static void test_watch_ring_says_missed(void **state)
 	whosock_watch_free(w);
 }
 
+static int failing_dump(struct mnl_socket *nl, struct whosock_snapshot *snap,
+			enum whosock_proto proto, int family, const struct whosock_filter *f,
+			bool tcp_info)
+{
+	(void)nl, (void)snap, (void)proto, (void)family, (void)f, (void)tcp_info;
+	return -EIO;
+}
+
+/* A dump that fails is said in the status (not swallowed), and holds the
+ * namespace's sockets as they were: nothing reported closed for it. */
+static void test_watch_dump_failure_reported(void **state)
+{
+	struct whosock_watch_status st = WHOSOCK_WATCH_STATUS_INIT;
+	int (*real)(struct mnl_socket *, struct whosock_snapshot *, enum whosock_proto, int,
+		    const struct whosock_filter *, bool) = watch_dump;
+	struct rec rec;
+	struct whosock_watch *w;
+	uint16_t port, port2;
+	size_t count;
+	int fd, fd2;
+
+	(void)state;
+	memset(&rec, 0, sizeof(rec));
+	fd = listener4(&port);
+	add_port(&rec, port);
+	w = new_watch(&rec);
+	assert_int_equal(whosock_watch_status(w, &st), 0);
+	assert_int_equal(st.failing, 0);
+	watch_dump = failing_dump;
+	for (int i = 0; i < 5; i++)
+		whosock_watch_run(w, 100);
+	assert_int_equal(whosock_watch_status(w, &st), 0);
+	assert_int_equal(st.failing, 1);
+	assert_int_equal(st.failing_error, EIO);
+	find_seen(&rec, WHOSOCK_EVENT_CLOSED, port, &count);
+	assert_int_equal(count, 0); /* still open, and held so */
+	watch_dump = real;
+	fd2 = listener4(&port2);
+	add_port(&rec, port2);
+	run_until(w, &rec, WHOSOCK_EVENT_OPENED, port2);
+	assert_int_equal(whosock_watch_status(w, &st), 0);
+	assert_int_equal(st.failing, 0);
+	find_seen(&rec, WHOSOCK_EVENT_CLOSED, port, &count);
+	assert_int_equal(count, 0);
+	/* A status struct without its size is refused. */
+	memset(&st, 0, sizeof(st));
+	assert_int_equal(whosock_watch_status(w, &st), -EINVAL);
+	close(fd);
+	close(fd2);
+	whosock_watch_free(w);
+}
+
 /* Options from headers that knew fewer members (a smaller size) work; a
  * newer member this library does not know, set, is refused; size 0 (never
  * set) is refused. */
@@ -853,6 +905,7 @@ int main(void)
 		cmocka_unit_test(test_watch_seq_across_clock_step),
 		cmocka_unit_test(test_watch_ring_says_missed),
 		cmocka_unit_test(test_watch_options_size),
+		cmocka_unit_test(test_watch_dump_failure_reported),
 		cmocka_unit_test(test_portindex_hits_without_refresh),
 		cmocka_unit_test(test_portindex_miss_refreshes),
 		cmocka_unit_test(test_portindex_reused_port),
