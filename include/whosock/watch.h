@@ -141,12 +141,17 @@ WHOSOCK_EXPORT void whosock_watch_free(struct whosock_watch *w);
 
 /*
  * The port index: "which process owns local (address, port, proto)?" in
- * constant time, for tagging packets with processes. A miss refreshes the
- * index (a full snapshot with owners) at most once per refresh_ms.
+ * constant time, for tagging packets with processes, in the caller's
+ * network namespace. Driven by the caller's loop like a watcher
+ * (whosock_portindex_get_fd(), get_timeout(), process()), it follows
+ * sockets as they open and close. Used without that loop (or where the
+ * kernel refuses a watcher), a miss refreshes the index (a full snapshot
+ * with owners) at most once per refresh_ms.
  */
 struct whosock_portindex;
 
-/* refresh_ms 0: 1000. Takes the first snapshot now. Returns 0 or a negative errno. */
+/* refresh_ms 0: 1000 (also the watcher's dump interval). Takes the first
+ * snapshot now. Returns 0 or a negative errno. */
 WHOSOCK_EXPORT int whosock_portindex_new(unsigned refresh_ms, struct whosock_portindex **out);
 
 /* The process holding the socket bound to local (proto, family, addr, port);
@@ -155,10 +160,18 @@ WHOSOCK_EXPORT int whosock_portindex_new(unsigned refresh_ms, struct whosock_por
  * readlink of /proc/PID/fd/FD; kept unchecked when the link is not
  * readable): a stale one, as when the owner closed the port and another
  * process bound it, refreshes the index at once, whatever refresh_ms says.
- * Returns 1 and *out (valid until the next call), 0 when none is known, or
- * a negative errno. */
+ * Returns 1 and *out (valid until the next call on idx), 0 when none is
+ * known, or a negative errno. */
 WHOSOCK_EXPORT int whosock_portindex_lookup(struct whosock_portindex *idx, enum whosock_proto proto, int family,
 			     const void *addr, uint16_t port, const struct whosock_process **out);
+
+/* As the watcher's (above): the fd to poll for input (-1: none, the kernel
+ * refused a watcher: lookups refresh instead), how long until process() has
+ * work due (UINT64_MAX: never), and that work, without blocking. process()
+ * returns 0 or a negative errno. */
+WHOSOCK_EXPORT int whosock_portindex_get_fd(const struct whosock_portindex *idx);
+WHOSOCK_EXPORT int whosock_portindex_get_timeout(const struct whosock_portindex *idx, uint64_t *timeout_ms);
+WHOSOCK_EXPORT int whosock_portindex_process(struct whosock_portindex *idx);
 
 /* How many snapshots the index has taken (1 after whosock_portindex_new()). */
 WHOSOCK_EXPORT unsigned long whosock_portindex_refreshes(const struct whosock_portindex *idx);

@@ -675,6 +675,39 @@ static long mono_ms(void)
 	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Driven by the caller's loop, the index follows sockets as they open:
+ * found without a refresh, with its owner. */
+static void test_portindex_follows_events(void **state)
+{
+	const struct whosock_process *p = NULL;
+	struct whosock_portindex *idx = new_index(100);
+	uint16_t port;
+	int fd, r = 0;
+
+	(void)state;
+	assert_true(whosock_portindex_get_fd(idx) >= 0);
+	fd = listener4(&port);
+	for (long end = mono_ms() + 3000; mono_ms() < end;) {
+		struct pollfd pfd = { .fd = whosock_portindex_get_fd(idx), .events = POLLIN };
+		uint64_t t;
+
+		assert_int_equal(whosock_portindex_get_timeout(idx, &t), 0);
+		poll(&pfd, 1, t > 100 ? 100 : (int)t);
+		assert_int_equal(whosock_portindex_process(idx), 0);
+	}
+	r = lookup4(idx, WHOSOCK_PROTO_TCP, "127.0.0.1", port, &p);
+	assert_int_equal(r, 1);
+	assert_int_equal(p->pid, getpid());
+	assert_int_equal(whosock_portindex_refreshes(idx), 1); /* from the events alone */
+	close(fd);
+	for (long end = mono_ms() + 1000; mono_ms() < end;) {
+		sleep_ms(100);
+		assert_int_equal(whosock_portindex_process(idx), 0);
+	}
+	assert_int_equal(lookup4(idx, WHOSOCK_PROTO_TCP, "127.0.0.1", port, &p), 0);
+	whosock_portindex_free(idx);
+}
+
 static void test_portindex_hits_without_refresh(void **state)
 {
 	static const uint8_t any4[4], any6[16];
@@ -906,6 +939,7 @@ int main(void)
 		cmocka_unit_test(test_watch_ring_says_missed),
 		cmocka_unit_test(test_watch_options_size),
 		cmocka_unit_test(test_watch_dump_failure_reported),
+		cmocka_unit_test(test_portindex_follows_events),
 		cmocka_unit_test(test_portindex_hits_without_refresh),
 		cmocka_unit_test(test_portindex_miss_refreshes),
 		cmocka_unit_test(test_portindex_reused_port),

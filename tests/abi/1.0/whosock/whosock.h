@@ -19,6 +19,26 @@
  * never prints, never exits and never runs another program. Every pointer
  * reachable from a snapshot is owned by the snapshot and stays valid until
  * whosock_snapshot_free().
+ *
+ * ABI (LIBWHOSOCK_1, libwhosock.so.1): structs the caller fills
+ * (whosock_options, whosock_filter, whosock_watch_options,
+ * whosock_watch_status) start with their size: start them from the _INIT
+ * macros. Structs the library allocates (whosock_socket, whosock_process,
+ * whosock_note, whosock_event) may gain members at their end: reach them
+ * only through the library's pointers. whosock_owner and whosock_local
+ * (arrays) and the structs embedded in others never change.
+ *
+ * Threads: functions that take no object (names, escaping, versions,
+ * whosock_note_text(), the resolvers) and whosock_snapshot_take() may be
+ * called from any number of threads at once. A snapshot and a process
+ * filter never change once made: any number of threads may read them at
+ * once (and one frees them when all are done). A watcher and a port index
+ * change as they are used: one thread at a time (they take no lock), and
+ * their callbacks run on that thread, inside the call. The library starts
+ * short-lived threads of its own (to enter namespaces, to dump several at
+ * once) unless WHOSOCK_FLAG_NO_THREADS says not to; it changes no signal
+ * disposition, never changes the caller's namespace, and opens every fd
+ * O_CLOEXEC.
  */
 #ifndef WHOSOCK_WHOSOCK_H
 #define WHOSOCK_WHOSOCK_H
