@@ -21,7 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -1224,6 +1226,63 @@ static void test_live_udp(void **state)
 	sockdiag_close(nl);
 }
 
+static volatile sig_atomic_t alarms;
+static void on_alarm(int sig)
+{
+	(void)sig;
+	alarms++;
+}
+
+/* Defect 16: a signal that interrupts a read in the middle of a dump is not
+ * an interrupted dump. Under a storm of signals (no SA_RESTART: every one
+ * can end a recv with EINTR), a dump of 1,000 UDP sockets still lists each
+ * once, as it does without them. */
+static void test_live_dump_under_signals(void **state)
+{
+	enum { N = 1000 };
+	struct sigaction sa = { .sa_handler = on_alarm }, old;
+	struct itimerval storm = { { 0, 50 }, { 0, 50 } }, off = { { 0, 0 }, { 0, 0 } };
+	static int fds[N];
+	struct mnl_socket *nl;
+	struct whosock_filter f;
+	size_t found = 0, total = 0;
+
+	(void)state;
+	nl = open_or_skip();
+	for (int i = 0; i < N; i++) {
+		struct sockaddr_in sin = { .sin_family = AF_INET,
+					   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+
+		fds[i] = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		assert_true(fds[i] >= 0);
+		assert_int_equal(bind(fds[i], (struct sockaddr *)&sin, sizeof(sin)), 0);
+	}
+	memset(&f, 0, sizeof(f));
+	f.size = sizeof(f);
+	sigemptyset(&sa.sa_mask);
+	assert_int_equal(sigaction(SIGALRM, &sa, &old), 0);
+	alarms = 0;
+	assert_int_equal(setitimer(ITIMER_REAL, &storm, NULL), 0);
+	for (int round = 0; round < 20; round++) {
+		struct whosock_snapshot *snap = snapshot_new();
+
+		assert_non_null(snap);
+		assert_true(sockdiag_dump(nl, snap, WHOSOCK_PROTO_UDP, AF_INET, &f, false) >= 0);
+		for (int i = 0; i < N; i++)
+			found += find_inode(snap, 0, fd_inode(fds[i])) != NULL;
+		total += N;
+		whosock_snapshot_free(snap);
+	}
+	setitimer(ITIMER_REAL, &off, NULL);
+	sigaction(SIGALRM, &old, NULL);
+	print_message("%d signals during 20 dumps\n", (int)alarms);
+	assert_true(alarms > 0);
+	assert_int_equal(found, total);
+	for (int i = 0; i < N; i++)
+		close(fds[i]);
+	sockdiag_close(nl);
+}
+
 static void test_live_unix(void **state)
 {
 	struct mnl_socket *nl;
@@ -1367,6 +1426,7 @@ int main(void)
 		cmocka_unit_test(test_live_tcp_listen),
 		cmocka_unit_test(test_live_tcp_filters_and_info),
 		cmocka_unit_test(test_live_udp),
+		cmocka_unit_test(test_live_dump_under_signals),
 		cmocka_unit_test(test_live_unix),
 		cmocka_unit_test(test_dump_bad_proto),
 	};

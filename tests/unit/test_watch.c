@@ -550,6 +550,56 @@ static void test_watch_dump_failure_reported(void **state)
 	whosock_watch_free(w);
 }
 
+/* Defect 15: a flood of closes is read a bounded amount per call, so a
+ * caller's timeout and signals are never starved; what is left keeps the fd
+ * readable, and later calls report the rest, each close once. */
+static void test_watch_close_flood_bounded(void **state)
+{
+	enum { N = 300 };
+	struct whosock_watch_status st = WHOSOCK_WATCH_STATUS_INIT;
+	static int fds[N];
+	struct rec rec;
+	struct whosock_watch *w;
+	size_t closed = 0, first_turn, turns = 0;
+	struct pollfd p;
+
+	(void)state;
+	memset(&rec, 0, sizeof(rec));
+	w = new_watch(&rec);
+	assert_int_equal(whosock_watch_status(w, &st), 0);
+	if (!st.destroy_reports)
+		skip(); /* closes come from dumps here: nothing to flood */
+	for (int i = 0; i < N; i++) {
+		uint16_t port;
+
+		fds[i] = listener4(&port);
+	}
+	/* Seen open (tracked), by dumps. */
+	for (int i = 0; i < 30 && rec.calls < N; i++)
+		whosock_watch_run(w, 100);
+	assert_true(rec.calls >= N);
+	rec.calls = 0;
+	for (int i = 0; i < N; i++)
+		close(fds[i]);
+	p = (struct pollfd){ .fd = whosock_watch_get_fd(w), .events = POLLIN };
+	assert_int_equal(poll(&p, 1, 5000), 1);
+	assert_int_equal(whosock_watch_process(w), 0);
+	first_turn = rec.calls;
+	assert_true(first_turn < N); /* bounded: not all in one call */
+	p.revents = 0;
+	assert_int_equal(poll(&p, 1, 0), 1); /* the rest still waits */
+	for (closed = first_turn; closed < N && turns < 10 * N; turns++) {
+		p.revents = 0;
+		poll(&p, 1, 100);
+		assert_int_equal(whosock_watch_process(w), 0);
+		closed = rec.calls;
+	}
+	print_message("%d closes: %zu in the first call, the rest in %zu more\n", N, first_turn,
+		      turns);
+	assert_true(closed >= N);
+	whosock_watch_free(w);
+}
+
 /* Options from headers that knew fewer members (a smaller size) work; a
  * newer member this library does not know, set, is refused; size 0 (never
  * set) is refused. */
@@ -939,6 +989,7 @@ int main(void)
 		cmocka_unit_test(test_watch_ring_says_missed),
 		cmocka_unit_test(test_watch_options_size),
 		cmocka_unit_test(test_watch_dump_failure_reported),
+		cmocka_unit_test(test_watch_close_flood_bounded),
 		cmocka_unit_test(test_portindex_follows_events),
 		cmocka_unit_test(test_portindex_hits_without_refresh),
 		cmocka_unit_test(test_portindex_miss_refreshes),
