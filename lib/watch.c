@@ -31,6 +31,7 @@
 #include "filter.h"
 #include "nswatch.h"
 #include "owners.h"
+#include "tracker.h"
 #include "watch_clock.h"
 #include "snapshot.h"
 #include "sockcopy.h"
@@ -52,13 +53,6 @@ static const unsigned destroy_groups =
 	1u << (SKNLGRP_INET_TCP_DESTROY - 1) | 1u << (SKNLGRP_INET_UDP_DESTROY - 1) |
 	1u << (SKNLGRP_INET6_TCP_DESTROY - 1) | 1u << (SKNLGRP_INET6_UDP_DESTROY - 1);
 
-struct tracked {
-	uint64_t netns, cookie; /* netns 0: free slot */
-	struct whosock_socket *sock;
-	uint64_t first_seen_ms; /* CLOCK_MONOTONIC: lifetimes survive clock steps */
-	unsigned seen;
-};
-
 struct ring_entry {
 	struct whosock_event ev;
 	struct whosock_socket *sock;
@@ -73,31 +67,19 @@ struct pidfds {
 /* Owners of sockets closed lately: where a replacement socket likely is. */
 #define MAX_CLOSERS 256
 
-/* Sockets reported closed lately. A dump taken just before a close, or the
- * orphaned end of a closed connection (FIN_WAIT, no process) still listed,
- * must not report them opened again; cookies are never reused. */
-#define MAX_TOMBS 1024
-
-struct tomb {
-	uint64_t netns, cookie;
-};
-
 struct whosock_watch {
 	struct whosock_watch_options opt;
 	struct whosock_filter filter; /* opt.filter's copy */
 	whosock_event_fn *fn;
 	void *data;
 	struct nswatch nw;
-	struct tracked *map;
-	size_t map_cap, map_n;
+	struct tracker tk;
 	struct ring_entry *ring;
 	size_t ring_head, ring_n;
 	struct pidfds *pids;
 	size_t n_pids;
 	int closers[MAX_CLOSERS];
 	size_t n_closers;
-	struct tomb tombs[MAX_TOMBS];
-	size_t n_tombs; /* ever buried: the ring holds the last MAX_TOMBS */
 	unsigned tick;
 	bool baseline;
 	uint64_t next_dump_ms, last_full_scan_ms, next_peek_ms, last_tick_ms;
@@ -132,88 +114,6 @@ int (*watch_realtime)(struct timespec *ts) = watch_clock_realtime;
 int watch_clock_realtime(struct timespec *ts)
 {
 	return clock_gettime(CLOCK_REALTIME, ts);
-}
-
-/* ---- (namespace, cookie) → tracked socket, open addressing ---- */
-
-static size_t slot_of(const struct whosock_watch *w, uint64_t netns, uint64_t cookie)
-{
-	return (size_t)((netns * 0x9E3779B97F4A7C15ull ^ cookie) * 0xBF58476D1CE4E5B9ull >> 20) &
-	       (w->map_cap - 1);
-}
-
-static struct tracked *map_find(struct whosock_watch *w, uint64_t netns, uint64_t cookie)
-{
-	for (size_t h = slot_of(w, netns, cookie);; h = (h + 1) & (w->map_cap - 1)) {
-		struct tracked *t = &w->map[h];
-
-		if (!t->netns)
-			return NULL;
-		if (t->netns == netns && t->cookie == cookie)
-			return t;
-	}
-}
-
-/* A free slot for (netns, cookie), which is not in the map; there is room. */
-static struct tracked *map_place(struct whosock_watch *w, uint64_t netns, uint64_t cookie)
-{
-	size_t h;
-
-	for (h = slot_of(w, netns, cookie); w->map[h].netns; h = (h + 1) & (w->map_cap - 1))
-		;
-	w->map[h] = (struct tracked){ .netns = netns, .cookie = cookie };
-	w->map_n++;
-	return &w->map[h];
-}
-
-static int map_grow(struct whosock_watch *w);
-
-static struct tracked *map_insert(struct whosock_watch *w, uint64_t netns, uint64_t cookie)
-{
-	if ((w->map_n + 1) * 3 > w->map_cap * 2 && map_grow(w) < 0)
-		return NULL;
-	return map_place(w, netns, cookie);
-}
-
-static int map_grow(struct whosock_watch *w)
-{
-	struct tracked *old = w->map;
-	size_t old_cap = w->map_cap;
-
-	w->map_cap = old_cap ? old_cap * 2 : 1024;
-	w->map = calloc(w->map_cap, sizeof(*w->map));
-	if (!w->map) {
-		w->map = old;
-		w->map_cap = old_cap;
-		return -ENOMEM;
-	}
-	w->map_n = 0;
-	for (size_t i = 0; i < old_cap; i++)
-		if (old[i].netns)
-			*map_place(w, old[i].netns, old[i].cookie) = old[i];
-	free(old);
-	return 0;
-}
-
-/* Linear probing deletion: move later members of the cluster back. */
-static void map_remove(struct whosock_watch *w, struct tracked *t)
-{
-	size_t i = (size_t)(t - w->map), mask = w->map_cap - 1;
-
-	free(t->sock);
-	w->map[i].netns = 0;
-	w->map_n--;
-	for (size_t j = (i + 1) & mask; w->map[j].netns; j = (j + 1) & mask) {
-		struct tracked moved = w->map[j];
-		size_t h = slot_of(w, moved.netns, moved.cookie);
-
-		/* Leave it if its home lies cyclically in (i, j]. */
-		if (i <= j ? (i < h && h <= j) : (i < h || h <= j))
-			continue;
-		w->map[i] = moved;
-		w->map[j].netns = 0;
-		i = j;
-	}
 }
 
 /* ---- events ---- */
@@ -255,19 +155,8 @@ static void emit(struct whosock_watch *w, enum whosock_event_type type,
 /* Report t closed and forget it. */
 static void report_closed(struct whosock_watch *w, struct tracked *t)
 {
-	w->tombs[w->n_tombs++ % MAX_TOMBS] = (struct tomb){ t->netns, t->cookie };
 	emit(w, WHOSOCK_EVENT_CLOSED, t->sock, &t->first_seen_ms);
-	map_remove(w, t);
-}
-
-static bool was_closed(const struct whosock_watch *w, uint64_t netns, uint64_t cookie)
-{
-	size_t n = w->n_tombs < MAX_TOMBS ? w->n_tombs : MAX_TOMBS;
-
-	for (size_t i = 0; i < n; i++)
-		if (w->tombs[i].cookie == cookie && w->tombs[i].netns == netns)
-			return true;
-	return false;
+	tracker_bury(&w->tk, t);
 }
 
 /* Listeners only: how often the namespaces' socket counters are read, to
@@ -282,8 +171,8 @@ static void ns_gone(uint64_t inode, void *data)
 {
 	struct whosock_watch *w = data;
 
-	for (size_t i = 0; i < w->map_cap; i++) {
-		struct tracked *t = &w->map[i];
+	for (size_t i = 0; i < w->tk.cap; i++) {
+		struct tracked *t = &w->tk.map[i];
 
 		if (t->netns != inode)
 			continue;
@@ -620,21 +509,14 @@ static int tick(struct whosock_watch *w)
 
 		if (!watched(w, s))
 			continue;
-		t = map_find(w, s->netns, s->cookie);
+		t = tracker_find(&w->tk, s->netns, s->cookie);
 		if (t) {
-			/* As last seen: its state, queues and counters (a closed
-			 * event reports them so). */
-			t->seen = w->tick;
-			t->sock->state = s->state;
-			t->sock->rqueue = s->rqueue;
-			t->sock->wqueue = s->wqueue;
-			if (s->known & WHOSOCK_KNOWN_TCP_INFO)
-				t->sock->tcp = s->tcp;
+			tracker_seen(t, s, w->tick);
 			continue;
 		}
 		/* Closed already, or orphaned (no process holds it any more):
 		 * nobody opened it now. */
-		if (!s->inode || was_closed(w, s->netns, s->cookie))
+		if (!s->inode || tracker_was_closed(&w->tk, s->netns, s->cookie))
 			continue;
 		r = snapshot_push(fresh, s);
 	}
@@ -645,22 +527,18 @@ static int tick(struct whosock_watch *w)
 	}
 	for (size_t i = 0; r == 0 && i < whosock_snapshot_count(fresh); i++) {
 		const struct whosock_socket *s = whosock_snapshot_get(fresh, i);
-		struct tracked *t = map_insert(w, s->netns, s->cookie);
+		struct tracked *t = tracker_add(&w->tk, s, now, w->tick);
 
-		if (!t || !(t->sock = sockcopy(s))) {
-			if (t)
-				map_remove(w, t);
+		if (!t) {
 			r = -ENOMEM;
 			break;
 		}
-		t->first_seen_ms = now;
-		t->seen = w->tick;
 		if (!w->baseline)
 			emit(w, WHOSOCK_EVENT_OPENED, t->sock, NULL);
 	}
 	/* Gone since the last dump, in every namespace that was dumped. */
-	for (size_t i = 0; r == 0 && i < w->map_cap; i++) {
-		struct tracked *t = &w->map[i];
+	for (size_t i = 0; r == 0 && i < w->tk.cap; i++) {
+		struct tracked *t = &w->tk.map[i];
 		struct wns *ns;
 
 		if (!t->netns || t->seen == w->tick)
@@ -705,7 +583,7 @@ static bool read_destroyed(struct whosock_watch *w, struct wns *ns)
 			if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
 			    sockdiag_parse_inet(nlh, WHOSOCK_PROTO_TCP, &s) < 0)
 				continue;
-			t = map_find(w, ns->ns.inode, s.cookie);
+			t = tracker_find(&w->tk, ns->ns.inode, s.cookie);
 			if (!t)
 				continue; /* never watched (or already reported) */
 			if (t->sock->proto == WHOSOCK_PROTO_TCP && (s.known & WHOSOCK_KNOWN_TCP_INFO)) {
@@ -784,7 +662,7 @@ int whosock_watch_new(const struct whosock_watch_options *options, whosock_event
 	w->baseline = true;
 	w->ring = calloc(w->opt.ring_size, sizeof(*w->ring));
 	w->buf = malloc(RECV_BUFFER_SIZE);
-	r = w->ring && w->buf ? map_grow(w) : -ENOMEM;
+	r = w->ring && w->buf ? tracker_init(&w->tk) : -ENOMEM;
 	if (r == 0)
 		r = nswatch_init(&w->nw, w->opt.host_only, &w->filter, destroy_groups);
 	w->nw.no_threads = w->opt.flags & WHOSOCK_FLAG_NO_THREADS;
@@ -981,10 +859,7 @@ void whosock_watch_free(struct whosock_watch *w)
 		nswatch_free(&w->nw);
 	if (w->epfd >= 0)
 		close(w->epfd);
-	for (size_t i = 0; i < w->map_cap; i++)
-		if (w->map[i].netns)
-			free(w->map[i].sock);
-	free(w->map);
+	tracker_free(&w->tk);
 	for (size_t i = 0; w->ring && i < w->ring_n; i++)
 		free(w->ring[(w->ring_head + i) % w->opt.ring_size].sock);
 	free(w->ring);
