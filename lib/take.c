@@ -23,7 +23,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "kinds.h"
 #include "abi.h"
 #include "collect.h"
 #include "filter.h"
@@ -33,19 +32,8 @@
 #include "owners.h"
 #include "snapshot.h"
 #include "sockdiag.h"
+#include "take.h"
 #include "workers.h"
-
-/* At most this many held sockets are traced back to their namespace one by
- * one (a few syscalls each); beyond, a note says how many were not. */
-#define MAX_TRACED_SOCKETS 4096u
-
-/* Kinds that never have a dump: asking for them (-A all, --vsock, --pid)
- * makes --host-only and --netns trace held sockets too, which they
- * otherwise skip (one pidfd_getfd and a few getsockopt per socket). SCTP
- * held without sctp_diag gets rows where tracing runs anyway. */
-#define HELD_ONLY_PROTOS                                                                \
-	(WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_VSOCK) | WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_XDP) | \
-	 WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_OTHER))
 
 /* Join each connected UNIX socket to its peer in the snapshot: its path
  * (set_pointers false, before owner filters may drop the peer) or a pointer to
@@ -138,49 +126,7 @@ static void note_owner_gaps(struct whosock_snapshot *snap, const struct owners_s
 		     .pidns = g.pidns, .path = proc_root);
 }
 
-/* One unit of gathering: one (protocol, family) of the caller's namespace, or
- * every planned dump of another namespace. */
-struct job {
-	const struct netns *ns; /* NULL: the caller's namespace */
-	enum whosock_proto proto;
-	int family;
-	bool bound; /* only bound but inactive TCP sockets (t->bound_opt) */
-	struct whosock_snapshot *part;
-	int error;
-};
-
-struct plan {
-	enum whosock_proto proto;
-	int family;
-	bool bound;
-};
-
-struct take {
-	const struct request *opt;
-	const char *proc_root;
-	struct plan plan[2 * PROTO_COUNT + 2];
-	size_t n_plan;
-	struct job *jobs;
-	size_t n_jobs, next_job; /* next_job: atomic */
-	struct owners_scan *scan;
-	bool scan_pending; /* the workers run the scan once their jobs are taken */
-	/* Namespaces holding TCP sockets bound but neither listening nor
-	 * connecting: the dumps leave those out unless asked for by name
-	 * (BOUND_INACTIVE walks the kernel's bind table), so held ones are
-	 * found through the scan and dumped in their namespaces only. */
-	bool want_bound;
-	uint64_t *bound_ns;
-	size_t n_bound_ns;
-	/* Without owners they are asked for in every namespace, in a dump of
-	 * their own (off the critical path of the main TCP dump). Either way
-	 * those dumps use bound_opt: TCP, BOUND_INACTIVE, the caller's rest. */
-	bool bound_by_dump;
-	struct request bound_opt;
-	size_t held_rows; /* rows made from held sockets (push_held) */
-	bool traced;      /* trace_unlisted() ran */
-};
-
-static struct job own_job(const struct plan *p)
+struct job take_own_job(const struct plan *p)
 {
 	return (struct job){ .proto = p->proto, .family = p->family, .bound = p->bound };
 }
@@ -190,7 +136,7 @@ static const struct request *plan_opt(const struct take *t, bool bound)
 	return bound ? &t->bound_opt : t->opt;
 }
 
-static int add_bound_ns(struct take *t, uint64_t inode)
+int take_add_bound_ns(struct take *t, uint64_t inode)
 {
 	uint64_t *v;
 
@@ -214,7 +160,7 @@ static int single_family(enum whosock_proto proto)
 
 /* The dumps of one namespace for filter f; bound: with a separate dump of
  * the bound but inactive TCP sockets. */
-static void plan_dumps(struct take *t, const struct whosock_filter *f, bool bound)
+void take_plan(struct take *t, const struct whosock_filter *f, bool bound)
 {
 	t->n_plan = 0;
 	for (size_t i = 0; i < ORDER_N_KINDS; i++) {
@@ -335,7 +281,7 @@ static void work(void *data, size_t w)
 
 /* Run the jobs (and the scan, if set) on the workers, then move every part
  * into snap with its namespace's inode and name. */
-static int run_jobs(struct take *t, size_t workers, struct whosock_snapshot *snap,
+int take_run_jobs(struct take *t, size_t workers, struct whosock_snapshot *snap,
 		    uint64_t own_inode, const char *own_name)
 {
 	int r = 0;
@@ -385,12 +331,6 @@ static int cmp_netns(const void *a, const void *b)
 	return (x->inode > y->inode) - (x->inode < y->inode);
 }
 
-/* A requested protocol whose sockets are all dumped (no narrowing filter). */
-static unsigned fully_dumped(const struct whosock_filter *f)
-{
-	return filter_narrows_protocols(f) ? 0 : f->protos;
-}
-
 /* Whether every namespace the filter names is in set. */
 static bool netns_all_found(const struct whosock_filter *f, const struct netns_set *set)
 {
@@ -398,212 +338,6 @@ static bool netns_all_found(const struct whosock_filter *f, const struct netns_s
 		if (!netns_set_find(set, f->netns[i]))
 			return false;
 	return true;
-}
-
-/* A TCP socket with a local port (its row comes from dump_bound or a dump). */
-static bool is_bound_tcp(const struct heldsock *h)
-{
-	return (h->family == AF_INET || h->family == AF_INET6) && h->protocol == IPPROTO_TCP &&
-	       h->port != 0;
-}
-
-/* Whether the namespace is among the first n_dumped of set. */
-static bool ns_dumped(const struct netns_set *set, size_t n_dumped, uint64_t inode)
-{
-	const struct netns *ns = netns_set_find(set, inode);
-
-	return ns && (size_t)(ns - set->v) < n_dumped;
-}
-
-/* A row for a held socket of a family no dump lists (vsock, XDP, SCTP
- * without sctp_diag, AF_ALG, ...), when the filter wants it. */
-static int push_held(struct take *t, struct whosock_snapshot *snap, const struct netns_set *set,
-		     const struct heldsock *h, uint64_t inode, uint64_t own_inode)
-{
-	const struct whosock_filter *f = &t->opt->filter;
-	const struct netns *ns;
-	struct whosock_socket s;
-
-	heldsock_to_socket(h, inode, &s);
-	/* -l: an unbound inet socket waits for nothing (ss lists none). */
-	if ((s.family == AF_INET || s.family == AF_INET6) && filter_listening_only(f) &&
-	    (s.local.port == 0 ||
-	     ((s.proto == WHOSOCK_PROTO_TCP || s.proto == WHOSOCK_PROTO_MPTCP) &&
-	      s.state == WHOSOCK_STATE_CLOSE)))
-		return 0;
-	if (!filter_match(f, &s) ||
-	    (t->opt->host_only && s.netns != own_inode))
-		return 0;
-	ns = netns_set_find(set, s.netns);
-	s.netns_name = ns ? ns->name : NULL;
-	if (s.known & WHOSOCK_KNOWN_LOCAL) {
-		s.local_text = snapshot_strndup(snap, h->local, strlen(h->local));
-		if (!s.local_text)
-			return -ENOMEM;
-	}
-	t->held_rows++;
-	return snapshot_push(snap, &s);
-}
-
-/* Find the namespaces of held sockets that no dump listed (3.); find_ns
- * false: only make rows for those of families no dump lists. New ones are
- * appended to set; those holding bound but inactive TCP sockets go to
- * t->bound_ns (when t->want_bound). Sockets of protocols
- * or states the filter left out are first looked up in an inventory of what
- * was not dumped, so only sockets really missing are traced one by one. */
-static int trace_unlisted(struct take *t, size_t workers, struct whosock_snapshot *snap,
-			  struct netns_set *set, uint64_t own_inode, bool find_ns)
-{
-	struct request inv_opt = { .proc_root = t->opt->proc_root, .source = t->opt->source };
-	struct whosock_snapshot *inv = NULL;
-	struct owners_unlisted *u = NULL;
-	size_t n = 0, traced = 0, untraced = 0, n_dumped;
-	int r, last_error = 0;
-
-	/* The namespaces in set now have been dumped; those this trace adds
-	 * will be in the next round. */
-	n_dumped = set->n;
-	t->traced = true;
-	r = owners_scan_unlisted(t->scan, snap, NULL, &u, &n);
-	if (r < 0 || n == 0)
-		goto out;
-	/* Only one namespace was dumped (--netns): every other one is inventoried. */
-	inv_opt.filter.protos = t->opt->filter.n_netns
-					? WHOSOCK_PROTOS_ALL
-					: WHOSOCK_PROTOS_ALL & ~fully_dumped(&t->opt->filter);
-	if (inv_opt.filter.protos) {
-		const struct request *saved = t->opt;
-
-		inv = snapshot_new();
-		if (!inv) {
-			r = -ENOMEM;
-			goto out;
-		}
-		t->opt = &inv_opt;
-		plan_dumps(t, &inv_opt.filter, false);
-		t->jobs = calloc(t->n_plan + set->n, sizeof(*t->jobs));
-		r = t->jobs ? 0 : -ENOMEM;
-		for (size_t i = 0; r == 0 && i < t->n_plan; i++)
-			t->jobs[t->n_jobs++] = own_job(&t->plan[i]);
-		for (size_t i = 0; r == 0 && i < set->n; i++)
-			if (set->v[i].inode != own_inode && find_ns)
-				t->jobs[t->n_jobs++] = (struct job){ .ns = &set->v[i] };
-		if (r == 0)
-			r = run_jobs(t, workers, inv, 0, NULL);
-		t->opt = saved;
-		plan_dumps(t, &t->opt->filter, t->bound_by_dump);
-		if (r < 0)
-			goto out;
-		free(u);
-		u = NULL;
-		r = owners_scan_unlisted(t->scan, snap, inv, &u, &n);
-		if (r < 0)
-			goto out;
-	}
-	n = heldsock_unique(u, n, getpid());
-	for (size_t i = 0; i < n; i++) {
-		struct heldsock h;
-		uint64_t ns_inode = 0;
-		int ns_fd = -1;
-		struct netns *ns;
-		bool bound = false;
-
-		if (traced >= MAX_TRACED_SOCKETS) {
-			untraced++;
-			continue;
-		}
-		traced++;
-		r = heldsock_inspect(u[i].pid, u[i].fd, u[i].inode,
-				     (t->want_bound ? HELDSOCK_BOUND : 0) | HELDSOCK_DETAILS, &h);
-		if (r == 0) {
-			ns_inode = h.ns_inode;
-			ns_fd = h.ns_fd;
-			bound = h.bound_inactive;
-			/* A family no dump lists; or one the dumps left out
-			 * (not bound) in a namespace already dumped, but for
-			 * bound inactive TCP (dump_bound, or not wanted). */
-			if (!heldsock_family_dumped(h.family, h.protocol) ||
-			    (ns_dumped(set, n_dumped, h.ns_inode) && !h.bound_inactive &&
-			     !is_bound_tcp(&h)))
-				r = push_held(t, snap, set, &h, u[i].inode, own_inode);
-			if (r < 0) {
-				close(ns_fd);
-				goto out;
-			}
-		}
-		if (r == 0 && !find_ns) {
-			close(ns_fd);
-			continue;
-		}
-		if (r == 0 && bound) {
-			r = add_bound_ns(t, ns_inode);
-			if (r < 0) {
-				close(ns_fd);
-				goto out;
-			}
-		}
-		if (r < 0) {
-			/* Closed meanwhile (-ESTALE, -EBADF, -ESRCH) is normal. */
-			if (r != -ESTALE && r != -EBADF && r != -ESRCH && r != -ENOENT) {
-				untraced++;
-				last_error = r;
-			}
-			continue;
-		}
-		if (netns_set_find(set, ns_inode)) {
-			close(ns_fd);
-			continue;
-		}
-		ns = netns_set_get(set, ns_inode);
-		if (!ns) {
-			close(ns_fd);
-			r = -ENOMEM;
-			goto out;
-		}
-		ns->fd = ns_fd;
-	}
-	if (untraced)
-		NOTE(snap, .code = WHOSOCK_NOTE_UNTRACED, .count = untraced, .error = -last_error);
-	r = 0;
-out:
-	whosock_snapshot_free(inv);
-	free(u);
-	return r;
-}
-
-/* Dump the bound but inactive TCP sockets of the namespaces in t->bound_ns
- * (with the caller's filter: a port, a family). */
-static int dump_bound(struct take *t, size_t workers, struct whosock_snapshot *snap,
-		      const struct netns_set *set, uint64_t own_inode, const char *own_name)
-{
-	const struct request *saved = t->opt;
-	int r;
-
-	if (t->n_bound_ns == 0)
-		return 0;
-	t->jobs = calloc(t->n_bound_ns * 2, sizeof(*t->jobs));
-	if (!t->jobs)
-		return -ENOMEM;
-	t->opt = &t->bound_opt;
-	plan_dumps(t, &t->bound_opt.filter, false);
-	for (size_t i = 0; i < t->n_bound_ns; i++) {
-		uint64_t inode = t->bound_ns[i];
-		const struct netns *ns = netns_set_find(set, inode);
-
-		if (!filter_match_netns(&saved->filter, inode))
-			continue;
-		if (inode != own_inode) {
-			if (ns)
-				t->jobs[t->n_jobs++] = (struct job){ .ns = ns };
-			continue;
-		}
-		for (size_t k = 0; k < t->n_plan; k++)
-			t->jobs[t->n_jobs++] = own_job(&t->plan[k]);
-	}
-	r = run_jobs(t, workers, snap, own_inode, own_name);
-	t->opt = saved;
-	plan_dumps(t, &saved->filter, t->bound_by_dump);
-	return r;
 }
 
 int whosock_snapshot_take(const struct whosock_options *options, struct whosock_snapshot **out)
@@ -655,7 +389,7 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 		t.bound_opt.filter.protos = WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP);
 		t.bound_opt.filter.states = WHOSOCK_STATE_BIT(WHOSOCK_STATE_BOUND_INACTIVE);
 	}
-	plan_dumps(&t, &opt.filter, t.bound_by_dump);
+	take_plan(&t, &opt.filter, t.bound_by_dump);
 
 	/* 1. the caller's namespace, and the /proc scan */
 	if ((opt.want & (WHOSOCK_WANT_OWNERS | WHOSOCK_WANT_PROCESS)) || others) {
@@ -671,7 +405,7 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 			goto out;
 		}
 		for (size_t i = 0; i < t.n_plan; i++)
-			t.jobs[t.n_jobs++] = own_job(&t.plan[i]);
+			t.jobs[t.n_jobs++] = take_own_job(&t.plan[i]);
 	}
 	own_ns = live ? netns_set_get(&set, own_inode) : NULL;
 	if (live && !own_ns) {
@@ -684,7 +418,7 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 	if (r < 0)
 		goto out;
 	own_ns = live ? netns_set_find(&set, own_inode) : NULL;
-	r = run_jobs(&t, workers, snap, own_inode, own_ns ? own_ns->name : NULL);
+	r = take_run_jobs(&t, workers, snap, own_inode, own_ns ? own_ns->name : NULL);
 	if (r < 0)
 		goto out;
 	if (t.scan)
@@ -703,7 +437,7 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 
 			r = add_other_jobs(&t, &set, first_other, own_inode);
 			if (r == 0)
-				r = run_jobs(&t, workers, snap, own_inode, NULL);
+				r = take_run_jobs(&t, workers, snap, own_inode, NULL);
 			if (r < 0)
 				goto out;
 			/* 3. held sockets no dump listed lead to more namespaces */
@@ -730,7 +464,7 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 	}
 	own_ns = live ? netns_set_find(&set, own_inode) : NULL; /* the set may have grown */
 	first_other = whosock_snapshot_count(snap);
-	r = dump_bound(&t, workers, snap, &set, own_inode, own_ns ? own_ns->name : NULL);
+	r = trace_dump_bound(&t, workers, snap, &set, own_inode, own_ns ? own_ns->name : NULL);
 	if (r < 0)
 		goto out;
 	/* Rows that came after their namespace's dumps go to their place. */
