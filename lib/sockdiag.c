@@ -381,7 +381,9 @@ static uint16_t request_type(enum whosock_proto proto, int family)
 static void put_request(struct nlmsghdr *nlh, unsigned seq, enum whosock_proto proto, int family,
 			const struct whosock_filter *f, bool tcp_info)
 {
-	unsigned states = filter_kernel_states(proto, f->states);
+	unsigned states = filter_kernel_states(proto, filter_states(f));
+	const void *bc = NULL;
+	int bc_len = f->expr ? whosock_expr_bytecode(f->expr, &bc) : 0;
 
 	nlh->nlmsg_type = request_type(proto, family);
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
@@ -420,6 +422,11 @@ static void put_request(struct nlmsghdr *nlh, unsigned seq, enum whosock_proto p
 		else
 			req->sdiag_protocol = (uint8_t)ipproto;
 	}
+	/* The expression, for the kernel to skip what it rejects (both inet
+	 * requests read it); dump_cb checks every socket again. */
+	if (bc_len > 0 && proto != WHOSOCK_PROTO_UNIX && proto != WHOSOCK_PROTO_PACKET &&
+	    proto != WHOSOCK_PROTO_NETLINK)
+		mnl_attr_put(nlh, INET_DIAG_REQ_BYTECODE, (size_t)bc_len, bc);
 }
 
 /* Read what is left of an interrupted dump so the next request starts clean. */
