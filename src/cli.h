@@ -20,6 +20,12 @@ struct cli {
 	int header;   /* print the table/CSV header line */
 	int extended; /* -e: the owners' user names in the table */
 	int query;    /* a [ADDR]:PORT[/PROTO] argument was given: exit 1 when nothing matches */
+	int kill;     /* -K: destroy the sockets selected */
+	int dry_run;  /* --dry-run: with -K, only list what it would destroy */
+	/* The filter expression (opt.filter.expr points to it) and its text,
+	 * the trailing arguments joined by spaces; owned by this struct. */
+	struct whosock_expr *expr;
+	char *expr_text;
 	/* whosock watch */
 	int connections;      /* also TCP connections and connected UDP */
 	unsigned interval_ms; /* between dumps */
