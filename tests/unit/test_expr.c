@@ -283,7 +283,7 @@ static void test_parse_errors(void **state)
 		{ "src 1.2.3.4 exclude listening", 12, 7 },
 		{ "hello", 0, 5 },
 		{ "!", 1, 0 },
-		{ "src 1.2.3.4:", 4, 8 },
+		{ "src 1.2.3.4:no!such", 4, 15 },
 	};
 
 	(void)state;
