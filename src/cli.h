@@ -48,8 +48,10 @@ enum { EXIT_NOMATCH = 1, EXIT_TROUBLE = 2 };
 
 /* Parse argv into *cli (free it with cli_free()). On a bad flag or value,
  * writes a one-line message (without newline, what the user typed escaped
- * for the terminal) into err and returns -EINVAL; out of memory, the same
- * with -ENOMEM. *cli is untouched on failure. */
+ * for the terminal) into err and returns -EINVAL; for a filter expression
+ * that does not parse, three lines: the reason, the expression, carets
+ * under the bad token. Out of memory, the same with -ENOMEM. *cli is
+ * untouched on failure. */
 int cli_parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen);
 
 /* Free what cli_parse() allocated. Accepts NULL. */
