@@ -18,35 +18,11 @@
 #include "snapshot.h"
 #include "sockdiag.h"
 
-#ifndef IPPROTO_MPTCP
-#define IPPROTO_MPTCP 262
-#endif
-
-static int destroy_ipproto(const struct whosock_socket *s)
-{
-	switch (s->proto) {
-	case WHOSOCK_PROTO_TCP:
-		return IPPROTO_TCP;
-	case WHOSOCK_PROTO_UDP:
-		return IPPROTO_UDP;
-	case WHOSOCK_PROTO_UDPLITE:
-		return IPPROTO_UDPLITE;
-	case WHOSOCK_PROTO_RAW:
-		return IPPROTO_RAW;
-	case WHOSOCK_PROTO_MPTCP:
-		return IPPROTO_MPTCP;
-	case WHOSOCK_PROTO_SCTP:
-		return IPPROTO_SCTP;
-	default:
-		return -1;
-	}
-}
-
 int destroy_request(void *buf, size_t cap, unsigned seq, const struct whosock_socket *s)
 {
 	struct nlmsghdr *nlh;
 	struct inet_diag_req_v2 *req;
-	int ipproto = destroy_ipproto(s);
+	int ipproto = sockdiag_ipproto(s->proto);
 	size_t alen = s->family == AF_INET ? 4 : 16;
 
 	if (ipproto < 0 || (s->family != AF_INET && s->family != AF_INET6))
@@ -151,7 +127,7 @@ int whosock_socket_destroy(const struct whosock_socket *s)
 	struct mnl_socket *nl = NULL;
 	int r;
 
-	if (destroy_ipproto(s) < 0 || (s->family != AF_INET && s->family != AF_INET6))
+	if (sockdiag_ipproto(s->proto) < 0 || (s->family != AF_INET && s->family != AF_INET6))
 		return -EOPNOTSUPP;
 	if (!s->netns || s->netns == netns_current())
 		r = sockdiag_open(&nl);

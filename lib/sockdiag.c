@@ -62,7 +62,7 @@ void sockdiag_close(struct mnl_socket *nl)
 		mnl_socket_close(nl);
 }
 
-static int proto_ipproto(enum whosock_proto proto)
+int sockdiag_ipproto(enum whosock_proto proto)
 {
 	switch (proto) {
 	case WHOSOCK_PROTO_TCP:
@@ -409,7 +409,7 @@ static void put_request(struct nlmsghdr *nlh, unsigned seq, enum whosock_proto p
 	} else {
 		struct inet_diag_req_v2 *req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
 
-		int ipproto = proto_ipproto(proto);
+		int ipproto = sockdiag_ipproto(proto);
 
 		req->sdiag_family = (uint8_t)family;
 		req->idiag_states = states;
@@ -556,7 +556,7 @@ int sockdiag_dump(struct mnl_socket *nl, struct whosock_snapshot *snap, enum who
 	    proto == WHOSOCK_PROTO_NETLINK)
 		family = proto == WHOSOCK_PROTO_UNIX ? AF_UNIX :
 			 proto == WHOSOCK_PROTO_PACKET ? AF_PACKET : AF_NETLINK;
-	else if (proto_ipproto(proto) < 0)
+	else if (sockdiag_ipproto(proto) < 0)
 		return -EINVAL;
 	buf = malloc(RECV_BUFFER_SIZE);
 	if (!buf)
