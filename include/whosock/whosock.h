@@ -525,9 +525,10 @@ bool whosock_expr_match(const struct whosock_expr *e, const struct whosock_socke
 unsigned whosock_expr_states(const struct whosock_expr *e);
 
 /* The expression (without its state clauses) as inet_diag bytecode
- * (INET_DIAG_REQ_BYTECODE): its length, with *code pointing into e; 0 when
- * the expression has no such part (matches every socket), -EOPNOTSUPP
- * when it cannot be compiled ("state" inside the expression). */
+ * (INET_DIAG_REQ_BYTECODE): its length, with *code pointing into e (valid
+ * until whosock_expr_free()); 0 when the expression has no such part
+ * (matches every socket), -EOPNOTSUPP when it cannot be compiled ("state"
+ * inside the expression, or longer than a netlink attribute holds). */
 int whosock_expr_bytecode(const struct whosock_expr *e, const void **code);
 
 /*
