@@ -593,10 +593,14 @@ static void bc_emit(const struct whosock_expr *e, int i, uint8_t *bc, size_t pos
 		break;
 	case N_SRC:
 	case N_DST: {
-		struct inet_diag_hostcond hc = { .family = n->c.family, .prefix_len = n->c.prefix,
-						 .port = n->c.port };
+		struct inet_diag_hostcond hc;
 		size_t alen = n->c.family == AF_INET6 ? 16 : n->c.family == AF_INET ? 4 : 0;
 
+		/* Its padding goes to the kernel too: zeroed, not left as it was. */
+		memset(&hc, 0, sizeof(hc));
+		hc.family = n->c.family;
+		hc.prefix_len = n->c.prefix;
+		hc.port = n->c.port;
 		len = sizeof(struct inet_diag_bc_op) + sizeof(hc) + alen;
 		put_op(bc, pos, n->kind == N_SRC ? INET_DIAG_BC_S_COND : INET_DIAG_BC_D_COND, len,
 		       fail_at - pos);
