@@ -42,6 +42,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(arg);
 		return 0;
 	}
+	/* Starting with a keyword of ss's filter language: an expression. */
+	if (cli.expr) {
+		FUZZ_CHECK(cli.query == 0 && f->n_locals == 0 && f->expr == cli.expr);
+		cli_free(&cli);
+		free(arg);
+		return 0;
+	}
 	FUZZ_CHECK(cli.query == 1 && cli.action == CLI_LIST && f->n_locals == 1);
 	q = &f->locals[0];
 	FUZZ_CHECK(q->port >= 0 && q->port <= 65535);

@@ -56,7 +56,7 @@ static bool local_matches(const struct whosock_local *q, const struct whosock_so
 
 /* A bound but inactive TCP socket is reported in state CLOSE: it matches
  * either name. */
-static bool state_matches(unsigned states, const struct whosock_socket *s)
+bool filter_state_matches(unsigned states, const struct whosock_socket *s)
 {
 	if (s->state <= 0 || s->state >= STATE_COUNT)
 		return false;
@@ -95,7 +95,7 @@ bool filter_match(const struct whosock_filter *f, const struct whosock_socket *s
 	 * netlink); the higher ones (vsock, XDP, ...) are not narrowed by it. */
 	if (f->families && s->family < 32 && !(f->families & (1u << s->family)))
 		return false;
-	if (f->states && !state_matches(f->states, s))
+	if (filter_states(f) && !filter_state_matches(filter_states(f), s))
 		return false;
 	if (f->n_ports && !port_matches(f, s))
 		return false;
@@ -105,7 +105,27 @@ bool filter_match(const struct whosock_filter *f, const struct whosock_socket *s
 		return false;
 	/* Sockets are dumped one namespace at a time and get their inode
 	 * afterwards: 0 means "not known yet", decided by the dump's namespace. */
-	return !s->netns || filter_match_netns(f, s->netns);
+	if (s->netns && !filter_match_netns(f, s->netns))
+		return false;
+	/* Also where the kernel ran it as bytecode: not every dump does
+	 * (sctp_diag), and /proc never does. */
+	return !f->expr || whosock_expr_match(f->expr, s);
+}
+
+unsigned filter_states(const struct whosock_filter *f)
+{
+	unsigned e = f->expr ? whosock_expr_states(f->expr) : 0;
+	unsigned both;
+
+	if (!e)
+		return f->states;
+	/* "closed" takes in bound but inactive TCP sockets (reported CLOSE). */
+	if (e & WHOSOCK_STATE_BIT(WHOSOCK_STATE_CLOSE))
+		e |= WHOSOCK_STATE_BIT(WHOSOCK_STATE_BOUND_INACTIVE);
+	if (!f->states)
+		return e;
+	both = f->states & e;
+	return both ? both : FILTER_NO_STATE;
 }
 
 /* ---- what to ask the kernel for ---- */
@@ -120,7 +140,7 @@ bool whosock_filter_match(const struct whosock_filter *f, const struct whosock_s
 
 bool filter_narrows_protocols(const struct whosock_filter *f)
 {
-	return f->states || f->families || f->n_ports || f->n_locals;
+	return filter_states(f) || f->families || f->n_ports || f->n_locals || f->expr;
 }
 
 /* A TCP socket bound but neither listening nor connecting is reported in
@@ -142,7 +162,7 @@ bool filter_listening_only(const struct whosock_filter *f)
 	const unsigned listening = WHOSOCK_STATE_BIT(WHOSOCK_STATE_LISTEN) |
 				   WHOSOCK_STATE_BIT(WHOSOCK_STATE_CLOSE);
 
-	return (f->states & listening) == listening;
+	return (filter_states(f) & listening) == listening;
 }
 
 bool filter_wants_bound_inactive(const struct whosock_filter *f)
@@ -150,13 +170,14 @@ bool filter_wants_bound_inactive(const struct whosock_filter *f)
 	const unsigned close = WHOSOCK_STATE_BIT(WHOSOCK_STATE_CLOSE);
 	const unsigned bound = WHOSOCK_STATE_BIT(WHOSOCK_STATE_BOUND_INACTIVE);
 	unsigned protos = f->protos ? f->protos : ~0u;
+	unsigned states = filter_states(f);
 
 	/* -l: a bound but inactive TCP socket is not listening (as in ss);
 	 * such sockets come when asked for by name (bound-inactive). */
 	if (filter_listening_only(f))
 		return false;
 	return (protos & WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP)) &&
-	       (!f->states || (f->states & close)) && !(f->states & bound);
+	       (!states || (states & close)) && !(states & bound);
 }
 
 /* ---- owners ---- */

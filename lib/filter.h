@@ -22,6 +22,16 @@ struct whosock_process_filter {
 /* whosock_filter_match() for a filter already in the library's full size. */
 bool filter_match(const struct whosock_filter *f, const struct whosock_socket *s);
 
+/* The states f allows: its states and its expression's state clauses
+ * together (both must hold); 0 for every state, FILTER_NO_STATE (no valid
+ * state bit: the kernel sends none) when they have none in common. */
+unsigned filter_states(const struct whosock_filter *f);
+#define FILTER_NO_STATE 1u
+
+/* Whether s is in one of states (WHOSOCK_STATE_BIT()s, not 0); a bound but
+ * inactive TCP socket, reported CLOSE, is in either. */
+bool filter_state_matches(unsigned states, const struct whosock_socket *s);
+
 /* Whether namespace inode is one the filter wants (any, without netns). */
 bool filter_match_netns(const struct whosock_filter *f, uint64_t inode);
 

@@ -63,7 +63,7 @@ void sockdiag_close(struct mnl_socket *nl)
 		mnl_socket_close(nl);
 }
 
-static int proto_ipproto(enum whosock_proto proto)
+int sockdiag_ipproto(enum whosock_proto proto)
 {
 	switch (proto) {
 	case WHOSOCK_PROTO_TCP:
@@ -382,7 +382,9 @@ static uint16_t request_type(enum whosock_proto proto, int family)
 static void put_request(struct nlmsghdr *nlh, unsigned seq, enum whosock_proto proto, int family,
 			const struct whosock_filter *f, bool tcp_info)
 {
-	unsigned states = filter_kernel_states(proto, f->states);
+	unsigned states = filter_kernel_states(proto, filter_states(f));
+	const void *bc = NULL;
+	int bc_len = f->expr ? whosock_expr_bytecode(f->expr, &bc) : 0;
 
 	nlh->nlmsg_type = request_type(proto, family);
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
@@ -408,7 +410,7 @@ static void put_request(struct nlmsghdr *nlh, unsigned seq, enum whosock_proto p
 	} else {
 		struct inet_diag_req_v2 *req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
 
-		int ipproto = proto_ipproto(proto);
+		int ipproto = sockdiag_ipproto(proto);
 
 		req->sdiag_family = (uint8_t)family;
 		req->idiag_states = states;
@@ -421,6 +423,11 @@ static void put_request(struct nlmsghdr *nlh, unsigned seq, enum whosock_proto p
 		else
 			req->sdiag_protocol = (uint8_t)ipproto;
 	}
+	/* The expression, for the kernel to skip what it rejects (both inet
+	 * requests read it); dump_cb checks every socket again. */
+	if (bc_len > 0 && proto != WHOSOCK_PROTO_UNIX && proto != WHOSOCK_PROTO_PACKET &&
+	    proto != WHOSOCK_PROTO_NETLINK)
+		mnl_attr_put(nlh, INET_DIAG_REQ_BYTECODE, (size_t)bc_len, bc);
 }
 
 /* Read what is left of an interrupted dump so the next request starts clean. */
@@ -550,7 +557,7 @@ int sockdiag_dump(struct mnl_socket *nl, struct whosock_snapshot *snap, enum who
 	    proto == WHOSOCK_PROTO_NETLINK)
 		family = proto == WHOSOCK_PROTO_UNIX ? AF_UNIX :
 			 proto == WHOSOCK_PROTO_PACKET ? AF_PACKET : AF_NETLINK;
-	else if (proto_ipproto(proto) < 0)
+	else if (sockdiag_ipproto(proto) < 0)
 		return -EINVAL;
 	buf = malloc(RECV_BUFFER_SIZE);
 	if (!buf)

@@ -21,6 +21,9 @@ struct sockdiag_attrs {
 };
 int sockdiag_attr_cb(const struct nlattr *attr, void *data);
 
+/* The IPPROTO_* number of an inet kind (MPTCP's is past 255), or -1. */
+int sockdiag_ipproto(enum whosock_proto proto);
+
 /* Open a NETLINK_SOCK_DIAG socket (close with sockdiag_close()). Returns 0 or
  * a negative errno. */
 int sockdiag_open(struct mnl_socket **out);

@@ -34,9 +34,10 @@ enum {
 	OPT_NETLINK,
 	OPT_VSOCK,
 	OPT_XDP,
+	OPT_DRY_RUN,
 };
 
-#define SHORT_OPTIONS ":tuwxl46o:ehVA:0SM"
+#define SHORT_OPTIONS ":tuwxl46o:ehVA:0SMK"
 
 /* Each option is documented where it is declared; cli_help() prints the same. */
 static const struct option long_options[] = {
@@ -68,6 +69,8 @@ static const struct option long_options[] = {
 	{ "host-only", no_argument, NULL, OPT_HOST_ONLY },   /* only our own network namespace */
 	{ "netns", required_argument, NULL, OPT_NETNS },     /* NAME|INODE|pid:PID */
 	{ "container", required_argument, NULL, OPT_CONTAINER }, /* ID or name prefix */
+	{ "kill", no_argument, NULL, 'K' },                  /* destroy what the filter selects */
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },       /* with -K: only show what it would */
 	/* whosock watch only */
 	{ "connections", no_argument, NULL, OPT_CONNECTIONS }, /* also connections */
 	{ "interval", required_argument, NULL, OPT_INTERVAL },  /* between dumps: 1, 0.5, 100ms */
@@ -80,7 +83,7 @@ static const struct option long_options[] = {
 
 void cli_help(FILE *f)
 {
-	fputs("Usage: whosock [OPTIONS] [[ADDR]:PORT[/PROTO]]...\n"
+	fputs("Usage: whosock [OPTIONS] [[ADDR]:PORT[/PROTO]]... [FILTER EXPRESSION]\n"
 	      "List every socket on this machine, in every network namespace, and every\n"
 	      "process that holds it.\n"
 	      "With [ADDR]:PORT (e.g. :8080, :53/udp, 127.0.0.1:8080, [::1]:631): the sockets\n"
@@ -88,6 +91,21 @@ void cli_help(FILE *f)
 	      "an address alone ([::1], 10.0.0.1) means any port; PROTO in any case; several\n"
 	      "queries add up. [::ffff:A.B.C.D] is IPv4: it also finds dual-stack :: sockets,\n"
 	      "never IPV6_V6ONLY ones. Host names are not resolved.\n"
+	      "\n"
+	      "Filter expression, as ss takes it (after any queries; the arguments from the\n"
+	      "first that starts with a keyword on are joined into one expression):\n"
+	      "  [state STATE | exclude STATE]... [EXPRESSION]\n"
+	      "  EXPRESSION: conditions joined by and (&, &&), or (|, ||), not (!), ( ),\n"
+	      "  or side by side (and); and/or bind equally, left to right, as in ss:\n"
+	      "    src HOST, dst HOST       HOST: ADDR, ADDR/LEN, ADDR:PORT, [ADDR]:PORT,\n"
+	      "                             [ADDR/LEN]:PORT, :PORT, *:PORT (IPv4 or IPv6)\n"
+	      "    sport OP :PORT, dport OP :PORT\n"
+	      "                             OP: = == eq != ne < lt > gt <= le >= ge (none: =)\n"
+	      "    state STATE              listening, established, time-wait, ..., or a\n"
+	      "                             group: all, connected, synchronized, bucket, big\n"
+	      "  PORT: a number, a service name (ssh) or *; e.g.\n"
+	      "    whosock -t state established '( dport = :ssh or sport = :ssh )'\n"
+	      "    whosock dst 10.0.0.0/8\n"
 	      "\n"
 	      "Kinds (combinable; default: TCP, UDP, UDP-Lite, RAW, MPTCP and SCTP;\n"
 	      "with --pid every kind):\n"
@@ -105,8 +123,9 @@ void cli_help(FILE *f)
 	      "                       tcp, udp, udplite, raw, mptcp, sctp, unix, packet,\n"
 	      "                       netlink, vsock, xdp, other (families whosock does not\n"
 	      "                       know: alg, can, bluetooth, ...)\n"
-	      "\n"
-	      "Filters (each option repeated or given a comma-separated list matches any of\n"
+	      "\n",
+	      f);
+	fputs("Filters (each option repeated or given a comma-separated list matches any of\n"
 	      "its values; different options must all match):\n"
 	      "  -l, --listening      listening sockets only (LISTEN, and UNCONN for UDP/RAW/UNIX)\n"
 	      "  -4, --ipv4           IPv4 only\n"
@@ -126,6 +145,9 @@ void cli_help(FILE *f)
 	      "      --cmdline PAT    sockets held by processes whose command line contains\n"
 	      "                       PAT, or matches it as an extended regular expression;\n"
 	      "                       PAT must be a valid one (repeatable, not split at commas)\n"
+	      "  -K, --kill           destroy the sockets selected (SOCK_DESTROY, as ss -K; needs\n"
+	      "                       CAP_NET_ADMIN and a filter), and list them\n"
+	      "      --dry-run        with -K: list what it would destroy, destroy nothing\n"
 	      "\n"
 	      "Output:\n"
 	      "  -o, --output FORMAT  table (default), json, ndjson or csv (given once)\n"
@@ -152,7 +174,8 @@ void cli_help(FILE *f)
 	      "be shortened to any unambiguous prefix.\n"
 	      "\n"
 	      "Exit status: 0 success (with ADDR:PORT: something matched), 1 nothing matched\n"
-	      "the ADDR:PORT query, 2 bad usage or failure.\n"
+	      "the ADDR:PORT query (with -K: nothing selected), 2 bad usage or failure (with\n"
+	      "-K: a socket could not be destroyed).\n"
 	      "See whosock(8).\n",
 	      f);
 }
@@ -631,6 +654,111 @@ static int parse_query_kinds(const char *arg, unsigned *protos, char *err, size_
 	return 0;
 }
 
+/* Whether a trailing argument begins a filter expression: its first word is
+ * one of ss's keywords (a query never is). */
+static bool expr_start(const char *arg)
+{
+	static const char *const words[] = { "state", "exclude", "excl", "src", "dst", "sport",
+					     "dport", "not", "dev", "fwmark", "cgroup",
+					     "autobound", NULL };
+	size_t len;
+
+	arg += strspn(arg, " \t\n");
+	if (*arg == '(' || *arg == '!')
+		return true;
+	len = strcspn(arg, " \t\n()");
+	for (const char *const *w = words; *w; w++)
+		if (strlen(*w) == len && strncmp(arg, *w, len) == 0)
+			return true;
+	return false;
+}
+
+/* A parse error as three lines: the reason, the expression (around the bad
+ * token, escaped for the terminal) and a caret under the token. */
+static int expr_fail(const char *text, const struct whosock_expr_error *e, char *err,
+		     size_t errlen)
+{
+	struct sbuf b = { 0 }, pre = { 0 };
+	size_t len = strlen(text), off = e->offset < len ? e->offset : len, from = 0, to = len;
+	size_t tok = e->length ? e->length : 1;
+
+	/* At most 40 bytes either side of the token. */
+	if (off > 40)
+		from = off - 40;
+	if (to > off + e->length + 40)
+		to = off + e->length + 40;
+	sbuf_puts(&b, "invalid filter expression: ");
+	sbuf_puts(&b, e->message);
+	sbuf_puts(&b, "\n  ");
+	if (from)
+		sbuf_puts(&b, "...");
+	esc_term(&b, text + from, to - from);
+	if (to < len)
+		sbuf_puts(&b, "...");
+	sbuf_puts(&b, "\n  ");
+	esc_term(&pre, text + from, off - from);
+	for (size_t i = 0; i < pre.len + (from ? 3 : 0); i++)
+		sbuf_putc(&b, ' ');
+	for (size_t i = 0; i < tok && i < 80; i++)
+		sbuf_putc(&b, '^');
+	if (b.failed || pre.failed || !b.data) {
+		sbuf_free(&b);
+		sbuf_free(&pre);
+		return nomem(err, errlen);
+	}
+	snprintf(err, errlen, "%.*s", (int)b.len, b.data);
+	sbuf_free(&b);
+	sbuf_free(&pre);
+	return -EINVAL;
+}
+
+/* The trailing arguments from the first keyword on, joined by spaces (as
+ * ss does), parsed as one expression. */
+static int parse_expr(struct cli *cli, int n, char **args, char *err, size_t errlen)
+{
+	struct whosock_expr_error e;
+	size_t len = 0;
+	char *text;
+	int r;
+
+	for (int i = 0; i < n; i++)
+		len += strlen(args[i]) + 1;
+	if (len > WHOSOCK_EXPR_MAX)
+		return fail(err, errlen, "filter expression too long (more than %u bytes)",
+			    WHOSOCK_EXPR_MAX);
+	text = malloc(len + 1);
+	if (!text)
+		return nomem(err, errlen);
+	text[0] = '\0';
+	for (int i = 0; i < n; i++) {
+		if (i)
+			strcat(text, " ");
+		strcat(text, args[i]);
+	}
+	r = whosock_expr_parse(text, &cli->expr, &e);
+	if (r == -ENOMEM) {
+		free(text);
+		return nomem(err, errlen);
+	}
+	if (r < 0) {
+		r = expr_fail(text, &e, err, errlen);
+		free(text);
+		return r;
+	}
+	cli->expr_text = text;
+	return 0;
+}
+
+/* Whether the command line narrows the sockets beyond their kinds and
+ * families (what -K needs). */
+static bool selects(const struct cli *cli)
+{
+	const struct whosock_filter *f = &cli->filter;
+
+	return cli->expr || f->states || f->n_ports || f->n_locals || f->n_netns || f->n_pids ||
+	       f->n_uids || f->n_comms || f->n_cmdlines || f->n_containers;
+}
+
 /* An unknown long option: "--x" may be a prefix of several (getopt_long
  * says only that it failed). */
 static int unknown_long(const char *arg, char *err, size_t errlen)
@@ -670,6 +798,10 @@ void cli_free(struct cli *cli)
 	free(cli->comms);
 	free(cli->cmdlines);
 	free(cli->containers);
+	whosock_expr_free(cli->expr);
+	free(cli->expr_text);
+	cli->expr = NULL;
+	cli->expr_text = NULL;
 	cli->strings = NULL;
 	cli->n_strings = 0;
 	cli->locals = NULL;
@@ -850,6 +982,12 @@ static int parse(int argc, char **argv, struct cli *cli, char *err, size_t errle
 		case OPT_NETNS:
 			r = each_item(cli, "--netns", optarg, netns_item, err, errlen);
 			break;
+		case 'K':
+			cli->kill = 1;
+			break;
+		case OPT_DRY_RUN:
+			cli->dry_run = 1;
+			break;
 		case 'h':
 			cli->action = CLI_HELP;
 			break;
@@ -889,13 +1027,26 @@ static int parse(int argc, char **argv, struct cli *cli, char *err, size_t errle
 		if (cli->opt.source != WHOSOCK_SOURCE_AUTO)
 			return fail(err, errlen, "whosock watch always reads netlink (no --source)");
 	}
-	/* [ADDR]:PORT queries: repeated, a union. */
-	for (; optind < argc; optind++) {
+	/* [ADDR]:PORT queries: repeated, a union; then an expression. */
+	for (; optind < argc && !expr_start(argv[optind]); optind++) {
 		r = parse_query(cli, argv[optind], err, errlen);
 		if (r < 0)
 			return r;
 		cli->query = 1;
 	}
+	if (optind < argc) {
+		r = parse_expr(cli, argc - optind, argv + optind, err, errlen);
+		if (r < 0)
+			return r;
+	}
+	if (cli->dry_run && !cli->kill)
+		return fail(err, errlen, "--dry-run goes with -K/--kill");
+	if (cli->kill && cli->action == CLI_WATCH)
+		return fail(err, errlen, "whosock watch does not destroy sockets (no -K)");
+	if (cli->kill && !selects(cli))
+		return fail(err, errlen, "-K/--kill needs a filter (an expression, [ADDR]:PORT, --port, "
+			    "--state, -l, --pid, --user, --comm, --cmdline, --container or --netns): "
+			    "it would destroy every socket");
 	r = check(cli, no_owners, err, errlen);
 	if (r < 0)
 		return r;
@@ -949,6 +1100,7 @@ int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
 	f->comms = cli.comms;
 	f->cmdlines = cli.cmdlines;
 	f->containers = cli.containers;
+	f->expr = cli.expr;
 	*out = cli;
 	return 0;
 }

@@ -21,6 +21,12 @@ struct cli {
 	int header;   /* print the table/CSV header line */
 	int extended; /* -e: the owners' user names in the table */
 	int query;    /* a [ADDR]:PORT[/PROTO] argument was given: exit 1 when nothing matches */
+	int kill;     /* -K: destroy the sockets selected */
+	int dry_run;  /* --dry-run: with -K, only list what it would destroy */
+	/* The filter expression (opt.filter.expr points to it) and its text,
+	 * the trailing arguments joined by spaces; owned by this struct. */
+	struct whosock_expr *expr;
+	char *expr_text;
 	/* whosock watch */
 	int connections;      /* also TCP connections and connected UDP */
 	unsigned interval_ms; /* between dumps */
@@ -43,8 +49,10 @@ enum { EXIT_NOMATCH = 1, EXIT_TROUBLE = 2 };
 
 /* Parse argv into *cli (free it with cli_free()). On a bad flag or value,
  * writes a one-line message (without newline, what the user typed escaped
- * for the terminal) into err and returns -EINVAL; out of memory, the same
- * with -ENOMEM. *cli is untouched on failure. */
+ * for the terminal) into err and returns -EINVAL; for a filter expression
+ * that does not parse, three lines: the reason, the expression, carets
+ * under the bad token. Out of memory, the same with -ENOMEM. *cli is
+ * untouched on failure. */
 int cli_parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen);
 
 /* The snapshot options of cli, pointing at its filter: valid while cli is. */

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "kill.h"
 #include "notes.h"
 #include "output.h"
 #include "textesc.h"
@@ -32,7 +33,7 @@ int main(int argc, char **argv)
 	struct sbuf out = { 0 };
 	struct whosock_options opt;
 	struct cli cli;
-	char err[256];
+	char err[1024];
 	int r, status = EXIT_TROUBLE;
 
 	if (cli_parse(argc, argv, &cli, err, sizeof(err)) < 0) {
@@ -62,6 +63,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	notes_print(snap, message);
+	if (cli.kill) {
+		status = kill_main(&cli, snap, message);
+		goto out;
+	}
 
 	sbuf_set_sink(&out, STDOUT_FILENO);
 	r = output_render(&out, snap, &cli);

@@ -208,8 +208,21 @@ const char *output_proto_label(const struct whosock_socket *s)
 	return table_proto(s);
 }
 
+/* The rows to render: every socket of snap, or those of rows[] (n of them). */
+struct rows {
+	const struct whosock_snapshot *snap;
+	const size_t *rows; /* NULL: all */
+	size_t n;
+};
+
+static const struct whosock_socket *row_get(const struct rows *v, size_t i)
+{
+	return whosock_snapshot_get(v->snap, v->rows ? v->rows[i] : i);
+}
+
 struct table_ctx {
 	const struct whosock_snapshot *snap;
+	const struct rows *v;
 	int extended;
 	bool netns_column;
 	uint64_t own_netns; /* interface names are known only here */
@@ -232,13 +245,12 @@ static const char *if_label(struct table_ctx *ctx, const struct whosock_socket *
 /* Each row says which namespace it is from unless every row is from whosock's
  * own: a container's listener alone must not look like a host socket. (0 is
  * an unknown namespace: a captured /proc tree.) */
-static bool netns_column_needed(const struct whosock_snapshot *snap, uint64_t own_netns)
+static bool netns_column_needed(const struct rows *v, uint64_t own_netns)
 {
-	size_t n = whosock_snapshot_count(snap);
 	uint64_t seen = own_netns;
 
-	for (size_t i = 0; i < n; i++) {
-		uint64_t ns = whosock_snapshot_get(snap, i)->netns;
+	for (size_t i = 0; i < v->n; i++) {
+		uint64_t ns = row_get(v, i)->netns;
 
 		if (!ns || ns == seen)
 			continue;
@@ -252,7 +264,7 @@ static bool netns_column_needed(const struct whosock_snapshot *snap, uint64_t ow
 static void table_row(struct table *t, size_t i, void *data)
 {
 	struct table_ctx *ctx = data;
-	const struct whosock_socket *s = whosock_snapshot_get(ctx->snap, i);
+	const struct whosock_socket *s = row_get(ctx->v, i);
 	char ifbuf[IF_NAMESIZE + 8];
 
 	if (ctx->netns_column) {
@@ -281,20 +293,18 @@ static void table_row(struct table *t, size_t i, void *data)
 	table_cell_end(t);
 }
 
-static void render_table(struct sbuf *out, const struct whosock_snapshot *snap,
-			 const struct cli *cli)
+static void render_table(struct sbuf *out, const struct rows *v, const struct cli *cli)
 {
 	static const char *const headers[] = { "NETNS", "PROTO",   "STATE", "LOCAL",
 					       "REMOTE", "PROCESS", NULL };
-	struct table_ctx ctx = { .snap = snap, .extended = cli->extended };
+	struct table_ctx ctx = { .snap = v->snap, .v = v, .extended = cli->extended };
 	struct stat st;
 
 	if (stat("/proc/self/ns/net", &st) == 0)
 		ctx.own_netns = (uint64_t)st.st_ino;
 
-	ctx.netns_column = netns_column_needed(snap, ctx.own_netns);
-	table_render(headers + !ctx.netns_column, whosock_snapshot_count(snap), table_row, &ctx,
-		     out, cli->header);
+	ctx.netns_column = netns_column_needed(v, ctx.own_netns);
+	table_render(headers + !ctx.netns_column, v->n, table_row, &ctx, out, cli->header);
 }
 
 static void json_key(struct sbuf *b, const char *key)
@@ -531,9 +541,9 @@ void output_json_event(struct sbuf *b, const struct whosock_event *ev)
 	sbuf_putc(b, '}');
 }
 
-static void render_json(struct sbuf *out, const struct whosock_snapshot *snap, bool lines)
+static void render_json(struct sbuf *out, const struct rows *v, bool lines)
 {
-	size_t n = whosock_snapshot_count(snap);
+	size_t n = v->n;
 
 	if (!lines)
 		sbuf_putc(out, '[');
@@ -542,7 +552,7 @@ static void render_json(struct sbuf *out, const struct whosock_snapshot *snap, b
 			sbuf_putc(out, ',');
 		if (!lines)
 			sbuf_putc(out, '\n');
-		output_json_socket(out, whosock_snapshot_get(snap, i));
+		output_json_socket(out, row_get(v, i));
 		if (lines)
 			sbuf_putc(out, '\n');
 		sbuf_maybe_flush(out);
@@ -598,14 +608,14 @@ static void csv_owners(struct sbuf *b, const struct whosock_socket *s)
 	sbuf_free(&tmp);
 }
 
-static void render_csv(struct sbuf *out, const struct whosock_snapshot *snap, int header)
+static void render_csv(struct sbuf *out, const struct rows *v, int header)
 {
 	if (header)
 		sbuf_puts(out, "netns,proto,family,type,state,local_addr,local_port,local_path,"
 			       "remote_addr,remote_port,remote_path,inode,uid,cookie,rqueue,wqueue,"
 			       "peer_inode,owners,protocol,ifindex,netlink_portid,netlink_groups\n");
-	for (size_t i = 0; i < whosock_snapshot_count(snap); i++) {
-		const struct whosock_socket *s = whosock_snapshot_get(snap, i);
+	for (size_t i = 0; i < v->n; i++) {
+		const struct whosock_socket *s = row_get(v, i);
 		unsigned k = s->known;
 
 		if (s->netns)
@@ -639,16 +649,24 @@ static void render_csv(struct sbuf *out, const struct whosock_snapshot *snap, in
 
 int output_render(struct sbuf *out, const struct whosock_snapshot *snap, const struct cli *cli)
 {
+	return output_render_rows(out, snap, NULL, whosock_snapshot_count(snap), cli);
+}
+
+int output_render_rows(struct sbuf *out, const struct whosock_snapshot *snap, const size_t *rows,
+		       size_t n, const struct cli *cli)
+{
+	struct rows v = { .snap = snap, .rows = rows, .n = n };
+
 	switch (cli->format) {
 	case OUTPUT_TABLE:
-		render_table(out, snap, cli);
+		render_table(out, &v, cli);
 		break;
 	case OUTPUT_JSON:
 	case OUTPUT_NDJSON:
-		render_json(out, snap, cli->format == OUTPUT_NDJSON);
+		render_json(out, &v, cli->format == OUTPUT_NDJSON);
 		break;
 	case OUTPUT_CSV:
-		render_csv(out, snap, cli->header);
+		render_csv(out, &v, cli->header);
 		break;
 	}
 	if (out->sink_error)

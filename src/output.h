@@ -13,6 +13,11 @@
  * could not grow, or the sink's write error. */
 int output_render(struct sbuf *out, const struct whosock_snapshot *snap, const struct cli *cli);
 
+/* The same for the n sockets of snap whose indices are in rows (in that
+ * order); rows NULL: the first n. */
+int output_render_rows(struct sbuf *out, const struct whosock_snapshot *snap, const size_t *rows,
+		       size_t n, const struct cli *cli);
+
 /* "addr:port" as the table shows it: wildcards as '*', IPv6 in brackets,
  * "%ifname" for a bound device; a UNIX path escaped. */
 /* LOCAL of a socket that is neither inet nor UNIX (packet "PROTO:IFACE",

@@ -921,6 +921,74 @@ static void test_message_escaping(void **state)
 
 /* Defect 18: every failure says why, out of memory included: each
  * allocation of a parse fails in turn. */
+/* ---- filter expressions and -K ---- */
+
+static void test_expression(void **state)
+{
+	struct cli c;
+
+	(void)state;
+	/* Queries first, then everything from the first keyword on. */
+	c = parse_ok(":7000", "sport", "=", ":7000", "or", "dst 10.0.0.0/8", NULL);
+	assert_int_equal(c.query, 1);
+	assert_int_equal(c.filter.n_locals, 1);
+	assert_non_null(c.expr);
+	assert_ptr_equal(c.filter.expr, c.expr);
+	assert_string_equal(c.expr_text, "sport = :7000 or dst 10.0.0.0/8");
+	c = parse_ok("-t", "state", "established", "( dport = :ssh or sport = :ssh )", NULL);
+	assert_int_equal(c.query, 0);
+	assert_int_equal(whosock_expr_states(c.expr), S(ESTABLISHED));
+	c = parse_ok("(src 127.0.0.1)", NULL);
+	assert_non_null(c.expr);
+	c = parse_ok("!", "src", "127.0.0.1", NULL);
+	assert_non_null(c.expr);
+	c = parse_ok(":80", NULL);
+	assert_null(c.expr);
+	assert_null(c.filter.expr);
+}
+
+/* A parse error: the reason, the expression, a caret under the token. */
+static void test_expression_error(void **state)
+{
+	char *argv[] = { (char *)"whosock", (char *)"sport", (char *)"=", (char *)":22", (char *)"or",
+			 (char *)"dport", (char *)"nosuch\x1b", NULL };
+	struct cli c, before;
+	const char *line2, *line3;
+
+	(void)state;
+	memset(&c, 0xa5, sizeof(c));
+	before = c;
+	assert_int_equal(cli_parse(7, argv, &c, err, sizeof(err)), -EINVAL);
+	assert_memory_equal(&c, &before, sizeof(c));
+	assert_non_null(strstr(err, "invalid filter expression: expected a port number or service name\n"));
+	line2 = strchr(err, '\n') + 1;
+	line3 = strchr(line2, '\n');
+	assert_non_null(line3);
+	line3++;
+	/* The control byte is escaped in the text and the caret still lines up. */
+	assert_memory_equal(line2, "  sport = :22 or dport nosuch\\x1b\n", 34);
+	assert_string_equal(line3, "                       ^^^^^^^");
+}
+
+static void test_kill_options(void **state)
+{
+	struct cli c;
+
+	(void)state;
+	parse_fails(ARGS("-K"), MUST("needs a filter"));
+	parse_fails(ARGS("-t", "-4", "--kill"), MUST("needs a filter"));
+	parse_fails(ARGS("--dry-run", ":80"), MUST("-K"));
+	parse_fails(ARGS("watch", "-K", ":80"), MUST("watch"));
+	c = parse_ok("-K", ":80", NULL);
+	assert_int_equal(c.kill, 1);
+	assert_int_equal(c.dry_run, 0);
+	c = parse_ok("-K", "--dry-run", "dst", "10.0.0.0/8", NULL);
+	assert_int_equal(c.dry_run, 1);
+	c = parse_ok("-K", "--state", "established", NULL);
+	c = parse_ok("-K", "--netns", "1", NULL);
+	assert_int_equal(c.kill, 1);
+}
+
 static void test_out_of_memory(void **state)
 {
 	char *argv[] = { (char *)"whosock", (char *)"--state", (char *)"listen,established",
@@ -1010,6 +1078,9 @@ int main(void)
 		cmocka_unit_test(test_cmdline_regex),
 		cmocka_unit_test(test_ambiguous_option),
 		cmocka_unit_test(test_message_escaping),
+		cmocka_unit_test(test_expression),
+		cmocka_unit_test(test_expression_error),
+		cmocka_unit_test(test_kill_options),
 		cmocka_unit_test(test_out_of_memory),
 	};
 

@@ -320,6 +320,12 @@ struct whosock_filter {
 	/* Processes in a container whose ID (or name) starts with one of these. */
 	const char *const *containers;
 	size_t n_containers;
+	/* A filter expression in ss's syntax (whosock_expr_parse()), or NULL.
+	 * Its leading state clauses narrow states (both must hold); the rest
+	 * is sent to the kernel as inet_diag bytecode where it compiles, and
+	 * always checked on every socket. Owned by the caller, who keeps it
+	 * as long as the lists above. */
+	const struct whosock_expr *expr;
 };
 
 /* Bits of whosock_options.want: what to collect beyond the sockets. */
@@ -542,6 +548,72 @@ WHOSOCK_EXPORT int whosock_state_parse(const char *name);
  */
 WHOSOCK_EXPORT size_t whosock_escape_term(char *dst, size_t cap, const char *src, size_t len);
 #define WHOSOCK_ESCAPE_TERM_MAX(len) (4 * (size_t)(len) + 1)
+
+/*
+ * Filter expressions, in ss's syntax (ss(8) FILTER):
+ *
+ *     [state STATE | exclude STATE]... [EXPRESSION]
+ *
+ * EXPRESSION is made of conditions joined by "and" ("&", "&&"), "or" ("|",
+ * "||"), "not" ("!") and parentheses; two conditions side by side are
+ * joined by "and"; "and" and "or" bind equally, from left to right, as in
+ * ss. Conditions: "src HOST", "dst HOST" (also "src = HOST", "src != HOST"),
+ * "sport OP PORT", "dport OP PORT" with OP one of = == eq != ne neq < lt
+ * > gt <= le leq >= ge geq (none: =), and "state STATE". HOST is ADDR,
+ * ADDR/LEN, ADDR:PORT, ADDR/LEN:PORT, [ADDR], [ADDR/LEN]:PORT, :PORT or
+ * *:PORT (IPv4 or IPv6; an IPv4 prefix also matches v4-mapped IPv6
+ * addresses, as in the kernel); PORT a number, a service name from the
+ * services database (tcp, else udp) or '*'. STATE is a state name
+ * (whosock_state_parse()) or one of ss's groups: all, connected,
+ * synchronized, bucket, big. Tokens are separated by blanks; parentheses
+ * need none. Address and port conditions are false for sockets without
+ * addresses (UNIX, packet, netlink, ...).
+ */
+struct whosock_expr;
+
+/* Where and why text is not an expression. */
+struct whosock_expr_error {
+	size_t offset;     /* byte offset of the bad token in text */
+	size_t length;     /* its length; 0 at the end of the text */
+	char message[128]; /* why, in English, without the token's bytes */
+};
+
+/* Parse text (NUL-terminated, at most WHOSOCK_EXPR_MAX bytes). Returns 0
+ * and *out (free with whosock_expr_free()), -EINVAL with *err filled (err
+ * may be NULL), or -ENOMEM. An empty text is an expression that matches
+ * everything. */
+int whosock_expr_parse(const char *text, struct whosock_expr **out, struct whosock_expr_error *err);
+#define WHOSOCK_EXPR_MAX 16384u
+
+/* Accepts NULL. */
+void whosock_expr_free(struct whosock_expr *e);
+
+/* True when s matches the whole expression (its state clauses included). */
+bool whosock_expr_match(const struct whosock_expr *e, const struct whosock_socket *s);
+
+/* The states the leading state clauses allow (WHOSOCK_STATE_BIT()s), 0 when
+ * there are none (every state). */
+unsigned whosock_expr_states(const struct whosock_expr *e);
+
+/* The expression (without its state clauses) as inet_diag bytecode
+ * (INET_DIAG_REQ_BYTECODE): its length, with *code pointing into e (valid
+ * until whosock_expr_free()); 0 when the expression has no such part
+ * (matches every socket), -EOPNOTSUPP when it cannot be compiled ("state"
+ * inside the expression, or longer than a netlink attribute holds). */
+int whosock_expr_bytecode(const struct whosock_expr *e, const void **code);
+
+/*
+ * Destroy a socket, as `ss -K`: a SOCK_DESTROY request for its exact
+ * addresses, ports, device and cookie, sent in its own network namespace
+ * (entered by a short-lived thread, never the caller's). TCP sockets are
+ * reset (the peer gets a RST), others closed with ECONNABORTED. s comes
+ * from a snapshot (netns 0 or the caller's: the caller's namespace).
+ * Returns 0, or -EPERM (needs CAP_NET_ADMIN), -EOPNOTSUPP (not an inet
+ * socket, or a kernel without CONFIG_INET_DIAG_DESTROY for that protocol),
+ * -ENOENT (gone meanwhile, or its namespace is no longer reachable), or
+ * another negative errno.
+ */
+int whosock_socket_destroy(const struct whosock_socket *s);
 
 /* Write the endpoint's address as text ("127.0.0.1", "::1", "::ffff:1.2.3.4")
  * into buf (at least 46 bytes). Returns buf. */
