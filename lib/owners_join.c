@@ -212,7 +212,7 @@ int owners_scan_attach(struct owners_scan *sc, struct whosock_snapshot *snap)
 		n_found += pt->n_found;
 		hidden += pt->hidden;
 	}
-	if (sc->next < sc->n_pids)
+	if (sc->next < sc->n_pids || sc->bpf_pending)
 		return -ENOMEM; /* no worker could start */
 	procs = merge_procs(sc, snap, offsets);
 	if (!procs)
@@ -300,6 +300,10 @@ void owners_scan_gaps(const struct owners_scan *sc, struct owners_gaps *out)
 	if (sc->pidns && sc->pidns != INITIAL_PIDNS_INODE) {
 		out->pidns = sc->pidns;
 		out->outside_pidns = sc->ownerless;
+	}
+	if (sc->bpf_noted) {
+		out->bpf_error = sc->bpf_error;
+		out->bpf_pidns = sc->bpf_error == EXDEV ? sc->pidns : 0;
 	}
 }
 

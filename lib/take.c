@@ -134,6 +134,19 @@ static void note_owner_gaps(struct whosock_snapshot *snap, const struct owners_s
 	if (g.outside_pidns)
 		NOTE(snap, .code = WHOSOCK_NOTE_OUTSIDE_PIDNS, .count = g.outside_pidns,
 		     .pidns = g.pidns, .path = proc_root);
+
+}
+
+/* The BPF owner pass was wanted and the /proc walk ran instead (with or
+ * without owners: the pass also finds the namespaces processes live in). */
+static void note_bpf(struct whosock_snapshot *snap, const struct owners_scan *scan)
+{
+	struct owners_gaps g;
+
+	owners_scan_gaps(scan, &g);
+	if (g.bpf_error)
+		NOTE(snap, .code = WHOSOCK_NOTE_BPF_OWNERS_FALLBACK, .error = g.bpf_error,
+		     .pidns = g.bpf_pidns);
 }
 
 /* One unit of gathering: one (protocol, family) of the caller's namespace, or
@@ -664,7 +677,8 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 
 	/* 1. the caller's namespace, and the /proc scan */
 	if ((opt.want & (WHOSOCK_WANT_OWNERS | WHOSOCK_WANT_PROCESS)) || others) {
-		r = owners_scan_new(opt.proc_root, &opt.filter, opt.want, workers, NULL, 0, &t.scan);
+		r = owners_scan_new(opt.proc_root, &opt.filter, opt.want, opt.owner_source, workers,
+				    NULL, 0, &t.scan);
 		if (r < 0)
 			goto out;
 		t.scan_pending = true;
@@ -760,6 +774,8 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 		note_hidden(snap);
 		note_owner_gaps(snap, t.scan, opt.proc_root);
 	}
+	if (t.scan)
+		note_bpf(snap, t.scan);
 	r = join_unix_peers(snap, true);
 out:
 	owners_scan_free(t.scan);

@@ -366,8 +366,8 @@ static int scan_owners(struct whosock_watch *w, struct whosock_snapshot *snap, c
 
 	if (pids && n_pids == 0)
 		return 0;
-	r = owners_scan_new("/proc", &w->opt.filter, w->opt.want | WHOSOCK_WANT_OWNERS, 1, pids,
-			    n_pids, &scan);
+	r = owners_scan_new("/proc", &w->opt.filter, w->opt.want | WHOSOCK_WANT_OWNERS,
+			    WHOSOCK_OWNERS_AUTO, 1, pids, n_pids, &scan);
 	if (r < 0)
 		return r;
 	owners_scan_work(scan, 0);

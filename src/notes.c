@@ -184,6 +184,25 @@ void notes_word(struct sbuf *b, const struct whosock_note *n)
 			     "(--source proc; netlink, the default, lists it); only the sockets processes "
 			     "hold there are shown");
 		break;
+	case WHOSOCK_NOTE_BPF_OWNERS_FALLBACK:
+		sbuf_puts(b, "BPF owner pass not used (");
+		if (n->error == EOPNOTSUPP)
+			sbuf_puts(b, "this whosock was built without BPF");
+		else if (n->error == EXDEV) {
+			sbuf_puts(b, "not in the initial PID namespace");
+			if (n->pidns) {
+				sbuf_puts(b, ": /proc shows PID namespace ");
+				sbuf_u64(b, n->pidns);
+			}
+		} else {
+			sbuf_puts(b, strerror(n->error));
+			if (n->error == EPERM || n->error == EACCES)
+				sbuf_puts(b, ", needs CAP_BPF and CAP_PERFMON");
+			else if (n->error == ENOENT)
+				sbuf_puts(b, ": no kernel BTF (/sys/kernel/btf/vmlinux)?");
+		}
+		sbuf_puts(b, "): owners read from /proc/PID/fd instead");
+		break;
 	case WHOSOCK_NOTE_DROPPED:
 		sbuf_puts(b, "... and ");
 		plural(b, n->count, "more note", "more notes");

@@ -283,12 +283,26 @@ enum {
 	WHOSOCK_WANT_ALL = 7u,
 };
 
+/* Where the owners (and the namespaces processes live in) come from. */
+enum whosock_owner_source {
+	/* A BPF iterator pass when it loads (built with BPF, CAP_BPF and
+	 * CAP_PERFMON, kernel BTF, the initial PID namespace, the live
+	 * /proc), else the /proc walk, with a note unless BPF was not built
+	 * in. A few processes asked for by pid are read from /proc. */
+	WHOSOCK_OWNERS_AUTO = 0,
+	/* The BPF pass; where it cannot run, the /proc walk and a note. */
+	WHOSOCK_OWNERS_BPF,
+	/* One readlink() per /proc/PID/fd entry, /proc/PID/ns/net per process. */
+	WHOSOCK_OWNERS_PROC,
+};
+
 struct whosock_options {
 	const char *proc_root;       /* default "/proc" */
 	enum whosock_source source;  /* default WHOSOCK_SOURCE_AUTO */
 	struct whosock_filter filter;
 	unsigned want;               /* WHOSOCK_WANT_* */
 	bool host_only;              /* only the caller's network namespace */
+	enum whosock_owner_source owner_source; /* default WHOSOCK_OWNERS_AUTO */
 };
 
 struct whosock_snapshot;
@@ -367,6 +381,11 @@ enum whosock_note_code {
 	 * (WHOSOCK_SOURCE_PROC), and no process lives in it (the sockets held
 	 * there are still read through their holders). */
 	WHOSOCK_NOTE_NETNS_NO_PROCESS,
+	/* The BPF owner pass was wanted but not used (error: EOPNOTSUPP not
+	 * built in, EPERM refused (needs CAP_BPF and CAP_PERFMON), ENOENT no
+	 * kernel BTF, EXDEV not in the initial PID namespace (pidns set then),
+	 * ...): the /proc walk was used instead. */
+	WHOSOCK_NOTE_BPF_OWNERS_FALLBACK,
 };
 
 /* One note: what could not be seen and why. Read only the members its code
