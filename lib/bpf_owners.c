@@ -129,7 +129,8 @@ int bpf_owners_read(unsigned what, struct owners_rec **out, size_t *n)
 		goto out;
 	/* Each iterator gives tasks in tid order; a process's threads with
 	 * tables of their own come apart from it, so sort by process. */
-	qsort(b.v, b.n, sizeof(*b.v), cmp_rec);
+	if (b.n)
+		qsort(b.v, b.n, sizeof(*b.v), cmp_rec);
 	*out = b.v;
 	*n = b.n;
 	b.v = NULL;

@@ -22,7 +22,7 @@ enum {
  * Records come sorted by tgid, then tid (the process's own first), then fd
  * (a task's namespace, fd -1, first). Task ids are those of the initial PID
  * namespace (the kernel's), whatever namespace the caller is in.
- * Returns 0 with *out (malloc'd, free() it) and *n, or a negative errno,
+ * Returns 0 with *out (malloc'd, free() it; NULL when *n is 0) and *n, or a negative errno,
  * outputs untouched: -EOPNOTSUPP when built without BPF, -EPERM when the
  * kernel refuses the load (CAP_BPF and CAP_PERFMON are needed), -ENOENT
  * without kernel BTF, -ENOMEM, or what else the load or a read gave. */
