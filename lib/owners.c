@@ -570,34 +570,70 @@ static int bpf_pass(struct owners_scan *sc, struct part *pt)
 	return 0;
 }
 
-void owners_scan_work(struct owners_scan *sc, size_t w)
+/* Worker w's part, made at its first call (NULL: out of memory; the pids
+ * it would have taken are then scanned by the others). */
+static struct part *worker_part(struct owners_scan *sc, size_t w)
 {
 	struct part *pt;
 
-	if (w >= sc->n_parts || sc->parts[w])
-		return;
+	if (w >= sc->n_parts)
+		return NULL;
+	if (sc->parts[w])
+		return sc->parts[w];
 	pt = calloc(1, sizeof(*pt));
 	if (!pt)
-		return; /* the pids it would have taken are scanned by the others */
+		return NULL;
 	pt->arena = snapshot_new();
 	pt->users = usercache_new(pt->arena);
 	if (!pt->arena || !pt->users) {
 		part_free(pt);
-		return;
+		return NULL;
 	}
 	sc->parts[w] = pt;
-	if (__atomic_load_n(&sc->bpf_pending, __ATOMIC_ACQUIRE)) {
-		/* The others wait here: their dumps are done, and the pids
-		 * they are to take come from the pass. */
+	return pt;
+}
+
+/* Run the BPF pass into pt if it is still to run: waiting for the worker
+ * that runs it (wait), or else leaving it to that one. */
+static void run_bpf_pass(struct owners_scan *sc, struct part *pt, bool wait)
+{
+	if (!__atomic_load_n(&sc->bpf_pending, __ATOMIC_ACQUIRE))
+		return;
+	if (wait)
 		pthread_mutex_lock(&sc->bpf_lock);
-		if (sc->bpf_pending) {
-			pt->error = bpf_pass(sc, pt);
-			__atomic_store_n(&sc->bpf_pending, false, __ATOMIC_RELEASE);
-		}
-		pthread_mutex_unlock(&sc->bpf_lock);
-		if (pt->error < 0)
-			return;
+	else if (pthread_mutex_trylock(&sc->bpf_lock) != 0)
+		return;
+	if (sc->bpf_pending) {
+		pt->error = bpf_pass(sc, pt);
+		__atomic_store_n(&sc->bpf_pending, false, __ATOMIC_RELEASE);
 	}
+	pthread_mutex_unlock(&sc->bpf_lock);
+}
+
+void owners_scan_start(struct owners_scan *sc, size_t w)
+{
+	struct part *pt;
+
+	if (!__atomic_load_n(&sc->bpf_pending, __ATOMIC_ACQUIRE))
+		return;
+	pt = worker_part(sc, w);
+	if (pt && !pt->worked)
+		run_bpf_pass(sc, pt, false);
+}
+
+void owners_scan_work(struct owners_scan *sc, size_t w)
+{
+	struct part *pt = worker_part(sc, w);
+
+	if (!pt || pt->worked)
+		return;
+	pt->worked = true;
+	/* The others wait here: their dumps are done, and the pids they are
+	 * to take come from the pass. */
+	if (pt->error == 0)
+		run_bpf_pass(sc, pt, true);
+	if (pt->error < 0)
+		return;
 	for (;;) {
 		size_t i = __atomic_fetch_add(&sc->next, 1, __ATOMIC_RELAXED);
 

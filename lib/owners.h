@@ -28,6 +28,12 @@ int owners_scan_new(const char *proc_root, const struct whosock_filter *filter, 
  * owners_scan_attach(). */
 void owners_scan_work(struct owners_scan *scan, size_t w);
 
+/* Worker w may start the BPF pass early (before its other work) when no
+ * other worker has: it then runs it now, while the others go on; a
+ * worker that comes to owners_scan_work() while it runs waits for it. Does
+ * nothing for the /proc walk. Call before owners_scan_work(scan, w). */
+void owners_scan_start(struct owners_scan *scan, size_t w);
+
 /* Give each socket of snap its owners: one per process (and per thread
  * with an fd table of its own, as struct whosock_owner says) with its fds
  * ascending, sorted by pid then tid, and their processes, stored once each

@@ -48,6 +48,7 @@ struct part {
 	size_t unread;    /* processes not (fully) read for another reason than exiting */
 	int unread_error; /* the first such errno */
 	int error;
+	bool worked; /* owners_scan_work() ran for it */
 	char buf[WHOSOCK_CMDLINE_MAX + 1];
 };
 

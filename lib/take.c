@@ -313,6 +313,10 @@ static void work(void *data, size_t w)
 	bool opened = false;
 
 	snprintf(net_dir, sizeof(net_dir), "%s/net", t->proc_root);
+	/* One worker runs the BPF owner pass (one read of the kernel, which
+	 * other threads cannot share) while the others dump. */
+	if (t->scan_pending)
+		owners_scan_start(t->scan, w);
 	for (;;) {
 		size_t i = __atomic_fetch_add(&t->next_job, 1, __ATOMIC_RELAXED);
 		struct job *job;
