@@ -503,15 +503,16 @@ static bool wanted_pid(const struct owners_scan *sc, int pid)
 	return false;
 }
 
-/* The BPF pass, run by the first worker into its part pt: the namespaces
- * go to pt at once, the processes with sockets become sc->pids with their
- * ranges of records. When the pass fails, the /proc walk's pids are
- * listed instead and why is kept for the note. Returns 0 or -ENOMEM. */
-static int bpf_pass(struct owners_scan *sc, struct part *pt)
+/* The BPF pass: the namespaces go to a part of their own (sc->bpf_part),
+ * the processes with sockets become sc->pids with their ranges of
+ * records. When the pass fails, the /proc walk's pids are listed instead
+ * and why is kept for the note. Returns 0 or -ENOMEM. */
+static int bpf_pass(struct owners_scan *sc)
 {
 	unsigned what = BPF_OWNERS_TASKS | (sc->want_owners ? BPF_OWNERS_FILES : 0);
 	struct owners_rec *recs;
 	size_t n, n_pids = 0, *ranges;
+	struct part *pt;
 	int *pids, r;
 
 	r = sc->filter->n_pids ? list_filter_pids(sc) : 0;
@@ -527,6 +528,9 @@ static int bpf_pass(struct owners_scan *sc, struct part *pt)
 	}
 	sc->recs = recs;
 	sc->n_recs = n;
+	pt = sc->bpf_part = calloc(1, sizeof(*pt));
+	if (!pt)
+		return -ENOMEM;
 	pids = malloc((n ? n : 1) * sizeof(*pids));
 	ranges = malloc((n ? n : 1) * 2 * sizeof(*ranges));
 	if (!pids || !ranges) {
@@ -570,32 +574,9 @@ static int bpf_pass(struct owners_scan *sc, struct part *pt)
 	return 0;
 }
 
-/* Worker w's part, made at its first call (NULL: out of memory; the pids
- * it would have taken are then scanned by the others). */
-static struct part *worker_part(struct owners_scan *sc, size_t w)
-{
-	struct part *pt;
-
-	if (w >= sc->n_parts)
-		return NULL;
-	if (sc->parts[w])
-		return sc->parts[w];
-	pt = calloc(1, sizeof(*pt));
-	if (!pt)
-		return NULL;
-	pt->arena = snapshot_new();
-	pt->users = usercache_new(pt->arena);
-	if (!pt->arena || !pt->users) {
-		part_free(pt);
-		return NULL;
-	}
-	sc->parts[w] = pt;
-	return pt;
-}
-
-/* Run the BPF pass into pt if it is still to run: waiting for the worker
- * that runs it (wait), or else leaving it to that one. */
-static void run_bpf_pass(struct owners_scan *sc, struct part *pt, bool wait)
+/* Run the BPF pass if it is still to run: waiting for the worker that
+ * runs it (wait), or else leaving it to that one. */
+static void run_bpf_pass(struct owners_scan *sc, bool wait)
 {
 	if (!__atomic_load_n(&sc->bpf_pending, __ATOMIC_ACQUIRE))
 		return;
@@ -604,7 +585,7 @@ static void run_bpf_pass(struct owners_scan *sc, struct part *pt, bool wait)
 	else if (pthread_mutex_trylock(&sc->bpf_lock) != 0)
 		return;
 	if (sc->bpf_pending) {
-		pt->error = bpf_pass(sc, pt);
+		sc->bpf_status = bpf_pass(sc);
 		__atomic_store_n(&sc->bpf_pending, false, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&sc->bpf_lock);
@@ -612,28 +593,32 @@ static void run_bpf_pass(struct owners_scan *sc, struct part *pt, bool wait)
 
 void owners_scan_start(struct owners_scan *sc, size_t w)
 {
-	struct part *pt;
-
-	if (!__atomic_load_n(&sc->bpf_pending, __ATOMIC_ACQUIRE))
-		return;
-	pt = worker_part(sc, w);
-	if (pt && !pt->worked)
-		run_bpf_pass(sc, pt, false);
+	run_bpf_pass(sc, false);
 }
 
 void owners_scan_work(struct owners_scan *sc, size_t w)
 {
-	struct part *pt = worker_part(sc, w);
+	struct part *pt;
 
-	if (!pt || pt->worked)
+	if (w >= sc->n_parts || sc->parts[w])
 		return;
-	pt->worked = true;
+	pt = calloc(1, sizeof(*pt));
+	if (!pt)
+		return; /* the pids it would have taken are scanned by the others */
+	pt->arena = snapshot_new();
+	pt->users = usercache_new(pt->arena);
+	if (!pt->arena || !pt->users) {
+		part_free(pt);
+		return;
+	}
+	sc->parts[w] = pt;
 	/* The others wait here: their dumps are done, and the pids they are
 	 * to take come from the pass. */
-	if (pt->error == 0)
-		run_bpf_pass(sc, pt, true);
-	if (pt->error < 0)
+	run_bpf_pass(sc, true);
+	if (sc->bpf_status < 0) {
+		pt->error = sc->bpf_status;
 		return;
+	}
 	for (;;) {
 		size_t i = __atomic_fetch_add(&sc->next, 1, __ATOMIC_RELAXED);
 
@@ -803,6 +788,7 @@ void owners_scan_free(struct owners_scan *sc)
 	if (sc->procfd >= 0)
 		close(sc->procfd);
 	pthread_mutex_destroy(&sc->bpf_lock);
+	part_free(sc->bpf_part);
 	free(sc->recs);
 	free(sc->ranges);
 	free(sc->pids);

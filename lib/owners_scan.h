@@ -48,7 +48,6 @@ struct part {
 	size_t unread;    /* processes not (fully) read for another reason than exiting */
 	int unread_error; /* the first such errno */
 	int error;
-	bool worked; /* owners_scan_work() ran for it */
 	char buf[WHOSOCK_CMDLINE_MAX + 1];
 };
 
@@ -66,13 +65,16 @@ struct owners_scan {
 	uint64_t pidns;      /* the PID namespace proc_root shows (0: unknown) */
 	size_t ownerless;    /* sockets with an inode no process held, at attach */
 	/* The BPF pass (bpf_owners.c) in place of the fd walk and the ns
-	 * reads: the first worker runs it while the others wait on bpf_lock;
+	 * reads: the first worker runs it (owners_scan_start(), before its
+	 * dumps) while the others dump, or wait on bpf_lock once done;
 	 * then every worker takes processes from pids as the /proc walk does,
 	 * each with its records recs[ranges[2i]..ranges[2i + 1]) (sockets,
 	 * every fd table of the process). */
 	unsigned owner_source; /* enum whosock_owner_source */
 	bool bpf_pending;   /* the pass (or, when it fails, list_pids()) is still to run */
-	bool bpf;           /* the pass ran: pids and starts come from it */
+	bool bpf;           /* the pass ran: pids and ranges come from it */
+	int bpf_status;     /* 0, or the pass's -ENOMEM */
+	struct part *bpf_part; /* the namespaces the pass found */
 	int bpf_error;      /* positive errno: BPF was wanted, the /proc walk ran instead */
 	bool bpf_noted;     /* ... and a note is due (not for what auto expects) */
 	pthread_mutex_t bpf_lock;
