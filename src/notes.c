@@ -201,7 +201,7 @@ void notes_word(struct sbuf *b, const struct whosock_note *n)
 			else if (n->error == ENOENT)
 				sbuf_puts(b, ": no kernel BTF (/sys/kernel/btf/vmlinux)?");
 		}
-		sbuf_puts(b, "): owners read from /proc/PID/fd instead");
+		sbuf_puts(b, "): read /proc/PID/fd and /proc/PID/ns/net instead");
 		break;
 	case WHOSOCK_NOTE_DROPPED:
 		sbuf_puts(b, "... and ");
