@@ -9,9 +9,10 @@ set -eu
 cd "$(dirname "$0")"
 
 # clang, llvm, bpftool, libbpf-dev, libelf-dev, zlib1g-dev: the BPF owner
-# pass (Meson feature bpf, on when they and /sys/kernel/btf/vmlinux are there).
+# pass (Meson feature bpf, on when they and /sys/kernel/btf/vmlinux are there);
+# strace: test_bpf_owners slows whosock down with it to kill it mid-load.
 DEPS="meson ninja-build pkg-config gcc libc6-dev libmnl-dev libcmocka-dev iproute2 python3 valgrind libcap2-bin
-clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev"
+clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev strace"
 
 missing=""
 for p in $DEPS; do

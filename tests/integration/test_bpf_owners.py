@@ -23,7 +23,8 @@ and builds one load there, then lists it both ways:
       stderr (it was used); two BPF whosocks run at once (three times)
       both give the owners of a. to c.; and afterwards no BPF program of
       whosock's is loaded (`bpftool prog show`: nothing stays once whosock
-      exits);
+      exits), even after `kill -9` while its programs are loaded (strace
+      slows its bpf() calls down so that the kill comes in time);
    2. as nobody (setpriv), where the kernel refuses the BPF load:
       --owners-from bpf and auto fall back to /proc with one note naming
       the error (and exit 0, owners of nobody's own socket still shown);
@@ -225,6 +226,22 @@ def loaded_progs():
     return [x.get("id") for x in json.loads(p.stdout or "[]") if x.get("name") in PROG_NAMES]
 
 
+def links_of(progs):
+    """Ids of BPF links attached to those programs."""
+    p = subprocess.run(["bpftool", "link", "show", "-j"], capture_output=True, text=True)
+    if p.returncode != 0:
+        return None
+    return [x.get("id") for x in json.loads(p.stdout or "[]") if x.get("prog_id") in progs]
+
+
+def children(pid):
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
 # --------------------------------------------------------------------------
 # 1. The same load, both ways.
 # --------------------------------------------------------------------------
@@ -316,6 +333,46 @@ def sec_same_answer(sc, built):
         progs = loaded_progs()
         if T.ok(progs is not None, "bpftool prog show failed"):
             T.eq(progs, [], "BPF programs named %s loaded after whosock exited" % (PROG_NAMES,))
+        sec_killed()
+
+
+def sec_killed():
+    """kill -9 while the programs are loaded and an iterator attached:
+    strace slows every bpf() call of whosock down (300 ms), so that its
+    link is seen, then whosock is killed; nothing of it may stay loaded or
+    attached."""
+    if shutil.which("strace") is None:
+        T.ok(False, "strace not found: the kill -9 check needs it (Debian: strace)")
+        return
+    argv = ["strace", "-f", "-o", os.devnull, "-e", "trace=bpf", "-e", "inject=bpf:delay_exit=300000",
+            WHOSOCK, "--owners-from", "bpf", "--host-only", "-t"]
+    st = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    seen, victim = [], None
+    try:
+        for _ in range(300):  # at most 30 s: whosock makes a few dozen bpf() calls
+            seen = loaded_progs() or []
+            kids = children(st.pid)
+            # Loaded and attached: an iterator's link exists.
+            if seen and kids and links_of(seen):
+                victim = kids[0]
+                break
+            if st.poll() is not None:
+                break
+            threading.Event().wait(0.1)
+        T.ok(victim is not None, "whosock's programs were never seen loaded and attached (under strace: %s)"
+             % wstest.shell_line(argv), decoded(st.stderr.read()) if st.poll() is not None else "")
+        if victim is not None:
+            links = links_of(seen) or []
+            os.kill(victim, signal.SIGKILL)
+            print("  killed whosock (pid %d) with programs %s and links %s loaded" % (victim, seen, links),
+                  flush=True)
+    finally:
+        if st.poll() is None:
+            st.wait(timeout=60)
+        st.stderr.close()
+    if victim is not None:
+        T.eq(loaded_progs(), [], "after kill -9: BPF programs named %s still loaded" % (PROG_NAMES,))
+        T.eq(links_of(seen), [], "after kill -9: links of programs %s still attached" % seen)
 
 
 # --------------------------------------------------------------------------
@@ -373,4 +430,4 @@ def inner():
 
 if __name__ == "__main__":
     wstest.main(__file__, inner, "needs root to create network namespaces and to load BPF",
-                tools=("unshare", "ip", "setpriv", "bpftool"))
+                tools=("unshare", "ip", "setpriv", "bpftool", "strace"))
