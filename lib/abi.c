@@ -58,6 +58,7 @@ int abi_request(struct request *dst, const struct whosock_options *opt)
 		.want = o.want,
 		.host_only = o.host_only,
 		.flags = o.flags,
+		.owner_source = o.owner_source,
 	};
 	return 0;
 }

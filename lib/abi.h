@@ -30,6 +30,7 @@ struct request {
 	unsigned want;
 	bool host_only;
 	unsigned flags;
+	enum whosock_owner_source owner_source;
 };
 
 /* opt NULL: everything, WHOSOCK_WANT_ALL. Returns 0 or as abi_copy(). */

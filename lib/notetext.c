@@ -219,6 +219,25 @@ static void word(struct text *b, const struct whosock_note *n)
 			     "(--source proc; netlink, the default, lists it); only the sockets processes "
 			     "hold there are shown");
 		break;
+	case WHOSOCK_NOTE_BPF_OWNERS_FALLBACK:
+		text_puts(b, "BPF owner pass not used (");
+		if (n->error == EOPNOTSUPP) {
+			text_puts(b, "this whosock was built without BPF");
+		} else if (n->error == EXDEV) {
+			text_puts(b, "not in the initial PID namespace");
+			if (n->pidns) {
+				text_puts(b, ": /proc shows PID namespace ");
+				text_u64(b, n->pidns);
+			}
+		} else {
+			text_puts(b, strerror(n->error));
+			if (n->error == EPERM || n->error == EACCES)
+				text_puts(b, ", needs CAP_BPF and CAP_PERFMON");
+			else if (n->error == ENOENT)
+				text_puts(b, ": no kernel BTF (/sys/kernel/btf/vmlinux)?");
+		}
+		text_puts(b, "): read /proc/PID/fd and /proc/PID/ns/net instead");
+		break;
 	case WHOSOCK_NOTE_DROPPED:
 		text_puts(b, "... and ");
 		plural(b, n->count, "more note", "more notes");

@@ -28,6 +28,7 @@
 #include <linux/kcmp.h>
 
 #include "owners.h"
+#include "bpf_owners.h"
 #include "container.h"
 #include "dirscan.h"
 #include "filter.h"
@@ -369,10 +370,42 @@ static bool is_kernel_thread(struct part *pt, int pfd)
 	return flags & 0x00200000; /* PF_KTHREAD */
 }
 
+/* Keep the process (open as pfd) whose socket fds are pt->found[mark..]:
+ * read what is wanted of it and store it, or (none found, gone, filtered
+ * out) drop those fds. Returns 0 or -ENOMEM. */
+static int keep_process(const struct owners_scan *sc, struct part *pt, int pfd, int pid,
+			size_t mark)
+{
+	struct whosock_process p;
+	int r;
+
+	if (pt->n_found == mark)
+		return 0; /* no sockets: nothing more to read */
+	r = read_process(sc, pt, pfd, pid, &p);
+	if (r < 0 && r != -ENOMEM) {
+		add_unread(pt, -r);
+		r = 0;
+	}
+	if (r <= 0) {
+		pt->n_found = mark;
+		return r;
+	}
+	if (pt->n_procs == pt->cap_procs) {
+		size_t cap = pt->cap_procs ? pt->cap_procs * 2 : 64;
+		struct whosock_process *np = realloc(pt->procs, cap * sizeof(*np));
+
+		if (!np)
+			return -ENOMEM;
+		pt->procs = np;
+		pt->cap_procs = cap;
+	}
+	pt->procs[pt->n_procs++] = p;
+	return 0;
+}
+
 static int scan_process(const struct owners_scan *sc, struct part *pt, int pid)
 {
 	size_t mark = pt->n_found;
-	struct whosock_process p;
 	char name[16];
 	uint64_t ns;
 	int pfd, r, found;
@@ -409,32 +442,37 @@ static int scan_process(const struct owners_scan *sc, struct part *pt, int pid)
 		goto out;
 	if (r < 0 && found >= 0)
 		add_unread(pt, -r); /* its own table is read; a thread's was not */
-	r = 0;
-	if (pt->n_found == mark)
-		goto out; /* no sockets: nothing more to read */
-	r = read_process(sc, pt, pfd, pid, &p);
-	if (r < 0 && r != -ENOMEM) {
-		add_unread(pt, -r);
-		r = 0;
-	}
-	if (r <= 0) {
-		pt->n_found = mark;
-		goto out;
-	}
-	if (pt->n_procs == pt->cap_procs) {
-		size_t cap = pt->cap_procs ? pt->cap_procs * 2 : 64;
-		struct whosock_process *np = realloc(pt->procs, cap * sizeof(*np));
-
-		if (!np) {
-			r = -ENOMEM;
-			goto out;
-		}
-		pt->procs = np;
-		pt->cap_procs = cap;
-	}
-	pt->procs[pt->n_procs++] = p;
-	r = 0;
+	r = keep_process(sc, pt, pfd, pid, mark);
 out:
+	close(pfd);
+	return r;
+}
+
+/* The same for process sc->pids[i] of the BPF pass: its socket fds are
+ * the pass's records; /proc/PID gives the rest. */
+static int scan_process_bpf(const struct owners_scan *sc, struct part *pt, size_t i)
+{
+	size_t mark = pt->n_found;
+	int pid = sc->pids[i], pfd, r = 0;
+	char name[16];
+
+	snprintf(name, sizeof(name), "%d", pid);
+	pfd = openat(sc->procfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (pfd < 0) {
+		if (errno == ENOMEM)
+			return -ENOMEM;
+		if (!gone(errno))
+			add_unread(pt, errno);
+		return 0; /* exited since the pass, or counted */
+	}
+	for (size_t k = sc->ranges[2 * i]; r == 0 && k < sc->ranges[2 * i + 1]; k++) {
+		const struct owners_rec *rec = &sc->recs[k];
+
+		if (rec->kind == OWNERS_REC_SOCKET)
+			r = add_found(pt, rec->inode, rec->fd, (int)rec->tid);
+	}
+	if (r == 0)
+		r = keep_process(sc, pt, pfd, pid, mark);
 	close(pfd);
 	return r;
 }
@@ -449,6 +487,113 @@ static void part_free(struct part *pt)
 	free(pt->procs);
 	free(pt->ns);
 	free(pt);
+}
+
+static int list_pids(struct owners_scan *sc);
+static int list_filter_pids(struct owners_scan *sc);
+
+/* Whether pid is among the filter's processes (sc->pids, a few). */
+static bool wanted_pid(const struct owners_scan *sc, int pid)
+{
+	if (!sc->filter->n_pids)
+		return true;
+	for (size_t i = 0; i < sc->n_pids; i++)
+		if (sc->pids[i] == pid)
+			return true;
+	return false;
+}
+
+/* The BPF pass: the namespaces go to a part of their own (sc->bpf_part),
+ * the processes with sockets become sc->pids with their ranges of
+ * records. When the pass fails, the /proc walk's pids are listed instead
+ * and why is kept for the note. Returns 0 or -ENOMEM. */
+static int bpf_pass(struct owners_scan *sc)
+{
+	unsigned what = BPF_OWNERS_TASKS | (sc->want_owners ? BPF_OWNERS_FILES : 0);
+	struct owners_rec *recs;
+	size_t n, n_pids = 0, *ranges;
+	struct part *pt;
+	int *pids, r;
+
+	r = sc->filter->n_pids ? list_filter_pids(sc) : 0;
+	if (r < 0)
+		return r;
+	r = bpf_owners_read(what, &recs, &n);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		sc->bpf_error = -r;
+		sc->bpf_noted = sc->owner_source == WHOSOCK_OWNERS_BPF || r != -EOPNOTSUPP;
+		return sc->filter->n_pids ? 0 : list_pids(sc);
+	}
+	sc->recs = recs;
+	sc->n_recs = n;
+	pt = sc->bpf_part = calloc(1, sizeof(*pt));
+	if (!pt)
+		return -ENOMEM;
+	pids = malloc((n ? n : 1) * sizeof(*pids));
+	ranges = malloc((n ? n : 1) * 2 * sizeof(*ranges));
+	if (!pids || !ranges) {
+		free(pids);
+		free(ranges);
+		return -ENOMEM;
+	}
+	for (size_t i = 0, j; i < n; i = j) {
+		int tgid = (int)recs[i].tgid;
+		bool keep = wanted_pid(sc, tgid), sockets = false;
+
+		for (j = i; j < n && recs[j].tgid == recs[i].tgid; j++) {
+			const struct owners_rec *rec = &recs[j];
+
+			if (!keep)
+				continue;
+			if (rec->kind == OWNERS_REC_TASK_NS)
+				r = add_ns(pt, rec->inode, rec->tid ? (int)rec->tid : tgid, -1);
+			else if (rec->kind == OWNERS_REC_NETNS_FD)
+				r = add_ns(pt, rec->inode, tgid, rec->fd);
+			else
+				sockets = true;
+			if (r < 0) {
+				free(pids);
+				free(ranges);
+				return r;
+			}
+		}
+		if (!keep || !sockets)
+			continue;
+		pids[n_pids] = tgid;
+		ranges[2 * n_pids] = i;
+		ranges[2 * n_pids + 1] = j;
+		n_pids++;
+	}
+	free(sc->pids);
+	sc->pids = pids;
+	sc->n_pids = n_pids;
+	sc->ranges = ranges;
+	sc->bpf = true;
+	return 0;
+}
+
+/* Run the BPF pass if it is still to run: waiting for the worker that
+ * runs it (wait), or else leaving it to that one. */
+static void run_bpf_pass(struct owners_scan *sc, bool wait)
+{
+	if (!__atomic_load_n(&sc->bpf_pending, __ATOMIC_ACQUIRE))
+		return;
+	if (wait)
+		pthread_mutex_lock(&sc->bpf_lock);
+	else if (pthread_mutex_trylock(&sc->bpf_lock) != 0)
+		return;
+	if (sc->bpf_pending) {
+		sc->bpf_status = bpf_pass(sc);
+		__atomic_store_n(&sc->bpf_pending, false, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&sc->bpf_lock);
+}
+
+void owners_scan_start(struct owners_scan *sc, size_t w)
+{
+	run_bpf_pass(sc, false);
 }
 
 void owners_scan_work(struct owners_scan *sc, size_t w)
@@ -467,12 +612,19 @@ void owners_scan_work(struct owners_scan *sc, size_t w)
 		return;
 	}
 	sc->parts[w] = pt;
+	/* The others wait here: their dumps are done, and the pids they are
+	 * to take come from the pass. */
+	run_bpf_pass(sc, true);
+	if (sc->bpf_status < 0) {
+		pt->error = sc->bpf_status;
+		return;
+	}
 	for (;;) {
 		size_t i = __atomic_fetch_add(&sc->next, 1, __ATOMIC_RELAXED);
 
 		if (i >= sc->n_pids)
 			break;
-		pt->error = scan_process(sc, pt, sc->pids[i]);
+		pt->error = sc->bpf ? scan_process_bpf(sc, pt, i) : scan_process(sc, pt, sc->pids[i]);
 		if (pt->error < 0)
 			break;
 	}
@@ -556,14 +708,31 @@ static uint64_t proc_pidns(int procfd)
 	return 0;
 }
 
+/* Why the BPF pass cannot stand in for the walk of the live /proc, as a
+ * positive errno, or 0: its iterators give the kernel's task ids and visit
+ * the tasks of the caller's PID namespace, so both the caller and the
+ * /proc read must be in the initial one. */
+static int bpf_unusable(const struct owners_scan *sc)
+{
+	struct stat st;
+
+	if (sc->pidns != INITIAL_PIDNS_INODE || fstatat(sc->procfd, "self/ns/pid", &st, 0) < 0 ||
+	    st.st_ino != INITIAL_PIDNS_INODE)
+		return EXDEV;
+	return 0;
+}
+
 int owners_scan_new(const char *proc_root, const struct whosock_filter *filter, unsigned want,
-		    size_t workers, const int *pids, size_t n_pids, struct owners_scan **out)
+		    unsigned owner_source, size_t workers, const int *pids, size_t n_pids,
+		    struct owners_scan **out)
 {
 	struct owners_scan *sc = calloc(1, sizeof(*sc));
 	int r;
 
 	if (!sc)
 		return -ENOMEM;
+	pthread_mutex_init(&sc->bpf_lock, NULL);
+	sc->owner_source = owner_source;
 	sc->filter = filter;
 	sc->want = want;
 	sc->want_owners = want & (WHOSOCK_WANT_OWNERS | WHOSOCK_WANT_PROCESS);
@@ -571,6 +740,7 @@ int owners_scan_new(const char *proc_root, const struct whosock_filter *filter, 
 	sc->procfd = open(proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (sc->procfd < 0) {
 		r = -errno;
+		pthread_mutex_destroy(&sc->bpf_lock);
 		free(sc);
 		return r;
 	}
@@ -578,8 +748,18 @@ int owners_scan_new(const char *proc_root, const struct whosock_filter *filter, 
 	r = whosock_process_filter_new(filter, &sc->match);
 	if (r < 0) {
 		close(sc->procfd);
+		pthread_mutex_destroy(&sc->bpf_lock);
 		free(sc);
 		return r;
+	}
+	/* A list of pids (a watcher's few) and, unless BPF is asked for by
+	 * name, the filter's few processes are cheaper read from /proc; a
+	 * captured /proc tree is what is to be read. */
+	if (owner_source != WHOSOCK_OWNERS_PROC && !pids && strcmp(proc_root, "/proc") == 0 &&
+	    (owner_source == WHOSOCK_OWNERS_BPF || !filter->n_pids)) {
+		sc->bpf_error = bpf_unusable(sc);
+		sc->bpf_noted = sc->bpf_error != 0;
+		sc->bpf_pending = !sc->bpf_error;
 	}
 	if (pids) {
 		sc->pids = malloc((n_pids ? n_pids : 1) * sizeof(*pids));
@@ -587,7 +767,7 @@ int owners_scan_new(const char *proc_root, const struct whosock_filter *filter, 
 		if (r == 0 && n_pids)
 			memcpy(sc->pids, pids, n_pids * sizeof(*pids));
 		sc->n_pids = n_pids;
-	} else {
+	} else if (!sc->bpf_pending) {
 		r = list_pids(sc);
 	}
 	if (r < 0) {
@@ -607,6 +787,10 @@ void owners_scan_free(struct owners_scan *sc)
 	whosock_process_filter_free(sc->match);
 	if (sc->procfd >= 0)
 		close(sc->procfd);
+	pthread_mutex_destroy(&sc->bpf_lock);
+	part_free(sc->bpf_part);
+	free(sc->recs);
+	free(sc->ranges);
 	free(sc->pids);
 	free(sc);
 }

@@ -13,16 +13,26 @@ struct owners_scan;
  * n_pids processes in pids, or (pids NULL) of every process (just the
  * processes of filter->pids when set: a thread id stands for its process).
  * Without WHOSOCK_WANT_OWNERS or _PROCESS
- * in want, only the namespaces processes live in are looked at. filter must outlive the scan. Returns 0
+ * in want, only the namespaces processes live in are looked at. owner_source
+ * (enum whosock_owner_source) says whether the BPF pass (bpf_owners.h) may
+ * stand in for the /proc walk: never for a pids list or another proc_root
+ * than "/proc". filter must outlive the scan. Returns 0
  * and *out, or a negative errno (proc_root not openable, -EINVAL for an
  * invalid command line regex, -ENOMEM). */
 int owners_scan_new(const char *proc_root, const struct whosock_filter *filter, unsigned want,
-		    size_t workers, const int *pids, size_t n_pids, struct owners_scan **out);
+		    unsigned owner_source, size_t workers, const int *pids, size_t n_pids,
+		    struct owners_scan **out);
 
 /* Scan processes as worker w (w < workers) until none is left. Workers run
  * concurrently; each keeps what it finds apart. Errors are reported by
  * owners_scan_attach(). */
 void owners_scan_work(struct owners_scan *scan, size_t w);
+
+/* Worker w may start the BPF pass early (before its other work) when no
+ * other worker has: it then runs it now, while the others go on; a
+ * worker that comes to owners_scan_work() while it runs waits for it. Does
+ * nothing for the /proc walk. Call before owners_scan_work(scan, w). */
+void owners_scan_start(struct owners_scan *scan, size_t w);
 
 /* Give each socket of snap its owners: one per process (and per thread
  * with an fd table of its own, as struct whosock_owner says) with its fds
@@ -47,6 +57,10 @@ struct owners_gaps {
 	 * (their holders may be outside that namespace). Else both 0. */
 	uint64_t pidns;
 	size_t outside_pidns;
+	/* The BPF pass was wanted and not used (positive errno; EXDEV: not
+	 * the initial PID namespace, bpf_pidns then names the one seen), or 0. */
+	int bpf_error;
+	uint64_t bpf_pidns;
 };
 
 void owners_scan_gaps(const struct owners_scan *scan, struct owners_gaps *out);

@@ -212,8 +212,10 @@ int owners_scan_attach(struct owners_scan *sc, struct whosock_snapshot *snap)
 		n_found += pt->n_found;
 		hidden += pt->hidden;
 	}
-	if (sc->next < sc->n_pids)
+	if (sc->next < sc->n_pids || sc->bpf_pending)
 		return -ENOMEM; /* no worker could start */
+	if (sc->bpf_status < 0)
+		return sc->bpf_status;
 	procs = merge_procs(sc, snap, offsets);
 	if (!procs)
 		return -ENOMEM;
@@ -301,12 +303,16 @@ void owners_scan_gaps(const struct owners_scan *sc, struct owners_gaps *out)
 		out->pidns = sc->pidns;
 		out->outside_pidns = sc->ownerless;
 	}
+	if (sc->bpf_noted) {
+		out->bpf_error = sc->bpf_error;
+		out->bpf_pidns = sc->bpf_error == EXDEV ? sc->pidns : 0;
+	}
 }
 
 int owners_scan_netns(const struct owners_scan *sc, struct netns_set *set)
 {
-	for (size_t i = 0; i < sc->n_parts; i++) {
-		const struct part *pt = sc->parts[i];
+	for (size_t i = 0; i <= sc->n_parts; i++) {
+		const struct part *pt = i < sc->n_parts ? sc->parts[i] : sc->bpf_part;
 
 		for (size_t k = 0; pt && k < pt->n_ns; k++) {
 			const struct nsref *ref = &pt->ns[k];

@@ -5,12 +5,14 @@
 #ifndef WHOSOCK_OWNERS_SCAN_H
 #define WHOSOCK_OWNERS_SCAN_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "whosock/whosock.h"
 
+struct owners_rec;
 struct usercache;
 struct whosock_process_filter;
 
@@ -62,6 +64,23 @@ struct owners_scan {
 	struct part *parts[MAX_WORKERS];
 	uint64_t pidns;      /* the PID namespace proc_root shows (0: unknown) */
 	size_t ownerless;    /* sockets with an inode no process held, at attach */
+	/* The BPF pass (bpf_owners.c) in place of the fd walk and the ns
+	 * reads: the first worker runs it (owners_scan_start(), before its
+	 * dumps) while the others dump, or wait on bpf_lock once done;
+	 * then every worker takes processes from pids as the /proc walk does,
+	 * each with its records recs[ranges[2i]..ranges[2i + 1]) (sockets,
+	 * every fd table of the process). */
+	unsigned owner_source; /* enum whosock_owner_source */
+	bool bpf_pending;   /* the pass (or, when it fails, list_pids()) is still to run */
+	bool bpf;           /* the pass ran: pids and ranges come from it */
+	int bpf_status;     /* 0, or the pass's -ENOMEM */
+	struct part *bpf_part; /* the namespaces the pass found */
+	int bpf_error;      /* positive errno: BPF was wanted, the /proc walk ran instead */
+	bool bpf_noted;     /* ... and a note is due (not for what auto expects) */
+	pthread_mutex_t bpf_lock;
+	struct owners_rec *recs;
+	size_t n_recs;
+	size_t *ranges;
 };
 
 /* The initial PID namespace's inode (PROC_PID_INIT_INO, fixed since Linux

@@ -124,6 +124,19 @@ static void note_owner_gaps(struct whosock_snapshot *snap, const struct owners_s
 	if (g.outside_pidns)
 		NOTE(snap, .code = WHOSOCK_NOTE_OUTSIDE_PIDNS, .count = g.outside_pidns,
 		     .pidns = g.pidns, .path = proc_root);
+
+}
+
+/* The BPF owner pass was wanted and the /proc walk ran instead (with or
+ * without owners: the pass also finds the namespaces processes live in). */
+static void note_bpf(struct whosock_snapshot *snap, const struct owners_scan *scan)
+{
+	struct owners_gaps g;
+
+	owners_scan_gaps(scan, &g);
+	if (g.bpf_error)
+		NOTE(snap, .code = WHOSOCK_NOTE_BPF_OWNERS_FALLBACK, .error = g.bpf_error,
+		     .pidns = g.bpf_pidns);
 }
 
 struct job take_own_job(const struct plan *p)
@@ -249,6 +262,10 @@ static void work(void *data, size_t w)
 	bool opened = false;
 
 	snprintf(net_dir, sizeof(net_dir), "%s/net", t->proc_root);
+	/* One worker runs the BPF owner pass (one read of the kernel, which
+	 * other threads cannot share) while the others dump. */
+	if (t->scan_pending)
+		owners_scan_start(t->scan, w);
 	for (;;) {
 		size_t i = __atomic_fetch_add(&t->next_job, 1, __ATOMIC_RELAXED);
 		struct job *job;
@@ -393,7 +410,8 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 
 	/* 1. the caller's namespace, and the /proc scan */
 	if ((opt.want & (WHOSOCK_WANT_OWNERS | WHOSOCK_WANT_PROCESS)) || others) {
-		r = owners_scan_new(opt.proc_root, &opt.filter, opt.want, workers, NULL, 0, &t.scan);
+		r = owners_scan_new(opt.proc_root, &opt.filter, opt.want, opt.owner_source, workers,
+				    NULL, 0, &t.scan);
 		if (r < 0)
 			goto out;
 		t.scan_pending = true;
@@ -489,6 +507,8 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 		note_hidden(snap);
 		note_owner_gaps(snap, t.scan, opt.proc_root);
 	}
+	if (t.scan)
+		note_bpf(snap, t.scan);
 	r = join_unix_peers(snap, true);
 out:
 	owners_scan_free(t.scan);

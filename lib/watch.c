@@ -270,8 +270,10 @@ static int scan_owners(struct whosock_watch *w, struct whosock_snapshot *snap, c
 
 	if (pids && n_pids == 0)
 		return 0;
-	r = owners_scan_new("/proc", &w->filter, w->opt.want | WHOSOCK_WANT_OWNERS, 1, pids,
-			    n_pids, &scan);
+	/* The /proc walk: the watcher's scans are of a few new pids, and its
+	 * open fds are bounded (a BPF load holds several while it runs). */
+	r = owners_scan_new("/proc", &w->filter, w->opt.want | WHOSOCK_WANT_OWNERS,
+			    WHOSOCK_OWNERS_PROC, 1, pids, n_pids, &scan);
 	if (r < 0)
 		return r;
 	owners_scan_work(scan, 0);

@@ -19,6 +19,7 @@ enum {
 	OPT_PORT,
 	OPT_NO_HEADER,
 	OPT_SOURCE,
+	OPT_OWNERS_FROM,
 	OPT_PID,
 	OPT_USER,
 	OPT_COMM,
@@ -60,6 +61,7 @@ static const struct option long_options[] = {
 	{ "output", required_argument, NULL, 'o' },        /* table|json|ndjson|csv */
 	{ "no-header", no_argument, NULL, OPT_NO_HEADER }, /* no header line */
 	{ "source", required_argument, NULL, OPT_SOURCE }, /* auto|netlink|proc */
+	{ "owners-from", required_argument, NULL, OPT_OWNERS_FROM }, /* auto|bpf|proc */
 	{ "extended", no_argument, NULL, 'e' },            /* owners' user names */
 	{ "pid", required_argument, NULL, OPT_PID },       /* held by this process */
 	{ "user", required_argument, NULL, OPT_USER },     /* held by a process of this user */
@@ -148,14 +150,21 @@ void cli_help(FILE *f)
 	      "  -K, --kill           destroy the sockets selected (SOCK_DESTROY, as ss -K; needs\n"
 	      "                       CAP_NET_ADMIN and a filter), and list them\n"
 	      "      --dry-run        with -K: list what it would destroy, destroy nothing\n"
-	      "\n"
-	      "Output:\n"
+	      "\n",
+	      f);
+	/* Two strings: each under the 4095 bytes C99 compilers must take. */
+	fputs("Output:\n"
 	      "  -o, --output FORMAT  table (default), json, ndjson or csv (given once)\n"
 	      "      --no-header      no header line in table and csv output\n"
 	      "  -e, --extended       show the owners' user names in the table\n"
 	      "      --no-owners      do not look for owning processes (faster)\n"
 	      "      --source SOURCE  auto (default: netlink, /proc/net where refused),\n"
 	      "                       netlink or proc\n"
+	      "      --owners-from SRC\n"
+	      "                       where owners (and the namespaces processes live in)\n"
+	      "                       come from: auto (default: a BPF pass where it loads,\n"
+	      "                       else /proc), bpf (a note when it cannot run) or proc\n"
+	      "                       (/proc/PID/fd and /proc/PID/ns/net)\n"
 	      "  -h, --help           this help\n"
 	      "  -V, --version        version\n"
 	      "\n"
@@ -170,8 +179,8 @@ void cli_help(FILE *f)
 	      "  -o table|ndjson      one line per event (default), or NDJSON events\n"
 	      "\n"
 	      "Numbers are plain decimal (no sign, space, exponent or hex); --output, --source,\n"
-	      "--interval, --count and --timeout are given at most once; a long option may\n"
-	      "be shortened to any unambiguous prefix.\n"
+	      "--owners-from, --interval, --count and --timeout are given at most once; a long\n"
+	      "option may be shortened to any unambiguous prefix.\n"
 	      "\n"
 	      "Exit status: 0 success (with ADDR:PORT: something matched), 1 nothing matched\n"
 	      "the ADDR:PORT query (with -K: nothing selected), 2 bad usage or failure (with\n"
@@ -457,6 +466,21 @@ static int parse_source(const char *arg, enum whosock_source *src, char *err, si
 		*src = WHOSOCK_SOURCE_PROC;
 	else
 		return fail(err, errlen, "invalid source '%.40s': expected auto, netlink or proc", arg);
+	return 0;
+}
+
+static int parse_owners_from(const char *arg, enum whosock_owner_source *src, char *err,
+			     size_t errlen)
+{
+	if (strcmp(arg, "auto") == 0)
+		*src = WHOSOCK_OWNERS_AUTO;
+	else if (strcmp(arg, "bpf") == 0)
+		*src = WHOSOCK_OWNERS_BPF;
+	else if (strcmp(arg, "proc") == 0)
+		*src = WHOSOCK_OWNERS_PROC;
+	else
+		return fail(err, errlen, "invalid owner source '%.40s': expected auto, bpf or proc",
+			    arg);
 	return 0;
 }
 
@@ -846,7 +870,8 @@ static int once(const char **seen, const char *name, char *err, size_t errlen)
 static int parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 {
 	struct whosock_filter *f = &cli->filter;
-	const char *watch_only = NULL, *seen_format = NULL, *seen_source = NULL;
+	const char *watch_only = NULL, *seen_format = NULL, *seen_source = NULL,
+		   *seen_owners_from = NULL;
 	const char *seen_interval = NULL, *seen_count = NULL, *seen_timeout = NULL;
 	unsigned families = 0;
 	int c, r = 0, no_owners = 0;
@@ -924,6 +949,11 @@ static int parse(int argc, char **argv, struct cli *cli, char *err, size_t errle
 			r = once(&seen_source, "--source", err, errlen);
 			if (r == 0)
 				r = parse_source(optarg, &cli->opt.source, err, errlen);
+			break;
+		case OPT_OWNERS_FROM:
+			r = once(&seen_owners_from, "--owners-from", err, errlen);
+			if (r == 0)
+				r = parse_owners_from(optarg, &cli->opt.owner_source, err, errlen);
 			break;
 		case 'e':
 			cli->extended = 1;
@@ -1026,6 +1056,8 @@ static int parse(int argc, char **argv, struct cli *cli, char *err, size_t errle
 				    "(-w) or UNIX (-x)");
 		if (cli->opt.source != WHOSOCK_SOURCE_AUTO)
 			return fail(err, errlen, "whosock watch always reads netlink (no --source)");
+		if (seen_owners_from)
+			return fail(err, errlen, "--owners-from is not an option of 'whosock watch'");
 	}
 	/* [ADDR]:PORT queries: repeated, a union; then an expression. */
 	for (; optind < argc && !expr_start(argv[optind]); optind++) {

@@ -418,6 +418,23 @@ static void test_source(void **state)
 	parse_fails(ARGS("--source", "proc", "--source", "netlink"), MUST("--source", "twice"));
 }
 
+static void test_owners_from(void **state)
+{
+	(void)state;
+	assert_int_equal(parse_ok(NULL).opt.owner_source, WHOSOCK_OWNERS_AUTO);
+	assert_int_equal(parse_ok("--owners-from", "auto", NULL).opt.owner_source, WHOSOCK_OWNERS_AUTO);
+	assert_int_equal(parse_ok("--owners-from", "bpf", NULL).opt.owner_source, WHOSOCK_OWNERS_BPF);
+	assert_int_equal(parse_ok("--owners-from=proc", NULL).opt.owner_source, WHOSOCK_OWNERS_PROC);
+	/* With --no-owners it still chooses where the namespaces come from. */
+	assert_int_equal(parse_ok("--no-owners", "--owners-from", "proc", NULL).opt.owner_source,
+			 WHOSOCK_OWNERS_PROC);
+	parse_fails(ARGS("--owners-from", "kernel"), MUST("kernel", "bpf"));
+	parse_fails(ARGS("--owners-from", ""), NULL);
+	parse_fails(ARGS("--owners-from", "bpf", "--owners-from", "proc"),
+		    MUST("--owners-from", "twice"));
+	parse_fails(ARGS("watch", "--owners-from", "bpf"), MUST("--owners-from", "watch"));
+}
+
 /* ---- help, version ---- */
 
 static void test_help_version(void **state)
@@ -454,6 +471,7 @@ static void test_help_text(void **state)
 	assert_non_null(strstr(text, "--output"));
 	assert_non_null(strstr(text, "--no-header"));
 	assert_non_null(strstr(text, "--source"));
+	assert_non_null(strstr(text, "--owners-from"));
 	assert_non_null(strstr(text, "--help"));
 	assert_non_null(strstr(text, "--version"));
 	assert_int_equal(text[len - 1], '\n');
@@ -1056,6 +1074,7 @@ int main(void)
 		cmocka_unit_test(test_output_bad),
 		cmocka_unit_test(test_no_header),
 		cmocka_unit_test(test_source),
+		cmocka_unit_test(test_owners_from),
 		cmocka_unit_test(test_help_version),
 		cmocka_unit_test(test_help_text),
 		cmocka_unit_test(test_unknown_short),

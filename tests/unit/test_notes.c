@@ -83,6 +83,29 @@ static void test_note_text_bounded(void **state)
 	assert_non_null(strstr(buf, "9999"));
 }
 
+/* Why the BPF owner pass was not used: the errno, and its usual causes in words. */
+static void test_bpf_fallback(void **state)
+{
+	struct whosock_snapshot *snap = snapshot_new();
+
+	(void)state;
+	assert_int_equal(NOTE(snap, .code = WHOSOCK_NOTE_BPF_OWNERS_FALLBACK, .error = EPERM), 0);
+	assert_int_equal(NOTE(snap, .code = WHOSOCK_NOTE_BPF_OWNERS_FALLBACK, .error = EOPNOTSUPP), 0);
+	assert_int_equal(NOTE(snap, .code = WHOSOCK_NOTE_BPF_OWNERS_FALLBACK, .error = EXDEV,
+			      .pidns = 4026532500u), 0);
+	assert_int_equal(NOTE(snap, .code = WHOSOCK_NOTE_BPF_OWNERS_FALLBACK, .error = ENOENT), 0);
+	print(snap);
+	assert_int_equal(n_lines, 4);
+	assert_string_equal(lines[0], "note: BPF owner pass not used (Operation not permitted, needs "
+				      "CAP_BPF and CAP_PERFMON): read /proc/PID/fd and /proc/PID/ns/net "
+				      "instead");
+	assert_non_null(strstr(lines[1], "built without BPF"));
+	assert_non_null(strstr(lines[2], "not in the initial PID namespace: /proc shows PID namespace "
+					 "4026532500"));
+	assert_non_null(strstr(lines[3], "no kernel BTF"));
+	whosock_snapshot_free(snap);
+}
+
 static void test_identical_kept_once(void **state)
 {
 	struct whosock_snapshot *snap = snapshot_new();
@@ -150,6 +173,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_codes_worded),
 		cmocka_unit_test(test_note_text_bounded),
+		cmocka_unit_test(test_bpf_fallback),
 		cmocka_unit_test(test_identical_kept_once),
 		cmocka_unit_test(test_namespaces_grouped),
 		cmocka_unit_test(test_dropped_shown),

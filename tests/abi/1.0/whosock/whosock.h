@@ -345,6 +345,19 @@ enum {
 	WHOSOCK_FLAG_NO_THREADS = 1u << 0,
 };
 
+/* Where the owners (and the namespaces processes live in) come from. */
+enum whosock_owner_source {
+	/* A BPF iterator pass when it loads (built with BPF, CAP_BPF and
+	 * CAP_PERFMON, kernel BTF, the initial PID namespace, the live
+	 * /proc), else the /proc walk, with a note unless BPF was not built
+	 * in. A few processes asked for by pid are read from /proc. */
+	WHOSOCK_OWNERS_AUTO = 0,
+	/* The BPF pass; where it cannot run, the /proc walk and a note. */
+	WHOSOCK_OWNERS_BPF,
+	/* One readlink() per /proc/PID/fd entry, /proc/PID/ns/net per process. */
+	WHOSOCK_OWNERS_PROC,
+};
+
 /* How to take a snapshot. Start from WHOSOCK_OPTIONS_INIT (or set size):
  * as with whosock_filter, the library reads only size bytes. */
 struct whosock_options {
@@ -355,6 +368,7 @@ struct whosock_options {
 	unsigned want;                      /* WHOSOCK_WANT_* */
 	bool host_only;                     /* only the caller's network namespace */
 	unsigned flags;                     /* WHOSOCK_FLAG_* */
+	enum whosock_owner_source owner_source; /* default WHOSOCK_OWNERS_AUTO */
 };
 
 #define WHOSOCK_FILTER_INIT { .size = sizeof(struct whosock_filter) }
@@ -436,6 +450,11 @@ enum whosock_note_code {
 	 * (WHOSOCK_SOURCE_PROC), and no process lives in it (the sockets held
 	 * there are still read through their holders). */
 	WHOSOCK_NOTE_NETNS_NO_PROCESS,
+	/* The BPF owner pass was wanted but not used (error: EOPNOTSUPP not
+	 * built in, EPERM refused (needs CAP_BPF and CAP_PERFMON), ENOENT no
+	 * kernel BTF, EXDEV not in the initial PID namespace (pidns set then),
+	 * ...): the /proc walk was used instead. */
+	WHOSOCK_NOTE_BPF_OWNERS_FALLBACK,
 };
 
 /* One note: what could not be seen and why. Read only the members its code
