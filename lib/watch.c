@@ -549,7 +549,8 @@ static int dump_ns(struct whosock_watch *w, struct wns *ns, struct whosock_snaps
 					families[n_fam++] = fam ? AF_INET6 : AF_INET;
 		}
 		for (size_t k = 0; k < n_fam; k++) {
-			r = sockdiag_dump(ns->dump, snap, protos[i], families[k], &f, w->opt.connections);
+			r = sockdiag_dump(ns->dump, snap, protos[i], families[k], &f,
+					  w->opt.connections ? SOCKDIAG_EXT_TCP_INFO : 0);
 			if (r == -ENOENT || r == -EOPNOTSUPP)
 				r = 0; /* the kernel lacks it (UDP-Lite) */
 			if (r < 0)
