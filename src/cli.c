@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <getopt.h>
 #include <limits.h>
+#include <netdb.h>
 #include <pwd.h>
 #include <regex.h>
 #include <stdarg.h>
@@ -34,9 +35,13 @@ enum {
 	OPT_NETLINK,
 	OPT_VSOCK,
 	OPT_XDP,
+	OPT_TIMING,
+	OPT_PIDS,
+	OPT_SORT,
+	OPT_COLOR,
 };
 
-#define SHORT_OPTIONS ":tuwxl46o:ehVA:0SM"
+#define SHORT_OPTIONS ":tuwxl46o:ehVA:0SMpnaHrims"
 
 /* Each option is documented where it is declared; cli_help() prints the same. */
 static const struct option long_options[] = {
@@ -57,9 +62,20 @@ static const struct option long_options[] = {
 	{ "state", required_argument, NULL, OPT_STATE },   /* NAME[,NAME...] */
 	{ "port", required_argument, NULL, OPT_PORT },     /* local or remote port */
 	{ "output", required_argument, NULL, 'o' },        /* table|json|ndjson|csv */
-	{ "no-header", no_argument, NULL, OPT_NO_HEADER }, /* no header line */
+	{ "no-header", no_argument, NULL, OPT_NO_HEADER }, /* no header line (-H) */
 	{ "source", required_argument, NULL, OPT_SOURCE }, /* auto|netlink|proc */
-	{ "extended", no_argument, NULL, 'e' },            /* owners' user names */
+	{ "extended", no_argument, NULL, 'e' },            /* uid, inode, cookie, queues, users */
+	{ "processes", no_argument, NULL, 'p' },           /* ss -p: owners are the default */
+	{ "numeric", no_argument, NULL, 'n' },             /* ss -n: numbers are the default */
+	{ "all", no_argument, NULL, 'a' },                 /* ss -a: every state is the default */
+	{ "resolve", no_argument, NULL, 'r' },             /* addresses and ports as names */
+	{ "info", no_argument, NULL, 'i' },                /* TCP details as columns */
+	{ "memory", no_argument, NULL, 'm' },              /* socket memory columns */
+	{ "summary", no_argument, NULL, 's' },             /* counts by protocol and state */
+	{ "timing", no_argument, NULL, OPT_TIMING },       /* phase times on stderr */
+	{ "pids", no_argument, NULL, OPT_PIDS },           /* only the owners' pids */
+	{ "sort", required_argument, NULL, OPT_SORT },     /* KEY[,KEY...] */
+	{ "color", optional_argument, NULL, OPT_COLOR },   /* auto|always|never */
 	{ "pid", required_argument, NULL, OPT_PID },       /* held by this process */
 	{ "user", required_argument, NULL, OPT_USER },     /* held by a process of this user */
 	{ "comm", required_argument, NULL, OPT_COMM },     /* held by a process of this name */
@@ -87,7 +103,8 @@ void cli_help(FILE *f)
 	      "bound to that local port (and address, or its wildcard) and their owners;\n"
 	      "an address alone ([::1], 10.0.0.1) means any port; PROTO in any case; several\n"
 	      "queries add up. [::ffff:A.B.C.D] is IPv4: it also finds dual-stack :: sockets,\n"
-	      "never IPV6_V6ONLY ones. Host names are not resolved.\n"
+	      "never IPV6_V6ONLY ones. PORT may be a service name from /etc/services (:http,\n"
+	      ":domain/udp); host names are not resolved.\n"
 	      "\n"
 	      "Kinds (combinable; default: TCP, UDP, UDP-Lite, RAW, MPTCP and SCTP;\n"
 	      "with --pid every kind):\n"
@@ -126,19 +143,42 @@ void cli_help(FILE *f)
 	      "      --cmdline PAT    sockets held by processes whose command line contains\n"
 	      "                       PAT, or matches it as an extended regular expression;\n"
 	      "                       PAT must be a valid one (repeatable, not split at commas)\n"
-	      "\n"
-	      "Output:\n"
+	      "\n",
+	      f);
+	/* In parts: ISO C asks compilers for string literals up to 4095 bytes. */
+	fputs("Output:\n"
 	      "  -o, --output FORMAT  table (default), json, ndjson or csv (given once)\n"
-	      "      --no-header      no header line in table and csv output\n"
-	      "  -e, --extended       show the owners' user names in the table\n"
+	      "  -H, --no-header      no header line in table and csv output\n"
+	      "  -e, --extended       RECV-Q, SEND-Q, UID, INODE and COOKIE columns, and the\n"
+	      "                       owners' user names in PROCESS\n"
+	      "  -i, --info           TCP details as columns: RTT, RTTVAR, CWND, MSS,\n"
+	      "                       RETRANS, LOST, UNACKED, ACKED, RECEIVED, SENT, RATE\n"
+	      "  -m, --memory         socket memory columns (bytes): RMEM, RCVBUF, WMEM,\n"
+	      "                       SNDBUF, WQUEUED, FWD, OPTMEM, BACKLOG, DROPS\n"
+	      "  -r, --resolve        host and service names for addresses and ports (at most\n"
+	      "                       1 s for all lookups; the rest stays numeric)\n"
+	      "  -s, --summary        counts by protocol and state, per namespace and per\n"
+	      "                       container, instead of the list (table or json)\n"
+	      "      --pids           only the owning processes' pids, one per line, once\n"
+	      "                       each, ascending (kill $(whosock --pids :8080))\n"
+	      "      --sort KEYS      order rows by netns, proto, state, port (local),\n"
+	      "                       rport (remote), pid (lowest owner), queues (largest\n"
+	      "                       first) or inode; a comma-separated list\n"
+	      "      --color[=WHEN]   colour the table's states: auto (default: on a\n"
+	      "                       terminal, unless NO_COLOR is set), always, never\n"
+	      "      --timing         print how long each phase took to stderr (also with\n"
+	      "                       WHOSOCK_DEBUG_TIMING=1)\n"
 	      "      --no-owners      do not look for owning processes (faster)\n"
 	      "      --source SOURCE  auto (default: netlink, /proc/net where refused),\n"
 	      "                       netlink or proc\n"
+	      "  -p, -n, -a           accepted as ss has them: owners, numbers and every\n"
+	      "                       state are whosock's defaults (-n undoes -r)\n"
 	      "  -h, --help           this help\n"
 	      "  -V, --version        version\n"
 	      "\n"
-	      "\n"
-	      "whosock watch [OPTIONS]: report listening sockets (and with --connections,\n"
+	      "\n",
+	      f);
+	fputs("whosock watch [OPTIONS]: report listening sockets (and with --connections,\n"
 	      "connections) opening and closing, with their owners, in every namespace:\n"
 	      "      --connections    also TCP connections and connected UDP sockets\n"
 	      "      --interval TIME  between dumps that find new sockets: seconds (1, 0.5)\n"
@@ -283,12 +323,46 @@ static int state_item(struct cli *cli, const char *v, size_t len, char *err, siz
 	return 0;
 }
 
-static int parse_port(const char *v, size_t len, int *port, char *err, size_t errlen)
+/* A service name as /etc/services spells them: letters, digits, '-', '_',
+ * '.', '+', '/' excluded (it separates the protocol), not all digits. */
+static bool service_like(const char *v, size_t len)
+{
+	bool alpha = false;
+
+	if (len == 0 || len > 64)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_' || c == '.' || c == '+'))
+			return false;
+		alpha |= c > '9';
+	}
+	return alpha;
+}
+
+/* A port number, or a service name (getservbyname: /etc/services) for the
+ * protocol proto ("tcp", "udp"; NULL: any). */
+static int parse_port(const char *v, size_t len, const char *proto, int *port, char *err,
+		      size_t errlen)
 {
 	unsigned long long x;
 
+	if (service_like(v, len)) {
+		struct servent se, *res = NULL;
+		char name[65], buf[1024];
+
+		memcpy(name, v, len);
+		name[len] = '\0';
+		if (getservbyname_r(name, proto, &se, buf, sizeof(buf), &res) != 0 || !res)
+			return fail(err, errlen, "unknown service '%s'%s%s: not in /etc/services",
+				    name, proto ? " for " : "", proto ? proto : "");
+		*port = ntohs((uint16_t)res->s_port);
+		return 0;
+	}
 	if (parse_decimal(v, len, 65535, &x) < 0 || x == 0)
-		return fail(err, errlen, "invalid port '%.*s': expected 1-65535",
+		return fail(err, errlen, "invalid port '%.*s': expected 1-65535 or a service name",
 			    (int)(len < 40 ? len : 40), v);
 	*port = (int)x;
 	return 0;
@@ -299,7 +373,7 @@ static int port_item(struct cli *cli, const char *v, size_t len, char *err, size
 	int port;
 	uint16_t p;
 
-	if (parse_port(v, len, &port, err, errlen) < 0)
+	if (parse_port(v, len, NULL, &port, err, errlen) < 0)
 		return -EINVAL;
 	p = (uint16_t)port;
 	return append(&cli->ports, &cli->opt.filter.n_ports, sizeof(p), &p) < 0 ? nomem(err, errlen)
@@ -434,6 +508,48 @@ static int parse_source(const char *arg, enum whosock_source *src, char *err, si
 		*src = WHOSOCK_SOURCE_PROC;
 	else
 		return fail(err, errlen, "invalid source '%.40s': expected auto, netlink or proc", arg);
+	return 0;
+}
+
+/* --sort KEY[,KEY...]: later keys break ties of earlier ones; given again,
+ * the keys add up. */
+static int parse_sort(struct cli *cli, const char *arg, char *err, size_t errlen)
+{
+	static const char *const names[] = {
+		[SORT_NETNS] = "netns", [SORT_PROTO] = "proto", [SORT_STATE] = "state",
+		[SORT_PORT] = "port",   [SORT_RPORT] = "rport", [SORT_PID] = "pid",
+		[SORT_QUEUES] = "queues", [SORT_INODE] = "inode",
+	};
+	const char *p = arg;
+
+	do {
+		size_t len = strcspn(p, ","), i;
+
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (strlen(names[i]) == len && strncasecmp(p, names[i], len) == 0)
+				break;
+		if (i == sizeof(names) / sizeof(names[0]))
+			return fail(err, errlen, "unknown sort key '%.*s': expected netns, proto, state, "
+				    "port, rport, pid, queues or inode", (int)(len > 40 ? 40 : len), p);
+		if (cli->n_sort == CLI_MAX_SORT)
+			return fail(err, errlen, "--sort: at most %d keys", CLI_MAX_SORT);
+		cli->sort[cli->n_sort++] = (enum sort_key)i;
+		p += len;
+	} while (*p++ == ',');
+	return 0;
+}
+
+/* --color[=WHEN]: alone it means always, as ls and grep have it. */
+static int parse_color(const char *arg, enum color_mode *mode, char *err, size_t errlen)
+{
+	if (!arg || strcmp(arg, "always") == 0)
+		*mode = COLOR_ALWAYS;
+	else if (strcmp(arg, "auto") == 0)
+		*mode = COLOR_AUTO;
+	else if (strcmp(arg, "never") == 0)
+		*mode = COLOR_NEVER;
+	else
+		return fail(err, errlen, "invalid --color '%.40s': expected auto, always or never", arg);
 	return 0;
 }
 
@@ -580,7 +696,11 @@ static int parse_query(struct cli *cli, const char *arg, char *err, size_t errle
 				    ipv4_why(addr, why, sizeof(why)));
 		}
 	}
-	if (port && parse_port(port, strlen(port), &q.port, err, errlen) < 0)
+	/* A service name is looked up for the protocol asked for: "domain/udp". */
+	if (port && parse_port(port, strlen(port),
+			       protos == WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP) ? "tcp"
+			       : protos & WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDPLITE) ? "udp" : NULL,
+			       &q.port, err, errlen) < 0)
 		return -EINVAL;
 	cli->opt.filter.protos |= protos;
 	if (append(&cli->locals, &cli->opt.filter.n_locals, sizeof(q), &q) < 0)
@@ -702,6 +822,29 @@ static int check(struct cli *cli, int no_owners, char *err, size_t errlen)
 	return 0;
 }
 
+/* The listing's own options: what they cannot be combined with. */
+static int check_listing(const struct cli *cli, int no_owners, bool format_given, char *err,
+			 size_t errlen)
+{
+	const char *listing_only = cli->summary ? "--summary" : cli->pids_only ? "--pids" :
+				   cli->n_sort ? "--sort" : cli->resolve ? "--resolve" :
+				   cli->info ? "--info" : cli->memory ? "--memory" : NULL;
+
+	if (cli->action == CLI_WATCH && listing_only)
+		return fail(err, errlen, "%s is not an option of 'whosock watch'", listing_only);
+	if (cli->summary && cli->pids_only)
+		return fail(err, errlen, "--summary and --pids cannot be used together");
+	if (cli->pids_only && format_given)
+		return fail(err, errlen, "--pids prints pids only (no --output)");
+	if (cli->pids_only && no_owners)
+		return fail(err, errlen, "--pids needs owners (no --no-owners)");
+	if (cli->summary && (cli->format == OUTPUT_NDJSON || cli->format == OUTPUT_CSV))
+		return fail(err, errlen, "--summary prints a table or json");
+	if (cli->summary && cli->n_sort)
+		return fail(err, errlen, "--summary has an order of its own (no --sort)");
+	return 0;
+}
+
 /* A value option given twice: one value makes sense, not a union. */
 static int once(const char **seen, const char *name, char *err, size_t errlen)
 {
@@ -796,6 +939,39 @@ static int parse(int argc, char **argv, struct cli *cli, char *err, size_t errle
 		case 'e':
 			cli->extended = 1;
 			break;
+		case 'p': /* owners are shown anyway */
+		case 'a': /* every state is listed anyway */
+			break;
+		case 'n':
+			cli->resolve = 0;
+			break;
+		case 'r':
+			cli->resolve = 1;
+			break;
+		case 'H':
+			cli->header = 0;
+			break;
+		case 'i':
+			cli->info = 1;
+			break;
+		case 'm':
+			cli->memory = 1;
+			break;
+		case 's':
+			cli->summary = 1;
+			break;
+		case OPT_TIMING:
+			cli->timing = 1;
+			break;
+		case OPT_PIDS:
+			cli->pids_only = 1;
+			break;
+		case OPT_SORT:
+			r = parse_sort(cli, optarg, err, errlen);
+			break;
+		case OPT_COLOR:
+			r = parse_color(optarg, &cli->color_mode, err, errlen);
+			break;
 		case OPT_PID:
 			r = each_item(cli, "--pid", optarg, pid_item, err, errlen);
 			break;
@@ -874,6 +1050,9 @@ static int parse(int argc, char **argv, struct cli *cli, char *err, size_t errle
 	}
 	if (watch_only && cli->action != CLI_WATCH)
 		return fail(err, errlen, "%s is an option of 'whosock watch'", watch_only);
+	r = check_listing(cli, no_owners, seen_format != NULL, err, errlen);
+	if (r < 0)
+		return r;
 	if (cli->action == CLI_WATCH) {
 		if (cli->format == OUTPUT_JSON || cli->format == OUTPUT_CSV)
 			return fail(err, errlen, "whosock watch prints table or ndjson");
@@ -905,7 +1084,14 @@ static int parse(int argc, char **argv, struct cli *cli, char *err, size_t errle
 	    cli->format == OUTPUT_CSV)
 		cli->opt.want |= no_owners ? 0 : WHOSOCK_WANT_PROCESS;
 	if (cli->format == OUTPUT_JSON || cli->format == OUTPUT_NDJSON)
+		cli->opt.want |= WHOSOCK_WANT_TCP_INFO | WHOSOCK_WANT_MEMINFO;
+	if (cli->info && cli->format == OUTPUT_TABLE)
 		cli->opt.want |= WHOSOCK_WANT_TCP_INFO;
+	if (cli->memory && cli->format == OUTPUT_TABLE)
+		cli->opt.want |= WHOSOCK_WANT_MEMINFO;
+	/* The summary counts containers: the owners' cgroups. */
+	if (cli->summary && !no_owners)
+		cli->opt.want |= WHOSOCK_WANT_PROCESS;
 	/* --pid shows every socket the process holds, of every kind. */
 	if (!f->protos)
 		f->protos = f->n_pids ? WHOSOCK_PROTOS_ALL : WHOSOCK_PROTOS_INET;
