@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdlib.h>
 #include <net/if.h>
 #include <string.h>
 #include <stdio.h>
@@ -7,7 +8,10 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "details.h"
 #include "output.h"
+#include "resolve.h"
+#include "sort.h"
 #include "table.h"
 #include "textesc.h"
 
@@ -141,6 +145,14 @@ void output_kind_local(struct sbuf *b, const struct whosock_socket *s, const cha
 void output_endpoint(struct sbuf *b, const struct whosock_socket *s,
 		     const struct whosock_endpoint *ep, const char *ifname)
 {
+	output_endpoint_named(b, s, ep, ifname, NULL);
+}
+
+void output_endpoint_named(struct sbuf *b, const struct whosock_socket *s,
+			   const struct whosock_endpoint *ep, const char *ifname,
+			   struct resolver *res)
+{
+	const char *host = NULL, *service = NULL;
 	char addr[64];
 
 	if (s->family == AF_UNIX) {
@@ -157,8 +169,16 @@ void output_endpoint(struct sbuf *b, const struct whosock_socket *s,
 			sbuf_putc(b, '*');
 		return;
 	}
+	if (res) {
+		host = resolver_host(res, s->family, ep->addr);
+		/* RAW sockets keep their IP protocol in port: no service. */
+		service = s->proto == WHOSOCK_PROTO_RAW ? NULL
+							: resolver_service(res, s->proto, ep->port);
+	}
 	if (addr_is_any(ep)) {
 		sbuf_putc(b, '*');
+	} else if (host) {
+		esc_term(b, host, strlen(host));
 	} else {
 		whosock_addr_format(s->family, ep, addr, sizeof(addr));
 		if (s->family == AF_INET6)
@@ -172,7 +192,9 @@ void output_endpoint(struct sbuf *b, const struct whosock_socket *s,
 		esc_term(b, ifname, strlen(ifname));
 	}
 	sbuf_putc(b, ':');
-	if (ep->port)
+	if (service)
+		esc_term(b, service, strlen(service));
+	else if (ep->port)
 		sbuf_u64(b, ep->port);
 	else
 		sbuf_putc(b, '*');
@@ -210,6 +232,9 @@ const char *output_proto_label(const struct whosock_socket *s)
 
 struct table_ctx {
 	const struct whosock_snapshot *snap;
+	const struct whosock_socket *const *rows;
+	const struct cli *cli;
+	struct resolver *res;
 	int extended;
 	bool netns_column;
 	uint64_t own_netns; /* interface names are known only here */
@@ -249,10 +274,29 @@ static bool netns_column_needed(const struct whosock_snapshot *snap, uint64_t ow
 	return false;
 }
 
+/* --color: the states one looks for stand out. */
+static const char *state_color(const struct whosock_socket *s)
+{
+	switch (s->state) {
+	case WHOSOCK_STATE_LISTEN:
+		return "32"; /* green */
+	case WHOSOCK_STATE_ESTABLISHED:
+		return "36"; /* cyan */
+	case WHOSOCK_STATE_CLOSE:
+		return s->proto == WHOSOCK_PROTO_TCP ? "31" : "32"; /* UNCONN listens */
+	case WHOSOCK_STATE_SYN_SENT:
+	case WHOSOCK_STATE_SYN_RECV:
+	case WHOSOCK_STATE_NEW_SYN_RECV:
+		return "33"; /* yellow */
+	default:
+		return "31"; /* red: closing */
+	}
+}
+
 static void table_row(struct table *t, size_t i, void *data)
 {
 	struct table_ctx *ctx = data;
-	const struct whosock_socket *s = whosock_snapshot_get(ctx->snap, i);
+	const struct whosock_socket *s = ctx->rows[i];
 	char ifbuf[IF_NAMESIZE + 8];
 
 	if (ctx->netns_column) {
@@ -265,10 +309,13 @@ static void table_row(struct table *t, size_t i, void *data)
 	sbuf_puts(table_cell(t), table_proto(s));
 	table_cell_end(t);
 	sbuf_puts(table_cell(t), whosock_state_name(s->proto, s->state));
+	if (ctx->cli->color)
+		table_cell_color(t, state_color(s));
 	table_cell_end(t);
-	output_endpoint(table_cell(t), s, &s->local, if_label(ctx, s, ifbuf));
+	details_queue_cells(t, ctx->cli, s);
+	output_endpoint_named(table_cell(t), s, &s->local, if_label(ctx, s, ifbuf), ctx->res);
 	table_cell_end(t);
-	output_endpoint(table_cell(t), s, &s->remote, NULL);
+	output_endpoint_named(table_cell(t), s, &s->remote, NULL, ctx->res);
 	/* Who is at the other end of a UNIX connection. */
 	if (s->peer && s->peer->n_owners) {
 		sbuf_add(table_cell(t), " [", 2);
@@ -276,25 +323,39 @@ static void table_row(struct table *t, size_t i, void *data)
 		sbuf_putc(table_cell(t), ']');
 	}
 	table_cell_end(t);
+	details_cells(t, ctx->cli, s);
 	if (table_cell_wanted(t))
 		output_owners(table_cell(t), s->owners, s->n_owners, ctx->extended);
+	if (ctx->cli->color && s->n_owners)
+		table_cell_color(t, "1"); /* bold */
 	table_cell_end(t);
 }
 
 static void render_table(struct sbuf *out, const struct whosock_snapshot *snap,
-			 const struct cli *cli)
+			 const struct whosock_socket *const *rows, const struct cli *cli,
+			 struct resolver *res)
 {
-	static const char *const headers[] = { "NETNS", "PROTO",   "STATE", "LOCAL",
-					       "REMOTE", "PROCESS", NULL };
-	struct table_ctx ctx = { .snap = snap, .extended = cli->extended };
+	const char *headers[DETAILS_MAX_COLS + 8];
+	struct table_ctx ctx = { .snap = snap, .rows = rows, .cli = cli, .res = res,
+				 .extended = cli->extended };
 	struct stat st;
+	size_t n = 0;
 
 	if (stat("/proc/self/ns/net", &st) == 0)
 		ctx.own_netns = (uint64_t)st.st_ino;
 
 	ctx.netns_column = netns_column_needed(snap, ctx.own_netns);
-	table_render(headers + !ctx.netns_column, whosock_snapshot_count(snap), table_row, &ctx,
-		     out, cli->header);
+	if (ctx.netns_column)
+		headers[n++] = "NETNS";
+	headers[n++] = "PROTO";
+	headers[n++] = "STATE";
+	details_queue_headers(cli, headers, &n);
+	headers[n++] = "LOCAL";
+	headers[n++] = "REMOTE";
+	details_headers(cli, headers, &n);
+	headers[n++] = "PROCESS";
+	headers[n] = NULL;
+	table_render(headers, whosock_snapshot_count(snap), table_row, &ctx, out, cli->header);
 }
 
 static void json_key(struct sbuf *b, const char *key)
@@ -452,6 +513,30 @@ static const char *packet_ifname(const struct whosock_socket *s, char buf[IF_NAM
 	return if_indextoname(s->ifindex, buf) ? buf : NULL;
 }
 
+/* ,"memory": {...} (SK_MEMINFO, bytes), null where the kernel gave none. */
+static void json_memory(struct sbuf *b, const struct whosock_socket *s)
+{
+	const struct whosock_meminfo *m = &s->mem;
+
+	sbuf_puts(b, ",\"memory\":");
+	if (!(s->known & WHOSOCK_KNOWN_MEMINFO)) {
+		sbuf_puts(b, "null");
+		return;
+	}
+	sbuf_putc(b, '{');
+	json_u64(b, "rmem_alloc", m->rmem_alloc, true);
+	json_u64(b, "rcvbuf", m->rcvbuf, true);
+	json_u64(b, "wmem_alloc", m->wmem_alloc, true);
+	json_u64(b, "sndbuf", m->sndbuf, true);
+	json_u64(b, "fwd_alloc", m->fwd_alloc, true);
+	json_u64(b, "wmem_queued", m->wmem_queued, true);
+	json_u64(b, "optmem", m->optmem, true);
+	json_u64(b, "backlog", m->backlog, true);
+	sbuf_puts(b, "\"drops\":");
+	sbuf_u64(b, m->drops);
+	sbuf_putc(b, '}');
+}
+
 void output_json_socket(struct sbuf *b, const struct whosock_socket *s)
 {
 	unsigned k = s->known;
@@ -497,15 +582,23 @@ void output_json_socket(struct sbuf *b, const struct whosock_socket *s)
 		json_u64(b, "retransmits", s->tcp.retransmits, true);
 		json_u64(b, "bytes_acked", s->tcp.bytes_acked, k & WHOSOCK_KNOWN_TCP_BYTES);
 		json_u64(b, "bytes_received", s->tcp.bytes_received, k & WHOSOCK_KNOWN_TCP_BYTES);
-		json_key(b, "bytes_sent");
-		if (k & WHOSOCK_KNOWN_TCP_BYTES_SENT)
-			sbuf_u64(b, s->tcp.bytes_sent);
+		json_u64(b, "bytes_sent", s->tcp.bytes_sent, k & WHOSOCK_KNOWN_TCP_BYTES_SENT);
+		json_u64(b, "rttvar_us", s->tcp.rttvar_us, k & WHOSOCK_KNOWN_TCP_CWND);
+		json_u64(b, "cwnd", s->tcp.cwnd, k & WHOSOCK_KNOWN_TCP_CWND);
+		json_u64(b, "mss", s->tcp.mss, k & WHOSOCK_KNOWN_TCP_CWND);
+		json_u64(b, "rto_us", s->tcp.rto_us, k & WHOSOCK_KNOWN_TCP_CWND);
+		json_u64(b, "lost", s->tcp.lost, k & WHOSOCK_KNOWN_TCP_CWND);
+		json_u64(b, "unacked", s->tcp.unacked, k & WHOSOCK_KNOWN_TCP_CWND);
+		json_key(b, "delivery_rate");
+		if (k & WHOSOCK_KNOWN_TCP_RATE)
+			sbuf_u64(b, s->tcp.delivery_rate);
 		else
 			sbuf_puts(b, "null");
 		sbuf_putc(b, '}');
 	} else {
 		sbuf_puts(b, "null");
 	}
+	json_memory(b, s);
 	sbuf_putc(b, '}');
 }
 
@@ -529,7 +622,8 @@ void output_json_event(struct sbuf *b, const struct whosock_event *ev)
 	sbuf_putc(b, '}');
 }
 
-static void render_json(struct sbuf *out, const struct whosock_snapshot *snap, bool lines)
+static void render_json(struct sbuf *out, const struct whosock_snapshot *snap,
+			const struct whosock_socket *const *rows, bool lines)
 {
 	size_t n = whosock_snapshot_count(snap);
 
@@ -540,7 +634,7 @@ static void render_json(struct sbuf *out, const struct whosock_snapshot *snap, b
 			sbuf_putc(out, ',');
 		if (!lines)
 			sbuf_putc(out, '\n');
-		output_json_socket(out, whosock_snapshot_get(snap, i));
+		output_json_socket(out, rows[i]);
 		if (lines)
 			sbuf_putc(out, '\n');
 		sbuf_maybe_flush(out);
@@ -596,14 +690,15 @@ static void csv_owners(struct sbuf *b, const struct whosock_socket *s)
 	sbuf_free(&tmp);
 }
 
-static void render_csv(struct sbuf *out, const struct whosock_snapshot *snap, int header)
+static void render_csv(struct sbuf *out, const struct whosock_snapshot *snap,
+		       const struct whosock_socket *const *rows, int header)
 {
 	if (header)
 		sbuf_puts(out, "netns,proto,family,type,state,local_addr,local_port,local_path,"
 			       "remote_addr,remote_port,remote_path,inode,uid,cookie,rqueue,wqueue,"
 			       "peer_inode,owners,protocol,ifindex,netlink_portid,netlink_groups\n");
 	for (size_t i = 0; i < whosock_snapshot_count(snap); i++) {
-		const struct whosock_socket *s = whosock_snapshot_get(snap, i);
+		const struct whosock_socket *s = rows[i];
 		unsigned k = s->known;
 
 		if (s->netns)
@@ -637,18 +732,29 @@ static void render_csv(struct sbuf *out, const struct whosock_snapshot *snap, in
 
 int output_render(struct sbuf *out, const struct whosock_snapshot *snap, const struct cli *cli)
 {
+	return output_render_names(out, snap, cli, NULL);
+}
+
+int output_render_names(struct sbuf *out, const struct whosock_snapshot *snap,
+			const struct cli *cli, struct resolver *res)
+{
+	const struct whosock_socket **rows = NULL;
+
+	if (sort_rows(snap, cli, &rows) < 0)
+		return -ENOMEM;
 	switch (cli->format) {
 	case OUTPUT_TABLE:
-		render_table(out, snap, cli);
+		render_table(out, snap, rows, cli, res);
 		break;
 	case OUTPUT_JSON:
 	case OUTPUT_NDJSON:
-		render_json(out, snap, cli->format == OUTPUT_NDJSON);
+		render_json(out, snap, rows, cli->format == OUTPUT_NDJSON);
 		break;
 	case OUTPUT_CSV:
-		render_csv(out, snap, cli->header);
+		render_csv(out, snap, rows, cli->header);
 		break;
 	}
+	free(rows);
 	if (out->sink_error)
 		return -out->sink_error;
 	return out->failed ? -ENOMEM : sbuf_flush(out);

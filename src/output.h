@@ -13,6 +13,13 @@
  * could not grow, or the sink's write error. */
 int output_render(struct sbuf *out, const struct whosock_snapshot *snap, const struct cli *cli);
 
+struct resolver;
+
+/* output_render() with the table's addresses and ports named by res (-r;
+ * NULL: numbers), after resolver_wait(). */
+int output_render_names(struct sbuf *out, const struct whosock_snapshot *snap,
+			const struct cli *cli, struct resolver *res);
+
 /* "addr:port" as the table shows it: wildcards as '*', IPv6 in brackets,
  * "%ifname" for a bound device; a UNIX path escaped. */
 /* LOCAL of a socket that is neither inet nor UNIX (packet "PROTO:IFACE",
@@ -20,6 +27,10 @@ int output_render(struct sbuf *out, const struct whosock_snapshot *snap, const s
 void output_kind_local(struct sbuf *b, const struct whosock_socket *s, const char *ifname);
 void output_endpoint(struct sbuf *b, const struct whosock_socket *s,
 		     const struct whosock_endpoint *ep, const char *ifname);
+/* The same with names from res (-r) where it has them: "host:service". */
+void output_endpoint_named(struct sbuf *b, const struct whosock_socket *s,
+			   const struct whosock_endpoint *ep, const char *ifname,
+			   struct resolver *res);
 
 /* "comm(pid)" once per process, ",user" inside when extended; comma-separated. */
 void output_owners(struct sbuf *b, const struct whosock_owner *owners, size_t n, int extended);
