@@ -351,7 +351,8 @@ static void test_port_bad(void **state)
 	parse_fails(ARGS("--port", "0x50"), MUST("0x50"));
 	parse_fails(ARGS("--port", "99999999999999999999999"), NULL);
 	parse_fails(ARGS("--port", "18446744073709551617"), NULL);
-	parse_fails(ARGS("--port=http"), MUST("http"));
+	parse_fails(ARGS("--port=nosuchservice"), MUST("unknown service 'nosuchservice'"));
+	assert_int_equal(parse_ok("--port=http", NULL).opt.filter.ports[0], 80);
 	/* Plain decimal numbers only: no spaces on either side. */
 	parse_fails(ARGS("--port", " 80"), MUST(" 80"));
 	parse_fails(ARGS("--port", "80 "), MUST("80 "));
