@@ -8,7 +8,7 @@
 set -eu
 cd "$(dirname "$0")"
 
-DEPS="meson ninja-build pkg-config gcc libc6-dev libmnl-dev libcmocka-dev iproute2 python3 valgrind libcap2-bin"
+DEPS="meson ninja-build pkg-config gcc libc6-dev libmnl-dev libcmocka-dev iproute2 python3 valgrind libcap2-bin netbase"
 
 missing=""
 for p in $DEPS; do
