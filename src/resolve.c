@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -39,7 +40,8 @@ struct shared {
 struct service {
 	uint16_t port;
 	uint8_t proto; /* 0 tcp, 1 udp, 2 sctp */
-	char *name;
+	size_t seq;    /* position in the database: the first of a port wins */
+	size_t name;   /* offset in resolver.service_names */
 };
 
 struct resolver {
@@ -51,6 +53,8 @@ struct resolver {
 	bool waited;
 	struct service *services; /* sorted by (proto, port) */
 	size_t n_services;
+	char *service_names; /* every name, NUL-terminated, one after the other */
+	size_t names_len;
 	bool services_loaded;
 };
 
@@ -288,21 +292,52 @@ static int cmp_service(const void *x, const void *y)
 	return (a->port > b->port) - (a->port < b->port);
 }
 
+static int cmp_service_seq(const void *x, const void *y)
+{
+	const struct service *a = x, *b = y;
+	int r = cmp_service(a, b);
+
+	return r ? r : (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+/* Append a name to service_names. Returns its offset, or SIZE_MAX. */
+static size_t add_name(struct resolver *r, const char *name, size_t *cap)
+{
+	size_t len = strlen(name) + 1, off = r->names_len;
+
+	if (r->names_len + len > *cap) {
+		size_t c = *cap ? *cap * 2 : 4096;
+		char *v;
+
+		while (c < r->names_len + len)
+			c *= 2;
+		v = realloc(r->service_names, c);
+		if (!v)
+			return SIZE_MAX;
+		r->service_names = v;
+		*cap = c;
+	}
+	memcpy(r->service_names + off, name, len);
+	r->names_len += len;
+	return off;
+}
+
 /* The services database in one pass (rather than a getservbyport() and a
  * read of /etc/services per row); the first entry of a port wins, as
- * getservbyport() has it. */
+ * getservbyport() has it. Out of memory, what was read is kept. */
 static void load_services(struct resolver *r)
 {
 	static const char *const protos[] = { "tcp", "udp", "sctp" };
 	struct servent se, *res;
 	char buf[4096];
-	size_t cap = 0, k = 0;
+	size_t cap = 0, names_cap = 0, k = 0, seq = 0;
 
 	r->services_loaded = true;
 	setservent(0);
 	while (getservent_r(&se, buf, sizeof(buf), &res) == 0 && res) {
 		for (size_t p = 0; p < 3; p++) {
 			struct service *v;
+			size_t name;
 
 			if (!res->s_proto || strcmp(res->s_proto, protos[p]) != 0)
 				continue;
@@ -313,35 +348,22 @@ static void load_services(struct resolver *r)
 					goto out;
 				r->services = v;
 			}
-			r->services[r->n_services].name = strdup(res->s_name);
-			if (!r->services[r->n_services].name)
+			name = add_name(r, res->s_name, &names_cap);
+			if (name == SIZE_MAX)
 				goto out;
-			r->services[r->n_services].port = ntohs((uint16_t)res->s_port);
-			r->services[r->n_services].proto = (uint8_t)p;
-			r->n_services++;
+			r->services[r->n_services++] = (struct service){
+				.port = ntohs((uint16_t)res->s_port), .proto = (uint8_t)p,
+				.seq = seq++, .name = name
+			};
 		}
 	}
 out:
 	endservent();
-	/* Sorted (stable by position: the first of a port stays first), then
-	 * duplicates dropped. */
-	for (size_t i = 1; i < r->n_services; i++) {
-		struct service x = r->services[i];
-		size_t j = i;
-
-		while (j > 0 && cmp_service(&r->services[j - 1], &x) > 0) {
-			r->services[j] = r->services[j - 1];
-			j--;
-		}
-		r->services[j] = x;
-	}
-	for (size_t i = 0; i < r->n_services; i++) {
-		if (k && cmp_service(&r->services[k - 1], &r->services[i]) == 0) {
-			free(r->services[i].name);
-			continue;
-		}
-		r->services[k++] = r->services[i];
-	}
+	if (r->n_services)
+		qsort(r->services, r->n_services, sizeof(*r->services), cmp_service_seq);
+	for (size_t i = 0; i < r->n_services; i++)
+		if (k == 0 || cmp_service(&r->services[k - 1], &r->services[i]) != 0)
+			r->services[k++] = r->services[i];
 	r->n_services = k;
 }
 
@@ -357,7 +379,7 @@ const char *resolver_service(struct resolver *r, enum whosock_proto proto, uint1
 		load_services(r);
 	key.proto = (uint8_t)c;
 	hit = bsearch(&key, r->services, r->n_services, sizeof(key), cmp_service);
-	return hit ? hit->name : NULL;
+	return hit ? r->service_names + hit->name : NULL;
 }
 
 void resolver_free(struct resolver *r)
@@ -375,8 +397,7 @@ void resolver_free(struct resolver *r)
 		shared_unref(r->sh);
 	}
 	free(r->names);
-	for (size_t i = 0; i < r->n_services; i++)
-		free(r->services[i].name);
+	free(r->service_names);
 	free(r->services);
 	free(r);
 }
