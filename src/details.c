@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -9,6 +10,14 @@ static const char *const info_headers[] = { "RTT", "RTTVAR", "CWND", "MSS", "RET
 					    "UNACKED", "ACKED", "RECEIVED", "SENT", "RATE" };
 static const char *const memory_headers[] = { "RMEM", "RCVBUF", "WMEM", "SNDBUF", "WQUEUED",
 					      "FWD", "OPTMEM", "BACKLOG", "DROPS" };
+/* The whosock_meminfo member (all uint32_t) of each memory column. */
+static const size_t memory_fields[] = {
+	offsetof(struct whosock_meminfo, rmem_alloc), offsetof(struct whosock_meminfo, rcvbuf),
+	offsetof(struct whosock_meminfo, wmem_alloc), offsetof(struct whosock_meminfo, sndbuf),
+	offsetof(struct whosock_meminfo, wmem_queued), offsetof(struct whosock_meminfo, fwd_alloc),
+	offsetof(struct whosock_meminfo, optmem), offsetof(struct whosock_meminfo, backlog),
+	offsetof(struct whosock_meminfo, drops),
+};
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -117,17 +126,11 @@ void details_cells(struct table *t, const struct cli *cli, const struct whosock_
 		cell_u64(t, s->tcp.bytes_sent, tcp && (k & WHOSOCK_KNOWN_TCP_BYTES_SENT));
 		cell_rate(t, s->tcp.delivery_rate, tcp && (k & WHOSOCK_KNOWN_TCP_RATE));
 	}
-	if (cli->memory) {
-		bool m = k & WHOSOCK_KNOWN_MEMINFO;
+	if (cli->memory)
+		for (size_t i = 0; i < N(memory_fields); i++) {
+			uint32_t v;
 
-		cell_u64(t, s->mem.rmem_alloc, m);
-		cell_u64(t, s->mem.rcvbuf, m);
-		cell_u64(t, s->mem.wmem_alloc, m);
-		cell_u64(t, s->mem.sndbuf, m);
-		cell_u64(t, s->mem.wmem_queued, m);
-		cell_u64(t, s->mem.fwd_alloc, m);
-		cell_u64(t, s->mem.optmem, m);
-		cell_u64(t, s->mem.backlog, m);
-		cell_u64(t, s->mem.drops, m);
-	}
+			memcpy(&v, (const char *)&s->mem + memory_fields[i], sizeof(v));
+			cell_u64(t, v, k & WHOSOCK_KNOWN_MEMINFO);
+		}
 }

@@ -358,7 +358,7 @@ static void render_table(struct sbuf *out, const struct whosock_snapshot *snap,
 	table_render(headers, whosock_snapshot_count(snap), table_row, &ctx, out, cli->header);
 }
 
-static void json_key(struct sbuf *b, const char *key)
+void output_json_key(struct sbuf *b, const char *key)
 {
 	sbuf_putc(b, '"');
 	sbuf_puts(b, key);
@@ -367,7 +367,7 @@ static void json_key(struct sbuf *b, const char *key)
 
 static void json_u64(struct sbuf *b, const char *key, uint64_t v, bool known)
 {
-	json_key(b, key);
+	output_json_key(b, key);
 	if (known)
 		sbuf_u64(b, v);
 	else
@@ -375,9 +375,9 @@ static void json_u64(struct sbuf *b, const char *key, uint64_t v, bool known)
 	sbuf_putc(b, ',');
 }
 
-static void json_str(struct sbuf *b, const char *key, const char *v)
+void output_json_str(struct sbuf *b, const char *key, const char *v)
 {
-	json_key(b, key);
+	output_json_key(b, key);
 	if (v)
 		esc_json(b, v, strlen(v));
 	else
@@ -389,16 +389,16 @@ static void json_endpoint(struct sbuf *b, const char *key, const struct whosock_
 {
 	char addr[64];
 
-	json_key(b, key);
+	output_json_key(b, key);
 	sbuf_putc(b, '{');
 	if (s->family == AF_UNIX) {
-		json_str(b, "path", ep->path);
+		output_json_str(b, "path", ep->path);
 	} else if (!is_inet(s)) {
 		/* vsock "cid:port", alg "type/name"; null when none (and for
 		 * packet and netlink, whose details have objects of their own). */
-		json_str(b, "addr", ep == &s->local ? s->local_text : NULL);
+		output_json_str(b, "addr", ep == &s->local ? s->local_text : NULL);
 	} else {
-		json_str(b, "addr", whosock_addr_format(s->family, ep, addr, sizeof(addr)));
+		output_json_str(b, "addr", whosock_addr_format(s->family, ep, addr, sizeof(addr)));
 		sbuf_puts(b, ",\"port\":");
 		sbuf_u64(b, ep->port);
 	}
@@ -409,7 +409,7 @@ static void json_owners(struct sbuf *b, const char *key, const struct whosock_ow
 			size_t n)
 {
 	sbuf_putc(b, ',');
-	json_key(b, key);
+	output_json_key(b, key);
 	sbuf_putc(b, '[');
 	for (size_t i = 0; i < n; i++) {
 		const struct whosock_process *p = owners[i].proc;
@@ -417,7 +417,7 @@ static void json_owners(struct sbuf *b, const char *key, const struct whosock_ow
 		sbuf_puts(b, i ? ",{" : "{");
 		json_u64(b, "pid", (uint64_t)p->pid, true);
 		json_u64(b, "fd", (uint64_t)owners[i].fd, true);
-		json_key(b, "fds");
+		output_json_key(b, "fds");
 		sbuf_putc(b, '[');
 		for (uint32_t k = 0; k < owners[i].n_fds; k++) {
 			if (k)
@@ -427,23 +427,23 @@ static void json_owners(struct sbuf *b, const char *key, const struct whosock_ow
 		sbuf_add(b, "],", 2);
 		if (owners[i].tid)
 			json_u64(b, "tid", (uint64_t)owners[i].tid, true);
-		json_str(b, "comm", p->comm);
+		output_json_str(b, "comm", p->comm);
 		sbuf_putc(b, ',');
-		json_str(b, "cmdline", p->cmdline);
+		output_json_str(b, "cmdline", p->cmdline);
 		sbuf_puts(b, p->cmdline_truncated ? ",\"cmdline_truncated\":true,"
 						  : ",\"cmdline_truncated\":false,");
 		json_u64(b, "uid", p->uid, p->uid_known);
-		json_str(b, "user", p->user);
+		output_json_str(b, "user", p->user);
 		sbuf_putc(b, ',');
-		json_str(b, "cgroup", p->cgroup);
+		output_json_str(b, "cgroup", p->cgroup);
 		sbuf_puts(b, ",\"container\":");
 		if (p->container.runtime) {
 			sbuf_putc(b, '{');
-			json_str(b, "runtime", p->container.runtime);
+			output_json_str(b, "runtime", p->container.runtime);
 			sbuf_putc(b, ',');
-			json_str(b, "id", p->container.id);
+			output_json_str(b, "id", p->container.id);
 			sbuf_putc(b, ',');
-			json_str(b, "pod_uid", p->container.pod_uid);
+			output_json_str(b, "pod_uid", p->container.pod_uid);
 			sbuf_putc(b, '}');
 		} else {
 			sbuf_puts(b, "null");
@@ -458,13 +458,13 @@ static void json_kinds(struct sbuf *b, const struct whosock_socket *s, const cha
 {
 	unsigned k = s->known;
 
-	json_key(b, "packet");
+	output_json_key(b, "packet");
 	if (s->proto == WHOSOCK_PROTO_PACKET) {
 		struct sbuf name = { 0 };
 
 		sbuf_putc(b, '{');
 		put_eth_proto(&name, s->protocol, false);
-		json_key(b, "protocol");
+		output_json_key(b, "protocol");
 		if (name.failed)
 			b->failed = true;
 		else
@@ -473,21 +473,21 @@ static void json_kinds(struct sbuf *b, const struct whosock_socket *s, const cha
 		sbuf_putc(b, ',');
 		json_u64(b, "protocol_number", s->protocol, k & WHOSOCK_KNOWN_PROTOCOL);
 		json_u64(b, "ifindex", s->ifindex, k & WHOSOCK_KNOWN_IFINDEX);
-		json_str(b, "interface", ifname);
+		output_json_str(b, "interface", ifname);
 		sbuf_add(b, "},", 2);
 	} else {
 		sbuf_puts(b, "null,");
 	}
-	json_key(b, "netlink");
+	output_json_key(b, "netlink");
 	if (s->proto == WHOSOCK_PROTO_NETLINK) {
 		sbuf_putc(b, '{');
-		json_str(b, "protocol", whosock_netlink_proto_name((int)s->protocol));
+		output_json_str(b, "protocol", whosock_netlink_proto_name((int)s->protocol));
 		sbuf_putc(b, ',');
 		json_u64(b, "protocol_number", s->protocol, k & WHOSOCK_KNOWN_PROTOCOL);
 		json_u64(b, "portid", s->netlink.portid, true);
 		json_u64(b, "groups", s->netlink.groups, k & WHOSOCK_KNOWN_NL_GROUPS);
 		json_u64(b, "dst_portid", s->netlink.dst_portid, s->source == WHOSOCK_SOURCE_NETLINK);
-		json_key(b, "dst_group");
+		output_json_key(b, "dst_group");
 		if (s->source == WHOSOCK_SOURCE_NETLINK)
 			sbuf_u64(b, s->netlink.dst_group);
 		else
@@ -545,15 +545,15 @@ void output_json_socket(struct sbuf *b, const struct whosock_socket *s)
 
 	sbuf_putc(b, '{');
 	json_u64(b, "netns", s->netns, s->netns != 0);
-	json_str(b, "netns_name", s->netns_name);
+	output_json_str(b, "netns_name", s->netns_name);
 	sbuf_putc(b, ',');
-	json_str(b, "proto", whosock_proto_name(s->proto));
+	output_json_str(b, "proto", whosock_proto_name(s->proto));
 	sbuf_putc(b, ',');
-	json_str(b, "family", s->family_name ? s->family_name : family_name(s->family));
+	output_json_str(b, "family", s->family_name ? s->family_name : family_name(s->family));
 	sbuf_putc(b, ',');
-	json_str(b, "type", type_name(s->type));
+	output_json_str(b, "type", type_name(s->type));
 	sbuf_putc(b, ',');
-	json_str(b, "state", whosock_state_name(s->proto, s->state));
+	output_json_str(b, "state", whosock_state_name(s->proto, s->state));
 	sbuf_putc(b, ',');
 	json_endpoint(b, "local", s, &s->local);
 	json_endpoint(b, "remote", s, &s->remote);
@@ -567,7 +567,7 @@ void output_json_socket(struct sbuf *b, const struct whosock_socket *s)
 	json_u64(b, "cookie", s->cookie, k & WHOSOCK_KNOWN_COOKIE);
 	json_u64(b, "rqueue", s->rqueue, k & WHOSOCK_KNOWN_QUEUES);
 	json_u64(b, "wqueue", s->wqueue, k & WHOSOCK_KNOWN_QUEUES);
-	json_str(b, "source", s->source == WHOSOCK_SOURCE_PROC ? "proc" : "netlink");
+	output_json_str(b, "source", s->source == WHOSOCK_SOURCE_PROC ? "proc" : "netlink");
 	json_owners(b, "owners", s->owners, s->n_owners);
 	if (s->family == AF_UNIX)
 		json_owners(b, "peer_owners", s->peer ? s->peer->owners : NULL,
@@ -589,7 +589,7 @@ void output_json_socket(struct sbuf *b, const struct whosock_socket *s)
 		json_u64(b, "rto_us", s->tcp.rto_us, k & WHOSOCK_KNOWN_TCP_CWND);
 		json_u64(b, "lost", s->tcp.lost, k & WHOSOCK_KNOWN_TCP_CWND);
 		json_u64(b, "unacked", s->tcp.unacked, k & WHOSOCK_KNOWN_TCP_CWND);
-		json_key(b, "delivery_rate");
+		output_json_key(b, "delivery_rate");
 		if (k & WHOSOCK_KNOWN_TCP_RATE)
 			sbuf_u64(b, s->tcp.delivery_rate);
 		else
@@ -614,10 +614,10 @@ void output_json_event(struct sbuf *b, const struct whosock_event *ev)
 	sbuf_puts(b, ts);
 	snprintf(ts, sizeof(ts), ".%03ldZ\",", ev->ts.tv_nsec / 1000000);
 	sbuf_puts(b, ts);
-	json_str(b, "type", ev->type == WHOSOCK_EVENT_OPENED ? "opened" : "closed");
+	output_json_str(b, "type", ev->type == WHOSOCK_EVENT_OPENED ? "opened" : "closed");
 	sbuf_putc(b, ',');
 	json_u64(b, "lifetime_ms", ev->lifetime_ms, ev->lifetime_known);
-	json_key(b, "socket");
+	output_json_key(b, "socket");
 	output_json_socket(b, ev->socket);
 	sbuf_putc(b, '}');
 }

@@ -42,6 +42,11 @@ const char *output_proto_label(const struct whosock_socket *s);
  * "socket"}, no newline. */
 void output_json_event(struct sbuf *b, const struct whosock_event *ev);
 
+/* "key": (a static name: not escaped), and "key":"value" (escaped; null for
+ * NULL), without a comma. */
+void output_json_key(struct sbuf *b, const char *key);
+void output_json_str(struct sbuf *b, const char *key, const char *v);
+
 /* One socket as a JSON object (the DESIGN.md contract), no newline. */
 void output_json_socket(struct sbuf *out, const struct whosock_socket *s);
 

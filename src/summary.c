@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "output.h"
 #include "summary.h"
 #include "table.h"
 #include "textesc.h"
@@ -230,23 +231,6 @@ static void render_table(struct sbuf *out, const struct summary *sum, const stru
 		out->failed = true;
 }
 
-/* "key": (the keys are static names: nothing to escape) */
-static void json_key(struct sbuf *b, const char *key)
-{
-	sbuf_putc(b, '"');
-	sbuf_puts(b, key);
-	sbuf_add(b, "\":", 2);
-}
-
-static void json_str(struct sbuf *b, const char *key, const char *v)
-{
-	json_key(b, key);
-	if (v)
-		esc_json(b, v, strlen(v));
-	else
-		sbuf_puts(b, "null");
-}
-
 /* "total": N, "protos": {"tcp": {"total": N, "states": {"LISTEN": N}}} */
 static void json_tally(struct sbuf *b, const struct tally *t)
 {
@@ -263,7 +247,7 @@ static void json_tally(struct sbuf *b, const struct tally *t)
 		if (!first_p)
 			sbuf_putc(b, ',');
 		first_p = false;
-		json_key(b, whosock_proto_name((enum whosock_proto)p));
+		output_json_key(b, whosock_proto_name((enum whosock_proto)p));
 		sbuf_puts(b, "{\"total\":");
 		sbuf_u64(b, proto_total(t, p));
 		sbuf_puts(b, ",\"states\":{");
@@ -273,7 +257,7 @@ static void json_tally(struct sbuf *b, const struct tally *t)
 			if (!first_s)
 				sbuf_putc(b, ',');
 			first_s = false;
-			json_key(b, whosock_state_name((enum whosock_proto)p, (int)st));
+			output_json_key(b, whosock_state_name((enum whosock_proto)p, (int)st));
 			sbuf_u64(b, t->n[p][st]);
 		}
 		sbuf_add(b, "}}", 2);
@@ -295,7 +279,7 @@ static void render_json(struct sbuf *out, const struct summary *sum)
 		else
 			sbuf_puts(out, "null");
 		sbuf_putc(out, ',');
-		json_str(out, "netns_name", g->netns_name);
+		output_json_str(out, "netns_name", g->netns_name);
 		sbuf_putc(out, ',');
 		json_tally(out, &g->t);
 		sbuf_putc(out, '}');
@@ -305,11 +289,11 @@ static void render_json(struct sbuf *out, const struct summary *sum)
 		const struct group *g = &sum->containers.v[i];
 
 		sbuf_puts(out, i ? ",\n{" : "\n{");
-		json_str(out, "runtime", g->container->runtime);
+		output_json_str(out, "runtime", g->container->runtime);
 		sbuf_putc(out, ',');
-		json_str(out, "id", g->container->id);
+		output_json_str(out, "id", g->container->id);
 		sbuf_putc(out, ',');
-		json_str(out, "pod_uid", g->container->pod_uid);
+		output_json_str(out, "pod_uid", g->container->pod_uid);
 		sbuf_putc(out, ',');
 		json_tally(out, &g->t);
 		sbuf_putc(out, '}');
