@@ -253,14 +253,22 @@ def sec_resolve(sc):
         port = L.getsockname()[1]
         ssh = sc.s(listener("10.97.0.2", 22))
         mounts = " && ".join("mount --bind %s /etc/%s" % (os.path.join(d, n), n) for n in files)
-        cmd = "%s && exec %s --host-only -t -r" % (mounts, wstest.quote(WHOSOCK))
+        plain = "%s && exec %s --host-only -t" % (mounts, wstest.quote(WHOSOCK))
+        cmd = plain + " -r"
+        # The same run without -r first: what whosock costs here (valgrind,
+        # a loaded machine), so that the bound is on what -r adds.
+        t0 = time.monotonic()
+        subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", plain],
+                       capture_output=True, timeout=60)
+        base = time.monotonic() - t0
         t0 = time.monotonic()
         p = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", cmd],
                            capture_output=True, timeout=60)
-        took = time.monotonic() - t0
+        took = time.monotonic() - t0 - base
         out, err = p.stdout.decode(), p.stderr.decode()
         T.eq(p.returncode, 0, "-r with a dead DNS server: exit status", err)
-        T.ok(took < 5, "-r with a dead DNS server ends within its budget (%.2f s)" % took)
+        T.ok(took < 4, "-r with a dead DNS server ends within its budget (%.2f s more than without -r; "
+             "the server would take 10 s)" % took)
         T.ok(re.search(r"\d+ address(es)? not resolved within 1000 ms: shown as numbers", err),
              "-r: one note says the rest stayed numeric", err)
         T.eq(len(re.findall("not resolved", err)), 1, "-r: the note comes once", err)
