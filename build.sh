@@ -11,9 +11,10 @@ cd "$(dirname "$0")"
 # abigail-tools: tests/abi (abidiff against the ABI baseline).
 # clang, llvm, bpftool, libbpf-dev, libelf-dev, zlib1g-dev: the BPF owner
 # pass (Meson feature bpf, on when they and /sys/kernel/btf/vmlinux are there);
-# strace: test_bpf_owners slows whosock down with it to kill it mid-load.
+# strace: test_bpf_owners slows whosock down with it to kill it mid-load;
+# netbase: /etc/services (service names, -r).
 DEPS="meson ninja-build pkg-config gcc libc6-dev libmnl-dev libcmocka-dev iproute2 python3 valgrind libcap2-bin
-abigail-tools clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev strace"
+abigail-tools clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev strace netbase"
 
 missing=""
 for p in $DEPS; do

@@ -74,7 +74,8 @@ int collect_dump(struct whosock_snapshot *snap, struct mnl_socket *nl, int nl_er
 	}
 	if (nl) {
 		r = sockdiag_dump(nl, snap, proto, family, &opt->filter,
-				  opt->want & WHOSOCK_WANT_TCP_INFO);
+				  (opt->want & WHOSOCK_WANT_TCP_INFO ? SOCKDIAG_EXT_TCP_INFO : 0) |
+				  (opt->want & WHOSOCK_WANT_MEMINFO ? SOCKDIAG_EXT_MEMINFO : 0));
 		if (r >= 0 || !netlink_refused(r))
 			return r < 0 ? r : 0;
 		if (opt->source == WHOSOCK_SOURCE_NETLINK) {

@@ -794,3 +794,8 @@ void owners_scan_free(struct owners_scan *sc)
 	free(sc->pids);
 	free(sc);
 }
+
+size_t owners_scan_processes(const struct owners_scan *sc)
+{
+	return sc ? sc->n_pids : 0;
+}

@@ -45,6 +45,9 @@ int owners_scan_attach(struct owners_scan *scan, struct whosock_snapshot *snap);
 
 void owners_scan_free(struct owners_scan *scan);
 
+/* How many processes the scan was to read (for the timings). */
+size_t owners_scan_processes(const struct owners_scan *scan);
+
 /* What the scan could not see, for the notes (after owners_scan_attach()). */
 struct owners_gaps {
 	/* Processes not read, or read in part, for another reason than having

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "snapshot.h"
 
@@ -27,6 +28,8 @@ struct whosock_snapshot {
 	void **adopted;
 	size_t n_adopted;
 	size_t hidden;
+	struct whosock_timing *timings;
+	size_t n_timings;
 };
 
 struct whosock_snapshot *snapshot_new(void)
@@ -43,6 +46,7 @@ void whosock_snapshot_free(struct whosock_snapshot *snap)
 		free(c);
 	}
 	free(snap->notes);
+	free(snap->timings);
 	for (size_t i = 0; i < snap->n_adopted; i++)
 		free(snap->adopted[i]);
 	free(snap->adopted);
@@ -204,6 +208,10 @@ int snapshot_merge(struct whosock_snapshot *dst, struct whosock_snapshot *src)
 		dst->dropped.count += src->dropped.count;
 	}
 	dst->hidden += src->hidden;
+	for (size_t i = 0; i < src->n_timings; i++)
+		if (snapshot_timing(dst, &src->timings[i]) < 0)
+			return -ENOMEM;
+	src->n_timings = 0;
 	for (size_t i = 0; i < src->n_adopted; i++) {
 		if (!snapshot_adopt(dst, src->adopted[i])) {
 			src->adopted[i] = NULL;
@@ -282,4 +290,46 @@ const struct whosock_note *whosock_snapshot_note(const struct whosock_snapshot *
 	if (!snap || i >= whosock_snapshot_note_count(snap))
 		return NULL;
 	return i < snap->n_notes ? &snap->notes[i] : &snap->dropped;
+}
+
+uint64_t snapshot_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int snapshot_timing(struct whosock_snapshot *snap, const struct whosock_timing *t)
+{
+	struct whosock_timing *v;
+
+	/* A bound like the notes': one entry per dump of every namespace. */
+	if (snap->n_timings >= SNAPSHOT_MAX_TIMINGS)
+		return 0;
+	v = realloc(snap->timings, (snap->n_timings + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	snap->timings = v;
+	snap->timings[snap->n_timings++] = *t;
+	return 0;
+}
+
+void snapshot_timing_netns(struct whosock_snapshot *snap, uint64_t netns, const char *name)
+{
+	for (size_t i = 0; i < snap->n_timings; i++)
+		if (snap->timings[i].proto >= 0) {
+			snap->timings[i].netns = netns;
+			snap->timings[i].netns_name = name;
+		}
+}
+
+size_t whosock_snapshot_timing_count(const struct whosock_snapshot *snap)
+{
+	return snap ? snap->n_timings : 0;
+}
+
+const struct whosock_timing *whosock_snapshot_timing(const struct whosock_snapshot *snap, size_t i)
+{
+	return snap && i < snap->n_timings ? &snap->timings[i] : NULL;
 }

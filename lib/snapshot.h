@@ -8,6 +8,7 @@
 /* Caps on memory chosen by other users' data (paths, notes). */
 #define SNAPSHOT_MAX_SOCKETS (64u * 1024u * 1024u)
 #define SNAPSHOT_MAX_NOTES 256u
+#define SNAPSHOT_MAX_TIMINGS 65536u
 
 /* New empty snapshot, or NULL when out of memory. */
 struct whosock_snapshot *snapshot_new(void);
@@ -46,6 +47,23 @@ void snapshot_keep_owned(struct whosock_snapshot *snap);
  * the end of dst; src is left empty, to be freed by the caller. Pointers into
  * src's strings stay valid. Returns 0 or -ENOMEM/-E2BIG. */
 int snapshot_merge(struct whosock_snapshot *dst, struct whosock_snapshot *src);
+
+/* CLOCK_MONOTONIC in nanoseconds, for the timings. */
+uint64_t snapshot_clock(void);
+
+/* Record how long a phase took (a copy of *t; phase and netns_name must be
+ * static or in the arena). Past SNAPSHOT_MAX_TIMINGS entries are not kept.
+ * Returns 0 or -ENOMEM. */
+int snapshot_timing(struct whosock_snapshot *snap, const struct whosock_timing *t);
+
+/* The timing of a phase that is not a dump: TIMING(snap, "join", ns, count). */
+#define TIMING(snap, name, ns, n)                                                       \
+	snapshot_timing((snap), &(const struct whosock_timing){ .phase = (name), .proto = -1,   \
+								.family = -1, .elapsed_ns = (ns), \
+								.count = (n) })
+
+/* Set the namespace of every "dump" timing of snap (a part of one namespace). */
+void snapshot_timing_netns(struct whosock_snapshot *snap, uint64_t netns, const char *name);
 
 /* Mutable access for the join phase (owners, names). */
 struct whosock_socket *snapshot_at(struct whosock_snapshot *snap, size_t i);

@@ -130,6 +130,41 @@ static void parse_tcp_info(const struct nlattr *attr, struct whosock_socket *s)
 		s->tcp.bytes_sent = ti.tcpi_bytes_sent;
 		s->known |= WHOSOCK_KNOWN_TCP_BYTES_SENT;
 	}
+	/* These are all in the struct since Linux 2.6 (tcpi_total_retrans is
+	 * later than each of them). */
+	if (s->known & WHOSOCK_KNOWN_TCP_INFO) {
+		s->tcp.rttvar_us = ti.tcpi_rttvar;
+		s->tcp.cwnd = ti.tcpi_snd_cwnd;
+		s->tcp.mss = ti.tcpi_snd_mss;
+		s->tcp.rto_us = ti.tcpi_rto;
+		s->tcp.lost = ti.tcpi_lost;
+		s->tcp.unacked = ti.tcpi_unacked;
+		s->known |= WHOSOCK_KNOWN_TCP_CWND;
+	}
+	if (len >= offsetof(struct tcp_info, tcpi_delivery_rate) + sizeof(ti.tcpi_delivery_rate)) {
+		s->tcp.delivery_rate = ti.tcpi_delivery_rate;
+		s->known |= WHOSOCK_KNOWN_TCP_RATE;
+	}
+}
+
+/* INET_DIAG_SKMEMINFO and UNIX_DIAG_MEMINFO: an array of u32 indexed by
+ * SK_MEMINFO_*, as long as the kernel's (drops came in Linux 4.7). */
+static void parse_meminfo(const struct nlattr *attr, struct whosock_socket *s)
+{
+	uint32_t v[SK_MEMINFO_VARS] = { 0 };
+	size_t len = mnl_attr_get_payload_len(attr);
+
+	if (len < (SK_MEMINFO_BACKLOG + 1) * sizeof(uint32_t))
+		return;
+	memcpy(v, mnl_attr_get_payload(attr), len < sizeof(v) ? len : sizeof(v));
+	s->mem = (struct whosock_meminfo){
+		.rmem_alloc = v[SK_MEMINFO_RMEM_ALLOC], .rcvbuf = v[SK_MEMINFO_RCVBUF],
+		.wmem_alloc = v[SK_MEMINFO_WMEM_ALLOC], .sndbuf = v[SK_MEMINFO_SNDBUF],
+		.fwd_alloc = v[SK_MEMINFO_FWD_ALLOC], .wmem_queued = v[SK_MEMINFO_WMEM_QUEUED],
+		.optmem = v[SK_MEMINFO_OPTMEM], .backlog = v[SK_MEMINFO_BACKLOG],
+		.drops = v[SK_MEMINFO_DROPS],
+	};
+	s->known |= WHOSOCK_KNOWN_MEMINFO;
 }
 
 int sockdiag_parse_inet(const void *buf, enum whosock_proto proto, struct whosock_socket *out)
@@ -186,6 +221,8 @@ int sockdiag_parse_inet(const void *buf, enum whosock_proto proto, struct whosoc
 	}
 	if (proto == WHOSOCK_PROTO_TCP && t.tb[INET_DIAG_INFO])
 		parse_tcp_info(t.tb[INET_DIAG_INFO], &s);
+	if (t.tb[INET_DIAG_SKMEMINFO])
+		parse_meminfo(t.tb[INET_DIAG_SKMEMINFO], &s);
 	*out = s;
 	return 0;
 }
@@ -254,6 +291,8 @@ int sockdiag_parse_unix(const void *buf, struct whosock_socket *out, const char 
 		s.uid = mnl_attr_get_u32(t.tb[UNIX_DIAG_UID]);
 		s.known |= WHOSOCK_KNOWN_UID;
 	}
+	if (t.tb[UNIX_DIAG_MEMINFO])
+		parse_meminfo(t.tb[UNIX_DIAG_MEMINFO], &s);
 	*out = s;
 	*path = name;
 	*path_len = name_len;
@@ -379,8 +418,20 @@ static uint16_t request_type(enum whosock_proto proto, int family)
 								 : SOCK_DIAG_BY_FAMILY;
 }
 
+/* The inet_diag extensions ext asks for (TCP details only from TCP). */
+static uint8_t inet_ext(enum whosock_proto proto, unsigned ext)
+{
+	uint8_t bits = 0;
+
+	if ((ext & SOCKDIAG_EXT_TCP_INFO) && proto == WHOSOCK_PROTO_TCP)
+		bits |= 1u << (INET_DIAG_INFO - 1);
+	if (ext & SOCKDIAG_EXT_MEMINFO)
+		bits |= 1u << (INET_DIAG_SKMEMINFO - 1);
+	return bits;
+}
+
 static void put_request(struct nlmsghdr *nlh, unsigned seq, enum whosock_proto proto, int family,
-			const struct whosock_filter *f, bool tcp_info)
+			const struct whosock_filter *f, unsigned ext)
 {
 	unsigned states = filter_kernel_states(proto, filter_states(f));
 	const void *bc = NULL;
@@ -396,8 +447,7 @@ static void put_request(struct nlmsghdr *nlh, unsigned seq, enum whosock_proto p
 
 		req->idiag_family = AF_UNSPEC;
 		req->idiag_states = states;
-		if (tcp_info)
-			req->idiag_ext = 1u << (INET_DIAG_INFO - 1);
+		req->idiag_ext = inet_ext(proto, ext);
 	} else if (proto == WHOSOCK_PROTO_PACKET || proto == WHOSOCK_PROTO_NETLINK) {
 		sockdiag_put_kind_request(nlh, proto);
 	} else if (proto == WHOSOCK_PROTO_UNIX) {
@@ -406,7 +456,7 @@ static void put_request(struct nlmsghdr *nlh, unsigned seq, enum whosock_proto p
 		req->sdiag_family = AF_UNIX;
 		req->udiag_states = states;
 		req->udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_RQLEN |
-				  UDIAG_SHOW_UID;
+				  UDIAG_SHOW_UID | (ext & SOCKDIAG_EXT_MEMINFO ? UDIAG_SHOW_MEMINFO : 0);
 	} else {
 		struct inet_diag_req_v2 *req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
 
@@ -414,8 +464,7 @@ static void put_request(struct nlmsghdr *nlh, unsigned seq, enum whosock_proto p
 
 		req->sdiag_family = (uint8_t)family;
 		req->idiag_states = states;
-		if (tcp_info && proto == WHOSOCK_PROTO_TCP)
-			req->idiag_ext = 1u << (INET_DIAG_INFO - 1);
+		req->idiag_ext = inet_ext(proto, ext);
 		/* A protocol past 255 (MPTCP) goes in an attribute, which the
 		 * kernel reads instead of sdiag_protocol. */
 		if (ipproto > 255)
@@ -454,7 +503,7 @@ static int drain(struct mnl_socket *nl, char *buf, unsigned seq, unsigned portid
 /* One request and its whole answer. Returns 0, -EINTR for an interrupted
  * dump (already drained), or another negative errno. */
 static int dump_once(struct mnl_socket *nl, char *buf, struct dump_ctx *ctx, int family,
-		     bool tcp_info)
+		     unsigned ext)
 {
 	static unsigned seq_counter;
 	unsigned portid = mnl_socket_get_portid(nl);
@@ -465,7 +514,7 @@ static int dump_once(struct mnl_socket *nl, char *buf, struct dump_ctx *ctx, int
 					    [NLMSG_OVERRUN] = overrun_cb };
 	int r;
 
-	put_request(nlh, seq, ctx->proto, family, ctx->filter, tcp_info);
+	put_request(nlh, seq, ctx->proto, family, ctx->filter, ext);
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
 	for (;;) {
@@ -495,7 +544,7 @@ static int dump_once(struct mnl_socket *nl, char *buf, struct dump_ctx *ctx, int
  * stays pushed. */
 static int dump_family(struct mnl_socket *nl, char *buf, struct whosock_snapshot *snap,
 		       enum whosock_proto proto, int family, const struct whosock_filter *f,
-		       bool tcp_info, unsigned *malformed)
+		       unsigned ext, unsigned *malformed)
 {
 	size_t start = whosock_snapshot_count(snap);
 	struct dump_ctx ctx;
@@ -504,7 +553,7 @@ static int dump_family(struct mnl_socket *nl, char *buf, struct whosock_snapshot
 	for (int attempt = 0; attempt < MAX_DUMP_RETRIES && r == -EINTR; attempt++) {
 		ctx = (struct dump_ctx){ .snap = snap, .filter = f, .proto = proto,
 					 .msg_type = request_type(proto, family) };
-		r = dump_once(nl, buf, &ctx, family, tcp_info);
+		r = dump_once(nl, buf, &ctx, family, ext);
 		if (r < 0)
 			snapshot_truncate(snap, start);
 	}
@@ -546,7 +595,7 @@ static int ipv4_first(struct whosock_snapshot *snap, size_t start)
 }
 
 int sockdiag_dump(struct mnl_socket *nl, struct whosock_snapshot *snap, enum whosock_proto proto,
-		  int family, const struct whosock_filter *f, bool tcp_info)
+		  int family, const struct whosock_filter *f, unsigned ext)
 {
 	size_t start = whosock_snapshot_count(snap);
 	unsigned malformed = 0;
@@ -563,20 +612,20 @@ int sockdiag_dump(struct mnl_socket *nl, struct whosock_snapshot *snap, enum who
 	if (!buf)
 		return -ENOMEM;
 	if (family != AF_UNSPEC) {
-		r = dump_family(nl, buf, snap, proto, family, f, tcp_info, &malformed);
+		r = dump_family(nl, buf, snap, proto, family, f, ext, &malformed);
 	} else {
 		r = -EOPNOTSUPP;
 		if (proto == WHOSOCK_PROTO_TCP) {
-			r = dump_family(nl, buf, snap, proto, AF_UNSPEC, f, tcp_info, &malformed);
+			r = dump_family(nl, buf, snap, proto, AF_UNSPEC, f, ext, &malformed);
 			if (r >= 0)
 				r = ipv4_first(snap, start);
 		}
 		/* No single request for both families (UDP, RAW; a kernel
 		 * without the older TCP request): one dump each. */
 		if (r < 0 && r != -ENOMEM && r != -EPERM && r != -EACCES) {
-			r = dump_family(nl, buf, snap, proto, AF_INET, f, tcp_info, &malformed);
+			r = dump_family(nl, buf, snap, proto, AF_INET, f, ext, &malformed);
 			if (r >= 0)
-				r = dump_family(nl, buf, snap, proto, AF_INET6, f, tcp_info,
+				r = dump_family(nl, buf, snap, proto, AF_INET6, f, ext,
 						&malformed);
 			if (r < 0)
 				snapshot_truncate(snap, start);

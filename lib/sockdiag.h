@@ -33,16 +33,23 @@ int sockdiag_open(struct mnl_socket **out);
 int sockdiag_open_groups(unsigned groups, struct mnl_socket **out);
 void sockdiag_close(struct mnl_socket *nl);
 
+/* What a dump asks for beyond the sockets (SOCKDIAG_EXT_* bits). */
+enum {
+	SOCKDIAG_EXT_TCP_INFO = 1u << 0, /* struct whosock_tcp_info (TCP) */
+	SOCKDIAG_EXT_MEMINFO = 1u << 1,  /* struct whosock_meminfo (inet, UNIX) */
+};
+
 /* Dump every socket of (proto, family) matching f into snap (source
  * WHOSOCK_SOURCE_NETLINK). Family AF_UNSPEC is IPv4 and IPv6, IPv4 first: for
  * TCP in one walk of the kernel's (machine-wide) hash table where the kernel
  * allows, which halves the cost of each namespace. States in f are filtered by the kernel. A dump
- * interrupted by a concurrent change (NLM_F_DUMP_INTR) is redone. Returns the
+ * interrupted by a concurrent change (NLM_F_DUMP_INTR) is redone. ext: the
+ * details to ask for (SOCKDIAG_EXT_*). Returns the
  * number of sockets pushed or a negative errno: -EPERM/-EACCES when refused,
  * -ENOENT/-EOPNOTSUPP/-EPROTONOSUPPORT when the kernel lacks that dump. On
  * failure nothing was pushed. */
 int sockdiag_dump(struct mnl_socket *nl, struct whosock_snapshot *snap, enum whosock_proto proto,
-		  int family, const struct whosock_filter *f, bool tcp_info);
+		  int family, const struct whosock_filter *f, unsigned ext);
 
 /* Parse one inet_diag message (struct inet_diag_msg and attributes) into *out.
  * Exposed for tests and fuzzers. Returns 0 or -EINVAL. */

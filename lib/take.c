@@ -201,6 +201,24 @@ void take_plan(struct take *t, const struct whosock_filter *f, bool bound)
 	}
 }
 
+/* collect_dump() with its time and count recorded in part (the namespace is
+ * set when the part is merged). */
+static int timed_dump(struct whosock_snapshot *part, struct mnl_socket *nl, int nl_error,
+		      const char *net_dir, enum whosock_proto proto, int family,
+		      const struct request *opt)
+{
+	size_t before = whosock_snapshot_count(part);
+	uint64_t t0 = snapshot_clock();
+	int r = collect_dump(part, nl, nl_error, net_dir, proto, family, opt);
+
+	if (r < 0)
+		return r;
+	return snapshot_timing(part, &(const struct whosock_timing){
+					     .phase = "dump", .proto = (int)proto, .family = family,
+					     .elapsed_ns = snapshot_clock() - t0,
+					     .count = whosock_snapshot_count(part) - before });
+}
+
 static const char *ns_label(const struct netns *ns, char *buf, size_t len)
 {
 	if (ns->name)
@@ -247,10 +265,20 @@ static int dump_other(struct take *t, struct job *job)
 		}
 	}
 	for (size_t i = 0; i < t->n_plan && r == 0; i++)
-		r = collect_dump(job->part, nl, nl ? 0 : nl_error, net_dir, t->plan[i].proto,
-				 t->plan[i].family, plan_opt(t, t->plan[i].bound));
+		r = timed_dump(job->part, nl, nl ? 0 : nl_error, net_dir, t->plan[i].proto,
+			       t->plan[i].family, plan_opt(t, t->plan[i].bound));
 	sockdiag_close(nl);
 	return r;
+}
+
+/* *v = max (or min: 0 counts as unset) of *v and x, from several threads. */
+static void atomic_extreme(uint64_t *v, uint64_t x, bool max)
+{
+	uint64_t old = __atomic_load_n(v, __ATOMIC_RELAXED);
+
+	while ((max ? x > old : old == 0 || x < old) &&
+	       !__atomic_compare_exchange_n(v, &old, x, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
 }
 
 static void work(void *data, size_t w)
@@ -288,12 +316,17 @@ static void work(void *data, size_t w)
 			nl_error = sockdiag_open(&nl);
 			opened = true;
 		}
-		job->error = collect_dump(job->part, nl, nl_error, net_dir, job->proto, job->family,
-					  plan_opt(t, job->bound));
+		job->error = timed_dump(job->part, nl, nl_error, net_dir, job->proto, job->family,
+					plan_opt(t, job->bound));
 	}
 	sockdiag_close(nl);
-	if (t->scan_pending)
+	if (t->scan_pending) {
+		/* The scan's wall time: from the first worker's start to
+		 * the last one's end. */
+		atomic_extreme(&t->scan_start, snapshot_clock(), false);
 		owners_scan_work(t->scan, w);
+		atomic_extreme(&t->scan_end, snapshot_clock(), true);
+	}
 }
 
 /* Run the jobs (and the scan, if set) on the workers, then move every part
@@ -317,6 +350,9 @@ int take_run_jobs(struct take *t, size_t workers, struct whosock_snapshot *snap,
 			s->netns = job->ns ? job->ns->inode : own_inode;
 			s->netns_name = job->ns ? job->ns->name : own_name;
 		}
+		if (job->part)
+			snapshot_timing_netns(job->part, job->ns ? job->ns->inode : own_inode,
+					      job->ns ? job->ns->name : own_name);
 		if (r == 0 && job->part)
 			r = snapshot_merge(snap, job->part);
 		whosock_snapshot_free(job->part);
@@ -368,6 +404,7 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 	struct netns *own_ns;
 	uint64_t own_inode;
 	size_t workers, first_other;
+	uint64_t t0 = snapshot_clock(), t_join;
 	bool live, others;
 	int r = abi_request(&opt, options);
 
@@ -437,6 +474,8 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 		goto out;
 	own_ns = live ? netns_set_find(&set, own_inode) : NULL;
 	r = take_run_jobs(&t, workers, snap, own_inode, own_ns ? own_ns->name : NULL);
+	if (r == 0 && t.scan)
+		r = TIMING(snap, "owners", t.scan_end - t.scan_start, owners_scan_processes(t.scan));
 	if (r < 0)
 		goto out;
 	if (t.scan)
@@ -497,6 +536,7 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 			NOTE(snap, .code = WHOSOCK_NOTE_NETNS_NOT_FOUND, .netns = opt.filter.netns[i]);
 
 	/* join */
+	t_join = snapshot_clock();
 	r = join_unix_peers(snap, false);
 	if (r < 0)
 		goto out;
@@ -510,6 +550,10 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 	if (t.scan)
 		note_bpf(snap, t.scan);
 	r = join_unix_peers(snap, true);
+	if (r == 0)
+		r = TIMING(snap, "join", snapshot_clock() - t_join, whosock_snapshot_count(snap));
+	if (r == 0)
+		r = TIMING(snap, "total", snapshot_clock() - t0, whosock_snapshot_count(snap));
 out:
 	owners_scan_free(t.scan);
 	free(t.jobs);

@@ -67,6 +67,7 @@ struct take {
 	bool bound_by_dump;
 	struct request bound_opt;
 	size_t held_rows; /* rows made from held sockets (push_held) */
+	uint64_t scan_start, scan_end; /* atomic: the owner scan's wall time */
 	bool traced;      /* trace_unlisted() ran */
 };
 

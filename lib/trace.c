@@ -81,6 +81,7 @@ int trace_unlisted(struct take *t, size_t workers, struct whosock_snapshot *snap
 	struct whosock_snapshot *inv = NULL;
 	struct owners_unlisted *u = NULL;
 	size_t n = 0, traced = 0, untraced = 0, n_dumped;
+	uint64_t t0 = snapshot_clock();
 	int r, last_error = 0;
 
 	/* The namespaces in set now have been dumped; those this trace adds
@@ -187,7 +188,7 @@ int trace_unlisted(struct take *t, size_t workers, struct whosock_snapshot *snap
 	}
 	if (untraced)
 		NOTE(snap, .code = WHOSOCK_NOTE_UNTRACED, .count = untraced, .error = -last_error);
-	r = 0;
+	r = TIMING(snap, "trace", snapshot_clock() - t0, n);
 out:
 	whosock_snapshot_free(inv);
 	free(u);

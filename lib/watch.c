@@ -106,7 +106,7 @@ static uint64_t now_ms(void)
 
 /* The dump the watcher calls: a test makes it fail. */
 int (*watch_dump)(struct mnl_socket *nl, struct whosock_snapshot *snap, enum whosock_proto proto,
-		  int family, const struct whosock_filter *f, bool tcp_info) = sockdiag_dump;
+		  int family, const struct whosock_filter *f, unsigned ext) = sockdiag_dump;
 
 /* The clock of the events' wall-clock stamps: a test steps it. */
 int (*watch_realtime)(struct timespec *ts) = watch_clock_realtime;
@@ -455,7 +455,8 @@ static int dump_ns(struct whosock_watch *w, struct wns *ns, struct whosock_snaps
 					families[n_fam++] = fam ? AF_INET6 : AF_INET;
 		}
 		for (size_t k = 0; k < n_fam; k++) {
-			r = watch_dump(ns->dump, snap, protos[i], families[k], &f, w->opt.connections);
+			r = watch_dump(ns->dump, snap, protos[i], families[k], &f,
+				       w->opt.connections ? SOCKDIAG_EXT_TCP_INFO : 0);
 			if (r == -ENOENT || r == -EOPNOTSUPP)
 				r = 0; /* the kernel lacks it (UDP-Lite) */
 			if (r == -ENOMEM)

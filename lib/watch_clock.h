@@ -22,6 +22,6 @@ extern int (*watch_realtime)(struct timespec *ts);
 /* What the watcher dumps with: sockdiag_dump unless a test replaced it. */
 extern int (*watch_dump)(struct mnl_socket *nl, struct whosock_snapshot *snap,
 			 enum whosock_proto proto, int family, const struct whosock_filter *f,
-			 bool tcp_info);
+			 unsigned ext);
 
 #endif

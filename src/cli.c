@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <getopt.h>
 #include <limits.h>
+#include <netdb.h>
 #include <pwd.h>
 #include <regex.h>
 #include <stdarg.h>
@@ -36,9 +37,13 @@ enum {
 	OPT_VSOCK,
 	OPT_XDP,
 	OPT_DRY_RUN,
+	OPT_TIMING,
+	OPT_PIDS,
+	OPT_SORT,
+	OPT_COLOR,
 };
 
-#define SHORT_OPTIONS ":tuwxl46o:ehVA:0SMK"
+#define SHORT_OPTIONS ":tuwxl46o:ehVA:0SMKpnaHrims"
 
 /* Each option is documented where it is declared; cli_help() prints the same. */
 static const struct option long_options[] = {
@@ -59,10 +64,21 @@ static const struct option long_options[] = {
 	{ "state", required_argument, NULL, OPT_STATE },   /* NAME[,NAME...] */
 	{ "port", required_argument, NULL, OPT_PORT },     /* local or remote port */
 	{ "output", required_argument, NULL, 'o' },        /* table|json|ndjson|csv */
-	{ "no-header", no_argument, NULL, OPT_NO_HEADER }, /* no header line */
+	{ "no-header", no_argument, NULL, OPT_NO_HEADER }, /* no header line (-H) */
 	{ "source", required_argument, NULL, OPT_SOURCE }, /* auto|netlink|proc */
 	{ "owners-from", required_argument, NULL, OPT_OWNERS_FROM }, /* auto|bpf|proc */
-	{ "extended", no_argument, NULL, 'e' },            /* owners' user names */
+	{ "extended", no_argument, NULL, 'e' },            /* uid, inode, cookie, queues, users */
+	{ "processes", no_argument, NULL, 'p' },           /* ss -p: owners are the default */
+	{ "numeric", no_argument, NULL, 'n' },             /* ss -n: numbers are the default */
+	{ "all", no_argument, NULL, 'a' },                 /* ss -a: every state is the default */
+	{ "resolve", no_argument, NULL, 'r' },             /* addresses and ports as names */
+	{ "info", no_argument, NULL, 'i' },                /* TCP details as columns */
+	{ "memory", no_argument, NULL, 'm' },              /* socket memory columns */
+	{ "summary", no_argument, NULL, 's' },             /* counts by protocol and state */
+	{ "timing", no_argument, NULL, OPT_TIMING },       /* phase times on stderr */
+	{ "pids", no_argument, NULL, OPT_PIDS },           /* only the owners' pids */
+	{ "sort", required_argument, NULL, OPT_SORT },     /* KEY[,KEY...] */
+	{ "color", optional_argument, NULL, OPT_COLOR },   /* auto|always|never */
 	{ "pid", required_argument, NULL, OPT_PID },       /* held by this process */
 	{ "user", required_argument, NULL, OPT_USER },     /* held by a process of this user */
 	{ "comm", required_argument, NULL, OPT_COMM },     /* held by a process of this name */
@@ -82,112 +98,6 @@ static const struct option long_options[] = {
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
-
-void cli_help(FILE *f)
-{
-	fputs("Usage: whosock [OPTIONS] [[ADDR]:PORT[/PROTO]]... [FILTER EXPRESSION]\n"
-	      "List every socket on this machine, in every network namespace, and every\n"
-	      "process that holds it.\n"
-	      "With [ADDR]:PORT (e.g. :8080, :53/udp, 127.0.0.1:8080, [::1]:631): the sockets\n"
-	      "bound to that local port (and address, or its wildcard) and their owners;\n"
-	      "an address alone ([::1], 10.0.0.1) means any port; PROTO in any case; several\n"
-	      "queries add up. [::ffff:A.B.C.D] is IPv4: it also finds dual-stack :: sockets,\n"
-	      "never IPV6_V6ONLY ones. Host names are not resolved.\n"
-	      "\n"
-	      "Filter expression, as ss takes it (after any queries; the arguments from the\n"
-	      "first that starts with a keyword on are joined into one expression):\n"
-	      "  [state STATE | exclude STATE]... [EXPRESSION]\n"
-	      "  EXPRESSION: conditions joined by and (&, &&), or (|, ||), not (!), ( ),\n"
-	      "  or side by side (and); and/or bind equally, left to right, as in ss:\n"
-	      "    src HOST, dst HOST       HOST: ADDR, ADDR/LEN, ADDR:PORT, [ADDR]:PORT,\n"
-	      "                             [ADDR/LEN]:PORT, :PORT, *:PORT (IPv4 or IPv6)\n"
-	      "    sport OP :PORT, dport OP :PORT\n"
-	      "                             OP: = == eq != ne < lt > gt <= le >= ge (none: =)\n"
-	      "    state STATE              listening, established, time-wait, ..., or a\n"
-	      "                             group: all, connected, synchronized, bucket, big\n"
-	      "  PORT: a number, a service name (ssh) or *; e.g.\n"
-	      "    whosock -t state established '( dport = :ssh or sport = :ssh )'\n"
-	      "    whosock dst 10.0.0.0/8\n"
-	      "\n"
-	      "Kinds (combinable; default: TCP, UDP, UDP-Lite, RAW, MPTCP and SCTP;\n"
-	      "with --pid every kind):\n"
-	      "  -t, --tcp            TCP sockets\n"
-	      "  -u, --udp            UDP and UDP-Lite sockets\n"
-	      "  -w, --raw            RAW sockets\n"
-	      "  -x, --unix           UNIX sockets (stream, dgram, seqpacket)\n"
-	      "  -0, --packet         packet sockets (sniffers, DHCP clients)\n"
-	      "      --netlink        netlink sockets\n"
-	      "  -M, --mptcp          MPTCP sockets\n"
-	      "  -S, --sctp           SCTP sockets\n"
-	      "      --vsock          vsock sockets\n"
-	      "      --xdp            XDP sockets\n"
-	      "  -A, --query KINDS    kinds as a comma-separated list, as ss -A: all, inet,\n"
-	      "                       tcp, udp, udplite, raw, mptcp, sctp, unix, packet,\n"
-	      "                       netlink, vsock, xdp, other (families whosock does not\n"
-	      "                       know: alg, can, bluetooth, ...)\n"
-	      "\n",
-	      f);
-	fputs("Filters (each option repeated or given a comma-separated list matches any of\n"
-	      "its values; different options must all match):\n"
-	      "  -l, --listening      listening sockets only (LISTEN, and UNCONN for UDP/RAW/UNIX)\n"
-	      "  -4, --ipv4           IPv4 only\n"
-	      "  -6, --ipv6           IPv6 only\n"
-	      "      --state NAME     sockets in this state; a comma-separated list or repeated\n"
-	      "                       (listen, established, time-wait, unconn, connected, ...)\n"
-	      "      --port N         local or remote port N (inet sockets)\n"
-	      "      --host-only      only this network namespace (default: every one)\n"
-	      "      --netns NS       only namespace NS: an `ip netns` name, an inode number,\n"
-	      "                       or pid:PID (the namespace process PID lives in)\n"
-	      "      --container ID   sockets held by processes in the container whose ID\n"
-	      "                       (or LXC/nspawn name) starts with ID\n"
-	      "      --pid PID        sockets held by this process (a thread id: its process);\n"
-	      "                       a pid of no process is an error\n"
-	      "      --user NAME|UID  sockets held by processes of this user (effective uid)\n"
-	      "      --comm NAME      sockets held by processes with this name\n"
-	      "      --cmdline PAT    sockets held by processes whose command line contains\n"
-	      "                       PAT, or matches it as an extended regular expression;\n"
-	      "                       PAT must be a valid one (repeatable, not split at commas)\n"
-	      "  -K, --kill           destroy the sockets selected (SOCK_DESTROY, as ss -K; needs\n"
-	      "                       CAP_NET_ADMIN and a filter), and list them\n"
-	      "      --dry-run        with -K: list what it would destroy, destroy nothing\n"
-	      "\n",
-	      f);
-	/* Two strings: each under the 4095 bytes C99 compilers must take. */
-	fputs("Output:\n"
-	      "  -o, --output FORMAT  table (default), json, ndjson or csv (given once)\n"
-	      "      --no-header      no header line in table and csv output\n"
-	      "  -e, --extended       show the owners' user names in the table\n"
-	      "      --no-owners      do not look for owning processes (faster)\n"
-	      "      --source SOURCE  auto (default: netlink, /proc/net where refused),\n"
-	      "                       netlink or proc\n"
-	      "      --owners-from SRC\n"
-	      "                       where owners (and the namespaces processes live in)\n"
-	      "                       come from: auto (default: a BPF pass where it loads,\n"
-	      "                       else /proc), bpf (a note when it cannot run) or proc\n"
-	      "                       (/proc/PID/fd and /proc/PID/ns/net)\n"
-	      "  -h, --help           this help\n"
-	      "  -V, --version        version\n"
-	      "\n"
-	      "\n"
-	      "whosock watch [OPTIONS]: report listening sockets (and with --connections,\n"
-	      "connections) opening and closing, with their owners, in every namespace:\n"
-	      "      --connections    also TCP connections and connected UDP sockets\n"
-	      "      --interval TIME  between dumps that find new sockets: seconds (1, 0.5)\n"
-	      "                       or milliseconds (250ms); default 1 s, at least 100 ms\n"
-	      "      --count N        stop after N events\n"
-	      "      --timeout SECS   stop after SECS seconds\n"
-	      "  -o table|ndjson      one line per event (default), or NDJSON events\n"
-	      "\n"
-	      "Numbers are plain decimal (no sign, space, exponent or hex); --output, --source,\n"
-	      "--owners-from, --interval, --count and --timeout are given at most once; a long\n"
-	      "option may be shortened to any unambiguous prefix.\n"
-	      "\n"
-	      "Exit status: 0 success (with ADDR:PORT: something matched), 1 nothing matched\n"
-	      "the ADDR:PORT query (with -K: nothing selected), 2 bad usage or failure (with\n"
-	      "-K: a socket could not be destroyed).\n"
-	      "See whosock(8).\n",
-	      f);
-}
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -315,12 +225,46 @@ static int state_item(struct cli *cli, const char *v, size_t len, char *err, siz
 	return 0;
 }
 
-static int parse_port(const char *v, size_t len, int *port, char *err, size_t errlen)
+/* A service name as /etc/services spells them: letters, digits, '-', '_',
+ * '.', '+', '/' excluded (it separates the protocol), not all digits. */
+static bool service_like(const char *v, size_t len)
+{
+	bool alpha = false;
+
+	if (len == 0 || len > 64)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_' || c == '.' || c == '+'))
+			return false;
+		alpha |= c > '9';
+	}
+	return alpha;
+}
+
+/* A port number, or a service name (getservbyname: /etc/services) for the
+ * protocol proto ("tcp", "udp"; NULL: any). */
+static int parse_port(const char *v, size_t len, const char *proto, int *port, char *err,
+		      size_t errlen)
 {
 	unsigned long long x;
 
+	if (service_like(v, len)) {
+		struct servent se, *res = NULL;
+		char name[65], buf[1024];
+
+		memcpy(name, v, len);
+		name[len] = '\0';
+		if (getservbyname_r(name, proto, &se, buf, sizeof(buf), &res) != 0 || !res)
+			return fail(err, errlen, "unknown service '%s'%s%s: not in /etc/services",
+				    name, proto ? " for " : "", proto ? proto : "");
+		*port = ntohs((uint16_t)res->s_port);
+		return 0;
+	}
 	if (parse_decimal(v, len, 65535, &x) < 0 || x == 0)
-		return fail(err, errlen, "invalid port '%.*s': expected 1-65535",
+		return fail(err, errlen, "invalid port '%.*s': expected 1-65535 or a service name",
 			    (int)(len < 40 ? len : 40), v);
 	*port = (int)x;
 	return 0;
@@ -331,7 +275,7 @@ static int port_item(struct cli *cli, const char *v, size_t len, char *err, size
 	int port;
 	uint16_t p;
 
-	if (parse_port(v, len, &port, err, errlen) < 0)
+	if (parse_port(v, len, NULL, &port, err, errlen) < 0)
 		return -EINVAL;
 	p = (uint16_t)port;
 	return append(&cli->ports, &cli->filter.n_ports, sizeof(p), &p) < 0 ? nomem(err, errlen)
@@ -484,6 +428,48 @@ static int parse_owners_from(const char *arg, enum whosock_owner_source *src, ch
 	return 0;
 }
 
+/* --sort KEY[,KEY...]: later keys break ties of earlier ones; given again,
+ * the keys add up. */
+static int parse_sort(struct cli *cli, const char *arg, char *err, size_t errlen)
+{
+	static const char *const names[] = {
+		[SORT_NETNS] = "netns", [SORT_PROTO] = "proto", [SORT_STATE] = "state",
+		[SORT_PORT] = "port",   [SORT_RPORT] = "rport", [SORT_PID] = "pid",
+		[SORT_QUEUES] = "queues", [SORT_INODE] = "inode",
+	};
+	const char *p = arg;
+
+	do {
+		size_t len = strcspn(p, ","), i;
+
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (strlen(names[i]) == len && strncasecmp(p, names[i], len) == 0)
+				break;
+		if (i == sizeof(names) / sizeof(names[0]))
+			return fail(err, errlen, "unknown sort key '%.*s': expected netns, proto, state, "
+				    "port, rport, pid, queues or inode", (int)(len > 40 ? 40 : len), p);
+		if (cli->n_sort == CLI_MAX_SORT)
+			return fail(err, errlen, "--sort: at most %d keys", CLI_MAX_SORT);
+		cli->sort[cli->n_sort++] = (enum sort_key)i;
+		p += len;
+	} while (*p++ == ',');
+	return 0;
+}
+
+/* --color[=WHEN]: alone it means always, as ls and grep have it. */
+static int parse_color(const char *arg, enum color_mode *mode, char *err, size_t errlen)
+{
+	if (!arg || strcmp(arg, "always") == 0)
+		*mode = COLOR_ALWAYS;
+	else if (strcmp(arg, "auto") == 0)
+		*mode = COLOR_AUTO;
+	else if (strcmp(arg, "never") == 0)
+		*mode = COLOR_NEVER;
+	else
+		return fail(err, errlen, "invalid --color '%.40s': expected auto, always or never", arg);
+	return 0;
+}
+
 /* "1", "0.5", "1s", "250ms" → milliseconds: digits, an optional fraction,
  * an optional unit; nothing else (no sign, space, exponent or hex). */
 static int parse_duration(const char *arg, long *ms, char *err, size_t errlen)
@@ -627,7 +613,11 @@ static int parse_query(struct cli *cli, const char *arg, char *err, size_t errle
 				    ipv4_why(addr, why, sizeof(why)));
 		}
 	}
-	if (port && parse_port(port, strlen(port), &q.port, err, errlen) < 0)
+	/* A service name is looked up for the protocol asked for: "domain/udp". */
+	if (port && parse_port(port, strlen(port),
+			       protos == WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP) ? "tcp"
+			       : protos & WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDPLITE) ? "udp" : NULL,
+			       &q.port, err, errlen) < 0)
 		return -EINVAL;
 	cli->filter.protos |= protos;
 	if (append(&cli->locals, &cli->filter.n_locals, sizeof(q), &q) < 0)
@@ -858,6 +848,29 @@ static int check(struct cli *cli, int no_owners, char *err, size_t errlen)
 	return 0;
 }
 
+/* The listing's own options: what they cannot be combined with. */
+static int check_listing(const struct cli *cli, int no_owners, bool format_given, char *err,
+			 size_t errlen)
+{
+	const char *listing_only = cli->summary ? "--summary" : cli->pids_only ? "--pids" :
+				   cli->n_sort ? "--sort" : cli->resolve ? "--resolve" :
+				   cli->info ? "--info" : cli->memory ? "--memory" : NULL;
+
+	if (cli->action == CLI_WATCH && listing_only)
+		return fail(err, errlen, "%s is not an option of 'whosock watch'", listing_only);
+	if (cli->summary && cli->pids_only)
+		return fail(err, errlen, "--summary and --pids cannot be used together");
+	if (cli->pids_only && format_given)
+		return fail(err, errlen, "--pids prints pids only (no --output)");
+	if (cli->pids_only && no_owners)
+		return fail(err, errlen, "--pids needs owners (no --no-owners)");
+	if (cli->summary && (cli->format == OUTPUT_NDJSON || cli->format == OUTPUT_CSV))
+		return fail(err, errlen, "--summary prints a table or json");
+	if (cli->summary && cli->n_sort)
+		return fail(err, errlen, "--summary has an order of its own (no --sort)");
+	return 0;
+}
+
 /* A value option given twice: one value makes sense, not a union. */
 static int once(const char **seen, const char *name, char *err, size_t errlen)
 {
@@ -958,6 +971,39 @@ static int parse(int argc, char **argv, struct cli *cli, char *err, size_t errle
 		case 'e':
 			cli->extended = 1;
 			break;
+		case 'p': /* owners are shown anyway */
+		case 'a': /* every state is listed anyway */
+			break;
+		case 'n':
+			cli->resolve = 0;
+			break;
+		case 'r':
+			cli->resolve = 1;
+			break;
+		case 'H':
+			cli->header = 0;
+			break;
+		case 'i':
+			cli->info = 1;
+			break;
+		case 'm':
+			cli->memory = 1;
+			break;
+		case 's':
+			cli->summary = 1;
+			break;
+		case OPT_TIMING:
+			cli->timing = 1;
+			break;
+		case OPT_PIDS:
+			cli->pids_only = 1;
+			break;
+		case OPT_SORT:
+			r = parse_sort(cli, optarg, err, errlen);
+			break;
+		case OPT_COLOR:
+			r = parse_color(optarg, &cli->color_mode, err, errlen);
+			break;
 		case OPT_PID:
 			r = each_item(cli, "--pid", optarg, pid_item, err, errlen);
 			break;
@@ -1042,6 +1088,9 @@ static int parse(int argc, char **argv, struct cli *cli, char *err, size_t errle
 	}
 	if (watch_only && cli->action != CLI_WATCH)
 		return fail(err, errlen, "%s is an option of 'whosock watch'", watch_only);
+	r = check_listing(cli, no_owners, seen_format != NULL, err, errlen);
+	if (r < 0)
+		return r;
 	if (cli->action == CLI_WATCH) {
 		if (cli->format == OUTPUT_JSON || cli->format == OUTPUT_CSV)
 			return fail(err, errlen, "whosock watch prints table or ndjson");
@@ -1088,7 +1137,14 @@ static int parse(int argc, char **argv, struct cli *cli, char *err, size_t errle
 	    cli->format == OUTPUT_CSV)
 		cli->opt.want |= no_owners ? 0 : WHOSOCK_WANT_PROCESS;
 	if (cli->format == OUTPUT_JSON || cli->format == OUTPUT_NDJSON)
+		cli->opt.want |= WHOSOCK_WANT_TCP_INFO | WHOSOCK_WANT_MEMINFO;
+	if (cli->info && cli->format == OUTPUT_TABLE)
 		cli->opt.want |= WHOSOCK_WANT_TCP_INFO;
+	if (cli->memory && cli->format == OUTPUT_TABLE)
+		cli->opt.want |= WHOSOCK_WANT_MEMINFO;
+	/* The summary counts containers: the owners' cgroups. */
+	if (cli->summary && !no_owners)
+		cli->opt.want |= WHOSOCK_WANT_PROCESS;
 	/* --pid shows every socket the process holds, of every kind. */
 	if (!f->protos)
 		f->protos = f->n_pids ? WHOSOCK_PROTOS_ALL : WHOSOCK_PROTOS_INET;

@@ -13,13 +13,30 @@ enum output_format { OUTPUT_TABLE, OUTPUT_JSON, OUTPUT_NDJSON, OUTPUT_CSV };
 
 enum cli_action { CLI_LIST, CLI_WATCH, CLI_HELP, CLI_VERSION };
 
+enum color_mode { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
+
+/* --sort keys, applied in the order given. */
+enum sort_key { SORT_NETNS, SORT_PROTO, SORT_STATE, SORT_PORT, SORT_RPORT, SORT_PID,
+		SORT_QUEUES, SORT_INODE };
+#define CLI_MAX_SORT 8
+
 struct cli {
 	enum cli_action action;
 	struct whosock_options opt; /* opt.filter is NULL: cli_options() points it at filter */
 	struct whosock_filter filter;
 	enum output_format format;
 	int header;   /* print the table/CSV header line */
-	int extended; /* -e: the owners' user names in the table */
+	int extended; /* -e: UID, INODE, COOKIE, RECV-Q and SEND-Q columns, owners' user names */
+	int info;     /* -i: TCP details as columns */
+	int memory;   /* -m: socket memory columns */
+	int resolve;  /* -r: addresses and ports as names */
+	int summary;  /* -s: counts instead of the list */
+	int timing;   /* --timing: how long each phase took, on stderr */
+	int pids_only; /* --pids: the owners' pids, one per line */
+	enum color_mode color_mode; /* --color */
+	int color;    /* colour the table: decided by main from color_mode */
+	enum sort_key sort[CLI_MAX_SORT]; /* --sort */
+	size_t n_sort;
 	int query;    /* a [ADDR]:PORT[/PROTO] argument was given: exit 1 when nothing matches */
 	int kill;     /* -K: destroy the sockets selected */
 	int dry_run;  /* --dry-run: with -K, only list what it would destroy */

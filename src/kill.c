@@ -74,7 +74,7 @@ int kill_main(const struct cli *cli, const struct whosock_snapshot *snap,
 		sbuf_free(&b);
 	}
 	sbuf_set_sink(&out, STDOUT_FILENO);
-	r = output_render_rows(&out, snap, rows, done, cli);
+	r = output_render_rows(&out, snap, rows, done, cli, NULL);
 	if (r < 0 && r != -EPIPE) {
 		message("cannot write output: ", strerror(-r));
 		status = EXIT_TROUBLE;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdlib.h>
 #include <net/if.h>
 #include <string.h>
 #include <stdio.h>
@@ -7,7 +8,10 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "details.h"
 #include "output.h"
+#include "resolve.h"
+#include "sort.h"
 #include "table.h"
 #include "textesc.h"
 
@@ -141,6 +145,14 @@ void output_kind_local(struct sbuf *b, const struct whosock_socket *s, const cha
 void output_endpoint(struct sbuf *b, const struct whosock_socket *s,
 		     const struct whosock_endpoint *ep, const char *ifname)
 {
+	output_endpoint_named(b, s, ep, ifname, NULL);
+}
+
+void output_endpoint_named(struct sbuf *b, const struct whosock_socket *s,
+			   const struct whosock_endpoint *ep, const char *ifname,
+			   struct resolver *res)
+{
+	const char *host = NULL, *service = NULL;
 	char addr[64];
 
 	if (s->family == AF_UNIX) {
@@ -157,8 +169,16 @@ void output_endpoint(struct sbuf *b, const struct whosock_socket *s,
 			sbuf_putc(b, '*');
 		return;
 	}
+	if (res) {
+		host = resolver_host(res, s->family, ep->addr);
+		/* RAW sockets keep their IP protocol in port: no service. */
+		service = s->proto == WHOSOCK_PROTO_RAW ? NULL
+							: resolver_service(res, s->proto, ep->port);
+	}
 	if (addr_is_any(ep)) {
 		sbuf_putc(b, '*');
+	} else if (host) {
+		esc_term(b, host, strlen(host));
 	} else {
 		whosock_addr_format(s->family, ep, addr, sizeof(addr));
 		if (s->family == AF_INET6)
@@ -172,7 +192,9 @@ void output_endpoint(struct sbuf *b, const struct whosock_socket *s,
 		esc_term(b, ifname, strlen(ifname));
 	}
 	sbuf_putc(b, ':');
-	if (ep->port)
+	if (service)
+		esc_term(b, service, strlen(service));
+	else if (ep->port)
 		sbuf_u64(b, ep->port);
 	else
 		sbuf_putc(b, '*');
@@ -208,21 +230,11 @@ const char *output_proto_label(const struct whosock_socket *s)
 	return table_proto(s);
 }
 
-/* The rows to render: every socket of snap, or those of rows[] (n of them). */
-struct rows {
-	const struct whosock_snapshot *snap;
-	const size_t *rows; /* NULL: all */
-	size_t n;
-};
-
-static const struct whosock_socket *row_get(const struct rows *v, size_t i)
-{
-	return whosock_snapshot_get(v->snap, v->rows ? v->rows[i] : i);
-}
-
 struct table_ctx {
 	const struct whosock_snapshot *snap;
-	const struct rows *v;
+	const struct whosock_socket *const *rows;
+	const struct cli *cli;
+	struct resolver *res;
 	int extended;
 	bool netns_column;
 	uint64_t own_netns; /* interface names are known only here */
@@ -245,12 +257,13 @@ static const char *if_label(struct table_ctx *ctx, const struct whosock_socket *
 /* Each row says which namespace it is from unless every row is from whosock's
  * own: a container's listener alone must not look like a host socket. (0 is
  * an unknown namespace: a captured /proc tree.) */
-static bool netns_column_needed(const struct rows *v, uint64_t own_netns)
+static bool netns_column_needed(const struct whosock_socket *const *rows, size_t n,
+				uint64_t own_netns)
 {
 	uint64_t seen = own_netns;
 
-	for (size_t i = 0; i < v->n; i++) {
-		uint64_t ns = row_get(v, i)->netns;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t ns = rows[i]->netns;
 
 		if (!ns || ns == seen)
 			continue;
@@ -261,10 +274,29 @@ static bool netns_column_needed(const struct rows *v, uint64_t own_netns)
 	return false;
 }
 
+/* --color: the states one looks for stand out. */
+static const char *state_color(const struct whosock_socket *s)
+{
+	switch (s->state) {
+	case WHOSOCK_STATE_LISTEN:
+		return "32"; /* green */
+	case WHOSOCK_STATE_ESTABLISHED:
+		return "36"; /* cyan */
+	case WHOSOCK_STATE_CLOSE:
+		return s->proto == WHOSOCK_PROTO_TCP ? "31" : "32"; /* UNCONN listens */
+	case WHOSOCK_STATE_SYN_SENT:
+	case WHOSOCK_STATE_SYN_RECV:
+	case WHOSOCK_STATE_NEW_SYN_RECV:
+		return "33"; /* yellow */
+	default:
+		return "31"; /* red: closing */
+	}
+}
+
 static void table_row(struct table *t, size_t i, void *data)
 {
 	struct table_ctx *ctx = data;
-	const struct whosock_socket *s = row_get(ctx->v, i);
+	const struct whosock_socket *s = ctx->rows[i];
 	char ifbuf[IF_NAMESIZE + 8];
 
 	if (ctx->netns_column) {
@@ -277,10 +309,13 @@ static void table_row(struct table *t, size_t i, void *data)
 	sbuf_puts(table_cell(t), table_proto(s));
 	table_cell_end(t);
 	sbuf_puts(table_cell(t), whosock_state_name(s->proto, s->state));
+	if (ctx->cli->color)
+		table_cell_color(t, state_color(s));
 	table_cell_end(t);
-	output_endpoint(table_cell(t), s, &s->local, if_label(ctx, s, ifbuf));
+	details_queue_cells(t, ctx->cli, s);
+	output_endpoint_named(table_cell(t), s, &s->local, if_label(ctx, s, ifbuf), ctx->res);
 	table_cell_end(t);
-	output_endpoint(table_cell(t), s, &s->remote, NULL);
+	output_endpoint_named(table_cell(t), s, &s->remote, NULL, ctx->res);
 	/* Who is at the other end of a UNIX connection. */
 	if (s->peer && s->peer->n_owners) {
 		sbuf_add(table_cell(t), " [", 2);
@@ -288,26 +323,42 @@ static void table_row(struct table *t, size_t i, void *data)
 		sbuf_putc(table_cell(t), ']');
 	}
 	table_cell_end(t);
+	details_cells(t, ctx->cli, s);
 	if (table_cell_wanted(t))
 		output_owners(table_cell(t), s->owners, s->n_owners, ctx->extended);
+	if (ctx->cli->color && s->n_owners)
+		table_cell_color(t, "1"); /* bold */
 	table_cell_end(t);
 }
 
-static void render_table(struct sbuf *out, const struct rows *v, const struct cli *cli)
+static void render_table(struct sbuf *out, const struct whosock_snapshot *snap,
+			 const struct whosock_socket *const *rows, size_t n_rows,
+			 const struct cli *cli, struct resolver *res)
 {
-	static const char *const headers[] = { "NETNS", "PROTO",   "STATE", "LOCAL",
-					       "REMOTE", "PROCESS", NULL };
-	struct table_ctx ctx = { .snap = v->snap, .v = v, .extended = cli->extended };
+	const char *headers[DETAILS_MAX_COLS + 8];
+	struct table_ctx ctx = { .snap = snap, .rows = rows, .cli = cli, .res = res,
+				 .extended = cli->extended };
 	struct stat st;
+	size_t n = 0;
 
 	if (stat("/proc/self/ns/net", &st) == 0)
 		ctx.own_netns = (uint64_t)st.st_ino;
 
-	ctx.netns_column = netns_column_needed(v, ctx.own_netns);
-	table_render(headers + !ctx.netns_column, v->n, table_row, &ctx, out, cli->header);
+	ctx.netns_column = netns_column_needed(rows, n_rows, ctx.own_netns);
+	if (ctx.netns_column)
+		headers[n++] = "NETNS";
+	headers[n++] = "PROTO";
+	headers[n++] = "STATE";
+	details_queue_headers(cli, headers, &n);
+	headers[n++] = "LOCAL";
+	headers[n++] = "REMOTE";
+	details_headers(cli, headers, &n);
+	headers[n++] = "PROCESS";
+	headers[n] = NULL;
+	table_render(headers, n_rows, table_row, &ctx, out, cli->header);
 }
 
-static void json_key(struct sbuf *b, const char *key)
+void output_json_key(struct sbuf *b, const char *key)
 {
 	sbuf_putc(b, '"');
 	sbuf_puts(b, key);
@@ -316,7 +367,7 @@ static void json_key(struct sbuf *b, const char *key)
 
 static void json_u64(struct sbuf *b, const char *key, uint64_t v, bool known)
 {
-	json_key(b, key);
+	output_json_key(b, key);
 	if (known)
 		sbuf_u64(b, v);
 	else
@@ -324,9 +375,9 @@ static void json_u64(struct sbuf *b, const char *key, uint64_t v, bool known)
 	sbuf_putc(b, ',');
 }
 
-static void json_str(struct sbuf *b, const char *key, const char *v)
+void output_json_str(struct sbuf *b, const char *key, const char *v)
 {
-	json_key(b, key);
+	output_json_key(b, key);
 	if (v)
 		esc_json(b, v, strlen(v));
 	else
@@ -338,16 +389,16 @@ static void json_endpoint(struct sbuf *b, const char *key, const struct whosock_
 {
 	char addr[64];
 
-	json_key(b, key);
+	output_json_key(b, key);
 	sbuf_putc(b, '{');
 	if (s->family == AF_UNIX) {
-		json_str(b, "path", ep->path);
+		output_json_str(b, "path", ep->path);
 	} else if (!is_inet(s)) {
 		/* vsock "cid:port", alg "type/name"; null when none (and for
 		 * packet and netlink, whose details have objects of their own). */
-		json_str(b, "addr", ep == &s->local ? s->local_text : NULL);
+		output_json_str(b, "addr", ep == &s->local ? s->local_text : NULL);
 	} else {
-		json_str(b, "addr", whosock_addr_format(s->family, ep, addr, sizeof(addr)));
+		output_json_str(b, "addr", whosock_addr_format(s->family, ep, addr, sizeof(addr)));
 		sbuf_puts(b, ",\"port\":");
 		sbuf_u64(b, ep->port);
 	}
@@ -358,7 +409,7 @@ static void json_owners(struct sbuf *b, const char *key, const struct whosock_ow
 			size_t n)
 {
 	sbuf_putc(b, ',');
-	json_key(b, key);
+	output_json_key(b, key);
 	sbuf_putc(b, '[');
 	for (size_t i = 0; i < n; i++) {
 		const struct whosock_process *p = owners[i].proc;
@@ -366,7 +417,7 @@ static void json_owners(struct sbuf *b, const char *key, const struct whosock_ow
 		sbuf_puts(b, i ? ",{" : "{");
 		json_u64(b, "pid", (uint64_t)p->pid, true);
 		json_u64(b, "fd", (uint64_t)owners[i].fd, true);
-		json_key(b, "fds");
+		output_json_key(b, "fds");
 		sbuf_putc(b, '[');
 		for (uint32_t k = 0; k < owners[i].n_fds; k++) {
 			if (k)
@@ -376,23 +427,23 @@ static void json_owners(struct sbuf *b, const char *key, const struct whosock_ow
 		sbuf_add(b, "],", 2);
 		if (owners[i].tid)
 			json_u64(b, "tid", (uint64_t)owners[i].tid, true);
-		json_str(b, "comm", p->comm);
+		output_json_str(b, "comm", p->comm);
 		sbuf_putc(b, ',');
-		json_str(b, "cmdline", p->cmdline);
+		output_json_str(b, "cmdline", p->cmdline);
 		sbuf_puts(b, p->cmdline_truncated ? ",\"cmdline_truncated\":true,"
 						  : ",\"cmdline_truncated\":false,");
 		json_u64(b, "uid", p->uid, p->uid_known);
-		json_str(b, "user", p->user);
+		output_json_str(b, "user", p->user);
 		sbuf_putc(b, ',');
-		json_str(b, "cgroup", p->cgroup);
+		output_json_str(b, "cgroup", p->cgroup);
 		sbuf_puts(b, ",\"container\":");
 		if (p->container.runtime) {
 			sbuf_putc(b, '{');
-			json_str(b, "runtime", p->container.runtime);
+			output_json_str(b, "runtime", p->container.runtime);
 			sbuf_putc(b, ',');
-			json_str(b, "id", p->container.id);
+			output_json_str(b, "id", p->container.id);
 			sbuf_putc(b, ',');
-			json_str(b, "pod_uid", p->container.pod_uid);
+			output_json_str(b, "pod_uid", p->container.pod_uid);
 			sbuf_putc(b, '}');
 		} else {
 			sbuf_puts(b, "null");
@@ -407,13 +458,13 @@ static void json_kinds(struct sbuf *b, const struct whosock_socket *s, const cha
 {
 	unsigned k = s->known;
 
-	json_key(b, "packet");
+	output_json_key(b, "packet");
 	if (s->proto == WHOSOCK_PROTO_PACKET) {
 		struct sbuf name = { 0 };
 
 		sbuf_putc(b, '{');
 		put_eth_proto(&name, s->protocol, false);
-		json_key(b, "protocol");
+		output_json_key(b, "protocol");
 		if (name.failed)
 			b->failed = true;
 		else
@@ -422,21 +473,21 @@ static void json_kinds(struct sbuf *b, const struct whosock_socket *s, const cha
 		sbuf_putc(b, ',');
 		json_u64(b, "protocol_number", s->protocol, k & WHOSOCK_KNOWN_PROTOCOL);
 		json_u64(b, "ifindex", s->ifindex, k & WHOSOCK_KNOWN_IFINDEX);
-		json_str(b, "interface", ifname);
+		output_json_str(b, "interface", ifname);
 		sbuf_add(b, "},", 2);
 	} else {
 		sbuf_puts(b, "null,");
 	}
-	json_key(b, "netlink");
+	output_json_key(b, "netlink");
 	if (s->proto == WHOSOCK_PROTO_NETLINK) {
 		sbuf_putc(b, '{');
-		json_str(b, "protocol", whosock_netlink_proto_name((int)s->protocol));
+		output_json_str(b, "protocol", whosock_netlink_proto_name((int)s->protocol));
 		sbuf_putc(b, ',');
 		json_u64(b, "protocol_number", s->protocol, k & WHOSOCK_KNOWN_PROTOCOL);
 		json_u64(b, "portid", s->netlink.portid, true);
 		json_u64(b, "groups", s->netlink.groups, k & WHOSOCK_KNOWN_NL_GROUPS);
 		json_u64(b, "dst_portid", s->netlink.dst_portid, s->source == WHOSOCK_SOURCE_NETLINK);
-		json_key(b, "dst_group");
+		output_json_key(b, "dst_group");
 		if (s->source == WHOSOCK_SOURCE_NETLINK)
 			sbuf_u64(b, s->netlink.dst_group);
 		else
@@ -462,6 +513,30 @@ static const char *packet_ifname(const struct whosock_socket *s, char buf[IF_NAM
 	return if_indextoname(s->ifindex, buf) ? buf : NULL;
 }
 
+/* ,"memory": {...} (SK_MEMINFO, bytes), null where the kernel gave none. */
+static void json_memory(struct sbuf *b, const struct whosock_socket *s)
+{
+	const struct whosock_meminfo *m = &s->mem;
+
+	sbuf_puts(b, ",\"memory\":");
+	if (!(s->known & WHOSOCK_KNOWN_MEMINFO)) {
+		sbuf_puts(b, "null");
+		return;
+	}
+	sbuf_putc(b, '{');
+	json_u64(b, "rmem_alloc", m->rmem_alloc, true);
+	json_u64(b, "rcvbuf", m->rcvbuf, true);
+	json_u64(b, "wmem_alloc", m->wmem_alloc, true);
+	json_u64(b, "sndbuf", m->sndbuf, true);
+	json_u64(b, "fwd_alloc", m->fwd_alloc, true);
+	json_u64(b, "wmem_queued", m->wmem_queued, true);
+	json_u64(b, "optmem", m->optmem, true);
+	json_u64(b, "backlog", m->backlog, true);
+	sbuf_puts(b, "\"drops\":");
+	sbuf_u64(b, m->drops);
+	sbuf_putc(b, '}');
+}
+
 void output_json_socket(struct sbuf *b, const struct whosock_socket *s)
 {
 	unsigned k = s->known;
@@ -470,15 +545,15 @@ void output_json_socket(struct sbuf *b, const struct whosock_socket *s)
 
 	sbuf_putc(b, '{');
 	json_u64(b, "netns", s->netns, s->netns != 0);
-	json_str(b, "netns_name", s->netns_name);
+	output_json_str(b, "netns_name", s->netns_name);
 	sbuf_putc(b, ',');
-	json_str(b, "proto", whosock_proto_name(s->proto));
+	output_json_str(b, "proto", whosock_proto_name(s->proto));
 	sbuf_putc(b, ',');
-	json_str(b, "family", s->family_name ? s->family_name : family_name(s->family));
+	output_json_str(b, "family", s->family_name ? s->family_name : family_name(s->family));
 	sbuf_putc(b, ',');
-	json_str(b, "type", type_name(s->type));
+	output_json_str(b, "type", type_name(s->type));
 	sbuf_putc(b, ',');
-	json_str(b, "state", whosock_state_name(s->proto, s->state));
+	output_json_str(b, "state", whosock_state_name(s->proto, s->state));
 	sbuf_putc(b, ',');
 	json_endpoint(b, "local", s, &s->local);
 	json_endpoint(b, "remote", s, &s->remote);
@@ -492,7 +567,7 @@ void output_json_socket(struct sbuf *b, const struct whosock_socket *s)
 	json_u64(b, "cookie", s->cookie, k & WHOSOCK_KNOWN_COOKIE);
 	json_u64(b, "rqueue", s->rqueue, k & WHOSOCK_KNOWN_QUEUES);
 	json_u64(b, "wqueue", s->wqueue, k & WHOSOCK_KNOWN_QUEUES);
-	json_str(b, "source", s->source == WHOSOCK_SOURCE_PROC ? "proc" : "netlink");
+	output_json_str(b, "source", s->source == WHOSOCK_SOURCE_PROC ? "proc" : "netlink");
 	json_owners(b, "owners", s->owners, s->n_owners);
 	if (s->family == AF_UNIX)
 		json_owners(b, "peer_owners", s->peer ? s->peer->owners : NULL,
@@ -507,15 +582,23 @@ void output_json_socket(struct sbuf *b, const struct whosock_socket *s)
 		json_u64(b, "retransmits", s->tcp.retransmits, true);
 		json_u64(b, "bytes_acked", s->tcp.bytes_acked, k & WHOSOCK_KNOWN_TCP_BYTES);
 		json_u64(b, "bytes_received", s->tcp.bytes_received, k & WHOSOCK_KNOWN_TCP_BYTES);
-		json_key(b, "bytes_sent");
-		if (k & WHOSOCK_KNOWN_TCP_BYTES_SENT)
-			sbuf_u64(b, s->tcp.bytes_sent);
+		json_u64(b, "bytes_sent", s->tcp.bytes_sent, k & WHOSOCK_KNOWN_TCP_BYTES_SENT);
+		json_u64(b, "rttvar_us", s->tcp.rttvar_us, k & WHOSOCK_KNOWN_TCP_CWND);
+		json_u64(b, "cwnd", s->tcp.cwnd, k & WHOSOCK_KNOWN_TCP_CWND);
+		json_u64(b, "mss", s->tcp.mss, k & WHOSOCK_KNOWN_TCP_CWND);
+		json_u64(b, "rto_us", s->tcp.rto_us, k & WHOSOCK_KNOWN_TCP_CWND);
+		json_u64(b, "lost", s->tcp.lost, k & WHOSOCK_KNOWN_TCP_CWND);
+		json_u64(b, "unacked", s->tcp.unacked, k & WHOSOCK_KNOWN_TCP_CWND);
+		output_json_key(b, "delivery_rate");
+		if (k & WHOSOCK_KNOWN_TCP_RATE)
+			sbuf_u64(b, s->tcp.delivery_rate);
 		else
 			sbuf_puts(b, "null");
 		sbuf_putc(b, '}');
 	} else {
 		sbuf_puts(b, "null");
 	}
+	json_memory(b, s);
 	sbuf_putc(b, '}');
 }
 
@@ -533,18 +616,17 @@ void output_json_event(struct sbuf *b, const struct whosock_event *ev)
 	sbuf_puts(b, ts);
 	snprintf(ts, sizeof(ts), ".%03ldZ\",", ev->ts.tv_nsec / 1000000);
 	sbuf_puts(b, ts);
-	json_str(b, "type", ev->type == WHOSOCK_EVENT_OPENED ? "opened" : "closed");
+	output_json_str(b, "type", ev->type == WHOSOCK_EVENT_OPENED ? "opened" : "closed");
 	sbuf_putc(b, ',');
 	json_u64(b, "lifetime_ms", ev->lifetime_ms, ev->lifetime_known);
-	json_key(b, "socket");
+	output_json_key(b, "socket");
 	output_json_socket(b, ev->socket);
 	sbuf_putc(b, '}');
 }
 
-static void render_json(struct sbuf *out, const struct rows *v, bool lines)
+static void render_json(struct sbuf *out, const struct whosock_socket *const *rows, size_t n,
+			bool lines)
 {
-	size_t n = v->n;
-
 	if (!lines)
 		sbuf_putc(out, '[');
 	for (size_t i = 0; i < n; i++) {
@@ -552,7 +634,7 @@ static void render_json(struct sbuf *out, const struct rows *v, bool lines)
 			sbuf_putc(out, ',');
 		if (!lines)
 			sbuf_putc(out, '\n');
-		output_json_socket(out, row_get(v, i));
+		output_json_socket(out, rows[i]);
 		if (lines)
 			sbuf_putc(out, '\n');
 		sbuf_maybe_flush(out);
@@ -608,14 +690,15 @@ static void csv_owners(struct sbuf *b, const struct whosock_socket *s)
 	sbuf_free(&tmp);
 }
 
-static void render_csv(struct sbuf *out, const struct rows *v, int header)
+static void render_csv(struct sbuf *out, const struct whosock_socket *const *rows, size_t n,
+		       int header)
 {
 	if (header)
 		sbuf_puts(out, "netns,proto,family,type,state,local_addr,local_port,local_path,"
 			       "remote_addr,remote_port,remote_path,inode,uid,cookie,rqueue,wqueue,"
 			       "peer_inode,owners,protocol,ifindex,netlink_portid,netlink_groups\n");
-	for (size_t i = 0; i < v->n; i++) {
-		const struct whosock_socket *s = row_get(v, i);
+	for (size_t i = 0; i < n; i++) {
+		const struct whosock_socket *s = rows[i];
 		unsigned k = s->known;
 
 		if (s->netns)
@@ -649,26 +732,29 @@ static void render_csv(struct sbuf *out, const struct rows *v, int header)
 
 int output_render(struct sbuf *out, const struct whosock_snapshot *snap, const struct cli *cli)
 {
-	return output_render_rows(out, snap, NULL, whosock_snapshot_count(snap), cli);
+	return output_render_rows(out, snap, NULL, whosock_snapshot_count(snap), cli, NULL);
 }
 
-int output_render_rows(struct sbuf *out, const struct whosock_snapshot *snap, const size_t *rows,
-		       size_t n, const struct cli *cli)
+int output_render_rows(struct sbuf *out, const struct whosock_snapshot *snap, const size_t *idx,
+		       size_t n, const struct cli *cli, struct resolver *res)
 {
-	struct rows v = { .snap = snap, .rows = rows, .n = n };
+	const struct whosock_socket **rows = NULL;
 
+	if (sort_rows(snap, idx, n, cli, &rows) < 0)
+		return -ENOMEM;
 	switch (cli->format) {
 	case OUTPUT_TABLE:
-		render_table(out, &v, cli);
+		render_table(out, snap, rows, n, cli, res);
 		break;
 	case OUTPUT_JSON:
 	case OUTPUT_NDJSON:
-		render_json(out, &v, cli->format == OUTPUT_NDJSON);
+		render_json(out, rows, n, cli->format == OUTPUT_NDJSON);
 		break;
 	case OUTPUT_CSV:
-		render_csv(out, &v, cli->header);
+		render_csv(out, rows, n, cli->header);
 		break;
 	}
+	free(rows);
 	if (out->sink_error)
 		return -out->sink_error;
 	return out->failed ? -ENOMEM : sbuf_flush(out);

@@ -13,10 +13,14 @@
  * could not grow, or the sink's write error. */
 int output_render(struct sbuf *out, const struct whosock_snapshot *snap, const struct cli *cli);
 
-/* The same for the n sockets of snap whose indices are in rows (in that
- * order); rows NULL: the first n. */
-int output_render_rows(struct sbuf *out, const struct whosock_snapshot *snap, const size_t *rows,
-		       size_t n, const struct cli *cli);
+struct resolver;
+
+/* output_render() of the n sockets of snap whose indices are in idx (in
+ * that order, then --sort's; idx NULL: the first n), with the table's
+ * addresses and ports named by res (-r; NULL: numbers), after
+ * resolver_wait(). */
+int output_render_rows(struct sbuf *out, const struct whosock_snapshot *snap, const size_t *idx,
+		       size_t n, const struct cli *cli, struct resolver *res);
 
 /* "addr:port" as the table shows it: wildcards as '*', IPv6 in brackets,
  * "%ifname" for a bound device; a UNIX path escaped. */
@@ -25,6 +29,10 @@ int output_render_rows(struct sbuf *out, const struct whosock_snapshot *snap, co
 void output_kind_local(struct sbuf *b, const struct whosock_socket *s, const char *ifname);
 void output_endpoint(struct sbuf *b, const struct whosock_socket *s,
 		     const struct whosock_endpoint *ep, const char *ifname);
+/* The same with names from res (-r) where it has them: "host:service". */
+void output_endpoint_named(struct sbuf *b, const struct whosock_socket *s,
+			   const struct whosock_endpoint *ep, const char *ifname,
+			   struct resolver *res);
 
 /* "comm(pid)" once per process, ",user" inside when extended; comma-separated. */
 void output_owners(struct sbuf *b, const struct whosock_owner *owners, size_t n, int extended);
@@ -35,6 +43,11 @@ const char *output_proto_label(const struct whosock_socket *s);
 /* One event as the DESIGN.md contract has it: {"ts", "type", "lifetime_ms",
  * "socket"}, no newline. */
 void output_json_event(struct sbuf *b, const struct whosock_event *ev);
+
+/* "key": (a static name: not escaped), and "key":"value" (escaped; null for
+ * NULL), without a comma. */
+void output_json_key(struct sbuf *b, const char *key);
+void output_json_str(struct sbuf *b, const char *key, const char *v);
 
 /* One socket as a JSON object (the DESIGN.md contract), no newline. */
 void output_json_socket(struct sbuf *out, const struct whosock_socket *s);

@@ -9,6 +9,7 @@ struct table {
 	bool measuring;
 	size_t widths[TABLE_MAX_COLS];
 	struct sbuf cell; /* the cell being built */
+	const char *sgr;  /* its colour, or NULL */
 	struct sbuf *out;
 };
 
@@ -47,7 +48,15 @@ static void put_cell(struct table *t, const char *s, size_t len)
 			t->widths[col] = width;
 		return;
 	}
+	if (t->sgr) {
+		sbuf_puts(t->out, "\033[");
+		sbuf_puts(t->out, t->sgr);
+		sbuf_putc(t->out, 'm');
+	}
 	sbuf_add(t->out, s, len);
+	if (t->sgr)
+		sbuf_puts(t->out, "\033[0m");
+	t->sgr = NULL;
 	if (col + 1 < t->ncols) {
 		sbuf_pad(t->out, ' ', t->widths[col] - width + 2);
 	} else {
@@ -62,6 +71,12 @@ void table_cell_end(struct table *t)
 		t->out->failed = true;
 	put_cell(t, t->cell.data ? t->cell.data : "", t->cell.len);
 	t->cell.len = 0;
+	t->sgr = NULL;
+}
+
+void table_cell_color(struct table *t, const char *sgr)
+{
+	t->sgr = sgr;
 }
 
 void table_render(const char *const *headers, size_t nrows, table_row_fn *row, void *ctx,

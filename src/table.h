@@ -10,7 +10,7 @@
 
 #include "sbuf.h"
 
-#define TABLE_MAX_COLS 8
+#define TABLE_MAX_COLS 40
 
 struct table;
 
@@ -32,5 +32,9 @@ struct sbuf *table_cell(struct table *t);
 bool table_cell_wanted(const struct table *t);
 void table_cell_text(struct table *t, const char *s, size_t len);
 void table_cell_end(struct table *t);
+/* Colour the current cell with an SGR sequence ("32" green, "1;31" bold red;
+ * a static string), written around the text but not counted in its width;
+ * NULL: none. Only for a table meant for a terminal. */
+void table_cell_color(struct table *t, const char *sgr);
 
 #endif

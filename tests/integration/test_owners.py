@@ -314,7 +314,10 @@ def table(args, user=None, want_rc=0):
         lines.pop()
     if "--no-header" not in args:
         head = lines[0].split() if lines else []
-        if not T.eq(head, [b"PROTO", b"STATE", b"LOCAL", b"REMOTE", b"PROCESS"],
+        want = ([b"PROTO", b"STATE", b"RECV-Q", b"SEND-Q", b"LOCAL", b"REMOTE", b"UID", b"INODE",
+                 b"COOKIE", b"PROCESS"] if "-e" in args else
+                [b"PROTO", b"STATE", b"LOCAL", b"REMOTE", b"PROCESS"])
+        if not T.eq(head, want,
                     "%s: header columns" % cmdline(args, user), out.decode("utf-8", "replace")):
             return False, lines, out
     return True, lines, out

@@ -351,7 +351,8 @@ static void test_port_bad(void **state)
 	parse_fails(ARGS("--port", "0x50"), MUST("0x50"));
 	parse_fails(ARGS("--port", "99999999999999999999999"), NULL);
 	parse_fails(ARGS("--port", "18446744073709551617"), NULL);
-	parse_fails(ARGS("--port=http"), MUST("http"));
+	parse_fails(ARGS("--port=nosuchservice"), MUST("unknown service 'nosuchservice'"));
+	assert_int_equal(parse_ok("--port=http", NULL).filter.ports[0], 80);
 	/* Plain decimal numbers only: no spaces on either side. */
 	parse_fails(ARGS("--port", " 80"), MUST(" 80"));
 	parse_fails(ARGS("--port", "80 "), MUST("80 "));
@@ -1056,9 +1057,85 @@ static void test_out_of_memory(void **state)
 	}
 }
 
+/* ---- ss habits (issue 17) ---- */
+
+/* -p, -n, -a change nothing: -tulpn parses to what -tul does. */
+static void test_ss_habits(void **state)
+{
+	struct cli a, b;
+
+	(void)state;
+	a = parse_ok("-tulpn", NULL);
+	b = parse_ok("-tul", NULL);
+	assert_int_equal(a.filter.protos, b.filter.protos);
+	assert_int_equal(a.filter.states, b.filter.states);
+	assert_int_equal(a.opt.want, b.opt.want);
+	assert_int_equal(a.resolve, 0);
+	assert_int_equal(parse_ok("-a", NULL).filter.states, 0);
+	assert_int_equal(parse_ok("-H", NULL).header, 0);
+	assert_int_equal(parse_ok("-r", NULL).resolve, 1);
+	assert_int_equal(parse_ok("-r", "-n", NULL).resolve, 0);
+	assert_int_equal(parse_ok("-n", "--resolve", NULL).resolve, 1);
+	assert_true(parse_ok("-i", NULL).opt.want & WHOSOCK_WANT_TCP_INFO);
+	assert_false(parse_ok("-i", NULL).opt.want & WHOSOCK_WANT_MEMINFO);
+	assert_true(parse_ok("-m", NULL).opt.want & WHOSOCK_WANT_MEMINFO);
+	assert_true(parse_ok("-o", "json", NULL).opt.want & WHOSOCK_WANT_MEMINFO);
+	assert_true(parse_ok("-s", NULL).opt.want & WHOSOCK_WANT_PROCESS);
+	assert_int_equal(parse_ok("-s", "-o", "json", NULL).summary, 1);
+	assert_int_equal(parse_ok("--pids", ":80", NULL).pids_only, 1);
+	assert_int_equal(parse_ok("--timing", NULL).timing, 1);
+	parse_fails(ARGS("-s", "-o", "csv"), MUST("--summary"));
+	parse_fails(ARGS("-s", "--pids"), MUST("--summary", "--pids"));
+	parse_fails(ARGS("--pids", "-o", "json"), MUST("--pids"));
+	parse_fails(ARGS("--pids", "--no-owners"), MUST("--pids"));
+	parse_fails(ARGS("watch", "-s"), MUST("--summary", "watch"));
+	parse_fails(ARGS("watch", "--sort", "port"), MUST("--sort", "watch"));
+}
+
+static void test_sort_and_color(void **state)
+{
+	struct cli c;
+
+	(void)state;
+	c = parse_ok("--sort", "port,PID", "--sort", "queues", NULL);
+	assert_int_equal(c.n_sort, 3);
+	assert_int_equal(c.sort[0], SORT_PORT);
+	assert_int_equal(c.sort[1], SORT_PID);
+	assert_int_equal(c.sort[2], SORT_QUEUES);
+	parse_fails(ARGS("--sort", "bogus"), MUST("unknown sort key 'bogus'"));
+	parse_fails(ARGS("--sort", "port,"), MUST("unknown sort key ''"));
+	parse_fails(ARGS("--sort", "a,b,c,d,e,f,g,h,i"), MUST("unknown sort key 'a'"));
+	parse_fails(ARGS("--sort", "port,port,port,port,port,port,port,port,port"),
+		    MUST("at most 8"));
+	parse_fails(ARGS("-s", "--sort", "port"), MUST("--sort"));
+	assert_int_equal(parse_ok(NULL).color_mode, COLOR_AUTO);
+	assert_int_equal(parse_ok("--color", NULL).color_mode, COLOR_ALWAYS);
+	assert_int_equal(parse_ok("--color=never", NULL).color_mode, COLOR_NEVER);
+	assert_int_equal(parse_ok("--color=auto", NULL).color_mode, COLOR_AUTO);
+	parse_fails(ARGS("--color=sometimes"), MUST("sometimes", "auto, always or never"));
+}
+
+/* Ports by service name, for the query's protocol (/etc/services). */
+static void test_service_names(void **state)
+{
+	(void)state;
+	assert_int_equal(parse_ok(":http", NULL).locals[0].port, 80);
+	assert_int_equal(parse_ok(":ssh/tcp", NULL).locals[0].port, 22);
+	assert_int_equal(parse_ok("127.0.0.1:domain/udp", NULL).locals[0].port, 53);
+	assert_int_equal(parse_ok("--port", "https,22", NULL).ports[0], 443);
+	parse_fails(ARGS(":nosuchservice"), MUST("unknown service 'nosuchservice'"));
+	/* ntp is UDP only in /etc/services. */
+	parse_fails(ARGS(":ntp/tcp"), MUST("unknown service 'ntp' for tcp"));
+	parse_fails(ARGS(":ht\x01tp"), MUST("invalid port"));
+	parse_fails(ARGS(":0"), MUST("invalid port '0'"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ss_habits),
+		cmocka_unit_test(test_sort_and_color),
+		cmocka_unit_test(test_service_names),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_protocols),
 		cmocka_unit_test(test_kinds),

@@ -302,12 +302,14 @@ static void test_table_extended_and_escaped_owner(void **state)
 	s.owners = o_evil;
 	s.n_owners = 1;
 	push(&s);
+	/* -e: queues, uid, inode and cookie columns ('-' where unknown). */
 	render_is(OUTPUT_TABLE, 1, 1,
-		  "PROTO  STATE   LOCAL  REMOTE  PROCESS\n"
-		  "tcp    LISTEN  *:22   *:*     sshd(812,root)\n"
-		  "tcp    LISTEN  *:80   *:*     nginx(100,33),nginx(101,www-data)\n"
-		  "udp    UNCONN  *:9    *:*     app(42,?)\n"
-		  "udp    UNCONN  *:7    *:*     ev\"il,\\x1b(66,1000)\n");
+		  "PROTO  STATE   RECV-Q  SEND-Q  LOCAL  REMOTE  UID  INODE  COOKIE  PROCESS\n"
+		  "tcp    LISTEN  -       -       *:22   *:*     -    -      -       sshd(812,root)\n"
+		  "tcp    LISTEN  -       -       *:80   *:*     -    -      -       "
+		  "nginx(100,33),nginx(101,www-data)\n"
+		  "udp    UNCONN  -       -       *:9    *:*     -    -      -       app(42,?)\n"
+		  "udp    UNCONN  -       -       *:7    *:*     -    -      -       ev\"il,\\x1b(66,1000)\n");
 }
 
 static void test_table_empty(void **state)
@@ -351,7 +353,8 @@ static void test_table_utf8_alignment(void **state)
 	"\"cookie\":4099,\"rqueue\":0,\"wqueue\":128,\"source\":\"netlink\","                \
 	"\"owners\":[" SSHD_OWNER_3 "," SSHD_OWNER_4 "],"                                    \
 	"\"protocol\":null,\"packet\":null,\"netlink\":null,\"tcp\":{\"rtt_us\":41,\"retransmits\":2,\"bytes_acked\":1200,"                      \
-	"\"bytes_received\":5310,\"bytes_sent\":1300}}"
+	"\"bytes_received\":5310,\"bytes_sent\":1300," \
+	"\"rttvar_us\":null,\"cwnd\":null,\"mss\":null,\"rto_us\":null,\"lost\":null,\"unacked\":null,\"delivery_rate\":null},\"memory\":null}"
 
 #define JSON_TCP_UNKNOWN                                                                     \
 	"{\"netns\":null,\"netns_name\":null,\"proto\":\"tcp\",\"family\":\"inet\","         \
@@ -359,7 +362,7 @@ static void test_table_utf8_alignment(void **state)
 	"\"local\":{\"addr\":\"127.0.0.1\",\"port\":8080},"                                  \
 	"\"remote\":{\"addr\":\"10.1.2.3\",\"port\":51000},\"peer_inode\":null,\"ifindex\":null,\"cgroup_id\":null,\"inode\":0,"     \
 	"\"uid\":null,\"cookie\":null,\"rqueue\":1,\"wqueue\":2,\"source\":\"proc\","         \
-	"\"owners\":[],\"protocol\":null,\"packet\":null,\"netlink\":null,\"tcp\":null}"
+	"\"owners\":[],\"protocol\":null,\"packet\":null,\"netlink\":null,\"tcp\":null,\"memory\":null}"
 
 #define JSON_UNIX_ABSTRACT                                                                   \
 	"{\"netns\":4026531840,\"netns_name\":null,\"proto\":\"unix\",\"family\":\"unix\","  \
@@ -370,7 +373,7 @@ static void test_table_utf8_alignment(void **state)
 	"\"user\":null,\"cgroup\":null,\"container\":null}],"                                \
 	"\"peer_owners\":[{\"pid\":1,\"fd\":30,\"fds\":[30],\"comm\":\"systemd\",\"cmdline\":\"\",\"cmdline_truncated\":false,"       \
 	"\"uid\":0,\"user\":\"root\",\"cgroup\":\"/init.scope\",\"container\":null}],"  \
-	"\"protocol\":null,\"packet\":null,\"netlink\":null,\"tcp\":null}"
+	"\"protocol\":null,\"packet\":null,\"netlink\":null,\"tcp\":null,\"memory\":null}"
 
 static struct whosock_socket tcp_full(void)
 {
@@ -446,7 +449,8 @@ static void test_json_socket_tcp_partial_info(void **state)
 		"\"remote\":{\"addr\":\"::\",\"port\":0},\"peer_inode\":null,\"ifindex\":0,\"cgroup_id\":null,\"inode\":23817,\"uid\":0,"
 		"\"cookie\":4099,\"rqueue\":0,\"wqueue\":128,\"source\":\"netlink\",\"owners\":[],"
 		"\"protocol\":null,\"packet\":null,\"netlink\":null,\"tcp\":{\"rtt_us\":41,\"retransmits\":2,\"bytes_acked\":null,"
-		"\"bytes_received\":null,\"bytes_sent\":null}}");
+		"\"bytes_received\":null,\"bytes_sent\":null,"
+		"\"rttvar_us\":null,\"cwnd\":null,\"mss\":null,\"rto_us\":null,\"lost\":null,\"unacked\":null,\"delivery_rate\":null},\"memory\":null}");
 }
 
 /* Only TCP has a "tcp" member. */
@@ -469,7 +473,7 @@ static void test_json_socket_udp(void **state)
 		"\"local\":{\"addr\":\"::ffff:1.2.3.4\",\"port\":53},"
 		"\"remote\":{\"addr\":\"::\",\"port\":0},\"peer_inode\":null,\"ifindex\":3,\"cgroup_id\":null,\"inode\":7,\"uid\":101,"
 		"\"cookie\":18446744073709551615,\"rqueue\":0,\"wqueue\":0,\"source\":\"netlink\","
-		"\"owners\":[],\"protocol\":null,\"packet\":null,\"netlink\":null,\"tcp\":null}");
+		"\"owners\":[],\"protocol\":null,\"packet\":null,\"netlink\":null,\"tcp\":null,\"memory\":null}");
 }
 
 static void test_json_socket_unix_abstract(void **state)
@@ -495,7 +499,7 @@ static void test_json_socket_escaped_owner(void **state)
 		"\"cookie\":null,\"rqueue\":null,\"wqueue\":null,\"source\":\"netlink\","
 		"\"owners\":[{\"pid\":66,\"fd\":1,\"fds\":[1],\"comm\":\"ev\\\"il,\\u001b\","
 		"\"cmdline\":\"a\\\\b\\nc\",\"cmdline_truncated\":false,\"uid\":1000,\"user\":null,\"cgroup\":null,"
-		"\"container\":null}],\"peer_owners\":[],\"protocol\":null,\"packet\":null,\"netlink\":null,\"tcp\":null}");
+		"\"container\":null}],\"peer_owners\":[],\"protocol\":null,\"packet\":null,\"netlink\":null,\"tcp\":null,\"memory\":null}");
 }
 
 static void test_json_array(void **state)

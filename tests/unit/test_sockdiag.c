@@ -283,7 +283,8 @@ static void test_inet_tcp_info_full(void **state)
 	(void)state;
 	assert_int_equal(parse_with_info(sizeof(struct tcp_info), WHOSOCK_PROTO_TCP, &s),
 			 WHOSOCK_KNOWN_TCP_INFO | WHOSOCK_KNOWN_TCP_BYTES |
-				 WHOSOCK_KNOWN_TCP_BYTES_SENT);
+				 WHOSOCK_KNOWN_TCP_BYTES_SENT | WHOSOCK_KNOWN_TCP_CWND |
+				 WHOSOCK_KNOWN_TCP_RATE);
 	assert_int_equal(s.tcp.rtt_us, 41);
 	assert_int_equal(s.tcp.retransmits, 3);
 	assert_int_equal(s.tcp.bytes_acked, 1200);
@@ -299,7 +300,8 @@ static void test_inet_tcp_info_longer(void **state)
 	(void)state;
 	assert_int_equal(parse_with_info(sizeof(struct tcp_info) + 64, WHOSOCK_PROTO_TCP, &s),
 			 WHOSOCK_KNOWN_TCP_INFO | WHOSOCK_KNOWN_TCP_BYTES |
-				 WHOSOCK_KNOWN_TCP_BYTES_SENT);
+				 WHOSOCK_KNOWN_TCP_BYTES_SENT | WHOSOCK_KNOWN_TCP_CWND |
+				 WHOSOCK_KNOWN_TCP_RATE);
 	assert_int_equal(s.tcp.rtt_us, 41);
 	assert_int_equal(s.tcp.bytes_sent, 1300);
 }
@@ -311,7 +313,8 @@ static void test_inet_tcp_info_truncated(void **state)
 	(void)state;
 	/* Up to tcpi_bytes_sent but not all of it: no bytes_sent. */
 	assert_int_equal(parse_with_info(END_OF(tcpi_bytes_sent) - 1, WHOSOCK_PROTO_TCP, &s),
-			 WHOSOCK_KNOWN_TCP_INFO | WHOSOCK_KNOWN_TCP_BYTES);
+			 WHOSOCK_KNOWN_TCP_INFO | WHOSOCK_KNOWN_TCP_BYTES | WHOSOCK_KNOWN_TCP_CWND |
+				 WHOSOCK_KNOWN_TCP_RATE);
 	assert_int_equal(s.tcp.rtt_us, 41);
 	assert_int_equal(s.tcp.retransmits, 3);
 	assert_int_equal(s.tcp.bytes_acked, 1200);
@@ -320,13 +323,13 @@ static void test_inet_tcp_info_truncated(void **state)
 
 	/* Exactly through tcpi_bytes_received (Linux 4.1 .. 4.18 size region). */
 	assert_int_equal(parse_with_info(END_OF(tcpi_bytes_received), WHOSOCK_PROTO_TCP, &s),
-			 WHOSOCK_KNOWN_TCP_INFO | WHOSOCK_KNOWN_TCP_BYTES);
+			 WHOSOCK_KNOWN_TCP_INFO | WHOSOCK_KNOWN_TCP_BYTES | WHOSOCK_KNOWN_TCP_CWND);
 	assert_int_equal(s.tcp.bytes_received, 5310);
 	assert_int_equal(s.tcp.bytes_sent, 0);
 
 	/* One byte short of bytes_received: rtt and retransmits only. */
 	assert_int_equal(parse_with_info(END_OF(tcpi_bytes_received) - 1, WHOSOCK_PROTO_TCP, &s),
-			 WHOSOCK_KNOWN_TCP_INFO);
+			 WHOSOCK_KNOWN_TCP_INFO | WHOSOCK_KNOWN_TCP_CWND);
 	assert_int_equal(s.tcp.rtt_us, 41);
 	assert_int_equal(s.tcp.retransmits, 3);
 	assert_int_equal(s.tcp.bytes_acked, 0);
@@ -335,7 +338,7 @@ static void test_inet_tcp_info_truncated(void **state)
 
 	/* Exactly through tcpi_total_retrans. */
 	assert_int_equal(parse_with_info(END_OF(tcpi_total_retrans), WHOSOCK_PROTO_TCP, &s),
-			 WHOSOCK_KNOWN_TCP_INFO);
+			 WHOSOCK_KNOWN_TCP_INFO | WHOSOCK_KNOWN_TCP_CWND);
 	assert_int_equal(s.tcp.retransmits, 3);
 
 	/* One byte short of total_retrans: nothing known, nothing filled. */

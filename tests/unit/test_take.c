@@ -231,6 +231,42 @@ static void test_every_socket_joined(void **state)
 	whosock_snapshot_free(snap);
 }
 
+/* The phases are timed in the snapshot: one "dump" per (proto, family)
+ * with its count, the owner scan with its processes, the join and the total. */
+static void test_timings(void **state)
+{
+	struct whosock_snapshot *snap = take(NULL);
+	size_t n = whosock_snapshot_timing_count(snap), dumped = 0;
+	bool owners = false, join = false, total = false;
+
+	(void)state;
+	for (size_t i = 0; i < n; i++) {
+		const struct whosock_timing *t = whosock_snapshot_timing(snap, i);
+
+		assert_non_null(t->phase);
+		if (strcmp(t->phase, "dump") == 0) {
+			assert_true(t->proto == WHOSOCK_PROTO_TCP || t->proto == WHOSOCK_PROTO_UNIX);
+			dumped += t->count;
+		} else {
+			assert_int_equal(t->proto, -1);
+			assert_int_equal(t->family, -1);
+		}
+		owners |= strcmp(t->phase, "owners") == 0 && t->count > 0;
+		join |= strcmp(t->phase, "join") == 0 && t->count == 5;
+		if (strcmp(t->phase, "total") == 0) {
+			total = t->count == 5;
+			assert_int_equal(i, n - 1); /* the last */
+		}
+	}
+	/* Every socket came from one of the dumps. */
+	assert_int_equal(dumped, 5);
+	assert_true(owners && join && total);
+	assert_null(whosock_snapshot_timing(snap, n));
+	assert_null(whosock_snapshot_timing(NULL, 0));
+	assert_int_equal(whosock_snapshot_timing_count(NULL), 0);
+	whosock_snapshot_free(snap);
+}
+
 static void test_process_details(void **state)
 {
 	struct whosock_snapshot *snap = take(NULL);
@@ -442,6 +478,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_every_socket_joined, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_timings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_process_details, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_owner_filters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_owners, setup, teardown),

@@ -506,9 +506,9 @@ static void test_watch_ring_says_missed(void **state)
 
 static int failing_dump(struct mnl_socket *nl, struct whosock_snapshot *snap,
 			enum whosock_proto proto, int family, const struct whosock_filter *f,
-			bool tcp_info)
+			unsigned ext)
 {
-	(void)nl, (void)snap, (void)proto, (void)family, (void)f, (void)tcp_info;
+	(void)nl, (void)snap, (void)proto, (void)family, (void)f, (void)ext;
 	return -EIO;
 }
 
@@ -518,7 +518,7 @@ static void test_watch_dump_failure_reported(void **state)
 {
 	struct whosock_watch_status st = WHOSOCK_WATCH_STATUS_INIT;
 	int (*real)(struct mnl_socket *, struct whosock_snapshot *, enum whosock_proto, int,
-		    const struct whosock_filter *, bool) = watch_dump;
+		    const struct whosock_filter *, unsigned) = watch_dump;
 	struct rec rec;
 	struct whosock_watch *w;
 	uint16_t port, port2;

@@ -160,7 +160,10 @@ enum {
 	WHOSOCK_KNOWN_CGROUP_ID = 1u << 9,     /* inet: cgroup_id (Linux >= 5.7, netlink) */
 	WHOSOCK_KNOWN_PROTOCOL = 1u << 10,     /* protocol (SO_PROTOCOL, packet and netlink) */
 	WHOSOCK_KNOWN_NL_GROUPS = 1u << 11,    /* netlink.groups (not for held-only rows) */
-	WHOSOCK_KNOWN_LOCAL = 1u << 12         /* held-only rows: local_text (getsockname) */
+	WHOSOCK_KNOWN_LOCAL = 1u << 12,        /* held-only rows: local_text (getsockname) */
+	WHOSOCK_KNOWN_TCP_CWND = 1u << 13,     /* tcp.rttvar_us, cwnd, mss, rto_us, lost, unacked */
+	WHOSOCK_KNOWN_TCP_RATE = 1u << 14,     /* tcp.delivery_rate (Linux >= 4.9) */
+	WHOSOCK_KNOWN_MEMINFO = 1u << 15       /* whosock_socket.mem (netlink, WHOSOCK_WANT_MEMINFO) */
 };
 
 struct whosock_tcp_info {
@@ -169,6 +172,30 @@ struct whosock_tcp_info {
 	uint64_t bytes_acked;
 	uint64_t bytes_received;
 	uint64_t bytes_sent;
+	/* With WHOSOCK_KNOWN_TCP_CWND (appended: older callers' layout stays). */
+	uint32_t rttvar_us;
+	uint32_t cwnd;        /* congestion window, in segments (tcpi_snd_cwnd) */
+	uint32_t mss;         /* sender's maximum segment size, bytes (tcpi_snd_mss) */
+	uint32_t rto_us;      /* retransmission timeout */
+	uint32_t lost;        /* segments thought lost now (tcpi_lost) */
+	uint32_t unacked;     /* segments sent and not yet acknowledged (tcpi_unacked) */
+	/* With WHOSOCK_KNOWN_TCP_RATE: the most recent delivery rate, bytes per
+	 * second (tcpi_delivery_rate). */
+	uint64_t delivery_rate;
+};
+
+/* A socket's memory, in bytes, as the kernel accounts it (SK_MEMINFO_*,
+ * what ss -m shows): with WHOSOCK_KNOWN_MEMINFO. */
+struct whosock_meminfo {
+	uint32_t rmem_alloc;  /* receive queue memory in use */
+	uint32_t rcvbuf;      /* its limit (SO_RCVBUF) */
+	uint32_t wmem_alloc;  /* send memory in flight */
+	uint32_t sndbuf;      /* its limit (SO_SNDBUF) */
+	uint32_t fwd_alloc;   /* reserved ahead, not yet used */
+	uint32_t wmem_queued; /* send queue memory (not yet sent or not acked) */
+	uint32_t optmem;      /* options and filters */
+	uint32_t backlog;     /* packets waiting for the socket's lock */
+	uint32_t drops;       /* packets dropped (Linux >= 4.7; 0 before) */
 };
 
 /* The container a process runs in, named from its cgroup path; all NULL when
@@ -261,6 +288,9 @@ struct whosock_socket {
 	const struct whosock_owner *owners;
 	/* UNIX: the connected peer when it is in this snapshot, else NULL. */
 	const struct whosock_socket *peer;
+	/* Socket memory, with WHOSOCK_KNOWN_MEMINFO (inet and UNIX sockets
+	 * from netlink, when WHOSOCK_WANT_MEMINFO asked for it). */
+	struct whosock_meminfo mem;
 };
 
 /* "Who owns this local address and port": one [ADDR]:PORT query. */
@@ -333,6 +363,7 @@ enum {
 	WHOSOCK_WANT_OWNERS = 1u << 0,   /* pid, fd, comm of every holder */
 	WHOSOCK_WANT_PROCESS = 1u << 1,  /* also cmdline, uid, user, cgroup */
 	WHOSOCK_WANT_TCP_INFO = 1u << 2, /* struct whosock_tcp_info (netlink only) */
+	WHOSOCK_WANT_MEMINFO = 1u << 3,  /* struct whosock_meminfo (netlink only) */
 };
 /* Everything, what a newer library adds included. */
 #define WHOSOCK_WANT_ALL 0xffffffffu
@@ -484,6 +515,35 @@ WHOSOCK_EXPORT size_t whosock_note_text(const struct whosock_note *n, char *buf,
  * arose; identical notes are kept once. NULL when i is out of range. */
 WHOSOCK_EXPORT size_t whosock_snapshot_note_count(const struct whosock_snapshot *snap);
 WHOSOCK_EXPORT const struct whosock_note *whosock_snapshot_note(const struct whosock_snapshot *snap, size_t i);
+
+/* How long one phase of whosock_snapshot_take() took, for explaining a slow
+ * machine. phase is a static name:
+ *   "dump"       one (proto, family) dump of one namespace (netns, proto,
+ *                family: AF_UNSPEC for both inet families); count: sockets;
+ *   "owners"     the /proc scan for owners (count: processes read); its time
+ *                is the wall time the scanning threads took, they overlap
+ *                with dumps;
+ *   "trace"      tracing held sockets no dump listed to their namespace,
+ *                and the dumps that takes (count: held sockets not listed);
+ *   "join"       joining sockets to owners and UNIX peers (count: sockets).
+ * Phases run on several threads at once: their times do not add up to the
+ * total, which is the "total" phase (count: sockets in the snapshot).
+ * Members a phase does not use are 0 (proto and family -1). */
+struct whosock_timing {
+	const char *phase;
+	uint64_t netns;      /* "dump": the namespace's inode */
+	const char *netns_name; /* its `ip netns` name, or NULL */
+	int proto;           /* "dump": enum whosock_proto, else -1 */
+	int family;          /* "dump": AF_INET, AF_INET6, AF_UNSPEC (both), ... else -1 */
+	uint64_t elapsed_ns;
+	uint64_t count;
+};
+
+/* The timings of the snapshot's phases, i < whosock_snapshot_timing_count(),
+ * in the order the phases ended (dumps of the caller's namespace first);
+ * NULL when i is out of range. Owned by the snapshot. */
+size_t whosock_snapshot_timing_count(const struct whosock_snapshot *snap);
+const struct whosock_timing *whosock_snapshot_timing(const struct whosock_snapshot *snap, size_t i);
 
 /* True when the socket matches the socket members of f (protos, families,
  * states, ports, locals, netns); the owner members are applied while
