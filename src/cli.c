@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "cli.h"
+#include "cliexpr.h"
 #include "textesc.h"
 
 enum {
@@ -668,101 +669,6 @@ static int parse_query_kinds(const char *arg, unsigned *protos, char *err, size_
 	return 0;
 }
 
-/* Whether a trailing argument begins a filter expression: its first word is
- * one of ss's keywords (a query never is). */
-static bool expr_start(const char *arg)
-{
-	static const char *const words[] = { "state", "exclude", "excl", "src", "dst", "sport",
-					     "dport", "not", "dev", "fwmark", "cgroup",
-					     "autobound", NULL };
-	size_t len;
-
-	arg += strspn(arg, " \t\n");
-	if (*arg == '(' || *arg == '!')
-		return true;
-	len = strcspn(arg, " \t\n()");
-	for (const char *const *w = words; *w; w++)
-		if (strlen(*w) == len && strncmp(arg, *w, len) == 0)
-			return true;
-	return false;
-}
-
-/* A parse error as three lines: the reason, the expression (around the bad
- * token, escaped for the terminal) and a caret under the token. */
-static int expr_fail(const char *text, const struct whosock_expr_error *e, char *err,
-		     size_t errlen)
-{
-	struct sbuf b = { 0 }, pre = { 0 };
-	size_t len = strlen(text), off = e->offset < len ? e->offset : len, from = 0, to = len;
-	size_t tok = e->length ? e->length : 1;
-
-	/* At most 40 bytes either side of the token. */
-	if (off > 40)
-		from = off - 40;
-	if (to > off + e->length + 40)
-		to = off + e->length + 40;
-	sbuf_puts(&b, "invalid filter expression: ");
-	sbuf_puts(&b, e->message);
-	sbuf_puts(&b, "\n  ");
-	if (from)
-		sbuf_puts(&b, "...");
-	esc_term(&b, text + from, to - from);
-	if (to < len)
-		sbuf_puts(&b, "...");
-	sbuf_puts(&b, "\n  ");
-	esc_term(&pre, text + from, off - from);
-	for (size_t i = 0; i < pre.len + (from ? 3 : 0); i++)
-		sbuf_putc(&b, ' ');
-	for (size_t i = 0; i < tok && i < 80; i++)
-		sbuf_putc(&b, '^');
-	if (b.failed || pre.failed || !b.data) {
-		sbuf_free(&b);
-		sbuf_free(&pre);
-		return nomem(err, errlen);
-	}
-	snprintf(err, errlen, "%.*s", (int)b.len, b.data);
-	sbuf_free(&b);
-	sbuf_free(&pre);
-	return -EINVAL;
-}
-
-/* The trailing arguments from the first keyword on, joined by spaces (as
- * ss does), parsed as one expression. */
-static int parse_expr(struct cli *cli, int n, char **args, char *err, size_t errlen)
-{
-	struct whosock_expr_error e;
-	size_t len = 0;
-	char *text;
-	int r;
-
-	for (int i = 0; i < n; i++)
-		len += strlen(args[i]) + 1;
-	if (len > WHOSOCK_EXPR_MAX)
-		return fail(err, errlen, "filter expression too long (more than %u bytes)",
-			    WHOSOCK_EXPR_MAX);
-	text = malloc(len + 1);
-	if (!text)
-		return nomem(err, errlen);
-	text[0] = '\0';
-	for (int i = 0; i < n; i++) {
-		if (i)
-			strcat(text, " ");
-		strcat(text, args[i]);
-	}
-	r = whosock_expr_parse(text, &cli->expr, &e);
-	if (r == -ENOMEM) {
-		free(text);
-		return nomem(err, errlen);
-	}
-	if (r < 0) {
-		r = expr_fail(text, &e, err, errlen);
-		free(text);
-		return r;
-	}
-	cli->expr_text = text;
-	return 0;
-}
-
 /* Whether the command line narrows the sockets beyond their kinds and
  * families (what -K needs). */
 static bool selects(const struct cli *cli)
@@ -1109,14 +1015,15 @@ static int parse(int argc, char **argv, struct cli *cli, char *err, size_t errle
 			return fail(err, errlen, "--owners-from is not an option of 'whosock watch'");
 	}
 	/* [ADDR]:PORT queries: repeated, a union; then an expression. */
-	for (; optind < argc && !expr_start(argv[optind]); optind++) {
+	for (; optind < argc && !cliexpr_starts(argv[optind]); optind++) {
 		r = parse_query(cli, argv[optind], err, errlen);
 		if (r < 0)
 			return r;
 		cli->query = 1;
 	}
 	if (optind < argc) {
-		r = parse_expr(cli, argc - optind, argv + optind, err, errlen);
+		r = cliexpr_parse(argc - optind, argv + optind, &cli->expr, &cli->expr_text, err,
+				  errlen);
 		if (r < 0)
 			return r;
 	}
