@@ -184,6 +184,11 @@ static void word(struct text *b, const struct whosock_note *n)
 					     "held sockets keep alive are left out");
 		}
 		break;
+	case WHOSOCK_NOTE_NO_MEMINFO:
+		text_puts(b, "socket memory (-m) comes only from netlink, not ");
+		text_puts(b, n->path ? n->path : "/proc");
+		text_puts(b, "/net");
+		break;
 	case WHOSOCK_NOTE_NO_TCP_INFO:
 		text_puts(b, "TCP details (rtt, bytes) come only from netlink, not ");
 		text_puts(b, n->path ? n->path : "/proc");

@@ -431,6 +431,8 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 	netns_set_init(&set, snap);
 	if (opt.source == WHOSOCK_SOURCE_PROC && (opt.want & WHOSOCK_WANT_TCP_INFO))
 		NOTE(snap, .code = WHOSOCK_NOTE_NO_TCP_INFO, .path = opt.proc_root);
+	if (opt.source == WHOSOCK_SOURCE_PROC && (opt.want & WHOSOCK_WANT_MEMINFO))
+		NOTE(snap, .code = WHOSOCK_NOTE_NO_MEMINFO, .path = opt.proc_root);
 	workers = opt.flags & WHOSOCK_FLAG_NO_THREADS ? 1 : workers_count(4);
 	/* 4.: with owners in every namespace, held ones are found through
 	 * their holders; otherwise a dump of their own asks for them. */

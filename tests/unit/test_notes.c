@@ -78,6 +78,9 @@ static void test_note_text_bounded(void **state)
 	assert_int_equal(strlen(whole), len);
 	assert_non_null(strstr(whole, ": 3 malformed lines skipped"));
 	free(whole);
+	n = (struct whosock_note){ .code = WHOSOCK_NOTE_NO_MEMINFO, .path = "/proc" };
+	whosock_note_text(&n, buf, sizeof(buf));
+	assert_string_equal(buf, "socket memory (-m) comes only from netlink, not /proc/net");
 	n.code = 9999; /* from a newer library */
 	assert_true(whosock_note_text(&n, buf, sizeof(buf)) > 0);
 	assert_non_null(strstr(buf, "9999"));

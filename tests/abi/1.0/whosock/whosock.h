@@ -486,6 +486,9 @@ enum whosock_note_code {
 	 * kernel BTF, EXDEV not in the initial PID namespace (pidns set then),
 	 * ...): the /proc walk was used instead. */
 	WHOSOCK_NOTE_BPF_OWNERS_FALLBACK,
+	/* Socket memory (WHOSOCK_WANT_MEMINFO) comes only from netlink, not
+	 * from path (the /proc root). */
+	WHOSOCK_NOTE_NO_MEMINFO,
 };
 
 /* One note: what could not be seen and why. Read only the members its code
