@@ -559,6 +559,8 @@ out:
 	return r;
 }
 
+static void dump_soon(struct whosock_watch *w, uint64_t now);
+
 /* ---- closes reported by the kernel ---- */
 
 /* Report the closes the kernel sent for ns. Returns whether a watched
@@ -575,8 +577,14 @@ static bool read_destroyed(struct whosock_watch *w, struct wns *ns)
 		const struct nlmsghdr *nlh = (const struct nlmsghdr *)w->buf;
 		int len = (int)n;
 
-		if (n <= 0) /* EAGAIN: all read; ENOBUFS: overrun, the next dump catches up */
-			return any || (n < 0 && errno == ENOBUFS);
+		if (n < 0 && errno == ENOBUFS) {
+			/* Reports were lost (the kernel's queue overran): a dump
+			 * soon finds what closed, whatever the interval. */
+			dump_soon(w, now_ms());
+			return true;
+		}
+		if (n <= 0) /* EAGAIN: all read */
+			return any;
 		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
 			struct whosock_socket s;
 			struct tracked *t;
