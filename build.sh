@@ -8,7 +8,7 @@
 set -eu
 cd "$(dirname "$0")"
 
-DEPS="meson ninja-build pkg-config gcc libc6-dev libmnl-dev libcmocka-dev iproute2 python3 valgrind libcap2-bin"
+DEPS="meson ninja-build pkg-config gcc libc6-dev libmnl-dev libcmocka-dev iproute2 python3 valgrind libcap2-bin abigail-tools"
 # Only for "./build.sh test": tests/packaging builds the Debian packages
 # (debhelper, dpkg-dev, build-essential, lintian), reads the man pages (man-db)
 # and the library (binutils), and completes in each shell.

@@ -5,7 +5,7 @@
  *
  * prints "proto local-port pid comm" for every listening TCP socket and
  * bound UDP socket (on PORT only, if given) and every process holding it,
- * the name escaped with whosock_escape() (control bytes and invalid UTF-8
+ * the name escaped with whosock_escape_term() (control bytes and invalid UTF-8
  * as \xNN). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,14 +45,14 @@ int main(int argc, char **argv)
 		for (size_t k = 0; k < s->n_owners; k++) {
 			const struct whosock_process *p = s->owners[k].proc;
 			/* comm is at most 15 bytes; a longer one is cut whole. */
-			char comm[WHOSOCK_ESCAPE_MAX(64)];
+			char comm[WHOSOCK_ESCAPE_TERM_MAX(64)];
 
 			/* A process's entries are next to each other (a thread
 			 * with an fd table of its own has one too): once each. */
 			if (k && s->owners[k - 1].proc == p)
 				continue;
 			/* comm is chosen by the process: escape it. */
-			whosock_escape(comm, sizeof(comm), p->comm, strlen(p->comm));
+			whosock_escape_term(comm, sizeof(comm), p->comm, strlen(p->comm));
 			printf("%s %u %d %s\n", whosock_proto_name(s->proto), s->local.port, p->pid, comm);
 		}
 	}

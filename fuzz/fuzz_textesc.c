@@ -9,8 +9,8 @@
  *    surrogateescape (\udc80-\udcff are raw bytes), gives the exact input.
  *  - CSV: the terminal text, quoted (RFC 4180) when it holds a comma, a quote
  *    or a blank at either end.
- *  - libwhosock's whosock_escape(): the terminal text, within
- *    WHOSOCK_ESCAPE_MAX(size); into a smaller buffer, a prefix of it made of
+ *  - libwhosock's whosock_escape_term(): the terminal text, within
+ *    WHOSOCK_ESCAPE_TERM_MAX(size); into a smaller buffer, a prefix of it made of
  *    whole units, NUL-terminated.
  */
 #include "fuzz.h"
@@ -240,19 +240,19 @@ static void check_csv(const unsigned char *c, size_t len, const unsigned char *t
 
 static void check_escape(const char *s, size_t size, const struct sbuf *term)
 {
-	size_t cap = WHOSOCK_ESCAPE_MAX(size), half = term->len / 2 + 1, r;
+	size_t cap = WHOSOCK_ESCAPE_TERM_MAX(size), half = term->len / 2 + 1, r;
 	char *buf = malloc(cap);
 
 	FUZZ_CHECK(buf != NULL);
-	r = whosock_escape(buf, cap, s, size);
+	r = whosock_escape_term(buf, cap, s, size);
 	FUZZ_CHECK(r == term->len && buf[r] == '\0' && (r == 0 || memcmp(buf, term->data, r) == 0));
-	r = whosock_escape(buf, half, s, size);
+	r = whosock_escape_term(buf, half, s, size);
 	FUZZ_CHECK(r == term->len);
 	r = strlen(buf);
 	FUZZ_CHECK(r < half && (r == 0 || memcmp(buf, term->data, r) == 0));
 	/* Cut between units: what follows starts a new one. */
 	FUZZ_CHECK(r == term->len || ((unsigned char)term->data[r] & 0xc0) != 0x80);
-	FUZZ_CHECK(whosock_escape(NULL, 0, s, size) == term->len);
+	FUZZ_CHECK(whosock_escape_term(NULL, 0, s, size) == term->len);
 	free(buf);
 }
 

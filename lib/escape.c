@@ -82,7 +82,7 @@ size_t escape_unit(const char *str, size_t len, char esc[ESCAPE_UNIT_MAX], size_
 	return n;
 }
 
-size_t whosock_escape(char *dst, size_t cap, const char *src, size_t len)
+size_t whosock_escape_term(char *dst, size_t cap, const char *src, size_t len)
 {
 	size_t need = 0, written = 0;
 	bool full = cap == 0;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The one escaping core for text chosen by other users: what may reach a
- * terminal as is, and what stands for the rest. whosock_escape() (public)
+ * terminal as is, and what stands for the rest. whosock_escape_term() (public)
  * and the command's terminal, CSV and JSON forms (src/textesc.c) are built
  * on it. */
 #ifndef WHOSOCK_ESCAPE_H

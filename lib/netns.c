@@ -177,51 +177,79 @@ static int open_handle(const char *proc_root, const struct netns *ns)
 	return fd;
 }
 
+/* In the calling thread: enter nsfd's namespace and open the socket there
+ * (subscribed to groups). Returns its fd (without the libmnl wrapper) or a
+ * negative errno; the thread is left in that namespace. */
+static int open_inside(int nsfd, unsigned groups)
+{
+	struct mnl_socket *nl;
+	int fd, r;
+
+	if (setns(nsfd, CLONE_NEWNET) < 0)
+		return -errno;
+	r = sockdiag_open_groups(groups, &nl);
+	if (r < 0)
+		return r;
+	fd = fcntl(mnl_socket_get_fd(nl), F_DUPFD_CLOEXEC, 0);
+	r = fd < 0 ? -errno : fd;
+	mnl_socket_close(nl);
+	return r;
+}
+
 struct enter {
 	int nsfd;
 	unsigned groups;
 	int result; /* netlink socket fd, or negative errno */
 };
 
+/* This thread lives only for this: whatever happens, it ends here and takes
+ * its namespace with it. */
 static void *enter_main(void *data)
 {
 	struct enter *e = data;
-	struct mnl_socket *nl;
-	int r;
 
-	/* This thread lives only for this: whatever happens, it ends here and
-	 * takes its namespace with it. */
-	if (setns(e->nsfd, CLONE_NEWNET) < 0) {
-		e->result = -errno;
-		return NULL;
-	}
-	r = sockdiag_open_groups(e->groups, &nl);
-	if (r < 0) {
-		e->result = r;
-		return NULL;
-	}
-	/* Keep the fd, drop the libmnl wrapper: the caller makes its own. */
-	e->result = fcntl(mnl_socket_get_fd(nl), F_DUPFD_CLOEXEC, 0);
-	if (e->result < 0)
-		e->result = -errno;
-	mnl_socket_close(nl);
+	e->result = open_inside(e->nsfd, e->groups);
 	return NULL;
 }
 
+/* Without a thread: in and out again on the caller's own. */
+static int enter_here(int nsfd, unsigned groups)
+{
+	int home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	int r;
+
+	if (home < 0)
+		return -errno;
+	r = open_inside(nsfd, groups);
+	if (setns(home, CLONE_NEWNET) < 0) {
+		/* Cannot happen with the fd of the namespace we were in; if it
+		 * does, the caller must know its thread was left elsewhere. */
+		if (r >= 0)
+			close(r);
+		r = -ENOTRECOVERABLE;
+	}
+	close(home);
+	return r;
+}
+
 int netns_sockdiag_open(const char *proc_root, const struct netns *ns, unsigned groups,
-			struct mnl_socket **out)
+			bool threadless, struct mnl_socket **out)
 {
 	struct enter e = { .result = -EIO, .groups = groups };
 	struct mnl_socket *nl;
 	pthread_t thread;
-	int r;
+	int r = 0;
 
 	e.nsfd = open_handle(proc_root, ns);
 	if (e.nsfd < 0)
 		return e.nsfd;
-	r = pthread_create(&thread, NULL, enter_main, &e);
-	if (r == 0)
-		pthread_join(thread, NULL);
+	if (threadless) {
+		e.result = enter_here(e.nsfd, groups);
+	} else {
+		r = pthread_create(&thread, NULL, enter_main, &e);
+		if (r == 0)
+			pthread_join(thread, NULL);
+	}
 	close(e.nsfd);
 	if (r != 0)
 		return -r;

@@ -53,10 +53,12 @@ uint64_t netns_current(void);
 /* Open a NETLINK_SOCK_DIAG socket inside ns (subscribed to groups, as
  * sockdiag_open_groups(), when not 0). A short-lived thread enters the
  * namespace, opens the socket and ends: the caller's thread never changes
- * namespace, even on error. Returns 0 and *out, or a negative errno
- * (-EPERM: entering refused; -ENOENT/-ESRCH: the namespace's holder is gone). */
+ * namespace, even on error. threadless (WHOSOCK_FLAG_NO_THREADS): the
+ * caller's thread enters and comes back itself (-ENOTRECOVERABLE if it
+ * could not come back). Returns 0 and *out, or a negative errno (-EPERM:
+ * entering refused; -ENOENT/-ESRCH: the namespace's holder is gone). */
 int netns_sockdiag_open(const char *proc_root, const struct netns *ns, unsigned groups,
-			struct mnl_socket **out);
+			bool threadless, struct mnl_socket **out);
 
 
 #endif

@@ -262,7 +262,7 @@ void nswatch_open_sockets(struct nswatch *nw, struct wns *ns)
 	if (ns->unreachable)
 		return;
 	if (!ns->dump && (ns->own ? sockdiag_open(&ns->dump)
-				  : netns_sockdiag_open("/proc", &ns->ns, 0, &ns->dump)) < 0) {
+				  : netns_sockdiag_open("/proc", &ns->ns, 0, nw->no_threads, &ns->dump)) < 0) {
 		ns->dump = NULL;
 		ns->unreachable = true;
 		return;
@@ -271,7 +271,8 @@ void nswatch_open_sockets(struct nswatch *nw, struct wns *ns)
 	 * closes are then seen at the next dump. */
 	if (!ns->destroy && !nw->no_destroy &&
 	    (ns->own ? sockdiag_open_groups(nw->destroy_groups, &ns->destroy)
-		     : netns_sockdiag_open("/proc", &ns->ns, nw->destroy_groups, &ns->destroy)) < 0) {
+		     : netns_sockdiag_open("/proc", &ns->ns, nw->destroy_groups, nw->no_threads,
+					   &ns->destroy)) < 0) {
 		ns->destroy = NULL;
 		nw->no_destroy = true;
 	}

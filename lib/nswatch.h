@@ -26,6 +26,7 @@ struct wns {
 	bool present;    /* seen by the last discovery */
 	struct mnl_socket *dump;
 	struct mnl_socket *destroy;
+	bool polled;      /* destroy is in the watcher's epoll set */
 	bool dumped;      /* this tick's dump worked: what it lacks is closed */
 	bool unreachable; /* entering failed: not retried until the next discovery */
 	int dump_error;   /* the last dump's failure (negative errno), 0 */
@@ -41,6 +42,7 @@ struct nswatch {
 	struct wns *v; /* v[0]: the caller's namespace */
 	size_t n, cap;
 	bool host_only;
+	bool no_threads; /* WHOSOCK_FLAG_NO_THREADS: enter namespaces on the caller's thread */
 	const struct whosock_filter *filter; /* its netns member: which to watch */
 	unsigned destroy_groups;
 	bool no_destroy; /* subscribing to destroy reports was refused */

@@ -9,7 +9,13 @@
  * one. The check is one readlink of /proc/PID/fd/FD, which must still be
  * that socket's inode; a stale hit takes a new snapshot at once (a reused
  * port is news, not a storm), and a hit that is stale again right after is
- * a miss until the next refresh. */
+ * a miss until the next refresh.
+ *
+ * Driven by the caller's loop (whosock_portindex_get_fd(), get_timeout(),
+ * process()), a watcher of the same namespace keeps the index current
+ * between refreshes: each socket opened goes in, each one closed is marked
+ * gone, so a lookup rarely misses and never waits. Those entries own a copy
+ * of their socket (a snapshot's entries point into the snapshot). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +25,7 @@
 #include <unistd.h>
 
 #include "whosock/watch.h"
+#include "sockcopy.h"
 
 struct key {
 	uint8_t proto, family;
@@ -33,6 +40,7 @@ struct slot {
 	int fd, tid; /* through which proc held inode at the refresh */
 	uint64_t inode;
 	const struct whosock_process *proc;
+	struct whosock_socket *own; /* an event's copy, or NULL (in snap) */
 };
 
 struct whosock_portindex {
@@ -41,7 +49,8 @@ struct whosock_portindex {
 	unsigned long refreshes;
 	struct whosock_snapshot *snap;
 	struct slot *slots;
-	size_t mask;
+	size_t mask, used;
+	struct whosock_watch *w; /* NULL: refreshes only */
 };
 
 static uint64_t now_ms(void)
@@ -85,6 +94,23 @@ static struct slot *find(const struct whosock_portindex *idx, const struct key *
 	}
 }
 
+static void free_slots(struct slot *slots, size_t n)
+{
+	for (size_t i = 0; slots && i < n; i++)
+		free(slots[i].own);
+	free(slots);
+}
+
+/* Put s (held by owners[0]) in slot. */
+static void fill(struct slot *slot, const struct key *k, const struct whosock_socket *s,
+		 struct whosock_socket *own)
+{
+	free(slot->own);
+	*slot = (struct slot){ .key = *k, .used = true, .proc = s->owners[0].proc,
+			       .fd = s->owners[0].fd, .tid = s->owners[0].tid,
+			       .inode = s->inode, .own = own };
+}
+
 static int refresh(struct whosock_portindex *idx)
 {
 	struct whosock_filter filter = {
@@ -116,11 +142,12 @@ static int refresh(struct whosock_portindex *idx)
 		whosock_snapshot_free(snap);
 		return -ENOMEM;
 	}
-	free(idx->slots);
+	free_slots(idx->slots, idx->slots ? idx->mask + 1 : 0);
 	whosock_snapshot_free(idx->snap);
 	idx->slots = slots;
 	idx->mask = cap - 1;
 	idx->snap = snap;
+	idx->used = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct whosock_socket *s = whosock_snapshot_get(snap, i);
 		struct key k;
@@ -134,14 +161,64 @@ static int refresh(struct whosock_portindex *idx)
 		 * local port): it comes first in a TCP dump; keep the first. */
 		if (slot->used)
 			continue;
-		slot->used = true;
-		slot->key = k;
-		slot->proc = s->owners[0].proc;
-		slot->fd = s->owners[0].fd;
-		slot->tid = s->owners[0].tid;
-		slot->inode = s->inode;
+		fill(slot, &k, s, NULL);
+		idx->used++;
 	}
 	return 0;
+}
+
+/* ---- kept current by a watcher's events ---- */
+
+static void on_event(const struct whosock_event *ev, void *data)
+{
+	struct whosock_portindex *idx = data;
+	const struct whosock_socket *s = ev->socket;
+	struct key k;
+	struct slot *slot;
+	struct whosock_socket *own;
+
+	if (!s->local.port || !idx->slots)
+		return;
+	k = make_key(s->proto, s->family, s->local.addr, s->local.port);
+	slot = find(idx, &k);
+	if (ev->type == WHOSOCK_EVENT_CLOSED) {
+		if (slot->used && slot->inode == s->inode)
+			slot->stale = true; /* kept as a tombstone: probing goes on past it */
+		return;
+	}
+	if (!s->n_owners || (slot->used && !slot->stale))
+		return; /* the first holder of a port wins, as in a refresh */
+	if (!slot->used && (idx->used + 1) * 2 > idx->mask + 1) {
+		idx->last_refresh_ms = 0; /* full: the next process() rebuilds it larger */
+		return;
+	}
+	own = sockcopy(s);
+	if (!own) {
+		idx->last_refresh_ms = 0; /* lost: a refresh finds it */
+		return;
+	}
+	if (!slot->used)
+		idx->used++;
+	fill(slot, &k, own, own);
+}
+
+static int start_watch(struct whosock_portindex *idx)
+{
+	struct whosock_filter filter = {
+		.size = sizeof(filter),
+		.protos = WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP) | WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDP) |
+			  WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDPLITE),
+	};
+	struct whosock_watch_options opt = {
+		.size = sizeof(opt),
+		.filter = &filter,
+		.connections = true,
+		.host_only = true,
+		.interval_ms = idx->refresh_ms,
+		.ring_size = 1, /* no replay wanted */
+	};
+
+	return whosock_watch_new(&opt, on_event, idx, &idx->w);
 }
 
 int whosock_portindex_new(unsigned refresh_ms, struct whosock_portindex **out)
@@ -152,6 +229,10 @@ int whosock_portindex_new(unsigned refresh_ms, struct whosock_portindex **out)
 	if (!idx)
 		return -ENOMEM;
 	idx->refresh_ms = refresh_ms ? refresh_ms : 1000;
+	/* The watcher first: what opens between its baseline and the
+	 * snapshot is in the snapshot. Without one (refused), refreshes do. */
+	if (start_watch(idx) < 0)
+		idx->w = NULL;
 	r = refresh(idx);
 	if (r < 0) {
 		whosock_portindex_free(idx);
@@ -257,6 +338,28 @@ int whosock_portindex_lookup(struct whosock_portindex *idx, enum whosock_proto p
 	return 1;
 }
 
+int whosock_portindex_get_fd(const struct whosock_portindex *idx)
+{
+	return idx->w ? whosock_watch_get_fd(idx->w) : -1;
+}
+
+int whosock_portindex_get_timeout(const struct whosock_portindex *idx, uint64_t *timeout_ms)
+{
+	if (idx->w)
+		return whosock_watch_get_timeout(idx->w, timeout_ms);
+	*timeout_ms = UINT64_MAX;
+	return 0;
+}
+
+int whosock_portindex_process(struct whosock_portindex *idx)
+{
+	int r = idx->w ? whosock_watch_process(idx->w) : 0;
+
+	if (r == 0 && idx->last_refresh_ms == 0)
+		r = refresh(idx);
+	return r;
+}
+
 unsigned long whosock_portindex_refreshes(const struct whosock_portindex *idx)
 {
 	return idx ? idx->refreshes : 0;
@@ -266,7 +369,8 @@ void whosock_portindex_free(struct whosock_portindex *idx)
 {
 	if (!idx)
 		return;
-	free(idx->slots);
+	whosock_watch_free(idx->w);
+	free_slots(idx->slots, idx->slots ? idx->mask + 1 : 0);
 	whosock_snapshot_free(idx->snap);
 	free(idx);
 }

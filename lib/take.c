@@ -274,7 +274,8 @@ static int dump_other(struct take *t, struct job *job)
 		return 0;
 	}
 	if (opt->source != WHOSOCK_SOURCE_PROC) {
-		nl_error = netns_sockdiag_open(t->proc_root, job->ns, 0, &nl);
+		nl_error = netns_sockdiag_open(t->proc_root, job->ns, 0,
+					       opt->flags & WHOSOCK_FLAG_NO_THREADS, &nl);
 		if (nl_error < 0) {
 			if (opt->source == WHOSOCK_SOURCE_NETLINK || !job->ns->pid) {
 				NOTE(job->part, .code = WHOSOCK_NOTE_NETNS_NOT_ENTERED,
@@ -642,7 +643,7 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 	netns_set_init(&set, snap);
 	if (opt.source == WHOSOCK_SOURCE_PROC && (opt.want & WHOSOCK_WANT_TCP_INFO))
 		NOTE(snap, .code = WHOSOCK_NOTE_NO_TCP_INFO, .path = opt.proc_root);
-	workers = workers_count(4);
+	workers = opt.flags & WHOSOCK_FLAG_NO_THREADS ? 1 : workers_count(4);
 	/* 4.: with owners in every namespace, held ones are found through
 	 * their holders; otherwise a dump of their own asks for them. */
 	if (filter_wants_bound_inactive(&opt.filter) && opt.source != WHOSOCK_SOURCE_PROC) {

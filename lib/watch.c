@@ -10,14 +10,15 @@
  * look (/proc/PID/fd reports it as its size) are scanned, with a full scan at
  * most every FULL_SCAN_MS for what that misses. The namespaces themselves
  * (found, entered, dropped when gone) are nswatch.c's. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -30,6 +31,7 @@
 #include "filter.h"
 #include "nswatch.h"
 #include "owners.h"
+#include "watch_clock.h"
 #include "snapshot.h"
 #include "sockcopy.h"
 #include "sockdiag.h"
@@ -53,7 +55,7 @@ static const unsigned destroy_groups =
 struct tracked {
 	uint64_t netns, cookie; /* netns 0: free slot */
 	struct whosock_socket *sock;
-	struct timespec first_seen;
+	uint64_t first_seen_ms; /* CLOCK_MONOTONIC: lifetimes survive clock steps */
 	unsigned seen;
 };
 
@@ -104,9 +106,12 @@ struct whosock_watch {
 	bool dirty, counters_complete;
 	char *buf;
 	bool nw_ready;
-	struct pollfd *pfd; /* run(): one per namespace's destroy socket, the wake-ups */
-	struct wns **pfd_ns;
-	size_t pfd_cap;
+	/* The one fd a caller polls: every namespace's destroy socket and the
+	 * wake-ups (namespaces made or gone) in an epoll set. Each namespace
+	 * is there by its inode (the wake-ups by 0): closing a dropped one's
+	 * socket takes it out. */
+	int epfd;
+	uint64_t seq; /* of the last event */
 };
 
 static uint64_t now_ms(void)
@@ -117,11 +122,16 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static uint64_t ts_diff_ms(const struct timespec *a, const struct timespec *b)
-{
-	int64_t ms = (int64_t)(a->tv_sec - b->tv_sec) * 1000 + (a->tv_nsec - b->tv_nsec) / 1000000;
+/* The dump the watcher calls: a test makes it fail. */
+int (*watch_dump)(struct mnl_socket *nl, struct whosock_snapshot *snap, enum whosock_proto proto,
+		  int family, const struct whosock_filter *f, bool tcp_info) = sockdiag_dump;
 
-	return ms > 0 ? (uint64_t)ms : 0;
+/* The clock of the events' wall-clock stamps: a test steps it. */
+int (*watch_realtime)(struct timespec *ts) = watch_clock_realtime;
+
+int watch_clock_realtime(struct timespec *ts)
+{
+	return clock_gettime(CLOCK_REALTIME, ts);
 }
 
 /* ---- (namespace, cookie) → tracked socket, open addressing ---- */
@@ -209,18 +219,21 @@ static void map_remove(struct whosock_watch *w, struct tracked *t)
 /* ---- events ---- */
 
 static void emit(struct whosock_watch *w, enum whosock_event_type type,
-		 const struct whosock_socket *s, const struct timespec *first_seen)
+		 const struct whosock_socket *s, const uint64_t *first_seen_ms)
 {
 	struct ring_entry *e;
 	struct whosock_event ev = { .type = type, .socket = s };
 
-	clock_gettime(CLOCK_REALTIME, &ev.ts);
+	watch_realtime(&ev.ts);
+	ev.seq = ++w->seq;
 	for (size_t i = 0; type == WHOSOCK_EVENT_CLOSED && i < s->n_owners; i++)
 		if (w->n_closers < MAX_CLOSERS)
 			w->closers[w->n_closers++] = s->owners[i].proc->pid;
-	if (type == WHOSOCK_EVENT_CLOSED && first_seen) {
+	if (type == WHOSOCK_EVENT_CLOSED && first_seen_ms) {
+		uint64_t now = now_ms();
+
 		ev.lifetime_known = true;
-		ev.lifetime_ms = ts_diff_ms(&ev.ts, first_seen);
+		ev.lifetime_ms = now > *first_seen_ms ? now - *first_seen_ms : 0;
 	}
 	w->fn(&ev, w->data);
 	/* The ring keeps its own copy; when memory runs out the event was
@@ -243,7 +256,7 @@ static void emit(struct whosock_watch *w, enum whosock_event_type type,
 static void report_closed(struct whosock_watch *w, struct tracked *t)
 {
 	w->tombs[w->n_tombs++ % MAX_TOMBS] = (struct tomb){ t->netns, t->cookie };
-	emit(w, WHOSOCK_EVENT_CLOSED, t->sock, &t->first_seen);
+	emit(w, WHOSOCK_EVENT_CLOSED, t->sock, &t->first_seen_ms);
 	map_remove(w, t);
 }
 
@@ -551,11 +564,20 @@ static int dump_ns(struct whosock_watch *w, struct wns *ns, struct whosock_snaps
 					families[n_fam++] = fam ? AF_INET6 : AF_INET;
 		}
 		for (size_t k = 0; k < n_fam; k++) {
-			r = sockdiag_dump(ns->dump, snap, protos[i], families[k], &f, w->opt.connections);
+			r = watch_dump(ns->dump, snap, protos[i], families[k], &f, w->opt.connections);
 			if (r == -ENOENT || r == -EOPNOTSUPP)
 				r = 0; /* the kernel lacks it (UDP-Lite) */
-			if (r < 0)
-				return r == -ENOMEM ? r : 0;
+			if (r == -ENOMEM)
+				return r;
+			if (r < 0) {
+				/* Not dumped: its sockets are kept as they were (not
+				 * reported closed), the failure is in the status, and
+				 * the socket (maybe left mid-dump) is opened anew. */
+				ns->dump_error = r;
+				sockdiag_close(ns->dump);
+				ns->dump = NULL;
+				return 0;
+			}
 		}
 	}
 	for (size_t i = start; i < whosock_snapshot_count(snap); i++) {
@@ -565,13 +587,14 @@ static int dump_ns(struct whosock_watch *w, struct wns *ns, struct whosock_snaps
 		s->netns_name = ns->ns.name;
 	}
 	ns->dumped = true;
+	ns->dump_error = 0;
 	return 0;
 }
 
 static int tick(struct whosock_watch *w)
 {
 	struct whosock_snapshot *snap = snapshot_new(), *fresh = snapshot_new();
-	struct timespec now;
+	uint64_t now;
 	int r = 0;
 
 	w->last_tick_ms = now_ms();
@@ -588,7 +611,7 @@ static int tick(struct whosock_watch *w)
 		r = dump_ns(w, &w->nw.v[i], snap);
 	if (r < 0)
 		goto out;
-	clock_gettime(CLOCK_REALTIME, &now);
+	now = now_ms();
 
 	/* New sockets: attributed together, then reported. */
 	for (size_t i = 0; r == 0 && i < whosock_snapshot_count(snap); i++) {
@@ -630,7 +653,7 @@ static int tick(struct whosock_watch *w)
 			r = -ENOMEM;
 			break;
 		}
-		t->first_seen = now;
+		t->first_seen_ms = now;
 		t->seen = w->tick;
 		if (!w->baseline)
 			emit(w, WHOSOCK_EVENT_OPENED, t->sock, NULL);
@@ -698,6 +721,26 @@ static bool read_destroyed(struct whosock_watch *w, struct wns *ns)
 	return any;
 }
 
+static int sync_epoll(struct whosock_watch *w);
+
+/* The epoll set, with the wake-ups (data 0) and the destroy sockets. */
+static int open_epoll(struct whosock_watch *w)
+{
+	int wake_fds[2];
+
+	w->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (w->epfd < 0)
+		return -errno;
+	nswatch_wake_fds(&w->nw, wake_fds);
+	for (int k = 0; k < 2; k++) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 0 };
+
+		if (wake_fds[k] >= 0 && epoll_ctl(w->epfd, EPOLL_CTL_ADD, wake_fds[k], &ev) < 0)
+			return -errno;
+	}
+	return sync_epoll(w);
+}
+
 /* ---- public ---- */
 
 int whosock_watch_new(const struct whosock_watch_options *options, whosock_event_fn *fn,
@@ -711,6 +754,7 @@ int whosock_watch_new(const struct whosock_watch_options *options, whosock_event
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
+	w->epfd = -1;
 	r = options ? abi_copy(&w->opt, sizeof(w->opt), options) : 0;
 	if (r == 0)
 		r = abi_filter(&w->filter, w->opt.filter);
@@ -743,11 +787,14 @@ int whosock_watch_new(const struct whosock_watch_options *options, whosock_event
 	r = w->ring && w->buf ? map_grow(w) : -ENOMEM;
 	if (r == 0)
 		r = nswatch_init(&w->nw, w->opt.host_only, &w->filter, destroy_groups);
+	w->nw.no_threads = w->opt.flags & WHOSOCK_FLAG_NO_THREADS;
 	w->nw_ready = r == 0;
 	if (r == 0)
 		r = nswatch_discover(&w->nw, now_ms(), NULL, NULL);
 	if (r >= 0)
 		r = tick(w); /* the baseline: what is open now raises no event */
+	if (r >= 0)
+		r = open_epoll(w);
 	if (r < 0) {
 		whosock_watch_free(w);
 		return r;
@@ -767,24 +814,96 @@ static void dump_soon(struct whosock_watch *w, uint64_t now)
 		w->next_dump_ms = at;
 }
 
-/* Room for n pollfds in w->pfd (and w->pfd_ns). Returns 0 or -ENOMEM. */
-static int pfd_reserve(struct whosock_watch *w, size_t n)
+/* Put the destroy sockets opened since the last call into the epoll set. */
+static int sync_epoll(struct whosock_watch *w)
 {
-	struct pollfd *pfd;
-	struct wns **who;
+	for (size_t i = 0; i < w->nw.n; i++) {
+		struct wns *ns = &w->nw.v[i];
+		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = ns->ns.inode };
 
-	if (n <= w->pfd_cap)
-		return 0;
-	pfd = realloc(w->pfd, n * sizeof(*pfd));
-	if (!pfd)
-		return -ENOMEM;
-	w->pfd = pfd;
-	who = realloc(w->pfd_ns, n * sizeof(*who));
-	if (!who)
-		return -ENOMEM;
-	w->pfd_ns = who;
-	w->pfd_cap = n;
+		if (!ns->destroy || ns->polled)
+			continue;
+		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, mnl_socket_get_fd(ns->destroy), &ev) < 0)
+			return -errno;
+		ns->polled = true;
+	}
 	return 0;
+}
+
+static uint64_t next_due_ms(const struct whosock_watch *w)
+{
+	uint64_t due = w->next_dump_ms;
+
+	if (peeking(w) && w->next_peek_ms < due)
+		due = w->next_peek_ms;
+	if (nswatch_next_discover(&w->nw) < due)
+		due = nswatch_next_discover(&w->nw);
+	return due;
+}
+
+int whosock_watch_get_fd(const struct whosock_watch *w)
+{
+	return w->epfd;
+}
+
+int whosock_watch_get_timeout(const struct whosock_watch *w, uint64_t *timeout_ms)
+{
+	uint64_t now = now_ms(), due = next_due_ms(w);
+
+	*timeout_ms = due > now ? due - now : 0;
+	return 0;
+}
+
+/* Read what the epoll set says is ready, without waiting. */
+static void read_ready(struct whosock_watch *w)
+{
+	struct epoll_event ev[32];
+	int n = epoll_wait(w->epfd, ev, 32, 0);
+
+	for (int i = 0; i < n; i++) {
+		struct wns *ns;
+
+		if (ev[i].data.u64 == 0) {
+			nswatch_woken(&w->nw, now_ms()); /* namespaces came or went */
+			continue;
+		}
+		ns = nswatch_find(&w->nw, ev[i].data.u64);
+		if (ns && ns->destroy && read_destroyed(w, ns) && peeking(w))
+			dump_soon(w, now_ms()); /* a replacement may have come meanwhile */
+	}
+}
+
+int whosock_watch_process(struct whosock_watch *w)
+{
+	uint64_t now;
+	int r;
+
+	read_ready(w);
+	now = now_ms();
+	if (nswatch_discover_due(&w->nw, now)) {
+		r = nswatch_discover(&w->nw, now, ns_gone, w);
+		if (r < 0)
+			return r;
+		if (r > 0) /* new namespaces: what they hold is new */
+			dump_soon(w, now);
+	}
+	if (now >= w->next_dump_ms) {
+		w->next_dump_ms = now + w->opt.interval_ms;
+		if (!peeking(w) || w->dirty || !w->counters_complete ||
+		    now >= w->last_tick_ms + QUIET_MS) {
+			w->dirty = false;
+			r = tick(w);
+			if (r < 0)
+				return r;
+			w->next_dump_ms = now_ms() + w->opt.interval_ms;
+		}
+	} else if (peeking(w) && now >= w->next_peek_ms) {
+		/* Dump at once when a namespace's counters moved. */
+		w->next_peek_ms = now + PEEK_MS;
+		if (nswatch_counters_moved(&w->nw, &w->counters_complete))
+			dump_soon(w, now);
+	}
+	return sync_epoll(w);
 }
 
 int whosock_watch_run(struct whosock_watch *w, int timeout_ms)
@@ -792,97 +911,66 @@ int whosock_watch_run(struct whosock_watch *w, int timeout_ms)
 	uint64_t end = timeout_ms < 0 ? UINT64_MAX : now_ms() + (uint64_t)timeout_ms;
 
 	for (;;) {
-		uint64_t now = now_ms(), wake = w->next_dump_ms < end ? w->next_dump_ms : end;
-		int wake_fds[2];
-		nfds_t n = 0;
-		int r;
+		struct pollfd p = { .fd = w->epfd, .events = POLLIN };
+		uint64_t now, wait;
+		int r = whosock_watch_process(w);
 
-		if (nswatch_discover_due(&w->nw, now)) {
-			r = nswatch_discover(&w->nw, now, ns_gone, w);
-			if (r < 0)
-				return r;
-			if (r > 0) /* new namespaces: what they hold is new */
-				dump_soon(w, now);
-			continue;
-		}
-		if (now >= w->next_dump_ms) {
-			w->next_dump_ms = now + w->opt.interval_ms;
-			if (peeking(w) && !w->dirty && w->counters_complete &&
-			    now < w->last_tick_ms + QUIET_MS)
-				continue; /* nothing moved */
-			w->dirty = false;
-			r = tick(w);
-			if (r < 0)
-				return r;
-			w->next_dump_ms = now_ms() + w->opt.interval_ms;
-			continue;
-		}
-		if (now >= end)
-			return 0;
-		/* Dump at once when a namespace's counters moved. */
-		if (peeking(w)) {
-			if (now >= w->next_peek_ms) {
-				w->next_peek_ms = now + PEEK_MS;
-				if (nswatch_counters_moved(&w->nw, &w->counters_complete))
-					dump_soon(w, now);
-				continue;
-			}
-			if (w->next_peek_ms < wake)
-				wake = w->next_peek_ms;
-		}
-		if (nswatch_next_discover(&w->nw) < wake)
-			wake = nswatch_next_discover(&w->nw);
-		r = pfd_reserve(w, w->nw.n + 2);
 		if (r < 0)
 			return r;
-		for (size_t i = 0; i < w->nw.n; i++)
-			if (w->nw.v[i].destroy) {
-				w->pfd[n] = (struct pollfd){ .fd = mnl_socket_get_fd(w->nw.v[i].destroy),
-							     .events = POLLIN };
-				w->pfd_ns[n++] = &w->nw.v[i];
-			}
-		nswatch_wake_fds(&w->nw, wake_fds);
-		for (int k = 0; k < 2; k++)
-			if (wake_fds[k] >= 0) {
-				w->pfd[n] = (struct pollfd){ .fd = wake_fds[k], .events = POLLIN };
-				w->pfd_ns[n++] = NULL;
-			}
-		r = poll(w->pfd, n, (int)(wake - now));
-		if (r < 0)
+		now = now_ms();
+		if (now >= end)
+			return 0;
+		whosock_watch_get_timeout(w, &wait);
+		if (wait > end - now)
+			wait = end - now;
+		if (wait > INT_MAX)
+			wait = INT_MAX;
+		if (poll(&p, 1, (int)wait) < 0)
 			return -errno;
-		for (nfds_t i = 0; i < n; i++) {
-			if (!w->pfd[i].revents)
-				continue;
-			if (!w->pfd_ns[i])
-				nswatch_woken(&w->nw, now_ms()); /* namespaces came or went */
-			else if (read_destroyed(w, w->pfd_ns[i]) && peeking(w))
-				dump_soon(w, now_ms()); /* a replacement may have come meanwhile */
-		}
 	}
 }
 
-size_t whosock_watch_since(const struct whosock_watch *w, const struct timespec *since,
-			   const struct whosock_event **out, size_t max)
+size_t whosock_watch_since_seq(const struct whosock_watch *w, uint64_t since,
+			       const struct whosock_event **out, size_t max, uint64_t *missed)
 {
 	size_t n = 0;
+	uint64_t first = w->seq + 1; /* the oldest event returned, or the next one */
 
 	for (size_t i = 0; i < w->ring_n && n < max; i++) {
 		const struct ring_entry *e = &w->ring[(w->ring_head + i) % w->opt.ring_size];
 
-		if (e->ev.ts.tv_sec > since->tv_sec ||
-		    (e->ev.ts.tv_sec == since->tv_sec && e->ev.ts.tv_nsec >= since->tv_nsec))
-			out[n++] = &e->ev;
+		if (e->ev.seq < since)
+			continue;
+		if (n == 0)
+			first = e->ev.seq;
+		out[n++] = &e->ev;
 	}
+	if (missed)
+		*missed = since && first > since ? first - since : 0;
 	return n;
 }
 
-void whosock_watch_status(const struct whosock_watch *w, struct whosock_watch_status *out)
+int whosock_watch_status(const struct whosock_watch *w, struct whosock_watch_status *out)
 {
-	*out = (struct whosock_watch_status){ .namespaces = w->nw.n,
-					      .destroy_reports = !w->nw.no_destroy };
-	for (size_t i = 0; i < w->nw.n; i++)
+	struct whosock_watch_status st = { .size = sizeof(st), .namespaces = w->nw.n,
+					   .destroy_reports = !w->nw.no_destroy };
+	size_t size;
+
+	memcpy(&size, out, sizeof(size));
+	if (size < sizeof(size_t))
+		return -EINVAL;
+	for (size_t i = 0; i < w->nw.n; i++) {
 		if (w->nw.v[i].unreachable)
-			out->unreachable++;
+			st.unreachable++;
+		if (w->nw.v[i].dump_error) {
+			st.failing++;
+			st.failing_error = -w->nw.v[i].dump_error;
+		}
+	}
+	/* As much as the caller's struct holds, its size kept. */
+	memcpy((char *)out + sizeof(size), (char *)&st + sizeof(size),
+	       (size < sizeof(st) ? size : sizeof(st)) - sizeof(size));
+	return 0;
 }
 
 void whosock_watch_free(struct whosock_watch *w)
@@ -891,8 +979,8 @@ void whosock_watch_free(struct whosock_watch *w)
 		return;
 	if (w->nw_ready)
 		nswatch_free(&w->nw);
-	free(w->pfd);
-	free(w->pfd_ns);
+	if (w->epfd >= 0)
+		close(w->epfd);
 	for (size_t i = 0; i < w->map_cap; i++)
 		if (w->map[i].netns)
 			free(w->map[i].sock);

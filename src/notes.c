@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The sentences of the library's notes: the library says what (a code and
- * numbers), the command says it in words. */
+/* The library's notes as the command says them: one sentence per note
+ * (whosock_note_text()), and notes that differ only in their namespace said
+ * once, naming every namespace. */
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -9,20 +10,6 @@
 
 /* At most this many namespaces are named in one grouped line. */
 #define NOTES_MAX_NAMED 64
-
-static const char *family_text(int family)
-{
-	switch (family) {
-	case AF_INET:
-		return "IPv4 ";
-	case AF_INET6:
-		return "IPv6 ";
-	case AF_UNSPEC:
-		return "IPv4 and IPv6 ";
-	default:
-		return "";
-	}
-}
 
 static void plural(struct sbuf *b, uint64_t n, const char *one, const char *many)
 {
@@ -38,14 +25,6 @@ static void error_text(struct sbuf *b, int error)
 		sbuf_puts(b, ", needs CAP_SYS_ADMIN");
 }
 
-static void kind(struct sbuf *b, const struct whosock_note *n)
-{
-	sbuf_puts(b, whosock_proto_name(n->proto));
-	sbuf_putc(b, ' ');
-	sbuf_puts(b, family_text(n->family));
-	sbuf_puts(b, "sockets");
-}
-
 static void netns_label(struct sbuf *b, const struct whosock_note *n)
 {
 	if (n->netns_name)
@@ -56,144 +35,19 @@ static void netns_label(struct sbuf *b, const struct whosock_note *n)
 
 void notes_word(struct sbuf *b, const struct whosock_note *n)
 {
-	switch (n->code) {
-	case WHOSOCK_NOTE_NETLINK_UNAVAILABLE:
-		sbuf_puts(b, "netlink sock_diag unavailable (");
-		sbuf_puts(b, strerror(n->error));
-		sbuf_puts(b, "): read ");
-		sbuf_puts(b, n->path ? n->path : "/proc");
-		sbuf_puts(b, " instead");
-		break;
-	case WHOSOCK_NOTE_PROC_FALLBACK:
-		sbuf_puts(b, "netlink refused the ");
-		sbuf_puts(b, whosock_proto_name(n->proto));
-		sbuf_putc(b, ' ');
-		sbuf_puts(b, family_text(n->family));
-		sbuf_puts(b, "dump (");
-		sbuf_puts(b, strerror(n->error));
-		sbuf_puts(b, "): read ");
-		sbuf_puts(b, n->path ? n->path : "/proc");
-		sbuf_puts(b, " instead");
-		break;
-	case WHOSOCK_NOTE_NOT_LISTED:
-		kind(b, n);
-		sbuf_puts(b, " not listed: netlink: ");
-		sbuf_puts(b, n->error ? strerror(n->error) : "not used");
-		if (n->path) {
-			sbuf_puts(b, "; ");
-			sbuf_puts(b, n->path);
-			sbuf_puts(b, ": ");
-			sbuf_puts(b, strerror(n->error2));
-		} else {
-			sbuf_puts(b, " (--source auto would read /proc/net)");
-		}
-		break;
-	case WHOSOCK_NOTE_FILE_TOO_LARGE:
-		sbuf_puts(b, n->path ? n->path : "a /proc file");
-		sbuf_puts(b, ": larger than ");
-		sbuf_u64(b, n->count);
-		sbuf_puts(b, " MiB, the rest was skipped");
-		break;
-	case WHOSOCK_NOTE_MALFORMED_LINES:
-		sbuf_puts(b, n->path ? n->path : "a /proc file");
-		sbuf_puts(b, ": ");
-		plural(b, n->count, "malformed line", "malformed lines");
-		sbuf_puts(b, " skipped");
-		break;
-	case WHOSOCK_NOTE_MALFORMED_MESSAGES:
-		sbuf_puts(b, "netlink ");
-		sbuf_puts(b, whosock_proto_name(n->proto));
-		sbuf_puts(b, " dump: ");
-		plural(b, n->count, "malformed message", "malformed messages");
-		sbuf_puts(b, " skipped");
-		break;
-	case WHOSOCK_NOTE_OWNERS_HIDDEN:
-		sbuf_puts(b, "owners not shown for ");
-		plural(b, n->count, "process whose fd table is", "processes whose fd tables are");
-		sbuf_puts(b, " not readable (other users' or not dumpable): run as root, or grant "
-			     "CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH");
-		break;
-	case WHOSOCK_NOTE_OWNERS_REFUSED:
-		sbuf_puts(b, "owners not shown for ");
-		plural(b, n->count, "process", "processes");
-		sbuf_puts(b, n->count == 1 ? ": the kernel refused access to its fd table"
-					   : ": the kernel refused access to their fd tables");
-		sbuf_puts(b, " even with CAP_SYS_PTRACE (a security module?)");
-		break;
-	case WHOSOCK_NOTE_NETNS_NOT_ENTERED:
-		sbuf_puts(b, "network namespace ");
-		netns_label(b, n);
-		sbuf_puts(b, " not listed: cannot enter it (");
-		error_text(b, n->error);
-		sbuf_putc(b, ')');
-		break;
-	case WHOSOCK_NOTE_NETNS_READ_PROC:
-		sbuf_puts(b, "network namespace ");
-		netns_label(b, n);
-		sbuf_puts(b, ": cannot enter it (");
-		error_text(b, n->error);
-		sbuf_puts(b, "): read ");
-		sbuf_puts(b, n->path ? n->path : "/proc/PID/net");
-		sbuf_puts(b, " instead");
-		break;
-	case WHOSOCK_NOTE_UNTRACED:
-		plural(b, n->count, "held socket was", "held sockets were");
-		sbuf_puts(b, " not traced to their network namespace");
-		if (!n->error) {
-			sbuf_puts(b, " (too many)");
-		} else {
-			sbuf_puts(b, ": ");
-			sbuf_puts(b, strerror(n->error));
-			if (n->error == EPERM)
-				sbuf_puts(b, " (SIOCGSKNS needs CAP_NET_ADMIN): namespaces that only "
-					     "held sockets keep alive are left out");
-		}
-		break;
-	case WHOSOCK_NOTE_NO_TCP_INFO:
-		sbuf_puts(b, "TCP details (rtt, bytes) come only from netlink, not ");
-		sbuf_puts(b, n->path ? n->path : "/proc");
-		sbuf_puts(b, "/net");
-		break;
-	case WHOSOCK_NOTE_NETNS_NOT_FOUND:
-		sbuf_puts(b, "network namespace ");
-		sbuf_u64(b, n->netns);
-		sbuf_puts(b, " not found: no process lives in it, and no bind mount, open fd or "
-			     "socket whosock could read holds it");
-		break;
-	case WHOSOCK_NOTE_OWNERS_UNREAD:
-		sbuf_puts(b, "owners may be missing: ");
-		plural(b, n->count, "process was", "processes were");
-		sbuf_puts(b, " not read (");
-		sbuf_puts(b, strerror(n->error));
-		sbuf_putc(b, ')');
-		break;
-	case WHOSOCK_NOTE_OUTSIDE_PIDNS:
-		sbuf_puts(b, "no owner shown for ");
-		plural(b, n->count, "socket", "sockets");
-		sbuf_puts(b, ": ");
-		sbuf_puts(b, n->path ? n->path : "/proc");
-		sbuf_puts(b, " shows only the processes of PID namespace ");
-		sbuf_u64(b, n->pidns);
-		sbuf_puts(b, n->count == 1 ? ", and none of them holds it" : ", and none of them holds them");
-		sbuf_puts(b, " (run whosock in the initial PID namespace to see holders outside it)");
-		break;
-	case WHOSOCK_NOTE_NETNS_NO_PROCESS:
-		sbuf_puts(b, "network namespace ");
-		netns_label(b, n);
-		sbuf_puts(b, " not dumped: no process lives in it, so it has no /proc/PID/net to read "
-			     "(--source proc; netlink, the default, lists it); only the sockets processes "
-			     "hold there are shown");
-		break;
-	case WHOSOCK_NOTE_DROPPED:
-		sbuf_puts(b, "... and ");
-		plural(b, n->count, "more note", "more notes");
-		break;
-	default:
-		sbuf_puts(b, "something was not seen (note code ");
-		sbuf_u64(b, (uint64_t)n->code);
-		sbuf_puts(b, " of a newer libwhosock)");
-		break;
+	char small[512];
+	size_t len = whosock_note_text(n, small, sizeof(small));
+	char *big;
+
+	if (len < sizeof(small)) {
+		sbuf_add(b, small, len);
+		return;
 	}
+	/* A long path in it: the whole sentence, in a buffer of its size. */
+	if (!sbuf_reserve(b, len + 1))
+		return;
+	big = b->data + b->len;
+	b->len += whosock_note_text(n, big, len + 1);
 }
 
 /* Notes about one namespace each that are otherwise alike are said once. */

@@ -517,7 +517,9 @@ void output_json_event(struct sbuf *b, const struct whosock_event *ev)
 
 	gmtime_r(&sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-	sbuf_puts(b, "{\"ts\":\"");
+	sbuf_putc(b, '{');
+	json_u64(b, "seq", ev->seq, true);
+	sbuf_puts(b, "\"ts\":\"");
 	sbuf_puts(b, ts);
 	snprintf(ts, sizeof(ts), ".%03ldZ\",", ev->ts.tv_nsec / 1000000);
 	sbuf_puts(b, ts);

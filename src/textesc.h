@@ -2,7 +2,7 @@
 /* Escaping of text chosen by other users (paths, process names) for each
  * output: the terminal never receives control bytes, JSON keeps every byte.
  * Built on libwhosock's escaping core (lib/escape.h): esc_term() writes what
- * whosock_escape() does. */
+ * whosock_escape_term() does. */
 #ifndef WHOSOCK_TEXTESC_H
 #define WHOSOCK_TEXTESC_H
 

@@ -111,7 +111,7 @@ static uint64_t now_ms(void)
 static void note_status(const struct whosock_watch *w, struct whosock_watch_status *noted,
 			void (*message)(const char *, const char *))
 {
-	struct whosock_watch_status st;
+	struct whosock_watch_status st = WHOSOCK_WATCH_STATUS_INIT;
 	char text[160];
 
 	whosock_watch_status(w, &st);
@@ -123,6 +123,15 @@ static void note_status(const struct whosock_watch *w, struct whosock_watch_stat
 	if (!st.destroy_reports && noted->destroy_reports)
 		message("note: ", "the kernel's reports of closed sockets were refused: closes are "
 			"seen at the next dump");
+	if (st.failing && !noted->failing) {
+		snprintf(text, sizeof(text), "%zu network namespace%s could not be dumped (%s): "
+			 "their sockets are held as last seen until a dump works again", st.failing,
+			 st.failing == 1 ? "" : "s", strerror(st.failing_error));
+		message("note: ", text);
+	} else if (!st.failing && noted->failing) {
+		message("note: ", "every network namespace is dumped again");
+	}
+	noted->failing = st.failing;
 	noted->unreachable = st.unreachable > noted->unreachable ? st.unreachable : noted->unreachable;
 	noted->destroy_reports = st.destroy_reports;
 }
@@ -137,7 +146,7 @@ static bool output_gone(int fd)
 
 int watch_main(const struct cli *cli, void (*message)(const char *, const char *))
 {
-	struct whosock_watch_status noted = { .destroy_reports = true };
+	struct whosock_watch_status noted = { .size = sizeof(noted), .destroy_reports = true };
 	struct watch_ctx ctx = { .cli = cli };
 	struct whosock_watch_options opt = {
 		.size = sizeof(opt),

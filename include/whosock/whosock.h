@@ -19,6 +19,26 @@
  * never prints, never exits and never runs another program. Every pointer
  * reachable from a snapshot is owned by the snapshot and stays valid until
  * whosock_snapshot_free().
+ *
+ * ABI (LIBWHOSOCK_1, libwhosock.so.1): structs the caller fills
+ * (whosock_options, whosock_filter, whosock_watch_options,
+ * whosock_watch_status) start with their size: start them from the _INIT
+ * macros. Structs the library allocates (whosock_socket, whosock_process,
+ * whosock_note, whosock_event) may gain members at their end: reach them
+ * only through the library's pointers. whosock_owner and whosock_local
+ * (arrays) and the structs embedded in others never change.
+ *
+ * Threads: functions that take no object (names, escaping, versions,
+ * whosock_note_text(), the resolvers) and whosock_snapshot_take() may be
+ * called from any number of threads at once. A snapshot and a process
+ * filter never change once made: any number of threads may read them at
+ * once (and one frees them when all are done). A watcher and a port index
+ * change as they are used: one thread at a time (they take no lock), and
+ * their callbacks run on that thread, inside the call. The library starts
+ * short-lived threads of its own (to enter namespaces, to dump several at
+ * once) unless WHOSOCK_FLAG_NO_THREADS says not to; it changes no signal
+ * disposition, never changes the caller's namespace, and opens every fd
+ * O_CLOEXEC.
  */
 #ifndef WHOSOCK_WHOSOCK_H
 #define WHOSOCK_WHOSOCK_H
@@ -362,10 +382,10 @@ WHOSOCK_EXPORT size_t whosock_snapshot_count(const struct whosock_snapshot *snap
 WHOSOCK_EXPORT const struct whosock_socket *whosock_snapshot_get(const struct whosock_snapshot *snap, size_t i);
 
 /* What a note is about (whosock_note.code), and which of its members hold a
- * value. The library gives codes and numbers, never sentences: the caller
- * words them (the whosock command's are in its src/notes.c). A newer library
- * may give codes this list does not have yet: treat them as "something was
- * not seen". */
+ * value. The library gives codes and numbers; whosock_note_text() words
+ * one, or the caller words them itself. A newer library may give codes this
+ * list does not have yet: treat them as "something was not seen". The
+ * numbers are fixed: a code keeps its number in every LIBWHOSOCK_1. */
 enum whosock_note_code {
 	/* No sock_diag socket could be opened (error): path was read instead. */
 	WHOSOCK_NOTE_NETLINK_UNAVAILABLE = 1,
@@ -425,6 +445,14 @@ struct whosock_note {
 	int family;             /* AF_INET, AF_INET6, AF_UNSPEC (both) or AF_UNIX */
 	const char *path;       /* a file or directory, or NULL; any byte but NUL */
 };
+
+/* The note in plain English, as one line without a newline ("netlink
+ * refused the udp IPv6 dump (Operation not permitted): read /proc/net
+ * instead"), snprintf-like: writes at most cap - 1 bytes and a NUL into buf
+ * (nothing when cap is 0) and returns the whole length. Paths and names in
+ * it are as the kernel gave them: escape them (whosock_escape_term())
+ * before printing. A code this library does not know gets a generic line. */
+WHOSOCK_EXPORT size_t whosock_note_text(const struct whosock_note *n, char *buf, size_t cap);
 
 /* The notes about what could not be seen and why (a fallback to /proc, a
  * refused request), i < whosock_snapshot_note_count(), in the order they
@@ -509,11 +537,11 @@ WHOSOCK_EXPORT int whosock_state_parse(const char *name);
  * bytes and a NUL (nothing when cap is 0; dst may then be NULL); when it does
  * not fit, it stops before the first escape or sequence that does not fit
  * whole. Returns the length of the whole escaped text, without the NUL: the
- * text was cut when that is >= cap. WHOSOCK_ESCAPE_MAX(len) bytes always
+ * text was cut when that is >= cap. WHOSOCK_ESCAPE_TERM_MAX(len) bytes always
  * suffice. Never fails, never allocates.
  */
-WHOSOCK_EXPORT size_t whosock_escape(char *dst, size_t cap, const char *src, size_t len);
-#define WHOSOCK_ESCAPE_MAX(len) (4 * (size_t)(len) + 1)
+WHOSOCK_EXPORT size_t whosock_escape_term(char *dst, size_t cap, const char *src, size_t len);
+#define WHOSOCK_ESCAPE_TERM_MAX(len) (4 * (size_t)(len) + 1)
 
 /* Write the endpoint's address as text ("127.0.0.1", "::1", "::ffff:1.2.3.4")
  * into buf (at least 46 bytes). Returns buf. */

@@ -21,7 +21,7 @@ sets up its own sockets and child processes and tears them down afterwards:
    7. [ADDR]:PORT[/PROTO] queries and their exit status (0, 1, 2);
    8. UNIX connections: peer_owners, and the table's `peer [comm(pid)]`;
    9. examples/owners PORT prints `tcp PORT <pid> <comm>`, hostile names
-      escaped (whosock_escape()) as in the table;
+      escaped (whosock_escape_term()) as in the table;
   10. 20 runs while processes fork, open, close and exit: every run exits 0,
       parses, and every owner (pid, fd) really held that socket.
 
@@ -951,7 +951,7 @@ def sec_example(sc):
          "%s (no port): the line for 127.0.0.1:%d is missing" % (exe, other.getsockname()[1]),
          "\n".join(lines) + p.stderr.decode("utf-8", "replace"))
 
-    # Hostile names: escaped by whosock_escape() as the table does (\xNN),
+    # Hostile names: escaped by whosock_escape_term() as the table does (\xNN),
     # never cut at the first control byte nor printed raw.
     for name, shown in NAMES:
         def fn(name=name):

@@ -476,6 +476,8 @@ def check_event_shape(ev, netns, what):
     bad = []
     if not isinstance(ev, dict):
         return ["not a JSON object"]
+    if not (isinstance(ev.get("seq"), int) and ev["seq"] >= 1):
+        bad.append("seq %r is not a number from 1 on" % ev.get("seq"))
     if not TS_RE.fullmatch(str(ev.get("ts"))):
         bad.append("ts %r is not YYYY-MM-DDTHH:MM:SS.mmmZ" % ev.get("ts"))
     if ev.get("type") not in ("opened", "closed"):
@@ -503,11 +505,17 @@ def check_event_shape(ev, netns, what):
 def check_all_shapes(w, netns):
     evs = w.snapshot()
     bad = []
+    last = 0
     for _, ev, text in evs:
         if ev is None:
             bad.append("line is not JSON: %r" % text[:300])
-        else:
-            bad += check_event_shape(ev, netns, "event")
+            continue
+        bad += check_event_shape(ev, netns, "event")
+        # Printed events may skip some (owner filters), never go back.
+        if isinstance(ev.get("seq"), int):
+            if ev["seq"] <= last:
+                bad.append("seq %d after %d: %s" % (ev["seq"], last, fmt(ev)))
+            last = ev["seq"]
     T.ok(not bad, "%s: %d of %d lines break the event contract" % (w.cmd, len(bad), len(evs)),
          "\n".join(bad[:10]) + "\n" + w.repro())
 

@@ -57,6 +57,32 @@ static void test_codes_worded(void **state)
 	whosock_snapshot_free(snap);
 }
 
+/* The library's own wording: snprintf's contract, whatever the buffer. */
+static void test_note_text_bounded(void **state)
+{
+	char path[2000], buf[64], *whole;
+	struct whosock_note n = { .code = WHOSOCK_NOTE_MALFORMED_LINES, .count = 3, .path = path };
+	size_t len;
+
+	(void)state;
+	memset(path, 'p', sizeof(path) - 1);
+	path[sizeof(path) - 1] = '\0';
+	len = whosock_note_text(&n, NULL, 0);
+	assert_true(len > sizeof(path));
+	memset(buf, 'x', sizeof(buf));
+	assert_int_equal(whosock_note_text(&n, buf, sizeof(buf)), len);
+	assert_int_equal(strlen(buf), sizeof(buf) - 1);
+	whole = malloc(len + 1);
+	assert_non_null(whole);
+	assert_int_equal(whosock_note_text(&n, whole, len + 1), len);
+	assert_int_equal(strlen(whole), len);
+	assert_non_null(strstr(whole, ": 3 malformed lines skipped"));
+	free(whole);
+	n.code = 9999; /* from a newer library */
+	assert_true(whosock_note_text(&n, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "9999"));
+}
+
 static void test_identical_kept_once(void **state)
 {
 	struct whosock_snapshot *snap = snapshot_new();
@@ -123,6 +149,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_codes_worded),
+		cmocka_unit_test(test_note_text_bounded),
 		cmocka_unit_test(test_identical_kept_once),
 		cmocka_unit_test(test_namespaces_grouped),
 		cmocka_unit_test(test_dropped_shown),

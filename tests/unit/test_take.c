@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -345,23 +346,38 @@ static void test_vanished_process(void **state)
 	whosock_snapshot_free(snap);
 }
 
-/* "/proc/" is the live /proc, other namespaces included (it used to be
- * taken for a captured tree: only whosock's own namespace). */
-static void test_live_proc_root_with_slash(void **state)
+/* pthread_create, counted (linked with -Wl,--wrap=pthread_create). */
+int __real_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg);
+int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg);
+static unsigned threads_made;
+int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg)
+{
+	threads_made++;
+	return __real_pthread_create(t, a, fn, arg);
+}
+
+static uint64_t thread_netns(void)
+{
+	struct stat st;
+
+	assert_int_equal(stat("/proc/thread-self/ns/net", &st), 0);
+	return st.st_ino;
+}
+
+/* Whether a live snapshot (proc_root, flags) lists the UDP socket of a child
+ * in a network namespace of its own. */
+static bool sees_other_namespace(const char *proc_root, unsigned flags)
 {
 	struct whosock_filter filter = WHOSOCK_FILTER_INIT;
-	struct whosock_options opt = { .size = sizeof(opt), .filter = &filter,
-				       .proc_root = "/proc/", .source = WHOSOCK_SOURCE_NETLINK };
+	struct whosock_options opt = { .size = sizeof(opt), .filter = &filter, .flags = flags,
+				       .proc_root = proc_root, .source = WHOSOCK_SOURCE_NETLINK };
 	struct whosock_snapshot *snap = NULL;
 	int ready[2], hold[2];
-	uint64_t ns = 0;
+	uint64_t ns = 0, home = thread_netns();
 	bool found = false;
 	char c;
 	pid_t pid;
 
-	(void)state;
-	if (geteuid() != 0)
-		skip(); /* another namespace takes root to make */
 	assert_int_equal(pipe(ready), 0);
 	assert_int_equal(pipe(hold), 0);
 	pid = fork();
@@ -395,7 +411,31 @@ static void test_live_proc_root_with_slash(void **state)
 	waitpid(pid, NULL, 0);
 	close(ready[0]);
 	whosock_snapshot_free(snap);
-	assert_true(found);
+	assert_int_equal(thread_netns(), home); /* the caller's thread came back */
+	return found;
+}
+
+/* "/proc/" is the live /proc, other namespaces included (it used to be
+ * taken for a captured tree: only whosock's own namespace). */
+static void test_live_proc_root_with_slash(void **state)
+{
+	(void)state;
+	if (geteuid() != 0)
+		skip(); /* another namespace takes root to make */
+	threads_made = 0;
+	assert_true(sees_other_namespace("/proc/", 0));
+	assert_true(threads_made > 0); /* namespaces are entered by threads */
+}
+
+/* WHOSOCK_FLAG_NO_THREADS: the same answer, not one thread made. */
+static void test_no_threads(void **state)
+{
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	threads_made = 0;
+	assert_true(sees_other_namespace("/proc", WHOSOCK_FLAG_NO_THREADS));
+	assert_int_equal(threads_made, 0);
 }
 
 int main(void)
@@ -407,6 +447,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_owners, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vanished_process, setup, teardown),
 		cmocka_unit_test(test_live_proc_root_with_slash),
+		cmocka_unit_test(test_no_threads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Unit tests for src/textesc.c and the library's whosock_escape() (which
+ * Unit tests for src/textesc.c and the library's whosock_escape_term() (which
  * esc_term() is built on): escaping of text chosen by other users for
  * the terminal, JSON and CSV. Exact expected bytes for hand-picked inputs,
  * plus properties checked over many generated inputs: the terminal and CSV
@@ -534,9 +534,9 @@ static void test_csv_failed_buffer(void **state)
 	sbuf_free(&b);
 }
 
-/* ---- whosock_escape (libwhosock) ---- */
+/* ---- whosock_escape_term (libwhosock) ---- */
 
-/* whosock_escape() into a buffer of cap bytes: the text written, its return. */
+/* whosock_escape_term() into a buffer of cap bytes: the text written, its return. */
 static void escape_is(const char *s, size_t len, size_t cap, const char *want, size_t want_ret)
 {
 	char buf[256];
@@ -544,11 +544,11 @@ static void escape_is(const char *s, size_t len, size_t cap, const char *want, s
 
 	assert_true(cap <= sizeof(buf));
 	memset(buf, '#', sizeof(buf));
-	r = whosock_escape(cap ? buf : NULL, cap, s, len);
+	r = whosock_escape_term(cap ? buf : NULL, cap, s, len);
 	assert_int_equal(r, want_ret);
 	if (cap) {
 		if (strlen(buf) != strlen(want) || strcmp(buf, want) != 0)
-			fail_msg("whosock_escape(cap %zu): got \"%s\", want \"%s\"", cap, buf, want);
+			fail_msg("whosock_escape_term(cap %zu): got \"%s\", want \"%s\"", cap, buf, want);
 		/* Nothing past the NUL. */
 		assert_int_equal(buf[strlen(buf) + 1], cap > strlen(buf) + 1 ? '#' : buf[strlen(buf) + 1]);
 	}
@@ -588,15 +588,15 @@ static void test_escape_truncation(void **state)
 }
 
 /* Every pair of bytes: the same text as esc_term(), within
- * WHOSOCK_ESCAPE_MAX. */
+ * WHOSOCK_ESCAPE_TERM_MAX. */
 static void test_escape_matches_term(void **state)
 {
 	(void)state;
 	for (unsigned a = 0; a < 256; a++)
 		for (unsigned c = 0; c < 256; c++) {
-			char in[2] = { (char)a, (char)c }, buf[WHOSOCK_ESCAPE_MAX(2)];
+			char in[2] = { (char)a, (char)c }, buf[WHOSOCK_ESCAPE_TERM_MAX(2)];
 			struct sbuf b = { 0 };
-			size_t r = whosock_escape(buf, sizeof(buf), in, sizeof(in));
+			size_t r = whosock_escape_term(buf, sizeof(buf), in, sizeof(in));
 
 			esc_term(&b, in, sizeof(in));
 			assert_false(b.failed);

@@ -23,6 +23,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@
 #include <unistd.h>
 
 #include "whosock/watch.h"
+#include "watch_clock.h"
 
 #define WAIT_ROUNDS 50 /* x 100 ms */
 #define MAX_SEEN 64
@@ -119,6 +121,7 @@ struct seen {
 	bool lifetime_known;
 	uint64_t lifetime_ms;
 	struct timespec ts;
+	uint64_t seq;
 };
 
 /* What the callback recorded about the test's own ports (TCP, 127.0.0.1). */
@@ -128,6 +131,8 @@ struct rec {
 	struct seen v[MAX_SEEN];
 	size_t n;
 	size_t calls; /* every event, ours or not */
+	uint64_t last_seq; /* of any event: each is one more than the last */
+	bool seq_gap;
 };
 
 static bool is_ours(const struct rec *rec, const struct whosock_socket *s)
@@ -148,6 +153,9 @@ static void on_event(const struct whosock_event *ev, void *data)
 	struct seen *e;
 
 	rec->calls++;
+	if (ev->seq != rec->last_seq + 1)
+		rec->seq_gap = true;
+	rec->last_seq = ev->seq;
 	if (!is_ours(rec, s))
 		return;
 	assert_true(rec->n < MAX_SEEN);
@@ -159,6 +167,7 @@ static void on_event(const struct whosock_event *ev, void *data)
 	e->lifetime_known = ev->lifetime_known;
 	e->lifetime_ms = ev->lifetime_ms;
 	e->ts = ev->ts;
+	e->seq = ev->seq;
 	for (uint32_t i = 0; i < s->n_owners; i++) {
 		/* Each entry is a process with its fds, the lowest in fd. */
 		assert_true(s->owners[i].n_fds >= 1);
@@ -213,12 +222,7 @@ static const struct seen *run_until(struct whosock_watch *w, struct rec *rec,
 	return e;
 }
 
-static bool ts_ge(const struct timespec *a, const struct timespec *b)
-{
-	return a->tv_sec > b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec >= b->tv_nsec);
-}
-
-static struct whosock_watch *new_watch(struct rec *rec)
+static struct whosock_watch *new_watch_ring(struct rec *rec, size_t ring)
 {
 	struct whosock_watch_options opt;
 	struct whosock_watch *w = NULL;
@@ -228,12 +232,17 @@ static struct whosock_watch *new_watch(struct rec *rec)
 	opt.size = sizeof(opt);
 	opt.host_only = true;
 	opt.interval_ms = 100;
-	opt.ring_size = RING;
+	opt.ring_size = ring;
 	r = whosock_watch_new(&opt, on_event, rec, &w);
 	skip_if_refused(r, "whosock_watch_new");
 	assert_int_equal(r, 0);
 	assert_non_null(w);
 	return w;
+}
+
+static struct whosock_watch *new_watch(struct rec *rec)
+{
+	return new_watch_ring(rec, RING);
 }
 
 static void test_watch_opened_since_closed(void **state)
@@ -242,7 +251,7 @@ static void test_watch_opened_since_closed(void **state)
 	struct rec rec;
 	struct whosock_watch *w;
 	const struct seen *e;
-	struct timespec t;
+	uint64_t since, missed = 1;
 	size_t n, count;
 	uint16_t port0, port1, port2;
 	int fd0, fd1, fd2;
@@ -265,23 +274,25 @@ static void test_watch_opened_since_closed(void **state)
 	find_seen(&rec, WHOSOCK_EVENT_OPENED, port0, &count);
 	assert_int_equal(count, 0); /* the baseline socket stays silent */
 
-	/* T, then the second listener: since(T) has it, not the first. */
-	assert_int_equal(clock_gettime(CLOCK_REALTIME, &t), 0);
+	/* After the first one's event, the second listener: since_seq() from
+	 * the next seq has it, not the first. */
+	since = e->seq + 1;
 	fd2 = listener4(&port2);
 	add_port(&rec, port2);
 	e = run_until(w, &rec, WHOSOCK_EVENT_OPENED, port2);
 	assert_true(e->owned_by_me);
 	assert_int_equal(e->fd, fd2);
-	assert_true(ts_ge(&e->ts, &t));
+	assert_true(e->seq >= since);
 
-	n = whosock_watch_since(w, &t, got, RING);
+	n = whosock_watch_since_seq(w, since, got, RING, &missed);
 	assert_true(n >= 1);
+	assert_int_equal(missed, 0);
+	assert_int_equal(got[0]->seq, since);
 	for (size_t i = 0; i < n; i++) {
 		const struct whosock_socket *s = got[i]->socket;
 
-		assert_true(ts_ge(&got[i]->ts, &t));
 		if (i)
-			assert_true(ts_ge(&got[i]->ts, &got[i - 1]->ts)); /* oldest first */
+			assert_int_equal(got[i]->seq, got[i - 1]->seq + 1); /* oldest first */
 		if (!is_ours(&rec, s))
 			continue;
 		if (s->local.port == port1)
@@ -294,13 +305,13 @@ static void test_watch_opened_since_closed(void **state)
 		}
 	}
 	if (saw1)
-		fail_msg("whosock_watch_since(T) returned an event of 127.0.0.1:%u, opened before T",
+		fail_msg("whosock_watch_since_seq(S) returned an event of 127.0.0.1:%u, opened before T",
 			 port1);
 	if (!saw2)
-		fail_msg("whosock_watch_since(T) lacks the OPENED event of 127.0.0.1:%u (%zu events)",
+		fail_msg("whosock_watch_since_seq(S) lacks the OPENED event of 127.0.0.1:%u (%zu events)",
 			 port2, n);
 	/* A max of 0 returns nothing. */
-	assert_int_equal(whosock_watch_since(w, &t, got, 0), 0);
+	assert_int_equal(whosock_watch_since_seq(w, since, got, 0, NULL), 0);
 
 	/* Closes: each reported once, with its lifetime; the baseline socket too. */
 	close(fd2);
@@ -330,7 +341,7 @@ static void test_watch_opened_since_closed(void **state)
 	assert_int_equal(count, 0);
 
 	/* since(T) now ends with port2's close after its open. */
-	n = whosock_watch_since(w, &t, got, RING);
+	n = whosock_watch_since_seq(w, since, got, RING, NULL);
 	saw2 = false;
 	for (size_t i = 0; i < n; i++)
 		if (is_ours(&rec, got[i]->socket) && got[i]->socket->local.port == port2) {
@@ -340,6 +351,234 @@ static void test_watch_opened_since_closed(void **state)
 				assert_true(saw2);
 		}
 	assert_true(saw2);
+	assert_false(rec.seq_gap);
+	whosock_watch_free(w);
+}
+
+/* The caller's own poll() loop drives the watcher: get_fd, get_timeout,
+ * process (never blocking). */
+static void poll_until(struct whosock_watch *w, struct rec *rec, enum whosock_event_type type,
+		       uint16_t port)
+{
+	int fd = whosock_watch_get_fd(w);
+	size_t count;
+
+	assert_true(fd >= 0);
+	for (int i = 0; i < 10 * WAIT_ROUNDS; i++) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		uint64_t t = UINT64_MAX;
+
+		assert_int_equal(whosock_watch_get_timeout(w, &t), 0);
+		assert_true(t <= 10000); /* a dump is due within the interval */
+		assert_true(poll(&p, 1, t > 100 ? 100 : (int)t) >= 0);
+		assert_int_equal(whosock_watch_process(w), 0);
+		if (find_seen(rec, type, port, &count))
+			return;
+	}
+	fail_msg("no %s event for 127.0.0.1:%u from the caller's poll() loop",
+		 type == WHOSOCK_EVENT_OPENED ? "OPENED" : "CLOSED", port);
+}
+
+static void test_watch_own_poll_loop(void **state)
+{
+	struct rec rec;
+	struct whosock_watch *w;
+	const struct seen *e;
+	uint16_t port;
+	size_t count;
+	int fd;
+
+	(void)state;
+	memset(&rec, 0, sizeof(rec));
+	w = new_watch(&rec);
+	assert_int_equal(whosock_watch_get_fd(w), whosock_watch_get_fd(w));
+	fd = listener4(&port);
+	add_port(&rec, port);
+	poll_until(w, &rec, WHOSOCK_EVENT_OPENED, port);
+	e = find_seen(&rec, WHOSOCK_EVENT_OPENED, port, &count);
+	assert_true(e->owned_by_me);
+	close(fd);
+	poll_until(w, &rec, WHOSOCK_EVENT_CLOSED, port);
+	assert_false(rec.seq_gap);
+	whosock_watch_free(w);
+}
+
+/* A wall clock that steps an hour back after its first reading, as an NTP
+ * step or an operator's date(1) would. */
+static int stepping_calls;
+static int stepping_clock(struct timespec *ts)
+{
+	int r = watch_clock_realtime(ts);
+
+	if (stepping_calls++ > 0)
+		ts->tv_sec -= 3600;
+	return r;
+}
+
+/* Read by seq, the ring loses and repeats nothing across a clock step (by
+ * wall-clock time, the events after the step would come "before" the
+ * first). */
+static void test_watch_seq_across_clock_step(void **state)
+{
+	static const struct whosock_event *got[RING];
+	struct rec rec;
+	struct whosock_watch *w;
+	const struct seen *first, *e;
+	uint16_t port[3];
+	int fd[3];
+	size_t n;
+	uint64_t missed = 1;
+	bool saw[3] = { false, false, false };
+
+	(void)state;
+	memset(&rec, 0, sizeof(rec));
+	w = new_watch(&rec);
+	stepping_calls = 0;
+	watch_realtime = stepping_clock;
+	fd[0] = listener4(&port[0]);
+	add_port(&rec, port[0]);
+	first = run_until(w, &rec, WHOSOCK_EVENT_OPENED, port[0]);
+	for (int i = 1; i < 3; i++) {
+		fd[i] = listener4(&port[i]);
+		add_port(&rec, port[i]);
+		e = run_until(w, &rec, WHOSOCK_EVENT_OPENED, port[i]);
+		assert_true(e->seq > first->seq);
+		assert_true(e->ts.tv_sec < first->ts.tv_sec); /* the clock went back */
+	}
+	watch_realtime = watch_clock_realtime;
+	n = whosock_watch_since_seq(w, first->seq, got, RING, &missed);
+	assert_int_equal(missed, 0);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(got[i]->seq, first->seq + i);
+		for (int k = 0; k < 3; k++)
+			if (is_ours(&rec, got[i]->socket) && got[i]->socket->local.port == port[k]) {
+				assert_false(saw[k]); /* once each */
+				saw[k] = true;
+			}
+	}
+	assert_true(saw[0] && saw[1] && saw[2]);
+	for (int i = 0; i < 3; i++)
+		close(fd[i]);
+	whosock_watch_free(w);
+}
+
+/* A ring of 2 that saw 4 events says how many of them it dropped. */
+static void test_watch_ring_says_missed(void **state)
+{
+	const struct whosock_event *got[4];
+	struct rec rec;
+	struct whosock_watch *w;
+	uint64_t since = 0, missed = 0;
+	uint16_t port[4];
+	int fd[4];
+	size_t n;
+
+	(void)state;
+	memset(&rec, 0, sizeof(rec));
+	w = new_watch_ring(&rec, 2);
+	for (int i = 0; i < 4; i++) {
+		const struct seen *e;
+
+		fd[i] = listener4(&port[i]);
+		add_port(&rec, port[i]);
+		e = run_until(w, &rec, WHOSOCK_EVENT_OPENED, port[i]);
+		if (i == 0)
+			since = e->seq;
+	}
+	n = whosock_watch_since_seq(w, since, got, 4, &missed);
+	assert_true(n >= 1 && n <= 2);
+	assert_true(missed >= 2);
+	assert_int_equal(got[0]->seq, since + missed);
+	assert_int_equal(got[n - 1]->seq, rec.last_seq);
+	/* since 0: what the ring has, nothing said missing. */
+	assert_int_equal(whosock_watch_since_seq(w, 0, got, 4, &missed), n);
+	assert_int_equal(missed, 0);
+	for (int i = 0; i < 4; i++)
+		close(fd[i]);
+	whosock_watch_free(w);
+}
+
+static int failing_dump(struct mnl_socket *nl, struct whosock_snapshot *snap,
+			enum whosock_proto proto, int family, const struct whosock_filter *f,
+			bool tcp_info)
+{
+	(void)nl, (void)snap, (void)proto, (void)family, (void)f, (void)tcp_info;
+	return -EIO;
+}
+
+/* A dump that fails is said in the status (not swallowed), and holds the
+ * namespace's sockets as they were: nothing reported closed for it. */
+static void test_watch_dump_failure_reported(void **state)
+{
+	struct whosock_watch_status st = WHOSOCK_WATCH_STATUS_INIT;
+	int (*real)(struct mnl_socket *, struct whosock_snapshot *, enum whosock_proto, int,
+		    const struct whosock_filter *, bool) = watch_dump;
+	struct rec rec;
+	struct whosock_watch *w;
+	uint16_t port, port2;
+	size_t count;
+	int fd, fd2;
+
+	(void)state;
+	memset(&rec, 0, sizeof(rec));
+	fd = listener4(&port);
+	add_port(&rec, port);
+	w = new_watch(&rec);
+	assert_int_equal(whosock_watch_status(w, &st), 0);
+	assert_int_equal(st.failing, 0);
+	watch_dump = failing_dump;
+	for (int i = 0; i < 5; i++)
+		whosock_watch_run(w, 100);
+	assert_int_equal(whosock_watch_status(w, &st), 0);
+	assert_int_equal(st.failing, 1);
+	assert_int_equal(st.failing_error, EIO);
+	find_seen(&rec, WHOSOCK_EVENT_CLOSED, port, &count);
+	assert_int_equal(count, 0); /* still open, and held so */
+	watch_dump = real;
+	fd2 = listener4(&port2);
+	add_port(&rec, port2);
+	run_until(w, &rec, WHOSOCK_EVENT_OPENED, port2);
+	assert_int_equal(whosock_watch_status(w, &st), 0);
+	assert_int_equal(st.failing, 0);
+	find_seen(&rec, WHOSOCK_EVENT_CLOSED, port, &count);
+	assert_int_equal(count, 0);
+	/* A status struct without its size is refused. */
+	memset(&st, 0, sizeof(st));
+	assert_int_equal(whosock_watch_status(w, &st), -EINVAL);
+	close(fd);
+	close(fd2);
+	whosock_watch_free(w);
+}
+
+/* Options from headers that knew fewer members (a smaller size) work; a
+ * newer member this library does not know, set, is refused; size 0 (never
+ * set) is refused. */
+static void test_watch_options_size(void **state)
+{
+	struct {
+		struct whosock_watch_options opt;
+		uint64_t newer_member;
+	} big;
+	struct whosock_watch_options opt;
+	struct rec rec;
+	struct whosock_watch *w = NULL;
+
+	(void)state;
+	memset(&rec, 0, sizeof(rec));
+	memset(&opt, 0, sizeof(opt));
+	assert_int_equal(whosock_watch_new(&opt, on_event, &rec, &w), -EINVAL);
+	assert_null(w);
+	memset(&big, 0, sizeof(big));
+	big.opt.size = sizeof(big);
+	big.opt.host_only = true;
+	big.newer_member = 1;
+	assert_int_equal(whosock_watch_new(&big.opt, on_event, &rec, &w), -E2BIG);
+	big.newer_member = 0; /* unset: fine */
+	assert_int_equal(whosock_watch_new(&big.opt, on_event, &rec, &w), 0);
+	whosock_watch_free(w);
+	w = NULL;
+	opt.size = offsetof(struct whosock_watch_options, connections); /* size, filter */
+	assert_int_equal(whosock_watch_new(&opt, on_event, &rec, &w), 0);
 	whosock_watch_free(w);
 }
 
@@ -434,6 +673,39 @@ static long mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Driven by the caller's loop, the index follows sockets as they open:
+ * found without a refresh, with its owner. */
+static void test_portindex_follows_events(void **state)
+{
+	const struct whosock_process *p = NULL;
+	struct whosock_portindex *idx = new_index(100);
+	uint16_t port;
+	int fd, r = 0;
+
+	(void)state;
+	assert_true(whosock_portindex_get_fd(idx) >= 0);
+	fd = listener4(&port);
+	for (long end = mono_ms() + 3000; mono_ms() < end;) {
+		struct pollfd pfd = { .fd = whosock_portindex_get_fd(idx), .events = POLLIN };
+		uint64_t t;
+
+		assert_int_equal(whosock_portindex_get_timeout(idx, &t), 0);
+		poll(&pfd, 1, t > 100 ? 100 : (int)t);
+		assert_int_equal(whosock_portindex_process(idx), 0);
+	}
+	r = lookup4(idx, WHOSOCK_PROTO_TCP, "127.0.0.1", port, &p);
+	assert_int_equal(r, 1);
+	assert_int_equal(p->pid, getpid());
+	assert_int_equal(whosock_portindex_refreshes(idx), 1); /* from the events alone */
+	close(fd);
+	for (long end = mono_ms() + 1000; mono_ms() < end;) {
+		sleep_ms(100);
+		assert_int_equal(whosock_portindex_process(idx), 0);
+	}
+	assert_int_equal(lookup4(idx, WHOSOCK_PROTO_TCP, "127.0.0.1", port, &p), 0);
+	whosock_portindex_free(idx);
 }
 
 static void test_portindex_hits_without_refresh(void **state)
@@ -662,6 +934,12 @@ int main(void)
 		cmocka_unit_test(test_watch_new_needs_callback),
 		cmocka_unit_test(test_watch_opened_since_closed),
 		cmocka_unit_test(test_watch_replaced_listener_owner),
+		cmocka_unit_test(test_watch_own_poll_loop),
+		cmocka_unit_test(test_watch_seq_across_clock_step),
+		cmocka_unit_test(test_watch_ring_says_missed),
+		cmocka_unit_test(test_watch_options_size),
+		cmocka_unit_test(test_watch_dump_failure_reported),
+		cmocka_unit_test(test_portindex_follows_events),
 		cmocka_unit_test(test_portindex_hits_without_refresh),
 		cmocka_unit_test(test_portindex_miss_refreshes),
 		cmocka_unit_test(test_portindex_reused_port),
