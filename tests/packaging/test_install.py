@@ -98,10 +98,10 @@ def pc_env(dest):
 
 
 def man_example(dest, work):
-    """The C program of libwhosock(3)'s EXAMPLES, as a file."""
+    """The C program of libwhosock(3)'s EXAMPLES section, as a file."""
     with open(dest + os.path.join(DIRS["MANDIR"], "man3", "libwhosock.3"), encoding="utf-8") as f:
         text = f.read()
-    m = re.search(r"^\.EX\n(.*?)^\.EE\n", text, re.S | re.M)
+    m = re.search(r"^\.SH EXAMPLES\n.*?^\.EX\n(.*?)^\.EE\n", text, re.S | re.M)
     code = m.group(1) if m else ""
     for esc, c in (("\\e", "\\"), ("\\-", "-"), ("\\(aq", "'"), ("\\&", "")):
         code = code.replace(esc, c)
@@ -152,10 +152,10 @@ def check_man(dest):
     named = set(re.findall(r"\bwhosock_\w+", sections.get("NAME", "")))
     declared = set(re.findall(r"\b(whosock_\w+)\(", sections.get("SYNOPSIS", "").replace('"', "")))
     declared -= set(re.findall(r"typedef \w+ (whosock_\w+)\(", sections.get("SYNOPSIS", "").replace('"', "")))
-    described = set(re.findall(r"^\.BR (whosock_\w+) \(\)", sections.get("DESCRIPTION", ""), re.M))
-    described |= set(re.findall(r"^\.BR (?:whosock_\w+) \"\(\), \" (whosock_\w+) \(\)",
-                                sections.get("DESCRIPTION", ""), re.M))
-    described |= set(re.findall(r"^\.BR (whosock_\w+) \"\(\), \"", sections.get("DESCRIPTION", ""), re.M))
+    # A function is described under a tag of its own: ".TP" then ".BR name ()"
+    # (or several: .BR a "(), " b ()).
+    described = {n for tag in re.findall(r"^\.TP\n\.BR (.*)$", sections.get("DESCRIPTION", ""), re.M)
+                 for n in re.findall(r"\b(whosock_\w+) \"?\(\)", tag)}
     functions = exported_functions(dest + DIRS["INCLUDEDIR"])
     for what, got in (("named under NAME", named), ("declared in SYNOPSIS", declared),
                       ("described in DESCRIPTION", described)):
