@@ -15,14 +15,19 @@ cd "$(dirname "$0")"
 # netbase: /etc/services (service names, -r).
 DEPS="meson ninja-build pkg-config gcc libc6-dev libmnl-dev libcmocka-dev iproute2 python3 valgrind libcap2-bin
 abigail-tools clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev strace netbase"
+# Only for "./build.sh test": tests/packaging builds the Debian packages
+# (debhelper, dpkg-dev, build-essential, lintian), reads the man pages (man-db)
+# and the library (binutils), and completes in each shell.
+TEST_DEPS="debhelper dpkg-dev build-essential fakeroot lintian man-db binutils bash-completion zsh fish"
 
-missing=""
-for p in $DEPS; do
-	if [ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)" != installed ]; then
-		missing="$missing $p"
-	fi
-done
-if [ -n "$missing" ]; then
+install_missing() { # packages
+	missing=""
+	for p in "$@"; do
+		if [ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)" != installed ]; then
+			missing="$missing $p"
+		fi
+	done
+	[ -n "$missing" ] || return 0
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "build.sh: missing packages:$missing (run as root, or: sudo apt-get install$missing)" >&2
 		exit 1
@@ -31,6 +36,12 @@ if [ -n "$missing" ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq </dev/null
 	apt-get install -y -qq --no-install-recommends $missing </dev/null >/dev/null
+}
+
+if [ "${1:-}" = test ]; then
+	install_missing $DEPS $TEST_DEPS
+else
+	install_missing $DEPS
 fi
 
 setup() { # dir, extra meson options
@@ -70,7 +81,9 @@ PY
 	[ "$2" -eq 0 ]
 }
 
-setup build
+# The packaging tests (meson install, the Debian packages) run once, here:
+# not again in build-asan/ and build-valgrind/.
+setup build -Dpackaging_tests=true
 [ "${1:-}" = test ] || exit 0
 
 status=0

@@ -1,0 +1,120 @@
+# bash completion for whosock(8)                           -*- shell-script -*-
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Options as `whosock --help` lists them (tests/packaging checks that every
+# option there is here); `whosock watch` takes its own subset.
+
+_whosock_kinds='all inet tcp udp udplite raw mptcp sctp unix packet netlink vsock xdp other'
+_whosock_states='listen established syn-sent syn-recv fin-wait1 fin-wait2 time-wait
+	close close-wait last-ack closing new-syn-recv bound-inactive unconn connected'
+
+# Complete the last item of a comma-separated list from the words in $1.
+_whosock_list()
+{
+	local prefix= item=$cur
+	if [[ $cur == *,* ]]; then
+		prefix=${cur%,*},
+		item=${cur##*,}
+	fi
+	COMPREPLY=($(compgen -P "$prefix" -W "$1" -- "$item"))
+}
+
+_whosock()
+{
+	local cur prev words cword split
+	_init_completion -s -n : || return
+
+	local watch=
+	[[ $cword -gt 1 && ${words[1]} == watch ]] && watch=1
+
+	case $prev in
+	-o | --output)
+		if [[ $watch ]]; then
+			COMPREPLY=($(compgen -W 'table ndjson' -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W 'table json ndjson csv' -- "$cur"))
+		fi
+		return
+		;;
+	-A | --query)
+		if [[ $watch ]]; then
+			_whosock_list 'tcp udp udplite'
+		else
+			_whosock_list "$_whosock_kinds"
+		fi
+		return
+		;;
+	--state)
+		_whosock_list "$_whosock_states"
+		return
+		;;
+	--source)
+		COMPREPLY=($(compgen -W 'auto netlink proc' -- "$cur"))
+		return
+		;;
+	--owners-from)
+		COMPREPLY=($(compgen -W 'auto bpf proc' -- "$cur"))
+		return
+		;;
+	--sort)
+		_whosock_list 'netns proto state port rport pid queues inode'
+		return
+		;;
+	--color)
+		COMPREPLY=($(compgen -W 'auto always never' -- "$cur"))
+		return
+		;;
+	--netns)
+		local names=
+		[[ -d /run/netns ]] && names=$(command ls /run/netns 2>/dev/null)
+		COMPREPLY=($(compgen -W "$names pid:" -- "$cur"))
+		[[ ${#COMPREPLY[@]} -eq 1 && ${COMPREPLY[0]} == pid: ]] && compopt -o nospace
+		__ltrim_colon_completions "$cur"
+		return
+		;;
+	--pid)
+		_pids
+		return
+		;;
+	--user)
+		COMPREPLY=($(compgen -u -- "$cur"))
+		return
+		;;
+	--comm)
+		_pnames
+		return
+		;;
+	--port | --cmdline | --container | --interval | --count | --timeout)
+		return
+		;;
+	esac
+	$split && return
+
+	if [[ $cur == -* ]]; then
+		local opts
+		if [[ $watch ]]; then
+			opts='-t --tcp -u --udp -A --query -4 --ipv4 -6 --ipv6 --port
+				--host-only --netns --container --pid --user --comm --cmdline
+				-o --output --connections --interval --count --timeout
+				-h --help'
+		else
+			opts='-t --tcp -u --udp -w --raw -x --unix -0 --packet --netlink
+				-M --mptcp -S --sctp --vsock --xdp -A --query -l --listening
+				-4 --ipv4 -6 --ipv6 --state --port --host-only --netns
+				--container --pid --user --comm --cmdline -o --output
+				-H --no-header -e --extended -i --info -m --memory -r --resolve
+				-s --summary --pids --sort --color --timing --no-owners --source
+				--owners-from -K --kill --dry-run -p -n -a -h --help
+				-V --version'
+		fi
+		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+		return
+	fi
+	# The first word may be the subcommand; the rest are [ADDR]:PORT[/PROTO]
+	# queries, which have nothing to complete.
+	if [[ $cword -eq 1 ]]; then
+		COMPREPLY=($(compgen -W 'watch' -- "$cur"))
+	fi
+} &&
+	complete -F _whosock whosock
+
+# ex: filetype=sh

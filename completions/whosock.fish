@@ -1,0 +1,99 @@
+# fish completion for whosock(8)
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Options as `whosock --help` lists them (tests/packaging checks that every
+# option there is here); `whosock watch` takes its own subset.
+
+function __whosock_watch --description 'the command line is whosock watch'
+    set -l words (commandline -opc)
+    test (count $words) -ge 2; and test "$words[2]" = watch
+end
+
+function __whosock_no_subcommand --description 'no word after whosock yet'
+    test (count (commandline -opc)) -eq 1
+end
+
+# Complete the last item of a comma-separated list.
+function __whosock_list --description 'items of a comma-separated list'
+    set -l token (commandline -ct)
+    set -l prefix (string replace -r '[^,]*$' '' -- $token)
+    for item in $argv
+        printf '%s%s\n' $prefix $item
+    end
+end
+
+function __whosock_netns --description 'network namespaces by name'
+    if test -d /run/netns
+        command ls /run/netns 2>/dev/null
+    end
+    echo pid:
+end
+
+set -l list 'not __whosock_watch'
+set -l watch __whosock_watch
+
+complete -c whosock -f
+complete -c whosock -n __whosock_no_subcommand -a watch -d 'report sockets opening and closing'
+
+# Kinds
+complete -c whosock -n $list -s t -l tcp -d 'TCP sockets'
+complete -c whosock -n $watch -s t -l tcp -d 'TCP sockets'
+complete -c whosock -n $list -s u -l udp -d 'UDP and UDP-Lite sockets'
+complete -c whosock -n $watch -s u -l udp -d 'UDP and UDP-Lite sockets'
+complete -c whosock -n $list -s w -l raw -d 'RAW sockets'
+complete -c whosock -n $list -s x -l unix -d 'UNIX sockets'
+complete -c whosock -n $list -s 0 -l packet -d 'packet sockets'
+complete -c whosock -n $list -l netlink -d 'netlink sockets'
+complete -c whosock -n $list -s M -l mptcp -d 'MPTCP sockets'
+complete -c whosock -n $list -s S -l sctp -d 'SCTP sockets'
+complete -c whosock -n $list -l vsock -d 'vsock sockets'
+complete -c whosock -n $list -l xdp -d 'XDP sockets'
+complete -c whosock -n $list -s A -l query -x -d 'kinds, as ss -A' \
+    -a '(__whosock_list all inet tcp udp udplite raw mptcp sctp unix packet netlink vsock xdp other)'
+complete -c whosock -n $watch -s A -l query -x -d 'kinds (TCP and UDP)' \
+    -a '(__whosock_list tcp udp udplite)'
+
+# Filters
+complete -c whosock -n $list -s l -l listening -d 'listening sockets only'
+complete -c whosock -s 4 -l ipv4 -d 'IPv4 only'
+complete -c whosock -s 6 -l ipv6 -d 'IPv6 only'
+complete -c whosock -n $list -l state -x -d 'sockets in this state' \
+    -a '(__whosock_list listen established syn-sent syn-recv fin-wait1 fin-wait2 time-wait close close-wait last-ack closing new-syn-recv bound-inactive unconn connected)'
+complete -c whosock -l port -x -d 'local or remote port'
+complete -c whosock -l host-only -d 'only this network namespace'
+complete -c whosock -l netns -x -a '(__whosock_netns)' -d 'only this network namespace'
+complete -c whosock -l container -x -d 'held by processes in this container (ID prefix)'
+complete -c whosock -l pid -x -a '(__fish_complete_pids)' -d 'held by this process'
+complete -c whosock -l user -x -a '(__fish_complete_users)' -d 'held by processes of this user'
+complete -c whosock -l comm -x -a '(__fish_complete_proc)' -d 'held by processes with this name'
+complete -c whosock -l cmdline -x -d 'held by processes whose command line matches'
+
+# Output
+complete -c whosock -n $list -s o -l output -x -a 'table json ndjson csv' -d 'output format'
+complete -c whosock -n $watch -s o -l output -x -a 'table ndjson' -d 'output format'
+complete -c whosock -n $list -s H -l no-header -d 'no header line'
+complete -c whosock -n $list -s e -l extended -d 'queues, uid, inode, cookie and user names'
+complete -c whosock -n $list -s i -l info -d 'TCP details as columns'
+complete -c whosock -n $list -s m -l memory -d 'socket memory columns'
+complete -c whosock -n $list -s r -l resolve -d 'host and service names'
+complete -c whosock -n $list -s s -l summary -d 'counts by protocol and state'
+complete -c whosock -n $list -l pids -d "only the owners' pids"
+complete -c whosock -n $list -l sort -x -d 'order rows by' \
+    -a '(__whosock_list netns proto state port rport pid queues inode)'
+complete -c whosock -n $list -l color -x -a 'auto always never' -d 'colour the table'
+complete -c whosock -n $list -l timing -d 'how long each phase took, on stderr'
+complete -c whosock -n $list -l owners-from -x -a 'auto bpf proc' -d 'where owners come from'
+complete -c whosock -n $list -s K -l kill -d 'destroy the sockets selected'
+complete -c whosock -n $list -l dry-run -d 'with -K: destroy nothing'
+complete -c whosock -n $list -s p -d 'as ss -p (owners are the default)'
+complete -c whosock -n $list -s n -d 'as ss -n (numbers are the default)'
+complete -c whosock -n $list -s a -d 'as ss -a (every state is the default)'
+complete -c whosock -n $list -l no-owners -d 'do not look for owning processes'
+complete -c whosock -n $list -l source -x -a 'auto netlink proc' -d 'where sockets are read'
+complete -c whosock -s h -l help -d 'show the help'
+complete -c whosock -n $list -s V -l version -d 'show the version'
+
+# whosock watch
+complete -c whosock -n $watch -l connections -d 'also TCP connections and connected UDP'
+complete -c whosock -n $watch -l interval -x -d 'between dumps: 1, 0.5, 250ms'
+complete -c whosock -n $watch -l count -x -d 'stop after N events'
+complete -c whosock -n $watch -l timeout -x -d 'stop after this many seconds'
