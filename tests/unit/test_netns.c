@@ -206,9 +206,9 @@ static void test_named_stale_and_real(void **state)
 		int ok;
 
 		snprintf(live, sizeof(live), "%s/live", dir);
-		ok = unshare(CLONE_NEWNS) == 0 && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 &&
+		ok = unshare(CLONE_NEWNS) == 0 && mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) == 0 &&
 		     close(open(live, O_CREAT | O_WRONLY, 0444)) == 0 &&
-		     mount("/proc/self/ns/net", live, NULL, MS_BIND, NULL) == 0 &&
+		     mount("/proc/self/ns/net", live, "none", MS_BIND, NULL) == 0 &&
 		     stat("/proc/self/ns/net", &st) == 0;
 		netns_set_init(&set, arena);
 		ok = ok && netns_add_named(&set, dir) == 0 && set.n == 1 &&
