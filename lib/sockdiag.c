@@ -108,6 +108,40 @@ int sockdiag_attr_cb(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
+/* Whether the peer's FIN is in tcpi_bytes_received (it counts as a byte).
+ * A closed socket (a destroy report) usually got there through one; one
+ * ended by a reset did not, and is then one byte short. */
+static bool fin_received(const struct whosock_socket *s)
+{
+	switch (s->state) {
+	case WHOSOCK_STATE_CLOSE_WAIT:
+	case WHOSOCK_STATE_LAST_ACK:
+	case WHOSOCK_STATE_CLOSING:
+	case WHOSOCK_STATE_TIME_WAIT:
+		return true;
+	case WHOSOCK_STATE_CLOSE:
+		return s->tcp.bytes_received > 0;
+	default:
+		return false;
+	}
+}
+
+/* DESIGN.md's traffic from tcp_info: bytes sent once (bytes_sent counts
+ * retransmissions again, and no SYN or FIN), bytes received less the FIN,
+ * data segments likewise. */
+static void tcp_traffic(const struct tcp_info *ti, struct whosock_socket *s)
+{
+	struct whosock_traffic *t = &s->traffic;
+
+	t->sent_bytes = ti->tcpi_bytes_sent - ti->tcpi_bytes_retrans;
+	t->received_bytes = ti->tcpi_bytes_received - (fin_received(s) ? 1 : 0);
+	t->sent_packets = ti->tcpi_data_segs_out >= ti->tcpi_total_retrans
+				  ? ti->tcpi_data_segs_out - ti->tcpi_total_retrans
+				  : 0;
+	t->received_packets = ti->tcpi_data_segs_in;
+	s->known |= WHOSOCK_KNOWN_TRAFFIC;
+}
+
 static void parse_tcp_info(const struct nlattr *attr, struct whosock_socket *s)
 {
 	struct tcp_info ti;
@@ -129,6 +163,7 @@ static void parse_tcp_info(const struct nlattr *attr, struct whosock_socket *s)
 	if (len >= offsetof(struct tcp_info, tcpi_bytes_sent) + sizeof(ti.tcpi_bytes_sent)) {
 		s->tcp.bytes_sent = ti.tcpi_bytes_sent;
 		s->known |= WHOSOCK_KNOWN_TCP_BYTES_SENT;
+		tcp_traffic(&ti, s);
 	}
 	/* These are all in the struct since Linux 2.6 (tcpi_total_retrans is
 	 * later than each of them). */

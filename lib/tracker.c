@@ -117,8 +117,20 @@ void tracker_seen(struct tracked *t, const struct whosock_socket *s, unsigned ti
 	t->sock->state = s->state;
 	t->sock->rqueue = s->rqueue;
 	t->sock->wqueue = s->wqueue;
-	if (s->known & WHOSOCK_KNOWN_TCP_INFO)
-		t->sock->tcp = s->tcp;
+	tracker_take_counters(t->sock, s);
+}
+
+void tracker_take_counters(struct whosock_socket *dst, const struct whosock_socket *src)
+{
+	const uint32_t counters = WHOSOCK_KNOWN_TCP_INFO | WHOSOCK_KNOWN_TCP_BYTES |
+				  WHOSOCK_KNOWN_TCP_BYTES_SENT | WHOSOCK_KNOWN_TCP_CWND |
+				  WHOSOCK_KNOWN_TCP_RATE | WHOSOCK_KNOWN_TRAFFIC;
+
+	if (dst->proto != WHOSOCK_PROTO_TCP || !(src->known & WHOSOCK_KNOWN_TCP_INFO))
+		return;
+	dst->tcp = src->tcp;
+	dst->traffic = src->traffic;
+	dst->known = (dst->known & ~counters) | (src->known & counters);
 }
 
 void tracker_bury(struct tracker *tk, struct tracked *t)

@@ -48,6 +48,9 @@ struct tracked *tracker_add(struct tracker *tk, const struct whosock_socket *s, 
 /* A dump in tick saw t again as s: its state, queues and TCP counters as
  * last seen (a closed event reports them so). */
 void tracker_seen(struct tracked *t, const struct whosock_socket *s, unsigned tick);
+/* Copy the counters of a fresher look at the same TCP socket (a dump, or the
+ * kernel's report at its close): tcp_info and traffic, with their known bits. */
+void tracker_take_counters(struct whosock_socket *dst, const struct whosock_socket *src);
 
 /* Forget t, closed (remembered among the tombs). A member further on in
  * map may move into t's slot: a walk over map looks at that slot again. */

@@ -597,12 +597,7 @@ static bool read_destroyed(struct whosock_watch *w, struct wns *ns)
 			t = tracker_find(&w->tk, ns->ns.inode, s.cookie);
 			if (!t)
 				continue; /* never watched (or already reported) */
-			if (t->sock->proto == WHOSOCK_PROTO_TCP && (s.known & WHOSOCK_KNOWN_TCP_INFO)) {
-				t->sock->tcp = s.tcp;
-				t->sock->known |= s.known & (WHOSOCK_KNOWN_TCP_INFO |
-							     WHOSOCK_KNOWN_TCP_BYTES |
-							     WHOSOCK_KNOWN_TCP_BYTES_SENT);
-			}
+			tracker_take_counters(t->sock, &s);
 			report_closed(w, t);
 			any = true;
 		}

@@ -537,6 +537,24 @@ static void json_memory(struct sbuf *b, const struct whosock_socket *s)
 	sbuf_putc(b, '}');
 }
 
+/* ,"traffic": {...} (payload), null where nothing counted it. */
+static void json_traffic(struct sbuf *b, const struct whosock_socket *s)
+{
+	const struct whosock_traffic *t = &s->traffic;
+
+	sbuf_puts(b, ",\"traffic\":");
+	if (!(s->known & WHOSOCK_KNOWN_TRAFFIC)) {
+		sbuf_puts(b, "null");
+		return;
+	}
+	sbuf_putc(b, '{');
+	json_u64(b, "sent_bytes", t->sent_bytes, true);
+	json_u64(b, "received_bytes", t->received_bytes, true);
+	json_u64(b, "sent_packets", t->sent_packets, true);
+	json_u64(b, "received_packets", t->received_packets, true);
+	sbuf_puts(b, t->since_start ? "\"since\":\"start\"}" : "\"since\":\"open\"}");
+}
+
 void output_json_socket(struct sbuf *b, const struct whosock_socket *s)
 {
 	unsigned k = s->known;
@@ -599,6 +617,7 @@ void output_json_socket(struct sbuf *b, const struct whosock_socket *s)
 		sbuf_puts(b, "null");
 	}
 	json_memory(b, s);
+	json_traffic(b, s);
 	sbuf_putc(b, '}');
 }
 

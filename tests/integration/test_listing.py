@@ -726,6 +726,9 @@ def check_tcp_counters(fx, rows):
         T.ok(t.get("bytes_acked") in (sent, sent + 1), "%s: tcp.bytes_acked %r, want %d or %d"
              % (name, t.get("bytes_acked"), sent, sent + 1), fmt_row(r))
         T.eq(t.get("bytes_received"), rcvd, "%s: tcp.bytes_received" % name, fmt_row(r))
+        tr = r.get("traffic") or {}
+        T.eq((tr.get("sent_bytes"), tr.get("received_bytes"), tr.get("since")), (sent, rcvd, "open"),
+             "%s: traffic (sent_bytes, received_bytes, since): the payload exactly" % name, fmt_row(r))
         bs, rt = t.get("bytes_sent"), t.get("retransmits") or 0
         T.ok(bs is None or (bs == sent if not rt else bs >= sent), "%s: tcp.bytes_sent %r, want %d "
              "(more only after retransmits, here %r)" % (name, bs, sent, rt), fmt_row(r))

@@ -734,6 +734,10 @@ def sec_connections(sc):
              fmt(ev) + "\nss before the close: " + line + "\n" + w.repro())
         if "bytes_sent" in tcp and tcp["bytes_sent"] is not None:
             T.eq(tcp["bytes_sent"], sent, "%s end `closed`: tcp.bytes_sent (no retransmits on lo)" % what, fmt(ev))
+        # traffic: the payload exactly, SYN and FIN left out, both ways.
+        tr = sock_of(ev).get("traffic") or {}
+        T.eq((tr.get("sent_bytes"), tr.get("received_bytes")), (sent, received),
+             "%s end `closed`: traffic (sent_bytes, received_bytes), the payload moved" % what, fmt(ev))
         T.eq(pids_of(ev), [os.getpid()], "%s end `closed`: owner pids" % what, fmt(ev))
         T.ok(isinstance(ev.get("lifetime_ms"), int), "%s end `closed`: lifetime_ms %r" % (what, ev.get("lifetime_ms")),
              fmt(ev))
