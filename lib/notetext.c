@@ -184,6 +184,19 @@ static void word(struct text *b, const struct whosock_note *n)
 					     "held sockets keep alive are left out");
 		}
 		break;
+	case WHOSOCK_NOTE_TRAFFIC_UNCOUNTED:
+		text_u64(b, n->count);
+		text_puts(b, " ");
+		text_puts(b, whosock_proto_name((enum whosock_proto)n->proto));
+		text_puts(b, n->count == 1 ? " socket is" : " sockets are");
+		text_puts(b, " not counted: nothing counts their bytes without BPF");
+		break;
+	case WHOSOCK_NOTE_TRAFFIC_NO_OWNER:
+		text_u64(b, n->count);
+		text_puts(b, n->count == 1 ? " socket" : " sockets");
+		text_puts(b, " closed before whosock saw who held them: their bytes count without "
+			     "a process");
+		break;
 	case WHOSOCK_NOTE_NO_MEMINFO:
 		text_puts(b, "socket memory (-m) comes only from netlink, not ");
 		text_puts(b, n->path ? n->path : "/proc");

@@ -41,6 +41,9 @@ int sockdiag_open(struct mnl_socket **out)
 	return sockdiag_open_groups(0, out);
 }
 
+/* Destroy reports' receive queue (the kernel doubles it). */
+#define DESTROY_RCVBUF (2 * 1024 * 1024)
+
 int sockdiag_open_groups(unsigned groups, struct mnl_socket **out)
 {
 	struct mnl_socket *nl = mnl_socket_open2(NETLINK_SOCK_DIAG, SOCK_CLOEXEC | SOCK_NONBLOCK * !!groups);
@@ -52,6 +55,17 @@ int sockdiag_open_groups(unsigned groups, struct mnl_socket **out)
 		r = -errno;
 		mnl_socket_close(nl);
 		return r;
+	}
+	if (groups) {
+		/* A burst of closes (each report a message of its own) must not
+		 * overrun the queue before the reader's turn: lost reports are
+		 * lost final byte counts. Beyond rmem_max where permitted. */
+		int size = DESTROY_RCVBUF;
+
+		if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUFFORCE, &size,
+			       sizeof(size)) < 0)
+			(void)setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUF, &size,
+					 sizeof(size));
 	}
 	*out = nl;
 	return 0;

@@ -126,6 +126,11 @@ void tracker_take_counters(struct whosock_socket *dst, const struct whosock_sock
 				  WHOSOCK_KNOWN_TCP_BYTES_SENT | WHOSOCK_KNOWN_TCP_CWND |
 				  WHOSOCK_KNOWN_TCP_RATE | WHOSOCK_KNOWN_TRAFFIC;
 
+	/* Other protocols' payload where something counts it (BPF). */
+	if (dst->proto != WHOSOCK_PROTO_TCP && (src->known & WHOSOCK_KNOWN_TRAFFIC)) {
+		dst->traffic = src->traffic;
+		dst->known |= WHOSOCK_KNOWN_TRAFFIC;
+	}
 	if (dst->proto != WHOSOCK_PROTO_TCP || !(src->known & WHOSOCK_KNOWN_TCP_INFO))
 		return;
 	dst->tcp = src->tcp;

@@ -18,6 +18,9 @@ struct tracked {
 	struct whosock_socket *sock; /* owned (sockcopy) */
 	uint64_t first_seen_ms;      /* CLOCK_MONOTONIC: lifetimes survive clock steps */
 	unsigned seen;               /* the tick that last saw it */
+	/* Traffic accounting: the payload already counted (its counters
+	 * when last sampled; 0 for a socket opened since the start). */
+	uint64_t sent_counted, received_counted;
 };
 
 /* Sockets reported closed lately. A dump taken just before a close, or the

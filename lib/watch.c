@@ -33,6 +33,7 @@
 #include "owners.h"
 #include "tracker.h"
 #include "watch_clock.h"
+#include "watch_hooks.h"
 #include "snapshot.h"
 #include "sockcopy.h"
 #include "sockdiag.h"
@@ -94,6 +95,8 @@ struct whosock_watch {
 	 * socket takes it out. */
 	int epfd;
 	uint64_t seq; /* of the last event */
+	struct watch_hooks hooks;
+	bool final_close; /* the closed event being reported comes from the kernel's report */
 };
 
 static uint64_t now_ms(void)
@@ -519,6 +522,8 @@ static int tick(struct whosock_watch *w)
 		}
 		/* Closed already, or orphaned (no process holds it any more):
 		 * nobody opened it now. */
+		if (!s->inode && w->baseline && w->hooks.orphan_at_start)
+			w->hooks.orphan_at_start(w->hooks.data, s);
 		if (!s->inode || tracker_was_closed(&w->tk, s->netns, s->cookie))
 			continue;
 		r = snapshot_push(fresh, s);
@@ -552,6 +557,8 @@ static int tick(struct whosock_watch *w)
 		report_closed(w, t);
 		i--; /* a later member may have moved into this slot */
 	}
+	if (r == 0 && w->hooks.dumped)
+		w->hooks.dumped(w->hooks.data, &w->tk, w->baseline);
 	w->baseline = false;
 out:
 	whosock_snapshot_free(fresh);
@@ -595,10 +602,20 @@ static bool read_destroyed(struct whosock_watch *w, struct wns *ns)
 			    sockdiag_parse_inet(nlh, WHOSOCK_PROTO_TCP, &s) < 0)
 				continue;
 			t = tracker_find(&w->tk, ns->ns.inode, s.cookie);
+			if (!t && w->hooks.closed_unseen) {
+				/* The report has no uid (the kernel leaves it 0). */
+				s.netns = ns->ns.inode;
+				s.netns_name = ns->ns.name;
+				s.known &= ~(uint32_t)WHOSOCK_KNOWN_UID;
+				w->hooks.closed_unseen(w->hooks.data, &w->tk, &s,
+						       tracker_was_closed(&w->tk, ns->ns.inode, s.cookie));
+			}
 			if (!t)
 				continue; /* never watched (or already reported) */
 			tracker_take_counters(t->sock, &s);
+			w->final_close = true;
 			report_closed(w, t);
+			w->final_close = false;
 			any = true;
 		}
 	}
@@ -629,6 +646,22 @@ static int open_epoll(struct whosock_watch *w)
 
 int whosock_watch_new(const struct whosock_watch_options *options, whosock_event_fn *fn,
 		      void *data, struct whosock_watch **out)
+{
+	return watch_new_hooked(options, fn, data, NULL, out);
+}
+
+struct tracker *watch_tracker(struct whosock_watch *w)
+{
+	return &w->tk;
+}
+
+bool watch_close_is_final(const struct whosock_watch *w)
+{
+	return w->final_close;
+}
+
+int watch_new_hooked(const struct whosock_watch_options *options, whosock_event_fn *fn,
+		     void *data, const struct watch_hooks *hooks, struct whosock_watch **out)
 {
 	struct whosock_watch *w;
 	int r;
@@ -665,6 +698,8 @@ int whosock_watch_new(const struct whosock_watch_options *options, whosock_event
 		w->opt.ring_size = 4096;
 	w->fn = fn;
 	w->data = data;
+	if (hooks)
+		w->hooks = *hooks;
 	w->baseline = true;
 	w->ring = calloc(w->opt.ring_size, sizeof(*w->ring));
 	w->buf = malloc(RECV_BUFFER_SIZE);

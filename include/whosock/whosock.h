@@ -504,6 +504,13 @@ enum whosock_note_code {
 	/* Socket memory (WHOSOCK_WANT_MEMINFO) comes only from netlink, not
 	 * from path (the /proc root). */
 	WHOSOCK_NOTE_NO_MEMINFO,
+	/* Traffic accounting (whosock_meter): count sockets of proto are not
+	 * counted (nothing counts their bytes: UDP without BPF). */
+	WHOSOCK_NOTE_TRAFFIC_UNCOUNTED,
+	/* Traffic accounting: count sockets closed before whosock saw who held
+	 * them (opened and closed between two dumps): their bytes count in a
+	 * group without a process (and without a user or container). */
+	WHOSOCK_NOTE_TRAFFIC_NO_OWNER,
 };
 
 /* One note: what could not be seen and why. Read only the members its code
