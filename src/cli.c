@@ -42,9 +42,10 @@ enum {
 	OPT_PIDS,
 	OPT_SORT,
 	OPT_COLOR,
+	OPT_BY,
 };
 
-#define SHORT_OPTIONS ":tuwxl46o:ehVA:0SMKpnaHrims"
+#define SHORT_OPTIONS ":tuwxl46o:ehVA:0SMKpnaHrimsd:b"
 
 /* Each option is documented where it is declared; cli_help() prints the same. */
 static const struct option long_options[] = {
@@ -95,6 +96,10 @@ static const struct option long_options[] = {
 	{ "interval", required_argument, NULL, OPT_INTERVAL },  /* between dumps: 1, 0.5, 100ms */
 	{ "count", required_argument, NULL, OPT_COUNT },        /* stop after N events */
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },    /* stop after SECONDS */
+	/* whosock top only (and --interval, --count, --timeout) */
+	{ "delay", required_argument, NULL, 'd' },  /* live view refresh: SECONDS */
+	{ "by", required_argument, NULL, OPT_BY },  /* process|connection|remote|container|user|netns */
+	{ "bits", no_argument, NULL, 'b' },         /* rates in bits per second */
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -762,8 +767,9 @@ static int check_listing(const struct cli *cli, int no_owners, bool format_given
 				   cli->n_sort ? "--sort" : cli->resolve ? "--resolve" :
 				   cli->info ? "--info" : cli->memory ? "--memory" : NULL;
 
-	if (cli->action == CLI_WATCH && listing_only)
-		return fail(err, errlen, "%s is not an option of 'whosock watch'", listing_only);
+	if (cli->action != CLI_LIST && listing_only)
+		return fail(err, errlen, "%s is not an option of 'whosock %s'", listing_only,
+			    cli->action == CLI_TOP ? "top" : "watch");
 	if (cli->summary && cli->pids_only)
 		return fail(err, errlen, "--summary and --pids cannot be used together");
 	if (cli->pids_only && format_given)
@@ -774,6 +780,46 @@ static int check_listing(const struct cli *cli, int no_owners, bool format_given
 		return fail(err, errlen, "--summary prints a table or json");
 	if (cli->summary && cli->n_sort)
 		return fail(err, errlen, "--summary has an order of its own (no --sort)");
+	return 0;
+}
+
+/* whosock top's view names (--by), in enum whosock_meter_by's order. */
+const char *const cli_by_names[] = { "process", "connection", "remote", "container", "user",
+				     "netns", NULL };
+
+static int parse_by(const char *arg, int *by, char *err, size_t errlen)
+{
+	for (int i = 0; cli_by_names[i]; i++) {
+		if (strcmp(arg, cli_by_names[i]) == 0) {
+			*by = i;
+			return 0;
+		}
+	}
+	return fail(err, errlen, "invalid --by '%.40s': expected process, connection, remote, "
+		    "container, user or netns", arg);
+}
+
+/* What whosock top cannot do. */
+static int check_top(const struct cli *cli, int no_owners, bool source_given, char *err,
+		     size_t errlen)
+{
+	const struct whosock_filter *f = &cli->filter;
+
+	if (no_owners)
+		return fail(err, errlen, "whosock top always looks for owners");
+	if (f->states)
+		return fail(err, errlen, "whosock top chooses the states itself (every "
+			    "connection and bound socket)");
+	if (f->protos & ~(WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP) | WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDP) |
+			  WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDPLITE)))
+		return fail(err, errlen, "whosock top counts TCP (-t) and UDP (-u) sockets only");
+	if (source_given)
+		return fail(err, errlen, "whosock top always reads netlink (no --source or "
+			    "--owners-from)");
+	if (cli->delay_ms && cli->format != OUTPUT_TABLE)
+		return fail(err, errlen, "--delay is the live view's: with --output, use --interval");
+	if (cli->header == 0 && cli->format != OUTPUT_CSV)
+		return fail(err, errlen, "--no-header goes with -o csv in whosock top");
 	return 0;
 }
 
@@ -792,6 +838,7 @@ static int parse(int argc, char **argv, struct cli *cli, char *err, size_t errle
 	const char *watch_only = NULL, *seen_format = NULL, *seen_source = NULL,
 		   *seen_owners_from = NULL;
 	const char *seen_interval = NULL, *seen_count = NULL, *seen_timeout = NULL;
+	const char *seen_delay = NULL, *seen_by = NULL, *top_only = NULL;
 	unsigned families = 0;
 	int c, r = 0, no_owners = 0;
 
@@ -801,6 +848,10 @@ static int parse(int argc, char **argv, struct cli *cli, char *err, size_t errle
 	/* "whosock watch ...": the same options plus the watch ones. */
 	if (argc > 1 && strcmp(argv[1], "watch") == 0) {
 		cli->action = CLI_WATCH;
+		argv++;
+		argc--;
+	} else if (argc > 1 && strcmp(argv[1], "top") == 0) {
+		cli->action = CLI_TOP;
 		argv++;
 		argc--;
 	}
@@ -964,6 +1015,28 @@ static int parse(int argc, char **argv, struct cli *cli, char *err, size_t errle
 		case OPT_NETNS:
 			r = each_item(cli, "--netns", optarg, netns_item, err, errlen);
 			break;
+		case 'd': {
+			long ms = 0;
+
+			r = once(&seen_delay, "--delay", err, errlen);
+			if (r == 0)
+				r = parse_duration(optarg, &ms, err, errlen);
+			if (r == 0 && ms < 100)
+				r = fail(err, errlen, "--delay must be at least 100 ms");
+			cli->delay_ms = (unsigned)ms;
+			top_only = "--delay";
+			break;
+		}
+		case OPT_BY:
+			r = once(&seen_by, "--by", err, errlen);
+			if (r == 0)
+				r = parse_by(optarg, &cli->top_by, err, errlen);
+			top_only = "--by";
+			break;
+		case 'b':
+			cli->bits = 1;
+			top_only = "--bits";
+			break;
 		case 'K':
 			cli->kill = 1;
 			break;
@@ -992,11 +1065,21 @@ static int parse(int argc, char **argv, struct cli *cli, char *err, size_t errle
 		if (r < 0)
 			return r;
 	}
-	if (watch_only && cli->action != CLI_WATCH)
-		return fail(err, errlen, "%s is an option of 'whosock watch'", watch_only);
+	if (watch_only && cli->action == CLI_TOP && strcmp(watch_only, "--connections") == 0)
+		return fail(err, errlen, "whosock top always counts connections (no --connections)");
+	if (watch_only && cli->action == CLI_LIST)
+		return fail(err, errlen, "%s is an option of 'whosock watch' and 'whosock top'",
+			    watch_only);
+	if (top_only && cli->action != CLI_TOP)
+		return fail(err, errlen, "%s is an option of 'whosock top'", top_only);
 	r = check_listing(cli, no_owners, seen_format != NULL, err, errlen);
 	if (r < 0)
 		return r;
+	if (cli->action == CLI_TOP) {
+		r = check_top(cli, no_owners, seen_source || seen_owners_from, err, errlen);
+		if (r < 0)
+			return r;
+	}
 	if (cli->action == CLI_WATCH) {
 		if (cli->format == OUTPUT_JSON || cli->format == OUTPUT_CSV)
 			return fail(err, errlen, "whosock watch prints table or ndjson");
@@ -1029,8 +1112,9 @@ static int parse(int argc, char **argv, struct cli *cli, char *err, size_t errle
 	}
 	if (cli->dry_run && !cli->kill)
 		return fail(err, errlen, "--dry-run goes with -K/--kill");
-	if (cli->kill && cli->action == CLI_WATCH)
-		return fail(err, errlen, "whosock watch does not destroy sockets (no -K)");
+	if (cli->kill && cli->action != CLI_LIST)
+		return fail(err, errlen, "whosock %s does not destroy sockets (no -K)",
+			    cli->action == CLI_TOP ? "top" : "watch");
 	if (cli->kill && !selects(cli))
 		return fail(err, errlen, "-K/--kill needs a filter (an expression, [ADDR]:PORT, --port, "
 			    "--state, -l, --pid, --user, --comm, --cmdline, --container or --netns): "

@@ -11,7 +11,7 @@
 
 enum output_format { OUTPUT_TABLE, OUTPUT_JSON, OUTPUT_NDJSON, OUTPUT_CSV };
 
-enum cli_action { CLI_LIST, CLI_WATCH, CLI_HELP, CLI_VERSION };
+enum cli_action { CLI_LIST, CLI_WATCH, CLI_TOP, CLI_HELP, CLI_VERSION };
 
 enum color_mode { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
 
@@ -49,6 +49,10 @@ struct cli {
 	unsigned interval_ms; /* between dumps */
 	long count;           /* stop after this many events; 0: never */
 	long timeout_ms;      /* stop after this long; 0: never */
+	/* whosock top (interval_ms, count and timeout_ms too: count intervals) */
+	int top_by;           /* --by: enum whosock_meter_by */
+	int bits;             /* -b/--bits: rates in bits */
+	unsigned delay_ms;    /* -d/--delay: the live view's refresh (interval_ms when 0) */
 	/* The arrays opt.filter's lists point to, owned by this struct
 	 * (cli_free()); a copy of the struct shares them. */
 	struct whosock_local *locals;
@@ -77,6 +81,9 @@ struct whosock_options cli_options(const struct cli *cli);
 
 /* Free what cli_parse() allocated. Accepts NULL. */
 void cli_free(struct cli *cli);
+
+/* whosock top's view names (--by), indexed by enum whosock_meter_by; NULL-terminated. */
+extern const char *const cli_by_names[];
 
 /* The --help text. */
 void cli_help(FILE *f);

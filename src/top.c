@@ -1,0 +1,351 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* whosock top -o ndjson|json|csv: DESIGN.md's traffic rows, one per group
+ * and interval, until --count intervals, --timeout or a signal. */
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "notes.h"
+#include "output.h"
+#include "textesc.h"
+#include "top.h"
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+struct whosock_meter_options top_meter_options(const struct cli *cli)
+{
+	struct whosock_meter_options opt = WHOSOCK_METER_OPTIONS_INIT;
+
+	opt.filter = &cli->filter;
+	opt.host_only = cli->opt.host_only;
+	opt.interval_ms = cli->interval_ms;
+	return opt;
+}
+
+void top_notes(const struct whosock_meter *m, uint64_t *said,
+	       void (*message)(const char *, const char *))
+{
+	for (size_t i = 0; i < whosock_meter_note_count(m); i++) {
+		const struct whosock_note *n = whosock_meter_note(m, i);
+		uint64_t bit = 1ull << ((unsigned)n->code & 63);
+		struct sbuf b = { 0 };
+
+		if (*said & bit)
+			continue;
+		*said |= bit;
+		notes_word(&b, n);
+		sbuf_putc(&b, '\0');
+		if (!b.failed)
+			message("note: ", b.data);
+		sbuf_free(&b);
+	}
+}
+
+static void json_u64_or_null(struct sbuf *b, const char *key, uint64_t v, bool known)
+{
+	output_json_key(b, key);
+	if (known)
+		sbuf_u64(b, v);
+	else
+		sbuf_puts(b, "null");
+}
+
+static void json_container(struct sbuf *b, const struct whosock_container *c)
+{
+	output_json_key(b, "container");
+	if (!c || !c->runtime) {
+		sbuf_puts(b, "null");
+		return;
+	}
+	sbuf_putc(b, '{');
+	output_json_str(b, "runtime", c->runtime);
+	sbuf_putc(b, ',');
+	output_json_str(b, "id", c->id);
+	sbuf_putc(b, ',');
+	output_json_str(b, "pod_uid", c->pod_uid);
+	sbuf_putc(b, '}');
+}
+
+static void json_process(struct sbuf *b, const struct whosock_process *p)
+{
+	output_json_key(b, "process");
+	if (!p) {
+		sbuf_puts(b, "null");
+		return;
+	}
+	sbuf_putc(b, '{');
+	json_u64_or_null(b, "pid", (uint64_t)p->pid, true);
+	sbuf_putc(b, ',');
+	output_json_str(b, "comm", p->comm);
+	sbuf_putc(b, ',');
+	output_json_str(b, "user", p->user);
+	sbuf_putc(b, ',');
+	json_u64_or_null(b, "uid", p->uid, p->uid_known);
+	sbuf_putc(b, ',');
+	json_container(b, &p->container);
+	sbuf_putc(b, '}');
+}
+
+static void iso_time(char *buf, size_t len, const struct timespec *ts)
+{
+	struct tm tm;
+	time_t sec = ts->tv_sec;
+	size_t n;
+
+	gmtime_r(&sec, &tm);
+	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, len - n, ".%03ldZ", ts->tv_nsec / 1000000);
+}
+
+static void json_row(struct sbuf *b, const struct whosock_meter_row *r, const char *ts,
+		     uint64_t interval_ms)
+{
+	char addr[64];
+
+	sbuf_puts(b, "{\"ts\":\"");
+	sbuf_puts(b, ts);
+	sbuf_puts(b, "\",");
+	json_u64_or_null(b, "interval_ms", interval_ms, true);
+	sbuf_putc(b, ',');
+	output_json_str(b, "by", cli_by_names[r->by]);
+	sbuf_putc(b, ',');
+	switch (r->by) {
+	case WHOSOCK_BY_PROCESS:
+		json_process(b, r->process);
+		sbuf_putc(b, ',');
+		break;
+	case WHOSOCK_BY_CONNECTION:
+		output_json_key(b, "socket");
+		output_json_socket(b, r->socket);
+		sbuf_putc(b, ',');
+		json_process(b, r->process);
+		sbuf_putc(b, ',');
+		break;
+	case WHOSOCK_BY_REMOTE:
+		output_json_key(b, "remote");
+		sbuf_putc(b, '{');
+		output_json_str(b, "addr", whosock_addr_format(r->family, &r->remote, addr, sizeof(addr)));
+		sbuf_putc(b, ',');
+		json_u64_or_null(b, "port", r->remote.port, true);
+		sbuf_putc(b, ',');
+		output_json_str(b, "proto", whosock_proto_name((enum whosock_proto)r->proto));
+		sbuf_add(b, "},", 2);
+		break;
+	case WHOSOCK_BY_CONTAINER:
+		json_container(b, r->container);
+		/* No process seen: not known to be the host's either. */
+		sbuf_puts(b, r->process ? ",\"known\":true," : ",\"known\":false,");
+		break;
+	case WHOSOCK_BY_USER:
+		output_json_str(b, "user", r->user);
+		sbuf_putc(b, ',');
+		json_u64_or_null(b, "uid", r->uid, r->uid_known);
+		sbuf_putc(b, ',');
+		break;
+	default:
+		break;
+	}
+	json_u64_or_null(b, "netns", r->netns, r->netns != 0);
+	sbuf_putc(b, ',');
+	output_json_str(b, "netns_name", r->netns_name);
+	sbuf_putc(b, ',');
+	json_u64_or_null(b, "connections", r->connections, true);
+	sbuf_putc(b, ',');
+	json_u64_or_null(b, "closed", r->closed, true);
+	sbuf_putc(b, ',');
+	json_u64_or_null(b, "sent_bytes", r->sent_bytes, true);
+	sbuf_putc(b, ',');
+	json_u64_or_null(b, "received_bytes", r->received_bytes, true);
+	sbuf_putc(b, ',');
+	json_u64_or_null(b, "sent_total", r->sent_total, true);
+	sbuf_putc(b, ',');
+	json_u64_or_null(b, "received_total", r->received_total, true);
+	sbuf_putc(b, '}');
+}
+
+static const char *const csv_header =
+	"ts,interval_ms,by,pid,comm,user,uid,container,proto,local_addr,local_port,remote_addr,"
+	"remote_port,state,netns,netns_name,connections,closed,sent_bytes,received_bytes,"
+	"sent_total,received_total\n";
+
+static void csv_str(struct sbuf *b, const char *s)
+{
+	if (s)
+		esc_csv(b, s, strlen(s));
+	sbuf_putc(b, ',');
+}
+
+static void csv_num(struct sbuf *b, uint64_t v, bool known)
+{
+	if (known)
+		sbuf_u64(b, v);
+	sbuf_putc(b, ',');
+}
+
+static void csv_row(struct sbuf *b, const struct whosock_meter_row *r, const char *ts,
+		    uint64_t interval_ms)
+{
+	const struct whosock_process *p = r->by == WHOSOCK_BY_PROCESS ||
+						  r->by == WHOSOCK_BY_CONNECTION ? r->process : NULL;
+	const struct whosock_socket *s = r->socket;
+	char addr[64];
+
+	csv_str(b, ts);
+	csv_num(b, interval_ms, true);
+	csv_str(b, cli_by_names[r->by]);
+	csv_num(b, p ? (uint64_t)p->pid : 0, p != NULL);
+	csv_str(b, p ? p->comm : NULL);
+	csv_str(b, r->by == WHOSOCK_BY_USER ? r->user : p ? p->user : NULL);
+	csv_num(b, r->by == WHOSOCK_BY_USER ? r->uid : p ? p->uid : 0,
+		r->by == WHOSOCK_BY_USER ? r->uid_known : p && p->uid_known);
+	if (r->by == WHOSOCK_BY_CONTAINER && r->container)
+		csv_str(b, r->container->id);
+	else
+		csv_str(b, p && p->container.id ? p->container.id : NULL);
+	if (s) {
+		csv_str(b, whosock_proto_name((enum whosock_proto)s->proto));
+		csv_str(b, whosock_addr_format(s->family, &s->local, addr, sizeof(addr)));
+		csv_num(b, s->local.port, true);
+		csv_str(b, whosock_addr_format(s->family, &s->remote, addr, sizeof(addr)));
+		csv_num(b, s->remote.port, true);
+		csv_str(b, whosock_state_name((enum whosock_proto)s->proto, s->state));
+	} else if (r->by == WHOSOCK_BY_REMOTE) {
+		csv_str(b, whosock_proto_name((enum whosock_proto)r->proto));
+		sbuf_puts(b, ",,");
+		csv_str(b, whosock_addr_format(r->family, &r->remote, addr, sizeof(addr)));
+		csv_num(b, r->remote.port, true);
+		sbuf_putc(b, ',');
+	} else {
+		sbuf_puts(b, ",,,,,,");
+	}
+	csv_num(b, r->netns, r->netns != 0);
+	csv_str(b, r->netns_name);
+	csv_num(b, r->connections, true);
+	csv_num(b, r->closed, true);
+	csv_num(b, r->sent_bytes, true);
+	csv_num(b, r->received_bytes, true);
+	csv_num(b, r->sent_total, true);
+	sbuf_u64(b, r->received_total);
+	sbuf_putc(b, '\n');
+}
+
+/* One interval's rows. */
+static void print_rows(struct sbuf *out, const struct whosock_meter *m, const struct cli *cli,
+		       bool *first)
+{
+	enum whosock_meter_by by = (enum whosock_meter_by)cli->top_by;
+	struct timespec ts;
+	uint64_t interval_ms = 0;
+	char stamp[40];
+
+	whosock_meter_interval(m, &ts, &interval_ms);
+	iso_time(stamp, sizeof(stamp), &ts);
+	for (size_t i = 0; i < whosock_meter_row_count(m, by); i++) {
+		const struct whosock_meter_row *r = whosock_meter_row(m, by, i);
+
+		if (cli->format == OUTPUT_CSV) {
+			csv_row(out, r, stamp, interval_ms);
+			continue;
+		}
+		if (cli->format == OUTPUT_JSON)
+			sbuf_puts(out, *first ? "[\n" : ",\n");
+		*first = false;
+		json_row(out, r, stamp, interval_ms);
+		if (cli->format == OUTPUT_NDJSON)
+			sbuf_putc(out, '\n');
+	}
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int script_main(const struct cli *cli, void (*message)(const char *, const char *))
+{
+	struct whosock_meter_options opt = top_meter_options(cli);
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct whosock_meter *m = NULL;
+	struct sbuf out = { 0 };
+	uint64_t said = 0, end = cli->timeout_ms ? now_ms() + (uint64_t)cli->timeout_ms : 0;
+	long intervals = 0;
+	bool first = true;
+	int r, status = EXIT_TROUBLE;
+
+	/* No SA_RESTART: a signal ends the wait in poll() at once. */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sbuf_set_sink(&out, STDOUT_FILENO);
+	r = whosock_meter_new(&opt, &m);
+	if (r < 0) {
+		message("cannot count traffic: ", strerror(-r));
+		goto out;
+	}
+	if (cli->format == OUTPUT_CSV && cli->header)
+		sbuf_puts(&out, csv_header);
+	while (!stop_signal && !(cli->count && intervals >= cli->count)) {
+		uint64_t wait, now = now_ms();
+		struct pollfd p = { .fd = whosock_meter_get_fd(m), .events = POLLIN };
+
+		if (end && now >= end)
+			break;
+		whosock_meter_get_timeout(m, &wait);
+		if (end && wait > end - now)
+			wait = end - now;
+		if (wait > INT_MAX)
+			wait = INT_MAX;
+		if (poll(&p, 1, (int)wait) < 0 && errno != EINTR) {
+			message("poll failed: ", strerror(errno));
+			goto out;
+		}
+		r = whosock_meter_process(m);
+		if (r < 0) {
+			message("traffic counting failed: ", strerror(-r));
+			goto out;
+		}
+		if (r == 0)
+			continue;
+		top_notes(m, &said, message);
+		print_rows(&out, m, cli, &first);
+		intervals++;
+		sbuf_flush(&out);
+		if (out.sink_error)
+			break;
+	}
+	if (cli->format == OUTPUT_JSON)
+		sbuf_puts(&out, first ? "[]\n" : "\n]\n");
+	sbuf_flush(&out);
+	if (out.sink_error && out.sink_error != EPIPE) {
+		message("cannot write output: ", strerror(out.sink_error));
+		goto out;
+	}
+	status = EXIT_SUCCESS;
+out:
+	sbuf_free(&out);
+	whosock_meter_free(m);
+	return status;
+}
+
+int top_main(const struct cli *cli, void (*message)(const char *, const char *))
+{
+	if (cli->format == OUTPUT_TABLE)
+		return top_view_main(cli, message);
+	return script_main(cli, message);
+}
