@@ -787,16 +787,28 @@ static int check_listing(const struct cli *cli, int no_owners, bool format_given
 const char *const cli_by_names[] = { "process", "connection", "remote", "container", "user",
 				     "netns", NULL };
 
-static int parse_by(const char *arg, int *by, char *err, size_t errlen)
+/* --by VIEW[,VIEW...]: the first is the live view's, -o prints them all. */
+static int parse_by(const char *arg, struct cli *cli, char *err, size_t errlen)
 {
-	for (int i = 0; cli_by_names[i]; i++) {
-		if (strcmp(arg, cli_by_names[i]) == 0) {
-			*by = i;
-			return 0;
-		}
-	}
-	return fail(err, errlen, "invalid --by '%.40s': expected process, connection, remote, "
-		    "container, user or netns", arg);
+	const char *p = arg;
+
+	cli->top_by_set = 0;
+	do {
+		size_t len = strcspn(p, ",");
+		int i;
+
+		for (i = 0; cli_by_names[i]; i++)
+			if (strlen(cli_by_names[i]) == len && strncmp(p, cli_by_names[i], len) == 0)
+				break;
+		if (!cli_by_names[i])
+			return fail(err, errlen, "invalid --by '%.40s': expected process, connection, "
+				    "remote, container, user or netns (or several, with commas)", arg);
+		if (!cli->top_by_set)
+			cli->top_by = i;
+		cli->top_by_set |= 1u << i;
+		p += len;
+	} while (*p++ == ',');
+	return 0;
 }
 
 /* What whosock top cannot do. */
@@ -1030,7 +1042,7 @@ static int parse(int argc, char **argv, struct cli *cli, char *err, size_t errle
 		case OPT_BY:
 			r = once(&seen_by, "--by", err, errlen);
 			if (r == 0)
-				r = parse_by(optarg, &cli->top_by, err, errlen);
+				r = parse_by(optarg, cli, err, errlen);
 			top_only = "--by";
 			break;
 		case 'b':

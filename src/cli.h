@@ -50,7 +50,8 @@ struct cli {
 	long count;           /* stop after this many events; 0: never */
 	long timeout_ms;      /* stop after this long; 0: never */
 	/* whosock top (interval_ms, count and timeout_ms too: count intervals) */
-	int top_by;           /* --by: enum whosock_meter_by */
+	int top_by;           /* --by: enum whosock_meter_by (the first given) */
+	unsigned top_by_set;  /* every --by given (-o: rows of each), 1u << by; 0: top_by's */
 	int bits;             /* -b/--bits: rates in bits */
 	unsigned delay_ms;    /* -d/--delay: the live view's refresh (interval_ms when 0) */
 	/* The arrays opt.filter's lists point to, owned by this struct

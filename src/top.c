@@ -243,9 +243,8 @@ static void csv_row(struct sbuf *b, const struct whosock_meter_row *r, const cha
 
 /* One interval's rows. */
 static void print_rows(struct sbuf *out, const struct whosock_meter *m, const struct cli *cli,
-		       bool *first)
+		       enum whosock_meter_by by, bool *first)
 {
-	enum whosock_meter_by by = (enum whosock_meter_by)cli->top_by;
 	struct timespec ts;
 	uint64_t interval_ms = 0;
 	char stamp[40];
@@ -323,7 +322,9 @@ static int script_main(const struct cli *cli, void (*message)(const char *, cons
 		if (r == 0)
 			continue;
 		top_notes(m, &said, message);
-		print_rows(&out, m, cli, &first);
+		for (int by = 0; by < WHOSOCK_BY_COUNT; by++)
+			if ((cli->top_by_set ? cli->top_by_set : 1u << cli->top_by) & (1u << by))
+				print_rows(&out, m, cli, (enum whosock_meter_by)by, &first);
 		intervals++;
 		sbuf_flush(&out);
 		if (out.sink_error)

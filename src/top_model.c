@@ -10,13 +10,13 @@
 #include "top_model.h"
 
 #define NUMS                                                                             \
-	{ "SENT/s", 8, true }, { "RECV/s", 8, true }, { "SENT", 8, true }, { "RECV", 8, true }, \
-		{ "CONNS", 6, true }
+	{ "SENT/s", 7, true }, { "RECV/s", 7, true }, { "SENT", 7, true }, { "RECV", 7, true }, \
+		{ "CONNS", 5, true }
 
-static const struct top_col cols_process[] = { NUMS, { "PROCESS", 20, false }, { "USER", 9, false },
-					       { "CONTAINER", 12, false }, { "NETNS", 12, false } };
-static const struct top_col cols_connection[] = { NUMS, { "PROTO", 5, false }, { "LOCAL", 16, false },
-						  { "REMOTE", 16, false }, { "PROCESS", 16, false },
+static const struct top_col cols_process[] = { NUMS, { "PROCESS", 16, false }, { "USER", 8, false },
+					       { "CONTAINER", 8, false }, { "NETNS", 12, false } };
+static const struct top_col cols_connection[] = { NUMS, { "PROTO", 5, false }, { "LOCAL", 15, false },
+						  { "REMOTE", 15, false }, { "PROCESS", 14, false },
 						  { "NETNS", 10, false } };
 static const struct top_col cols_remote[] = { NUMS, { "PROTO", 5, false }, { "REMOTE", 30, false },
 					      { "NETNS", 12, false } };

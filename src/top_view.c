@@ -129,10 +129,10 @@ static void draw_header(struct view *v, int cols)
 		 v->has_filter ? " (filtered)" : "", sent, unit, recv, unit,
 		 (unsigned long long)v->model.sockets, v->paused ? " - PAUSED" : "");
 	if (v->color)
-		attron(A_BOLD);
+		attron(A_BOLD | COLOR_PAIR(1));
 	put_cell(0, 0, cols, line, false);
 	if (v->color)
-		attroff(A_BOLD);
+		attroff(A_BOLD | COLOR_PAIR(1));
 }
 
 /* The columns' x positions at this width: the last takes the rest. */
@@ -448,7 +448,9 @@ static uint64_t now_ms(void)
 
 static int run(struct view *v)
 {
-	uint64_t next_draw = 0, delay = v->cli->delay_ms ? v->cli->delay_ms : 1000;
+	/* Redrawn at each interval's end (the interval is --delay), at each
+	 * key, and at least every second (the clock). */
+	uint64_t next_draw = 0, delay = 1000;
 
 	while (!stop_signal) {
 		struct pollfd p[2] = { { .fd = whosock_meter_get_fd(v->m), .events = POLLIN },
@@ -473,8 +475,10 @@ static int run(struct view *v)
 		if (r > 0) {
 			v->ready = true;
 			top_notes(v->m, &v->said, note_status);
-			if (!v->paused)
+			if (!v->paused) {
 				rebuild(v);
+				next_draw = 0;
+			}
 		}
 		/* Keys (and KEY_RESIZE after SIGWINCH) without waiting. */
 		while ((ch = getch()) != ERR) {
@@ -490,6 +494,9 @@ int top_view_main(const struct cli *cli, void (*message)(const char *, const cha
 {
 	struct whosock_meter_options opt = top_meter_options(cli);
 	struct view v = { .cli = cli, .by = cli->top_by, .bits = cli->bits };
+
+	if (cli->delay_ms)
+		opt.interval_ms = cli->delay_ms;
 	const char *term = getenv("TERM");
 	SCREEN *scr;
 	int r;
@@ -528,6 +535,7 @@ int top_view_main(const struct cli *cli, void (*message)(const char *, const cha
 	if (v.color) {
 		start_color();
 		use_default_colors();
+		init_pair(1, COLOR_CYAN, -1);
 	}
 	note_view = &v;
 	r = run(&v);
