@@ -31,6 +31,15 @@ struct late_close {
 	struct whosock_socket *sock; /* a copy, traffic as counted */
 };
 
+/* Closes of sockets no dump saw, held until the interval's dump: the
+ * listener a socket was accepted from may be new too, and only that dump
+ * finds who holds it. Beyond PENDING_MAX they count at once. */
+#define PENDING_MAX 65536
+struct pending_close {
+	struct whosock_socket *sock; /* a copy */
+	uint64_t sent0, received0;
+};
+
 struct whosock_meter {
 	struct whosock_meter_options opt;
 	struct whosock_filter base;             /* opt.filter's copy */
@@ -42,6 +51,8 @@ struct whosock_meter {
 	struct tgroups g;
 	struct whosock_meter_row *rows[WHOSOCK_BY_COUNT];
 	size_t n_rows[WHOSOCK_BY_COUNT];
+	struct pending_close *pending;
+	size_t n_pending, cap_pending;
 	struct start_count *starts;
 	size_t n_starts, cap_starts;
 	struct late_close late[LATE_CLOSES];
@@ -230,7 +241,36 @@ static void closed_unseen(void *data, struct tracker *tk, const struct whosock_s
 		m->starts[i] = m->starts[--m->n_starts];
 		break;
 	}
+	if (m->n_pending == m->cap_pending && m->cap_pending < PENDING_MAX) {
+		size_t cap = m->cap_pending ? m->cap_pending * 2 : 64;
+		struct pending_close *v = realloc(m->pending, cap * sizeof(*v));
+
+		if (v) {
+			m->pending = v;
+			m->cap_pending = cap;
+		}
+	}
+	if (m->n_pending < m->cap_pending) {
+		struct whosock_socket *copy = sockcopy(s);
+
+		if (copy) {
+			m->pending[m->n_pending++] = (struct pending_close){ copy, sent0, received0 };
+			return;
+		}
+	}
 	account(m, s, holder(tk, s), sent0, received0, false, true);
+}
+
+/* The closes held for this dump, attributed now. */
+static void account_pending(struct whosock_meter *m, struct tracker *tk)
+{
+	for (size_t i = 0; i < m->n_pending; i++) {
+		struct pending_close *p = &m->pending[i];
+
+		account(m, p->sock, holder(tk, p->sock), p->sent0, p->received0, false, true);
+		free(p->sock);
+	}
+	m->n_pending = 0;
 }
 
 static void add_notes(struct whosock_meter *m)
@@ -282,6 +322,8 @@ static void dumped(void *data, struct tracker *tk, bool baseline)
 {
 	struct whosock_meter *m = data;
 
+	if (!baseline)
+		account_pending(m, tk);
 	for (size_t i = 0; i < tk->cap; i++) {
 		struct tracked *t = &tk->map[i];
 		const struct whosock_socket *s = t->sock;
@@ -453,6 +495,9 @@ void whosock_meter_free(struct whosock_meter *m)
 	tgroups_free(&m->g);
 	for (size_t i = 0; i < LATE_CLOSES; i++)
 		free(m->late[i].sock);
+	for (size_t i = 0; i < m->n_pending; i++)
+		free(m->pending[i].sock);
+	free(m->pending);
 	free(m->starts);
 	whosock_process_filter_free(m->base_pf);
 	whosock_process_filter_free(m->extra_pf);

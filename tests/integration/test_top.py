@@ -1,0 +1,378 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Integration test: `whosock top -o ndjson` (bytes per group and interval).
+
+The test re-executes itself in a fresh network namespace (`unshare -n`) and
+makes three more (`ip netns add wstop-<pid>-a/b/c`), each with loopback up.
+One `whosock top -o ndjson --by process,remote,netns,user --netns A,B,C`
+runs throughout; its rows are read as they come. Loads, each made of
+processes with names of their own (prctl PR_SET_NAME) started by `ip netns
+exec`:
+
+  A  wsbulk-cli (uid 65534) sends 5,000,000 bytes over one TCP connection
+     to wsbulk-srv (root), which reads them all; the connection stays open
+     until the end;
+  B  wsburst-cli makes 200 TCP connections to wsburst-srv, each sends
+     10,240 bytes and closes at once (within a few ms);
+  C  wsudp-cli sends 2,000 UDP datagrams of 1,000 bytes to wsudp-srv.
+
+Checked, exactly (TCP payload has no slack): wsbulk-cli sent 5,000,000 and
+wsbulk-srv received 5,000,000; wsburst-srv received 2,048,000 (its sockets
+are its own, or accepted from its listener); wsburst-cli's sent bytes are
+its own row's plus those of the row without a process (connections that
+closed before a dump saw who held them), 2,048,000 together; by netns: A
+5,000,000 each way, B 2,048,000 each way; by remote: in B the server's
+address and port received 2,048,000 from the clients' side; by user: uid
+65534 sent 5,000,000; UDP: a note on stderr says UDP sockets are not
+counted (without BPF), and no row has UDP bytes. Then bounded: 4 more
+rounds of 200 connections from new processes leave whosock's open fds and
+memory where they were after the first (within a margin). Rows have
+DESIGN.md's traffic-row fields. Bad usage exits 2 with one line.
+
+Timings never decide: every wait is a deadline for something that must
+come. Exit 0 pass, 1 fail, 77 skip (not root or no namespaces).
+"""
+
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import wstest
+
+WHOSOCK = wstest.whosock_path()
+WAIT = 60.0
+PID = os.getpid()
+NS = {k: "wstop-%d-%s" % (PID, k) for k in "abc"}
+ROW_FIELDS = {"ts", "interval_ms", "by", "netns", "netns_name", "connections", "sent_bytes",
+              "received_bytes", "sent_total", "received_total"}
+
+# A server and clients; argv: role, then numbers. Prints "ready PORT" once
+# listening (server) and "done" once its work is done; then waits for stdin
+# to close.
+PROG = r"""
+import ctypes, os, socket, sys
+role = sys.argv[1]
+ctypes.CDLL(None).prctl(15, sys.argv[2].encode(), 0, 0, 0)  # PR_SET_NAME
+def say(s):
+    sys.stdout.write(s + "\n"); sys.stdout.flush()
+if role == "tcp-srv":
+    n_conns = int(sys.argv[3])
+    srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(256)
+    say("ready %d" % srv.getsockname()[1])
+    total = 0
+    keep = []
+    for _ in range(n_conns):
+        c, _ = srv.accept()
+        while True:
+            d = c.recv(65536)
+            if not d:
+                break
+            total += len(d)
+        if n_conns == 1:
+            keep.append(c)  # the bulk connection stays open
+        else:
+            c.close()
+    say("done %d" % total)
+elif role == "tcp-cli":
+    port, n_conns, each = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+    keep = []
+    for _ in range(n_conns):
+        c = socket.create_connection(("127.0.0.1", port))
+        c.sendall(b"x" * each)
+        if n_conns == 1:
+            c.shutdown(socket.SHUT_WR)  # EOF for the server, the socket stays
+            keep.append(c)
+        else:
+            c.close()
+    say("done")
+elif role == "udp-srv":
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    say("ready %d" % s.getsockname()[1])
+    n = 0
+    while n < int(sys.argv[3]):
+        n += len(s.recv(2000)) > 0
+    say("done %d" % n)
+elif role == "udp-cli":
+    port, n = int(sys.argv[3]), int(sys.argv[4])
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.connect(("127.0.0.1", port))
+    import time
+    for i in range(n):
+        s.send(b"u" * 1000)
+        if i % 100 == 99:
+            time.sleep(0.01)  # the receiver keeps up
+    say("done")
+sys.stdin.read()
+"""
+
+
+class Proc:
+    def __init__(self, ns, args, user=None):
+        cmd = ["ip", "netns", "exec", NS[ns]]
+        if user:
+            cmd += ["setpriv", "--reuid", str(user), "--regid", str(user), "--clear-groups"]
+        cmd += [sys.executable, "-c", PROG] + [str(a) for a in args]
+        self.p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.pid = self.p.pid  # ip netns exec and setpriv exec: the same process
+
+    def line(self, timeout=WAIT):
+        r, _, _ = select.select([self.p.stdout], [], [], timeout)
+        if not r:
+            raise RuntimeError("no line from %r within %s s" % (self.p.args[-4:], timeout))
+        return self.p.stdout.readline().strip()
+
+    def end(self):
+        if self.p.poll() is None:
+            self.p.stdin.close()
+            try:
+                self.p.wait(10)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+
+
+class Top:
+    """whosock top -o ndjson, its rows gathered by a thread."""
+
+    def __init__(self, args):
+        self.p = subprocess.Popen([WHOSOCK, "top", "-o", "ndjson"] + args, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        self.rows, self.bad, self.stderr = [], [], ""
+        self.lock = threading.Lock()
+        threading.Thread(target=self._read, daemon=True).start()
+        threading.Thread(target=self._err, daemon=True).start()
+
+    def _read(self):
+        for line in self.p.stdout:
+            try:
+                row = json.loads(line)
+            except ValueError:
+                self.bad.append(line)
+                continue
+            with self.lock:
+                self.rows.append(row)
+
+    def _err(self):
+        self.stderr = self.p.stderr.read()
+
+    def snapshot(self):
+        with self.lock:
+            return list(self.rows)
+
+    def wait_for(self, cond, what):
+        end = time.monotonic() + WAIT
+        while time.monotonic() < end:
+            if cond(self.snapshot()):
+                return True
+            if self.p.poll() is not None:
+                break
+            time.sleep(0.1)
+        return False
+
+    def stop(self):
+        self.p.send_signal(signal.SIGTERM)
+        try:
+            return self.p.wait(20)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            return None
+
+
+def fd_count(pid):
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def sums(rows, by, key):
+    """{key(row): [sent, received]} over every interval's rows of by."""
+    out = {}
+    for r in rows:
+        if r["by"] != by:
+            continue
+        k = key(r)
+        s = out.setdefault(k, [0, 0])
+        s[0] += r["sent_bytes"]
+        s[1] += r["received_bytes"]
+    return out
+
+
+def pid_of(r):
+    return r["process"]["pid"] if r["process"] else None
+
+
+def setup_namespaces():
+    for ns in NS.values():
+        subprocess.run(["ip", "netns", "add", ns], check=True)
+        subprocess.run(["ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up"], check=True)
+
+
+def cleanup_namespaces():
+    for ns in NS.values():
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+
+
+def check_usage(c):
+    for args in (["top", "--by", "nope"], ["top", "-o", "ndjson", "-d", "1"], ["--by", "user"],
+                 ["top", "--connections"], ["top", "-x"], ["top", "--interval", "10ms"],
+                 ["top", "-l"], ["top", "-K", ":80"]):
+        p = subprocess.run([WHOSOCK] + args, capture_output=True, text=True)
+        c.eq(p.returncode, 2, "whosock %s: exit status" % " ".join(args), p.stderr)
+        c.ok(p.stdout == "" and len(p.stderr.strip().split("\n")) == 1,
+             "whosock %s: one line on stderr, nothing on stdout" % " ".join(args),
+             "stdout=%r stderr=%r" % (p.stdout, p.stderr))
+    p = subprocess.run([WHOSOCK, "top"], capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    c.eq(p.returncode, 2, "whosock top without a terminal: exit status", p.stderr)
+    c.ok("-o ndjson" in p.stderr, "whosock top without a terminal says to use -o", p.stderr)
+
+
+def burst(c, srv_name, cli_name, rounds=1):
+    """200 short connections in B, from a new client process each round.
+    Returns (server, [clients])."""
+    srv = Proc("b", ["tcp-srv", srv_name, 200 * rounds])
+    port = int(srv.line().split()[1])
+    clients = []
+    for _ in range(rounds):
+        k = Proc("b", ["tcp-cli", cli_name, port, 200, 10240])
+        c.eq(k.line(), "done", "%s finished" % cli_name)
+        k.end()
+        clients.append(k)
+    c.eq(srv.line(), "done %d" % (200 * rounds * 10240), "%s received everything" % srv_name)
+    return srv, clients, port
+
+
+def inner():
+    if wstest.start_inner(WHOSOCK) is None:
+        return 1
+    c = wstest.Checker()
+    check_usage(c)
+    setup_namespaces()
+    top = None
+    procs = []
+    try:
+        top = Top(["--interval", "300ms", "--by", "process,remote,netns,user"] +
+                  sum([["--netns", n] for n in NS.values()], []))
+        # Ready: a probe connection in C is counted (sockets opened before
+        # the meter's start would count only from then on).
+        psrv = Proc("c", ["tcp-srv", "wsprobe-srv", 1])
+        procs.append(psrv)
+        port = int(psrv.line().split()[1])
+        pcli = Proc("c", ["tcp-cli", "wsprobe-cli", port, 1, 100])
+        procs.append(pcli)
+        c.eq(pcli.line(), "done", "probe sent")
+        c.ok(top.wait_for(lambda rows: any(r["by"] == "process" and r["process"] and
+                                           r["process"]["pid"] == pcli.pid and r["sent_bytes"]
+                                           for r in rows), "probe"),
+             "whosock top counts the probe's 100 bytes", top.stderr)
+
+        # A: 5 MB over one connection, the client as uid 65534.
+        bsrv = Proc("a", ["tcp-srv", "wsbulk-srv", 1])
+        procs.append(bsrv)
+        port = int(bsrv.line().split()[1])
+        bcli = Proc("a", ["tcp-cli", "wsbulk-cli", port, 1, 5000000], user=65534)
+        procs.append(bcli)
+        c.eq(bcli.line(), "done", "wsbulk-cli sent")
+        c.eq(bsrv.line(), "done 5000000", "wsbulk-srv received everything")
+
+        # B: 200 connections of 10 KiB, each closed at once.
+        ssrv, sclis, sport = burst(c, "wsburst-srv", "wsburst-cli")
+        procs.append(ssrv)
+
+        # C: UDP.
+        usrv = Proc("c", ["udp-srv", "wsudp-srv", 2000])
+        procs.append(usrv)
+        uport = int(usrv.line().split()[1])
+        ucli = Proc("c", ["udp-cli", "wsudp-cli", uport, 2000])
+        procs.append(ucli)
+        c.eq(ucli.line(), "done", "wsudp-cli sent")
+        c.eq(usrv.line(), "done 2000", "wsudp-srv received every datagram")
+
+        def per_pid(rows):
+            return sums(rows, "process", pid_of)
+
+        def complete(rows):
+            s = per_pid(rows)
+            burst_cli = sum(s.get(k.pid, [0, 0])[0] for k in sclis)
+            unknown = sum(v[0] for r, v in sums(rows, "process", lambda r: (pid_of(r), r["netns_name"])).items()
+                          if r == (None, NS["b"]))
+            return (s.get(bcli.pid, [0, 0])[0] >= 5000000 and s.get(bsrv.pid, [0, 0])[1] >= 5000000
+                    and s.get(ssrv.pid, [0, 0])[1] >= 2048000 and burst_cli + unknown >= 2048000)
+
+        c.ok(top.wait_for(complete, "totals"), "every byte sent is counted", top.stderr)
+        # Two more intervals: nothing more may come.
+        n = len(top.snapshot())
+        top.wait_for(lambda rows: len({r["ts"] for r in rows[n:]}) >= 2, "two more intervals")
+        rows = top.snapshot()
+        s = per_pid(rows)
+        c.eq(s.get(bcli.pid, [0, 0]), [5000000, 0], "wsbulk-cli: [sent, received]")
+        c.eq(s.get(bsrv.pid, [0, 0]), [0, 5000000], "wsbulk-srv: [sent, received]")
+        c.eq(s.get(ssrv.pid, [0, 0]), [0, 2048000], "wsburst-srv: [sent, received]")
+        unknown_b = sums(rows, "process", lambda r: (pid_of(r), r["netns_name"])).get((None, NS["b"]), [0, 0])
+        burst_cli = [sum(s.get(k.pid, [0, 0])[i] for k in sclis) + unknown_b[i] for i in (0, 1)]
+        c.eq(burst_cli, [2048000, 0], "wsburst-cli plus the row without a process in B: [sent, received]")
+        nets = sums(rows, "netns", lambda r: r["netns_name"])
+        c.eq(nets.get(NS["a"]), [5000000, 5000000], "by netns: A")
+        c.eq(nets.get(NS["b"]), [2048000, 2048000], "by netns: B")
+        c.ok(nets.get(NS["c"], [0, 0])[0] == 100, "by netns: C has the probe's TCP bytes only (UDP not counted)",
+             nets.get(NS["c"]))
+        rem = sums(rows, "remote", lambda r: (r["netns_name"], r["remote"]["addr"], r["remote"]["port"],
+                                             r["remote"]["proto"]))
+        c.eq(rem.get((NS["b"], "127.0.0.1", sport, "tcp")), [2048000, 0],
+             "by remote: B's clients to 127.0.0.1:%d" % sport)
+        users = sums(rows, "user", lambda r: r["uid"])
+        c.eq(users.get(65534, [0, 0])[0], 5000000, "by user: uid 65534 sent")
+        c.ok(users.get(0, [0, 0])[1] >= 5000000 + 2048000, "by user: root received what its servers did",
+             users.get(0))
+        c.ok(not any(r["by"] == "process" and r["process"] and r["process"]["pid"] in (ucli.pid, usrv.pid)
+                     and (r["sent_bytes"] or r["received_bytes"]) for r in rows),
+             "no UDP bytes counted without BPF")
+        for r in rows[:50]:
+            c.ok(ROW_FIELDS <= set(r), "row has the traffic-row fields", r)
+            c.ok(r["interval_ms"] > 0, "interval_ms > 0", r)
+        for r in rows:
+            if r["by"] == "process" and r["process"] and r["process"]["pid"] == bcli.pid:
+                c.eq(r["process"]["comm"], "wsbulk-cli", "comm of wsbulk-cli")
+                c.eq(r["process"]["uid"], 65534, "uid of wsbulk-cli")
+                c.eq(r["netns_name"], NS["a"], "netns_name of wsbulk-cli")
+                break
+        c.ok(not top.bad, "every line is JSON", top.bad[:3])
+
+        # Bounded: rounds of new processes and connections.
+        fds0, rss0 = fd_count(top.p.pid), rss_kb(top.p.pid)
+        srv2, clis2, _ = burst(c, "wsburst2-srv", "wsburst2-cli", rounds=4)
+        procs.append(srv2)
+        srv2.end()
+        n = len(top.snapshot())
+        top.wait_for(lambda rows: len({r["ts"] for r in rows[n:]}) >= 3, "three more intervals")
+        fds1, rss1 = fd_count(top.p.pid), rss_kb(top.p.pid)
+        c.ok(fds1 <= fds0 + 4, "open fds stay bounded: %d after the first round, %d after 4 more" % (fds0, fds1))
+        c.ok(rss1 <= rss0 + 16 * 1024, "memory stays bounded: %d KiB, then %d KiB" % (rss0, rss1))
+        status = top.stop()
+        c.eq(status, 0, "whosock top exits 0 on SIGTERM", top.stderr)
+        time.sleep(0.2)
+        c.ok("udp sockets are not counted" in top.stderr or "udp socket is not counted" in top.stderr,
+             "a note says UDP is not counted", top.stderr)
+        top = None
+    finally:
+        for p in procs:
+            p.end()
+        if top:
+            top.p.kill()
+        cleanup_namespaces()
+    return c.summary()
+
+
+if __name__ == "__main__":
+    wstest.main(__file__, inner, "whosock top needs root (namespaces, destroy reports)",
+                tools=("unshare", "ip", "setpriv"))
