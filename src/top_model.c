@@ -11,12 +11,12 @@
 
 #define NUMS                                                                             \
 	{ "SENT/s", 7, true }, { "RECV/s", 7, true }, { "SENT", 7, true }, { "RECV", 7, true }, \
-		{ "CONNS", 5, true }
+		{ "CONNS", 6, true }
 
-static const struct top_col cols_process[] = { NUMS, { "PROCESS", 16, false }, { "USER", 8, false },
-					       { "CONTAINER", 8, false }, { "NETNS", 12, false } };
+static const struct top_col cols_process[] = { NUMS, { "PROCESS", 19, false }, { "USER", 7, false },
+					       { "NETNS", 10, false }, { "CONTAINER", 12, false } };
 static const struct top_col cols_connection[] = { NUMS, { "PROTO", 5, false }, { "LOCAL", 15, false },
-						  { "REMOTE", 15, false }, { "PROCESS", 14, false },
+						  { "REMOTE", 15, false }, { "PROCESS", 16, false },
 						  { "NETNS", 10, false } };
 static const struct top_col cols_remote[] = { NUMS, { "PROTO", 5, false }, { "REMOTE", 30, false },
 					      { "NETNS", 12, false } };
@@ -147,8 +147,8 @@ static void fill_text(struct top_vrow *v, const struct whosock_meter_row *r)
 	case WHOSOCK_BY_PROCESS:
 		v->text[5] = process_text(p);
 		v->text[6] = esc_dup(p ? p->user : NULL);
-		v->text[7] = container_text(p ? &p->container : NULL, p != NULL);
-		v->text[8] = netns_text(r);
+		v->text[7] = netns_text(r);
+		v->text[8] = container_text(p ? &p->container : NULL, p != NULL);
 		break;
 	case WHOSOCK_BY_CONNECTION:
 		v->text[5] = esc_dup(output_proto_label(r->socket));

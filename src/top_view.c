@@ -124,10 +124,11 @@ static void draw_header(struct view *v, int cols)
 	strftime(when, sizeof(when), "%H:%M:%S", &tm);
 	top_human(sent, sizeof(sent), v->model.sent_rate, v->bits);
 	top_human(recv, sizeof(recv), v->model.received_rate, v->bits);
-	snprintf(line, sizeof(line), "whosock top - %s - by %s%s%s%s - sent %s%s received %s%s - %llu conns%s",
-		 when, cli_by_names[v->by], v->only_pid ? " of " : "", v->only_pid ? v->only_name : "",
+	snprintf(line, sizeof(line), "whosock top%s - %s - by %s%s%s%s - sent %s%s received %s%s - %llu conns",
+		 v->paused ? " PAUSED" : "", when, v->only_pid ? "connection" : cli_by_names[v->by],
+		 v->only_pid ? " of " : "", v->only_pid ? v->only_name : "",
 		 v->has_filter ? " (filtered)" : "", sent, unit, recv, unit,
-		 (unsigned long long)v->model.sockets, v->paused ? " - PAUSED" : "");
+		 (unsigned long long)v->model.sockets);
 	if (v->color)
 		attron(A_BOLD | COLOR_PAIR(1));
 	put_cell(0, 0, cols, line, false);
@@ -275,7 +276,9 @@ static void ask_filter(struct view *v)
 	addstr("filter: ");
 	echo();
 	curs_set(1);
+	nodelay(stdscr, FALSE); /* typing waits for the keys */
 	r = getnstr(text, (int)sizeof(text) - 1);
+	nodelay(stdscr, TRUE);
 	noecho();
 	curs_set(0);
 	if (r == ERR)
