@@ -1,7 +1,7 @@
 # bash completion for whosock(8)                           -*- shell-script -*-
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Options as `whosock --help` lists them (tests/packaging checks that every
-# option there is here); `whosock watch` takes its own subset.
+# option there is here); `whosock watch` and `whosock top` take their own subsets.
 
 _whosock_kinds='all inet tcp udp udplite raw mptcp sctp unix packet netlink vsock xdp other'
 _whosock_states='listen established syn-sent syn-recv fin-wait1 fin-wait2 time-wait
@@ -23,20 +23,27 @@ _whosock()
 	local cur prev words cword split
 	_init_completion -s -n : || return
 
-	local watch=
+	local watch= top=
 	[[ $cword -gt 1 && ${words[1]} == watch ]] && watch=1
+	[[ $cword -gt 1 && ${words[1]} == top ]] && top=1
 
 	case $prev in
 	-o | --output)
-		if [[ $watch ]]; then
+		if [[ $top ]]; then
+			COMPREPLY=($(compgen -W 'ndjson json csv' -- "$cur"))
+		elif [[ $watch ]]; then
 			COMPREPLY=($(compgen -W 'table ndjson' -- "$cur"))
 		else
 			COMPREPLY=($(compgen -W 'table json ndjson csv' -- "$cur"))
 		fi
 		return
 		;;
+	--by)
+		_whosock_list 'process connection remote container user netns'
+		return
+		;;
 	-A | --query)
-		if [[ $watch ]]; then
+		if [[ $watch || $top ]]; then
 			_whosock_list 'tcp udp udplite'
 		else
 			_whosock_list "$_whosock_kinds"
@@ -83,7 +90,7 @@ _whosock()
 		_pnames
 		return
 		;;
-	--port | --cmdline | --container | --interval | --count | --timeout)
+	--port | --cmdline | --container | --interval | --count | --timeout | -d | --delay)
 		return
 		;;
 	esac
@@ -91,7 +98,12 @@ _whosock()
 
 	if [[ $cur == -* ]]; then
 		local opts
-		if [[ $watch ]]; then
+		if [[ $top ]]; then
+			opts='-t --tcp -u --udp -A --query -4 --ipv4 -6 --ipv6 --port
+				--host-only --netns --container --pid --user --comm --cmdline
+				-o --output -H --no-header --color -d --delay --by -b --bits
+				--interval --count --timeout -h --help'
+		elif [[ $watch ]]; then
 			opts='-t --tcp -u --udp -A --query -4 --ipv4 -6 --ipv6 --port
 				--host-only --netns --container --pid --user --comm --cmdline
 				-o --output --connections --interval --count --timeout
@@ -112,7 +124,7 @@ _whosock()
 	# The first word may be the subcommand; the rest are [ADDR]:PORT[/PROTO]
 	# queries, which have nothing to complete.
 	if [[ $cword -eq 1 ]]; then
-		COMPREPLY=($(compgen -W 'watch' -- "$cur"))
+		COMPREPLY=($(compgen -W 'watch top' -- "$cur"))
 	fi
 } &&
 	complete -F _whosock whosock

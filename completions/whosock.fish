@@ -1,11 +1,16 @@
 # fish completion for whosock(8)
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Options as `whosock --help` lists them (tests/packaging checks that every
-# option there is here); `whosock watch` takes its own subset.
+# option there is here); `whosock watch` and `whosock top` take their own subsets.
 
 function __whosock_watch --description 'the command line is whosock watch'
     set -l words (commandline -opc)
     test (count $words) -ge 2; and test "$words[2]" = watch
+end
+
+function __whosock_top --description 'the command line is whosock top'
+    set -l words (commandline -opc)
+    test (count $words) -ge 2; and test "$words[2]" = top
 end
 
 function __whosock_no_subcommand --description 'no word after whosock yet'
@@ -28,17 +33,21 @@ function __whosock_netns --description 'network namespaces by name'
     echo pid:
 end
 
-set -l list 'not __whosock_watch'
+set -l list 'not __whosock_watch; and not __whosock_top'
 set -l watch __whosock_watch
+set -l top __whosock_top
 
 complete -c whosock -f
 complete -c whosock -n __whosock_no_subcommand -a watch -d 'report sockets opening and closing'
+complete -c whosock -n __whosock_no_subcommand -a top -d 'who moves how many bytes, live'
 
 # Kinds
 complete -c whosock -n $list -s t -l tcp -d 'TCP sockets'
 complete -c whosock -n $watch -s t -l tcp -d 'TCP sockets'
+complete -c whosock -n $top -s t -l tcp -d 'TCP sockets'
 complete -c whosock -n $list -s u -l udp -d 'UDP and UDP-Lite sockets'
 complete -c whosock -n $watch -s u -l udp -d 'UDP and UDP-Lite sockets'
+complete -c whosock -n $top -s u -l udp -d 'UDP and UDP-Lite sockets'
 complete -c whosock -n $list -s w -l raw -d 'RAW sockets'
 complete -c whosock -n $list -s x -l unix -d 'UNIX sockets'
 complete -c whosock -n $list -s 0 -l packet -d 'packet sockets'
@@ -50,6 +59,8 @@ complete -c whosock -n $list -l xdp -d 'XDP sockets'
 complete -c whosock -n $list -s A -l query -x -d 'kinds, as ss -A' \
     -a '(__whosock_list all inet tcp udp udplite raw mptcp sctp unix packet netlink vsock xdp other)'
 complete -c whosock -n $watch -s A -l query -x -d 'kinds (TCP and UDP)' \
+    -a '(__whosock_list tcp udp udplite)'
+complete -c whosock -n $top -s A -l query -x -d 'kinds (TCP and UDP)' \
     -a '(__whosock_list tcp udp udplite)'
 
 # Filters
@@ -95,5 +106,16 @@ complete -c whosock -n $list -s V -l version -d 'show the version'
 # whosock watch
 complete -c whosock -n $watch -l connections -d 'also TCP connections and connected UDP'
 complete -c whosock -n $watch -l interval -x -d 'between dumps: 1, 0.5, 250ms'
+complete -c whosock -n $top -l interval -x -d 'between dumps: 1, 0.5, 250ms'
 complete -c whosock -n $watch -l count -x -d 'stop after N events'
 complete -c whosock -n $watch -l timeout -x -d 'stop after this many seconds'
+complete -c whosock -n $top -l timeout -x -d 'stop after this many seconds'
+
+# whosock top
+complete -c whosock -n $top -s o -l output -x -a 'ndjson json csv' -d 'rows for scripts'
+complete -c whosock -n $top -s H -l no-header -d 'no header line in csv output'
+complete -c whosock -n $top -l color -x -a 'auto always never' -d 'colour the live view'
+complete -c whosock -n $top -s d -l delay -x -d 'live view refresh: 1, 0.5, 250ms'
+complete -c whosock -n $top -l by -x -a '(__whosock_list process connection remote container user netns)' -d 'how rows group sockets'
+complete -c whosock -n $top -s b -l bits -d 'rates in bits per second'
+complete -c whosock -n $top -l count -x -d 'stop after N intervals'
