@@ -163,7 +163,8 @@ enum {
 	WHOSOCK_KNOWN_LOCAL = 1u << 12,        /* held-only rows: local_text (getsockname) */
 	WHOSOCK_KNOWN_TCP_CWND = 1u << 13,     /* tcp.rttvar_us, cwnd, mss, rto_us, lost, unacked */
 	WHOSOCK_KNOWN_TCP_RATE = 1u << 14,     /* tcp.delivery_rate (Linux >= 4.9) */
-	WHOSOCK_KNOWN_MEMINFO = 1u << 15       /* whosock_socket.mem (netlink, WHOSOCK_WANT_MEMINFO) */
+	WHOSOCK_KNOWN_MEMINFO = 1u << 15,      /* whosock_socket.mem (netlink, WHOSOCK_WANT_MEMINFO) */
+	WHOSOCK_KNOWN_TRAFFIC = 1u << 16       /* whosock_socket.traffic */
 };
 
 struct whosock_tcp_info {
@@ -196,6 +197,18 @@ struct whosock_meminfo {
 	uint32_t optmem;      /* options and filters */
 	uint32_t backlog;     /* packets waiting for the socket's lock */
 	uint32_t drops;       /* packets dropped (Linux >= 4.7; 0 before) */
+};
+
+/* The payload a socket carried (what the application wrote and read, not
+ * headers), with WHOSOCK_KNOWN_TRAFFIC. TCP's come from tcp_info and count
+ * from the socket's start; counters whosock keeps itself (BPF) count from
+ * when it began counting: then since_start is set. */
+struct whosock_traffic {
+	uint64_t sent_bytes;
+	uint64_t received_bytes;
+	uint64_t sent_packets;     /* packets with payload */
+	uint64_t received_packets;
+	bool since_start;          /* counted since whosock started, not the socket */
 };
 
 /* The container a process runs in, named from its cgroup path; all NULL when
@@ -291,6 +304,8 @@ struct whosock_socket {
 	/* Socket memory, with WHOSOCK_KNOWN_MEMINFO (inet and UNIX sockets
 	 * from netlink, when WHOSOCK_WANT_MEMINFO asked for it). */
 	struct whosock_meminfo mem;
+	/* Payload carried: TCP with WHOSOCK_WANT_TCP_INFO from netlink. */
+	struct whosock_traffic traffic;
 };
 
 /* "Who owns this local address and port": one [ADDR]:PORT query. */
@@ -489,6 +504,13 @@ enum whosock_note_code {
 	/* Socket memory (WHOSOCK_WANT_MEMINFO) comes only from netlink, not
 	 * from path (the /proc root). */
 	WHOSOCK_NOTE_NO_MEMINFO,
+	/* Traffic accounting (whosock_meter): count sockets of proto are not
+	 * counted (nothing counts their bytes: UDP without BPF). */
+	WHOSOCK_NOTE_TRAFFIC_UNCOUNTED,
+	/* Traffic accounting: count sockets closed before whosock saw who held
+	 * them (opened and closed between two dumps): their bytes count in a
+	 * group without a process (and without a user or container). */
+	WHOSOCK_NOTE_TRAFFIC_NO_OWNER,
 };
 
 /* One note: what could not be seen and why. Read only the members its code
