@@ -97,7 +97,19 @@ class Endpoint(ctypes.Structure):
 
 class TcpInfo(ctypes.Structure):
     _fields_ = [("rtt_us", _u32), ("retransmits", _u32), ("bytes_acked", _u64),
-                ("bytes_received", _u64), ("bytes_sent", _u64)]
+                ("bytes_received", _u64), ("bytes_sent", _u64), ("rttvar_us", _u32),
+                ("cwnd", _u32), ("mss", _u32), ("rto_us", _u32), ("lost", _u32),
+                ("unacked", _u32), ("delivery_rate", _u64)]
+
+
+class Meminfo(ctypes.Structure):
+    _fields_ = [(n, _u32) for n in ("rmem_alloc", "rcvbuf", "wmem_alloc", "sndbuf", "fwd_alloc",
+                                    "wmem_queued", "optmem", "backlog", "drops")]
+
+
+class Traffic(ctypes.Structure):
+    _fields_ = [("sent_bytes", _u64), ("received_bytes", _u64), ("sent_packets", _u64),
+                ("received_packets", _u64), ("since_start", _c_bool)]
 
 
 class Container(ctypes.Structure):
@@ -131,6 +143,7 @@ Socket._fields_ = [
     ("source", _u8), ("v6only", _c_bool), ("tcp", TcpInfo), ("protocol", _u32),
     ("netlink", NetlinkInfo), ("local_text", _str), ("family_name", _str),
     ("owners", ctypes.POINTER(Owner)), ("peer", ctypes.POINTER(Socket)),
+    ("mem", Meminfo), ("traffic", Traffic),
 ]
 
 
@@ -149,13 +162,14 @@ class Filter(ctypes.Structure):
         ("comms", ctypes.POINTER(_str)), ("n_comms", _size),
         ("cmdlines", ctypes.POINTER(_str)), ("n_cmdlines", _size),
         ("containers", ctypes.POINTER(_str)), ("n_containers", _size),
+        ("expr", ctypes.c_void_p),
     ]
 
 
 class Options(ctypes.Structure):
     _fields_ = [("size", _size), ("proc_root", _str), ("source", _int),
                 ("filter", ctypes.POINTER(Filter)), ("want", _uint), ("host_only", _c_bool),
-                ("flags", _uint)]
+                ("flags", _uint), ("owner_source", _int)]
 
 
 class Note(ctypes.Structure):
@@ -200,8 +214,9 @@ _AF_INET, _AF_INET6, _AF_UNIX = _socket.AF_INET, _socket.AF_INET6, _socket.AF_UN
 
 _KNOWN = {n: 1 << i for i, n in enumerate(
     ("uid", "cookie", "queues", "peer", "tcp_info", "tcp_bytes", "tcp_bytes_sent", "ifindex",
-     "v6only", "cgroup_id", "protocol", "nl_groups", "local"))}
-_WANT_OWNERS, _WANT_PROCESS, _WANT_TCP_INFO = 1, 2, 4
+     "v6only", "cgroup_id", "protocol", "nl_groups", "local", "tcp_cwnd", "tcp_rate", "meminfo",
+     "traffic"))}
+_WANT_OWNERS, _WANT_PROCESS, _WANT_TCP_INFO, _WANT_MEMINFO = 1, 2, 4, 8
 _FLAG_NO_THREADS = 1
 _SOURCE = {"auto": 0, "netlink": 1, "proc": 2}
 _SOURCE_NAME = {1: "netlink", 2: "proc"}
@@ -213,7 +228,7 @@ NOTE_CODES = {
     5: "malformed_lines", 6: "malformed_messages", 7: "owners_hidden", 8: "owners_refused",
     9: "netns_not_entered", 10: "netns_read_proc", 11: "untraced", 12: "no_tcp_info",
     13: "netns_not_found", 14: "dropped", 15: "owners_unread", 16: "outside_pidns",
-    17: "netns_no_process",
+    17: "netns_no_process", 18: "bpf_owners_fallback", 19: "no_meminfo",
 }
 
 _EventFn = ctypes.CFUNCTYPE(None, ctypes.POINTER(Event), ctypes.c_void_p)
@@ -419,8 +434,20 @@ class _Converter:
         d["tcp"] = {"rtt_us": t.rtt_us, "retransmits": t.retransmits,
                     "bytes_acked": kn("tcp_bytes", t.bytes_acked),
                     "bytes_received": kn("tcp_bytes", t.bytes_received),
-                    "bytes_sent": kn("tcp_bytes_sent", t.bytes_sent)} \
+                    "bytes_sent": kn("tcp_bytes_sent", t.bytes_sent),
+                    "rttvar_us": kn("tcp_cwnd", t.rttvar_us), "cwnd": kn("tcp_cwnd", t.cwnd),
+                    "mss": kn("tcp_cwnd", t.mss), "rto_us": kn("tcp_cwnd", t.rto_us),
+                    "lost": kn("tcp_cwnd", t.lost), "unacked": kn("tcp_cwnd", t.unacked),
+                    "delivery_rate": kn("tcp_rate", t.delivery_rate)} \
             if s.proto == _P_TCP and k & _KNOWN["tcp_info"] else None
+        m = s.mem
+        d["memory"] = {n: getattr(m, n) for n, _ in Meminfo._fields_} \
+            if k & _KNOWN["meminfo"] else None
+        tr = s.traffic
+        d["traffic"] = {"sent_bytes": tr.sent_bytes, "received_bytes": tr.received_bytes,
+                        "sent_packets": tr.sent_packets, "received_packets": tr.received_packets,
+                        "since": "start" if tr.since_start else "open"} \
+            if k & _KNOWN["traffic"] else None
         return d
 
     def event(self, ep):
@@ -636,7 +663,7 @@ class Snapshot:
 
 def snapshot(protos=None, families=None, states=None, ports=None, pids=None, uids=None,
              comms=None, cmdlines=None, containers=None, netns=None, local=None,
-             host_only=False, owners=True, process=True, tcp_info=True, proc_root=None,
+             host_only=False, owners=True, process=True, tcp_info=True, memory=True, proc_root=None,
              source="auto", threads=True):
     """Every socket matching the filters, in every network namespace (only
     the caller's with host_only=True). Returns a Snapshot.
@@ -658,9 +685,9 @@ def snapshot(protos=None, families=None, states=None, ports=None, pids=None, uid
       pids, uids (numbers or user names), comms (exact process names),
       cmdlines (substrings or POSIX extended regexes), containers (ID
         prefixes): the socket's owners.
-    owners, process, tcp_info: what to collect beyond the sockets: the
-    holders (pid, fds, comm), their details (cmdline, uid, user, cgroup,
-    container), TCP counters. proc_root: another /proc (a captured tree).
+    owners, process, tcp_info, memory: what to collect beyond the sockets:
+    the holders (pid, fds, comm), their details (cmdline, uid, user, cgroup,
+    container), TCP counters (and traffic), socket memory. proc_root: another /proc (a captured tree).
     source: "auto" (netlink, /proc where refused), "netlink" or "proc".
     threads=False: the calling thread enters each namespace itself
     (WHOSOCK_FLAG_NO_THREADS).
@@ -678,7 +705,7 @@ def snapshot(protos=None, families=None, states=None, ports=None, pids=None, uid
     want = (_WANT_OWNERS | (_WANT_PROCESS if process else 0)) if owners else 0
     opt = Options(size=ctypes.sizeof(Options), source=_SOURCE[source],
                   filter=ctypes.pointer(f.c), host_only=bool(host_only),
-                  want=want | (_WANT_TCP_INFO if tcp_info else 0),
+                  want=want | (_WANT_TCP_INFO if tcp_info else 0) | (_WANT_MEMINFO if memory else 0),
                   flags=0 if threads else _FLAG_NO_THREADS)
     if proc_root is not None:
         opt.proc_root = _bytes(os.fsencode(proc_root), "proc_root")

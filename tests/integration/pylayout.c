@@ -28,7 +28,13 @@ int main(void)
 	BEGIN("Endpoint", struct whosock_endpoint)
 	M(addr) M(port) M(path) END();
 	BEGIN("TcpInfo", struct whosock_tcp_info)
-	M(rtt_us) M(retransmits) M(bytes_acked) M(bytes_received) M(bytes_sent) END();
+	M(rtt_us) M(retransmits) M(bytes_acked) M(bytes_received) M(bytes_sent) M(rttvar_us) M(cwnd)
+	M(mss) M(rto_us) M(lost) M(unacked) M(delivery_rate) END();
+	BEGIN("Meminfo", struct whosock_meminfo)
+	M(rmem_alloc) M(rcvbuf) M(wmem_alloc) M(sndbuf) M(fwd_alloc) M(wmem_queued) M(optmem)
+	M(backlog) M(drops) END();
+	BEGIN("Traffic", struct whosock_traffic)
+	M(sent_bytes) M(received_bytes) M(sent_packets) M(received_packets) M(since_start) END();
 	BEGIN("Container", struct whosock_container)
 	M(runtime) M(id) M(pod_uid) END();
 	BEGIN("Process", struct whosock_process)
@@ -40,7 +46,7 @@ int main(void)
 	M(netns) M(netns_name) M(inode) M(cookie) M(peer_inode) M(cgroup_id) M(local) M(remote)
 	M(ifindex) M(uid) M(rqueue) M(wqueue) M(known) M(n_owners) M(proto) M(family) M(type)
 	M(state) M(source) M(v6only) M(tcp) M(protocol) M(netlink) M(local_text) M(family_name)
-	M(owners) M(peer) END();
+	M(owners) M(peer) M(mem) M(traffic) END();
 	/* The anonymous struct of whosock_socket.netlink. */
 	printf(",\"NetlinkInfo\":{\"size\":%zu", sizeof(((struct whosock_socket *)0)->netlink));
 	printf(",\"portid\":%zu", offsetof(struct whosock_socket, netlink.portid) - NL);
@@ -52,9 +58,9 @@ int main(void)
 	BEGIN("Filter", struct whosock_filter)
 	M(size) M(protos) M(families) M(states) M(ports) M(n_ports) M(locals) M(n_locals) M(netns)
 	M(n_netns) M(pids) M(n_pids) M(uids) M(n_uids) M(comms) M(n_comms) M(cmdlines)
-	M(n_cmdlines) M(containers) M(n_containers) END();
+	M(n_cmdlines) M(containers) M(n_containers) M(expr) END();
 	BEGIN("Options", struct whosock_options)
-	M(size) M(proc_root) M(source) M(filter) M(want) M(host_only) M(flags) END();
+	M(size) M(proc_root) M(source) M(filter) M(want) M(host_only) M(flags) M(owner_source) END();
 	BEGIN("Note", struct whosock_note)
 	M(code) M(error) M(error2) M(count) M(netns) M(pidns) M(netns_name) M(proto) M(family)
 	M(path) END();
