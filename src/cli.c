@@ -1045,9 +1045,10 @@ static int parse(int argc, char **argv, struct cli *cli, char *err, size_t errle
 		cli->opt.want |= no_owners ? 0 : WHOSOCK_WANT_PROCESS;
 	if (cli->format == OUTPUT_JSON || cli->format == OUTPUT_NDJSON)
 		cli->opt.want |= WHOSOCK_WANT_TCP_INFO | WHOSOCK_WANT_MEMINFO;
-	if (cli->info && cli->format == OUTPUT_TABLE)
+	/* (The table's and CSV's columns; JSON has them always.) */
+	if (cli->info)
 		cli->opt.want |= WHOSOCK_WANT_TCP_INFO;
-	if (cli->memory && cli->format == OUTPUT_TABLE)
+	if (cli->memory)
 		cli->opt.want |= WHOSOCK_WANT_MEMINFO;
 	/* The summary counts containers: the owners' cgroups. */
 	if (cli->summary && !no_owners)

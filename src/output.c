@@ -709,13 +709,62 @@ static void csv_owners(struct sbuf *b, const struct whosock_socket *s)
 	sbuf_free(&tmp);
 }
 
-static void render_csv(struct sbuf *out, const struct whosock_socket *const *rows, size_t n,
-		       int header)
+/* -i: the TCP details, as the JSON's tcp and traffic objects have them. */
+static const char CSV_INFO_HEADER[] =
+	",tcp_rtt_us,tcp_rttvar_us,tcp_retransmits,tcp_cwnd,tcp_mss,tcp_rto_us,tcp_lost,"
+	"tcp_unacked,tcp_bytes_acked,tcp_bytes_received,tcp_bytes_sent,tcp_delivery_rate,"
+	"sent_bytes,received_bytes";
+
+static void csv_info(struct sbuf *b, const struct whosock_socket *s)
 {
-	if (header)
+	const struct whosock_tcp_info *t = &s->tcp;
+	unsigned k = s->proto == WHOSOCK_PROTO_TCP ? s->known : 0;
+	bool info = k & WHOSOCK_KNOWN_TCP_INFO, cwnd = k & WHOSOCK_KNOWN_TCP_CWND;
+
+	csv_u64(b, t->rtt_us, info);
+	csv_u64(b, t->rttvar_us, cwnd);
+	csv_u64(b, t->retransmits, info);
+	csv_u64(b, t->cwnd, cwnd);
+	csv_u64(b, t->mss, cwnd);
+	csv_u64(b, t->rto_us, cwnd);
+	csv_u64(b, t->lost, cwnd);
+	csv_u64(b, t->unacked, cwnd);
+	csv_u64(b, t->bytes_acked, k & WHOSOCK_KNOWN_TCP_BYTES);
+	csv_u64(b, t->bytes_received, k & WHOSOCK_KNOWN_TCP_BYTES);
+	csv_u64(b, t->bytes_sent, k & WHOSOCK_KNOWN_TCP_BYTES_SENT);
+	csv_u64(b, t->delivery_rate, k & WHOSOCK_KNOWN_TCP_RATE);
+	csv_u64(b, s->traffic.sent_bytes, s->known & WHOSOCK_KNOWN_TRAFFIC);
+	csv_u64(b, s->traffic.received_bytes, s->known & WHOSOCK_KNOWN_TRAFFIC);
+}
+
+/* -m: the socket's memory, as the JSON's memory object. */
+static const char CSV_MEMORY_HEADER[] =
+	",mem_rmem_alloc,mem_rcvbuf,mem_wmem_alloc,mem_sndbuf,mem_fwd_alloc,mem_wmem_queued,"
+	"mem_optmem,mem_backlog,mem_drops";
+
+static void csv_memory(struct sbuf *b, const struct whosock_socket *s)
+{
+	const struct whosock_meminfo *m = &s->mem;
+	const uint32_t v[] = { m->rmem_alloc, m->rcvbuf, m->wmem_alloc, m->sndbuf, m->fwd_alloc,
+			       m->wmem_queued, m->optmem, m->backlog, m->drops };
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		csv_u64(b, v[i], s->known & WHOSOCK_KNOWN_MEMINFO);
+}
+
+static void render_csv(struct sbuf *out, const struct whosock_socket *const *rows, size_t n,
+		       const struct cli *cli)
+{
+	if (cli->header) {
 		sbuf_puts(out, "netns,proto,family,type,state,local_addr,local_port,local_path,"
 			       "remote_addr,remote_port,remote_path,inode,uid,cookie,rqueue,wqueue,"
-			       "peer_inode,owners,protocol,ifindex,netlink_portid,netlink_groups\n");
+			       "peer_inode,owners,protocol,ifindex,netlink_portid,netlink_groups");
+		if (cli->info)
+			sbuf_puts(out, CSV_INFO_HEADER);
+		if (cli->memory)
+			sbuf_puts(out, CSV_MEMORY_HEADER);
+		sbuf_putc(out, '\n');
+	}
 	for (size_t i = 0; i < n; i++) {
 		const struct whosock_socket *s = rows[i];
 		unsigned k = s->known;
@@ -744,6 +793,10 @@ static void render_csv(struct sbuf *out, const struct whosock_socket *const *row
 		csv_u64(out, s->ifindex, k & WHOSOCK_KNOWN_IFINDEX);
 		csv_u64(out, s->netlink.portid, s->proto == WHOSOCK_PROTO_NETLINK);
 		csv_u64(out, s->netlink.groups, k & WHOSOCK_KNOWN_NL_GROUPS);
+		if (cli->info)
+			csv_info(out, s);
+		if (cli->memory)
+			csv_memory(out, s);
 		sbuf_putc(out, '\n');
 		sbuf_maybe_flush(out);
 	}
@@ -770,7 +823,7 @@ int output_render_rows(struct sbuf *out, const struct whosock_snapshot *snap, co
 		render_json(out, rows, n, cli->format == OUTPUT_NDJSON);
 		break;
 	case OUTPUT_CSV:
-		render_csv(out, rows, n, cli->header);
+		render_csv(out, rows, n, cli);
 		break;
 	}
 	free(rows);
