@@ -436,18 +436,8 @@ static void json_owners(struct sbuf *b, const char *key, const struct whosock_ow
 		output_json_str(b, "user", p->user);
 		sbuf_putc(b, ',');
 		output_json_str(b, "cgroup", p->cgroup);
-		sbuf_puts(b, ",\"container\":");
-		if (p->container.runtime) {
-			sbuf_putc(b, '{');
-			output_json_str(b, "runtime", p->container.runtime);
-			sbuf_putc(b, ',');
-			output_json_str(b, "id", p->container.id);
-			sbuf_putc(b, ',');
-			output_json_str(b, "pod_uid", p->container.pod_uid);
-			sbuf_putc(b, '}');
-		} else {
-			sbuf_puts(b, "null");
-		}
+		sbuf_putc(b, ',');
+		output_json_container(b, &p->container);
 		sbuf_putc(b, '}');
 	}
 	sbuf_putc(b, ']');
@@ -621,20 +611,43 @@ void output_json_socket(struct sbuf *b, const struct whosock_socket *s)
 	sbuf_putc(b, '}');
 }
 
-void output_json_event(struct sbuf *b, const struct whosock_event *ev)
+void output_json_container(struct sbuf *b, const struct whosock_container *c)
+{
+	sbuf_puts(b, "\"container\":");
+	if (!c->runtime) {
+		sbuf_puts(b, "null");
+		return;
+	}
+	sbuf_putc(b, '{');
+	output_json_str(b, "runtime", c->runtime);
+	sbuf_putc(b, ',');
+	output_json_str(b, "id", c->id);
+	sbuf_putc(b, ',');
+	output_json_str(b, "pod_uid", c->pod_uid);
+	sbuf_putc(b, '}');
+}
+
+void output_json_time(struct sbuf *b, const char *key, const struct timespec *t)
 {
 	struct tm tm;
 	char ts[40];
-	time_t sec = ev->ts.tv_sec;
+	time_t sec = t->tv_sec;
 
 	gmtime_r(&sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	output_json_key(b, key);
+	sbuf_putc(b, '"');
+	sbuf_puts(b, ts);
+	snprintf(ts, sizeof(ts), ".%03ldZ\"", t->tv_nsec / 1000000);
+	sbuf_puts(b, ts);
+}
+
+void output_json_event(struct sbuf *b, const struct whosock_event *ev)
+{
 	sbuf_putc(b, '{');
 	json_u64(b, "seq", ev->seq, true);
-	sbuf_puts(b, "\"ts\":\"");
-	sbuf_puts(b, ts);
-	snprintf(ts, sizeof(ts), ".%03ldZ\",", ev->ts.tv_nsec / 1000000);
-	sbuf_puts(b, ts);
+	output_json_time(b, "ts", &ev->ts);
+	sbuf_putc(b, ',');
 	output_json_str(b, "type", ev->type == WHOSOCK_EVENT_OPENED ? "opened" : "closed");
 	sbuf_putc(b, ',');
 	json_u64(b, "lifetime_ms", ev->lifetime_ms, ev->lifetime_known);
@@ -815,6 +828,7 @@ int output_render_rows(struct sbuf *out, const struct whosock_snapshot *snap, co
 	if (sort_rows(snap, idx, n, cli, &rows) < 0)
 		return -ENOMEM;
 	switch (cli->format) {
+	case OUTPUT_DOT: /* (deps only: cli_parse() refuses it for a listing) */
 	case OUTPUT_TABLE:
 		render_table(out, snap, rows, n, cli, res);
 		break;
