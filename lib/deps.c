@@ -537,7 +537,10 @@ static void seen_open(struct whosock_deps *d, const struct whosock_socket *s,
 			d->error = -ENOMEM;
 		return;
 	}
-	if (s->remote.port == 0)
+	/* A connection's TIME_WAIT or SYN_RECV entry is not one more
+	 * connection (its end was, or will be, seen as a socket). */
+	if (s->remote.port == 0 || s->state == WHOSOCK_STATE_TIME_WAIT ||
+	    s->state == WHOSOCK_STATE_SYN_RECV || s->state == WHOSOCK_STATE_NEW_SYN_RECV)
 		return;
 	if (is_server_end(d, s)) {
 		learn(d, s);

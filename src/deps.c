@@ -312,15 +312,27 @@ static void esc_dot_str(struct sbuf *b, const char *s)
 	sbuf_free(&t);
 }
 
+/* A service on this machine is in a namespace: 127.0.0.1:5000 of two
+ * namespaces are two nodes. */
 static void server_label(struct sbuf *b, const struct whosock_edge *e)
 {
-	sbuf_puts(b, proto_name(&e->server));
+	const struct whosock_edge_server *sv = &e->server;
+
+	sbuf_puts(b, proto_name(sv));
 	sbuf_putc(b, ' ');
-	service_text(b, &e->server);
-	if (e->known & WHOSOCK_EDGE_KNOWN_SERVER && e->server.comm) {
-		sbuf_puts(b, "\\n");
-		esc_dot_str(b, e->server.comm);
+	service_text(b, sv);
+	if (!(e->known & WHOSOCK_EDGE_KNOWN_SERVER))
+		return;
+	sbuf_puts(b, "\\n");
+	if (sv->comm) {
+		esc_dot_str(b, sv->comm);
+		sbuf_putc(b, ' ');
 	}
+	sbuf_puts(b, "netns=");
+	if (sv->netns_name)
+		esc_dot_str(b, sv->netns_name);
+	else
+		sbuf_u64(b, sv->netns);
 }
 
 static void render_dot(struct sbuf *b, const struct whosock_edge *v, size_t n)
