@@ -21,6 +21,13 @@
 #define MAX_EDGES 65536
 #define MAX_LISTENERS 65536
 #define MAX_LEARNED 4096
+#define RECENT_SLOTS 4096 /* a power of two */
+
+/* Ports the kernel hands out to clients (net.ipv4.ip_local_port_range's
+ * default): a side with one and one without tells client from server when
+ * no listener is known. */
+#define EPHEMERAL_LOW 32768
+#define EPHEMERAL_HIGH 60999
 
 /* A listening socket (TCP LISTEN, UDP bound and unconnected), as last seen. */
 struct listener {
@@ -40,6 +47,15 @@ struct learned {
 	uint8_t addr[16];
 	uint16_t port;
 	uint64_t netns;
+};
+
+/* A client end seen lately, by its addresses (a lossy hash: a slot keeps
+ * the last one): its peer, when it comes without a listener to tell, is the
+ * server end. */
+struct recent {
+	uint64_t netns;
+	uint8_t laddr[16], raddr[16];
+	uint16_t lport, rport;
 };
 
 /* A client end still open: its edge, and the bytes counted for it so far. */
@@ -67,6 +83,7 @@ struct whosock_deps {
 	size_t n_ls;
 	struct learned learned[MAX_LEARNED];
 	size_t n_learned;
+	struct recent recent[RECENT_SLOTS];
 	struct open_conn *open;
 	size_t open_cap, n_open;
 	struct edge *edges;
@@ -478,10 +495,53 @@ static void add_pid(struct edge *e, int pid)
 
 /* ---- classifying connection ends ---- */
 
+static size_t recent_slot(uint64_t netns, const uint8_t *laddr, uint16_t lport,
+			  const uint8_t *raddr, uint16_t rport)
+{
+	uint64_t h = netns * 0x9e3779b97f4a7c15ull;
+
+	for (int i = 0; i < 16; i++)
+		h = (h ^ laddr[i] ^ ((uint64_t)raddr[i] << 8)) * 0x100000001b3ull;
+	h ^= (uint64_t)lport << 16 | rport;
+	return (size_t)((h * 0xff51afd7ed558ccdull) >> 40) & (RECENT_SLOTS - 1);
+}
+
+static void remember_client(struct whosock_deps *d, const struct whosock_socket *s)
+{
+	struct recent *r = &d->recent[recent_slot(s->netns, s->local.addr, s->local.port,
+						  s->remote.addr, s->remote.port)];
+
+	*r = (struct recent){ .netns = s->netns, .lport = s->local.port, .rport = s->remote.port };
+	memcpy(r->laddr, s->local.addr, 16);
+	memcpy(r->raddr, s->remote.addr, 16);
+}
+
+/* Whether s's peer (its addresses the other way round) was a client end. */
+static bool peer_was_client(const struct whosock_deps *d, const struct whosock_socket *s)
+{
+	const struct recent *r = &d->recent[recent_slot(s->netns, s->remote.addr, s->remote.port,
+							s->local.addr, s->local.port)];
+
+	return r->netns == s->netns && r->lport == s->remote.port && r->rport == s->local.port &&
+	       memcmp(r->laddr, s->remote.addr, 16) == 0 && memcmp(r->raddr, s->local.addr, 16) == 0;
+}
+
+static bool ephemeral(uint16_t port)
+{
+	return port >= EPHEMERAL_LOW && port <= EPHEMERAL_HIGH;
+}
+
+/* The server end of a connection: its local port has a listener in its
+ * namespace. Without a known listener (it opened and closed between two
+ * dumps): the end whose peer was a client; else the end with the
+ * well-known port facing an ephemeral one. */
 static bool is_server_end(struct whosock_deps *d, const struct whosock_socket *s)
 {
-	return find_listener(d, s->netns, s->proto, s->family, s->local.addr, s->local.port) !=
-	       NULL;
+	if (find_listener(d, s->netns, s->proto, s->family, s->local.addr, s->local.port))
+		return true;
+	if (peer_was_client(d, s))
+		return true;
+	return !ephemeral(s->local.port) && ephemeral(s->remote.port);
 }
 
 /* Whether the client end s is one the options keep. */
@@ -546,6 +606,7 @@ static void seen_open(struct whosock_deps *d, const struct whosock_socket *s,
 		learn(d, s);
 		return;
 	}
+	remember_client(d, s);
 	if (find_open(d, s->netns, s->cookie) || !wanted(d, s))
 		return;
 	k = edge_of(d, s);

@@ -396,19 +396,23 @@ static int parse_cmdline(struct cli *cli, const char *arg, char *err, size_t err
 	return 0;
 }
 
-static int parse_format(const char *arg, enum output_format *fmt, char *err, size_t errlen)
+static int parse_format(const char *arg, bool deps, enum output_format *fmt, char *err,
+			size_t errlen)
 {
 	static const char *const names[] = { [OUTPUT_TABLE] = "table", [OUTPUT_JSON] = "json",
 					     [OUTPUT_NDJSON] = "ndjson", [OUTPUT_CSV] = "csv",
 					     [OUTPUT_DOT] = "dot" };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(arg, names[i]) == 0) {
+		if (strcmp(arg, names[i]) == 0 && (deps || i != OUTPUT_DOT)) {
 			*fmt = (enum output_format)i;
 			return 0;
 		}
-	return fail(err, errlen, "invalid output format '%.40s': expected table, json, ndjson, csv "
-		    "(or dot, for deps)", arg);
+	if (deps)
+		return fail(err, errlen, "invalid output format '%.40s': expected table, json, "
+			    "ndjson, csv or dot", arg);
+	return fail(err, errlen, "invalid output format '%.40s': expected table, json, ndjson or csv%s",
+		    arg, strcmp(arg, "dot") == 0 ? " (dot is for 'whosock deps')" : "");
 }
 
 static int parse_source(const char *arg, enum whosock_source *src, char *err, size_t errlen)
@@ -917,7 +921,8 @@ static int parse(int argc, char **argv, struct cli *cli, char *err, size_t errle
 		case 'o':
 			r = once(&seen_format, "--output", err, errlen);
 			if (r == 0)
-				r = parse_format(optarg, &cli->format, err, errlen);
+				r = parse_format(optarg, cli->action == CLI_DEPS, &cli->format, err,
+						 errlen);
 			break;
 		case OPT_NO_HEADER:
 			cli->header = 0;
@@ -1077,8 +1082,6 @@ static int parse(int argc, char **argv, struct cli *cli, char *err, size_t errle
 		return fail(err, errlen, "%s is an option of 'whosock watch'", watch_only);
 	if (deps_only && cli->action != CLI_DEPS)
 		return fail(err, errlen, "%s is an option of 'whosock deps'", deps_only);
-	if (cli->format == OUTPUT_DOT && cli->action != CLI_DEPS)
-		return fail(err, errlen, "-o dot is for 'whosock deps'");
 	r = check_listing(cli, no_owners, seen_format != NULL, err, errlen);
 	if (r < 0)
 		return r;

@@ -243,7 +243,7 @@ def check_usage():
                        (["deps", "-x"], "TCP and UDP"),
                        (["deps", "--state", "listen"], "no states"),
                        (["--duration", "1"], "option of 'whosock deps'"),
-                       (["-o", "dot"], "-o dot is for 'whosock deps'"),
+                       (["-o", "dot"], "dot is for 'whosock deps'"),
                        (["deps", ":5000"], "--service"),
                        (["deps", "--duration", "0"], "more than 0")):
         p = subprocess.run([WHOSOCK] + args, capture_output=True, timeout=WAIT)
