@@ -149,15 +149,6 @@ static void render_table(struct sbuf *b, const struct whosock_edge *v, size_t n,
 
 /* ---- JSON (DESIGN.md's dependency edges) ---- */
 
-static void json_u64_or_null(struct sbuf *b, const char *key, uint64_t v, bool known)
-{
-	output_json_key(b, key);
-	if (known)
-		sbuf_u64(b, v);
-	else
-		sbuf_puts(b, "null");
-}
-
 static void json_edge(struct sbuf *b, const struct whosock_edge *e)
 {
 	const struct whosock_edge_client *c = &e->client;
@@ -167,7 +158,7 @@ static void json_edge(struct sbuf *b, const struct whosock_edge *e)
 	char addr[INET6_ADDRSTRLEN];
 
 	sbuf_puts(b, "{\"client\":{");
-	json_u64_or_null(b, "netns", c->netns, e->known & WHOSOCK_EDGE_KNOWN_NETNS);
+	output_json_u64(b, "netns", c->netns, e->known & WHOSOCK_EDGE_KNOWN_NETNS);
 	sbuf_putc(b, ',');
 	output_json_str(b, "netns_name", c->netns_name);
 	sbuf_putc(b, ',');
@@ -175,7 +166,7 @@ static void json_edge(struct sbuf *b, const struct whosock_edge *e)
 	sbuf_putc(b, ',');
 	output_json_str(b, "user", user_name(e));
 	sbuf_putc(b, ',');
-	json_u64_or_null(b, "uid", c->uid, e->known & WHOSOCK_EDGE_KNOWN_USER);
+	output_json_u64(b, "uid", c->uid, e->known & WHOSOCK_EDGE_KNOWN_USER);
 	sbuf_putc(b, ',');
 	output_json_container(b, &c->container);
 	sbuf_puts(b, ",\"pids\":");
@@ -196,9 +187,9 @@ static void json_edge(struct sbuf *b, const struct whosock_edge *e)
 	inet_ntop(sv->family, sv->addr.addr, addr, sizeof(addr));
 	output_json_str(b, "addr", addr);
 	sbuf_putc(b, ',');
-	json_u64_or_null(b, "port", sv->addr.port, true);
+	output_json_u64(b, "port", sv->addr.port, true);
 	sbuf_puts(b, local ? ",\"local\":true," : ",\"local\":false,");
-	json_u64_or_null(b, "netns", sv->netns, local);
+	output_json_u64(b, "netns", sv->netns, local);
 	sbuf_putc(b, ',');
 	output_json_str(b, "netns_name", local ? sv->netns_name : NULL);
 	sbuf_putc(b, ',');
@@ -206,11 +197,11 @@ static void json_edge(struct sbuf *b, const struct whosock_edge *e)
 	sbuf_putc(b, ',');
 	output_json_container(b, local ? &sv->container : &none);
 	sbuf_puts(b, "},");
-	json_u64_or_null(b, "connections", e->connections, true);
+	output_json_u64(b, "connections", e->connections, true);
 	sbuf_putc(b, ',');
-	json_u64_or_null(b, "sent_bytes", e->sent_bytes, e->known & WHOSOCK_EDGE_KNOWN_BYTES);
+	output_json_u64(b, "sent_bytes", e->sent_bytes, e->known & WHOSOCK_EDGE_KNOWN_BYTES);
 	sbuf_putc(b, ',');
-	json_u64_or_null(b, "received_bytes", e->received_bytes, e->known & WHOSOCK_EDGE_KNOWN_BYTES);
+	output_json_u64(b, "received_bytes", e->received_bytes, e->known & WHOSOCK_EDGE_KNOWN_BYTES);
 	sbuf_putc(b, ',');
 	output_json_time(b, "first_seen", &e->first_seen);
 	sbuf_putc(b, ',');

@@ -365,13 +365,19 @@ void output_json_key(struct sbuf *b, const char *key)
 	sbuf_add(b, "\":", 2);
 }
 
-static void json_u64(struct sbuf *b, const char *key, uint64_t v, bool known)
+void output_json_u64(struct sbuf *b, const char *key, uint64_t v, bool known)
 {
 	output_json_key(b, key);
 	if (known)
 		sbuf_u64(b, v);
 	else
 		sbuf_puts(b, "null");
+}
+
+/* The same and a comma. */
+static void json_u64(struct sbuf *b, const char *key, uint64_t v, bool known)
+{
+	output_json_u64(b, key, v, known);
 	sbuf_putc(b, ',');
 }
 

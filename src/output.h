@@ -48,6 +48,8 @@ void output_json_event(struct sbuf *b, const struct whosock_event *ev);
  * NULL), without a comma. */
 void output_json_key(struct sbuf *b, const char *key);
 void output_json_str(struct sbuf *b, const char *key, const char *v);
+/* "key":N, or "key":null when not known; no comma. */
+void output_json_u64(struct sbuf *b, const char *key, uint64_t v, bool known);
 
 /* "container":{"runtime","id","pod_uid"} or "container":null, no comma. */
 void output_json_container(struct sbuf *b, const struct whosock_container *c);
