@@ -895,6 +895,11 @@ int whosock_deps_edges(struct whosock_deps *d, const struct whosock_edge **edges
 	return 0;
 }
 
+int whosock_deps_status(const struct whosock_deps *d, struct whosock_watch_status *out)
+{
+	return whosock_watch_status(d->w, out);
+}
+
 uint64_t whosock_deps_dropped(const struct whosock_deps *d)
 {
 	return d->dropped;

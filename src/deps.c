@@ -17,7 +17,9 @@
 #include "deps.h"
 #include "output.h"
 #include "textesc.h"
+#include "watch.h"
 #include "whosock/deps.h"
+#include "whosock/watch.h"
 
 static volatile sig_atomic_t stop_signal;
 
@@ -385,6 +387,7 @@ int deps_main(const struct cli *cli, void (*message)(const char *, const char *)
 {
 	struct whosock_deps_options opt = WHOSOCK_DEPS_OPTIONS_INIT;
 	struct sigaction sa = { .sa_handler = on_signal };
+	struct whosock_watch_status st, noted = { .size = sizeof(noted), .destroy_reports = true };
 	struct whosock_deps *d = NULL;
 	struct sbuf out = { 0 };
 	uint64_t start = now_ms(), next_print;
@@ -431,6 +434,9 @@ int deps_main(const struct cli *cli, void (*message)(const char *, const char *)
 		r = whosock_deps_process(d);
 		if (r < 0)
 			break;
+		st = (struct whosock_watch_status)WHOSOCK_WATCH_STATUS_INIT;
+		if (whosock_deps_status(d, &st) == 0)
+			watch_note_status(&st, &noted, message);
 	}
 	if (r >= 0)
 		r = print_edges(d, cli, &out);

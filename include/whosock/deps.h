@@ -119,6 +119,11 @@ WHOSOCK_EXPORT int whosock_deps_process(struct whosock_deps *d);
  * Returns 0 or a negative errno. */
 WHOSOCK_EXPORT int whosock_deps_edges(struct whosock_deps *d, const struct whosock_edge **edges, size_t *n);
 
+/* What its watcher sees (whosock_watch_status()): namespaces not entered,
+ * whether the kernel reports closes. */
+struct whosock_watch_status;
+WHOSOCK_EXPORT int whosock_deps_status(const struct whosock_deps *d, struct whosock_watch_status *out);
+
 /* Edges not kept because there were too many (a cap of 65,536). */
 WHOSOCK_EXPORT uint64_t whosock_deps_dropped(const struct whosock_deps *d);
 

@@ -24,7 +24,8 @@ Five `whosock deps` run side by side over the same load:
       connections known by namespace only have none (two users live there);
    4. --service 127.0.0.1:5353: only the UDP edges;
    5. -o dot: `dot -Tsvg` renders it, and the server is in the picture.
-Also: bad options are refused with a message.
+Also: bad options are refused with a message; as nobody it runs and says in
+one line which namespaces it could not enter.
 
 Exit 0 pass, 1 fail, 77 skip (not root, no namespaces or no graphviz).
 """
@@ -253,6 +254,13 @@ def check_usage():
                        timeout=WAIT)
     T.ok(p.returncode == 0 and p.stdout.decode().startswith("["), "--duration 0.3: prints the edges and exits",
          p.stderr.decode())
+    # As nobody: it works, and one line says which namespaces it cannot enter.
+    p = subprocess.run(["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", WHOSOCK, "deps",
+                        "--duration", "0.5"], capture_output=True, timeout=WAIT)
+    err = p.stderr.decode()
+    T.ok(p.returncode == 0 and p.stdout.decode().startswith("CLIENT") and
+         len([l for l in err.splitlines() if "not watched" in l]) == 1 and "CAP_SYS_ADMIN" in err,
+         "as nobody: edges printed, and one note on the namespaces not entered", err + p.stdout.decode())
 
 
 def cleanup():
