@@ -23,9 +23,10 @@ _whosock()
 	local cur prev words cword split
 	_init_completion -s -n : || return
 
-	local watch= top=
+	local watch= top= deps=
 	[[ $cword -gt 1 && ${words[1]} == watch ]] && watch=1
 	[[ $cword -gt 1 && ${words[1]} == top ]] && top=1
+	[[ $cword -gt 1 && ${words[1]} == deps ]] && deps=1
 
 	case $prev in
 	-o | --output)
@@ -33,17 +34,23 @@ _whosock()
 			COMPREPLY=($(compgen -W 'ndjson json csv' -- "$cur"))
 		elif [[ $watch ]]; then
 			COMPREPLY=($(compgen -W 'table ndjson' -- "$cur"))
+		elif [[ $deps ]]; then
+			COMPREPLY=($(compgen -W 'table json ndjson csv dot' -- "$cur"))
 		else
 			COMPREPLY=($(compgen -W 'table json ndjson csv' -- "$cur"))
 		fi
 		return
 		;;
 	--by)
-		_whosock_list 'process connection remote container user netns'
+		if [[ $top ]]; then
+			_whosock_list 'process connection remote container user netns'
+		else
+			COMPREPLY=($(compgen -W 'process user container netns' -- "$cur"))
+		fi
 		return
 		;;
 	-A | --query)
-		if [[ $watch || $top ]]; then
+		if [[ $watch || $top || $deps ]]; then
 			_whosock_list 'tcp udp udplite'
 		else
 			_whosock_list "$_whosock_kinds"
@@ -90,7 +97,7 @@ _whosock()
 		_pnames
 		return
 		;;
-	--port | --cmdline | --container | --interval | --count | --timeout | -d | --delay)
+	--port | --cmdline | --container | --interval | --count | --timeout | --duration | --service | -d | --delay)
 		return
 		;;
 	esac
@@ -108,6 +115,11 @@ _whosock()
 				--host-only --netns --container --pid --user --comm --cmdline
 				-o --output --connections --interval --count --timeout
 				-h --help'
+		elif [[ $deps ]]; then
+			opts='-t --tcp -u --udp -A --query -4 --ipv4 -6 --ipv6
+				--host-only --netns --container --pid --user --comm --cmdline
+				-o --output -H --no-header --duration --interval --by --service
+				--exclude-loopback -h --help'
 		else
 			opts='-t --tcp -u --udp -w --raw -x --unix -0 --packet --netlink
 				-M --mptcp -S --sctp --vsock --xdp -A --query -l --listening
@@ -124,7 +136,7 @@ _whosock()
 	# The first word may be the subcommand; the rest are [ADDR]:PORT[/PROTO]
 	# queries, which have nothing to complete.
 	if [[ $cword -eq 1 ]]; then
-		COMPREPLY=($(compgen -W 'watch top' -- "$cur"))
+		COMPREPLY=($(compgen -W 'watch top deps' -- "$cur"))
 	fi
 } &&
 	complete -F _whosock whosock

@@ -570,6 +570,28 @@ static void dump_soon(struct whosock_watch *w, uint64_t now);
 
 /* ---- closes reported by the kernel ---- */
 
+/* A close of a socket no dump saw (opt.unseen_closes): reported as the
+ * kernel gave it, when the watcher's filter wants it. TCP's reports carry
+ * tcp_info, UDP's none. Returns whether it was reported. */
+static bool report_unseen(struct whosock_watch *w, const struct wns *ns, struct whosock_socket *s)
+{
+	struct whosock_filter f = w->filter;
+
+	if (!(s->known & WHOSOCK_KNOWN_TCP_INFO)) {
+		s->proto = WHOSOCK_PROTO_UDP;
+		s->type = SOCK_DGRAM;
+	}
+	s->netns = ns->ns.inode;
+	s->netns_name = ns->ns.name;
+	/* Connections only: a listener's or bound port's close is one a
+	 * dump would have seen open. */
+	f.states = 0; /* (it is CLOSE by now) */
+	if (s->remote.port == 0 || !w->opt.connections || !filter_match(&f, s))
+		return false;
+	emit(w, WHOSOCK_EVENT_CLOSED, s, NULL);
+	return true;
+}
+
 /* Report the closes the kernel sent for ns. Returns whether a watched
  * socket closed (or reports were lost: an overrun). */
 static bool read_destroyed(struct whosock_watch *w, struct wns *ns)
@@ -604,14 +626,21 @@ static bool read_destroyed(struct whosock_watch *w, struct wns *ns)
 			t = tracker_find(&w->tk, ns->ns.inode, s.cookie);
 			if (!t && w->hooks.closed_unseen) {
 				/* The report has no uid (the kernel leaves it 0). */
-				s.netns = ns->ns.inode;
-				s.netns_name = ns->ns.name;
-				s.known &= ~(uint32_t)WHOSOCK_KNOWN_UID;
-				w->hooks.closed_unseen(w->hooks.data, &w->tk, &s,
+				struct whosock_socket c = s;
+
+				c.netns = ns->ns.inode;
+				c.netns_name = ns->ns.name;
+				c.known &= ~(uint32_t)WHOSOCK_KNOWN_UID;
+				w->hooks.closed_unseen(w->hooks.data, &w->tk, &c,
 						       tracker_was_closed(&w->tk, ns->ns.inode, s.cookie));
 			}
-			if (!t)
-				continue; /* never watched (or already reported) */
+			if (!t) {
+				/* Never watched, or already reported. */
+				if (w->opt.unseen_closes &&
+				    !tracker_was_closed(&w->tk, ns->ns.inode, s.cookie))
+					any |= report_unseen(w, ns, &s);
+				continue;
+			}
 			tracker_take_counters(t->sock, &s);
 			w->final_close = true;
 			report_closed(w, t);

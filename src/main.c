@@ -15,6 +15,7 @@
 #include "textesc.h"
 #include "timing.h"
 #include "top.h"
+#include "deps.h"
 #include "watch.h"
 
 /* Print "whosock: <msg>" on stderr with msg escaped for the terminal. */
@@ -115,6 +116,10 @@ int main(int argc, char **argv)
 	}
 	if (cli.action == CLI_TOP) {
 		status = top_main(&cli, message);
+		goto out;
+	}
+	if (cli.action == CLI_DEPS) {
+		status = deps_main(&cli, message);
 		goto out;
 	}
 	if (cli.action == CLI_VERSION) {
