@@ -46,7 +46,7 @@ DIRS = {k: ENV.get("WHOSOCK_" + k, "") for k in
 def exported_functions(include_dir):
     """The functions the installed headers declare (WHOSOCK_EXPORT)."""
     names = set()
-    for h in ("whosock.h", "watch.h", "deps.h"):
+    for h in ("whosock.h", "watch.h", "deps.h", "traffic.h"):
         with open(os.path.join(include_dir, "whosock", h), encoding="utf-8") as f:
             names |= set(re.findall(r"WHOSOCK_EXPORT\b[^;(]*?\b(whosock_\w+)\s*\(", f.read()))
     return names
@@ -67,7 +67,7 @@ def check_files(dest):
          "libwhosock.so (for -lwhosock) links to the same library")
     for path in (at("LIBDIR", "libwhosock.a"), at("LIBDIR", "pkgconfig", "libwhosock.pc"),
                  at("INCLUDEDIR", "whosock", "whosock.h"), at("INCLUDEDIR", "whosock", "watch.h"),
-                 at("INCLUDEDIR", "whosock", "deps.h"),
+                 at("INCLUDEDIR", "whosock", "deps.h"), at("INCLUDEDIR", "whosock", "traffic.h"),
                  at("MANDIR", "man8", "whosock.8"), at("MANDIR", "man3", "libwhosock.3"),
                  at("DATADIR", "doc", "whosock", "json.md"),
                  at("BASHCOMPDIR", "whosock"), at("ZSHCOMPDIR", "_whosock"), at("FISHCOMPDIR", "whosock.fish")):
@@ -171,10 +171,11 @@ def check_man(dest):
 
 def help_options(exe):
     """From `whosock --help`: (listing options, watch options, deps
-    options), each a set of "--long" and "-s" names."""
+    options, top options), each a set of "--long" and "-s" names."""
     text = run([exe, "--help"]).stdout
     listing, _, rest = text.partition("\nwhosock watch [OPTIONS]")
-    watch, _, deps = rest.partition("\nwhosock deps [OPTIONS]")
+    watch, _, rest = rest.partition("\nwhosock top [OPTIONS]")
+    top, _, deps = rest.partition("\nwhosock deps [OPTIONS]")
 
     def opts(part):
         found = set()
@@ -187,7 +188,7 @@ def help_options(exe):
                 found.add(m.group(1))
         return found
 
-    return opts(listing), opts(watch), opts(deps)
+    return opts(listing), opts(watch), opts(deps), opts(top)
 
 
 BASH_COMPLETE = r'''
@@ -221,7 +222,7 @@ def accepted_values(exe, opt):
     return set(re.split(r", | or ", m.group(1))) if m else set()
 
 
-def check_completions(dest, listing, watch, deps):
+def check_completions(dest, listing, watch, deps, top):
     exe = dest + os.path.join(DIRS["SBINDIR"], "whosock")
     bash_script = dest + os.path.join(DIRS["BASHCOMPDIR"], "whosock")
     zsh_script = dest + os.path.join(DIRS["ZSHCOMPDIR"], "_whosock")
@@ -272,6 +273,16 @@ def check_completions(dest, listing, watch, deps):
         T.eq(got, {"table", "json", "ndjson", "csv", "dot"}, "%s: `whosock deps -o <TAB>`" % shell, output(p))
         p, got = complete(["whosock", "d"])
         T.ok("deps" in got, "%s: `whosock d<TAB>` offers deps" % shell, output(p))
+        p, got = complete(["whosock", "top", "--"])
+        tl = {o for o in top | {"--tcp", "--udp", "--netns", "--user", "--container", "--output", "--port",
+                                "--interval", "--count", "--timeout"} if o.startswith("--")}
+        T.ok(len(top) >= 6 and tl <= got and "--state" not in got and "--connections" not in got,
+             "%s: `whosock top --<TAB>` offers every top option (not --state, --connections): missing %s"
+             % (shell, sorted(tl - got)), output(p))
+        p, got = complete(["whosock", "top", "-o", ""])
+        T.eq(got, {"json", "ndjson", "csv"}, "%s: `whosock top -o <TAB>`" % shell, output(p))
+        p, got = complete(["whosock", "t"])
+        T.ok("top" in got, "%s: `whosock t<TAB>` offers top" % shell, output(p))
         p, got = complete(["whosock", "--state", ""])
         bad = [s for s in sorted(got)
                if run([exe, "--state", s, "--host-only", "--no-owners", "-t"]).returncode not in (0, 1)]
