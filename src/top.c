@@ -53,29 +53,12 @@ void top_notes(const struct whosock_meter *m, uint64_t *said,
 	}
 }
 
-static void json_u64_or_null(struct sbuf *b, const char *key, uint64_t v, bool known)
-{
-	output_json_key(b, key);
-	if (known)
-		sbuf_u64(b, v);
-	else
-		sbuf_puts(b, "null");
-}
-
+/* "container":{...}, null for none (the host's). */
 static void json_container(struct sbuf *b, const struct whosock_container *c)
 {
-	output_json_key(b, "container");
-	if (!c || !c->runtime) {
-		sbuf_puts(b, "null");
-		return;
-	}
-	sbuf_putc(b, '{');
-	output_json_str(b, "runtime", c->runtime);
-	sbuf_putc(b, ',');
-	output_json_str(b, "id", c->id);
-	sbuf_putc(b, ',');
-	output_json_str(b, "pod_uid", c->pod_uid);
-	sbuf_putc(b, '}');
+	static const struct whosock_container none;
+
+	output_json_container(b, c ? c : &none);
 }
 
 static void json_process(struct sbuf *b, const struct whosock_process *p)
@@ -86,38 +69,27 @@ static void json_process(struct sbuf *b, const struct whosock_process *p)
 		return;
 	}
 	sbuf_putc(b, '{');
-	json_u64_or_null(b, "pid", (uint64_t)p->pid, true);
+	output_json_u64(b, "pid", (uint64_t)p->pid, true);
 	sbuf_putc(b, ',');
 	output_json_str(b, "comm", p->comm);
 	sbuf_putc(b, ',');
 	output_json_str(b, "user", p->user);
 	sbuf_putc(b, ',');
-	json_u64_or_null(b, "uid", p->uid, p->uid_known);
+	output_json_u64(b, "uid", p->uid, p->uid_known);
 	sbuf_putc(b, ',');
 	json_container(b, &p->container);
 	sbuf_putc(b, '}');
 }
 
-static void iso_time(char *buf, size_t len, const struct timespec *ts)
-{
-	struct tm tm;
-	time_t sec = ts->tv_sec;
-	size_t n;
-
-	gmtime_r(&sec, &tm);
-	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, len - n, ".%03ldZ", ts->tv_nsec / 1000000);
-}
-
-static void json_row(struct sbuf *b, const struct whosock_meter_row *r, const char *ts,
+static void json_row(struct sbuf *b, const struct whosock_meter_row *r, const struct timespec *ts,
 		     uint64_t interval_ms)
 {
 	char addr[64];
 
-	sbuf_puts(b, "{\"ts\":\"");
-	sbuf_puts(b, ts);
-	sbuf_puts(b, "\",");
-	json_u64_or_null(b, "interval_ms", interval_ms, true);
+	sbuf_putc(b, '{');
+	output_json_time(b, "ts", ts);
+	sbuf_putc(b, ',');
+	output_json_u64(b, "interval_ms", interval_ms, true);
 	sbuf_putc(b, ',');
 	output_json_str(b, "by", cli_by_names[r->by]);
 	sbuf_putc(b, ',');
@@ -138,7 +110,7 @@ static void json_row(struct sbuf *b, const struct whosock_meter_row *r, const ch
 		sbuf_putc(b, '{');
 		output_json_str(b, "addr", whosock_addr_format(r->family, &r->remote, addr, sizeof(addr)));
 		sbuf_putc(b, ',');
-		json_u64_or_null(b, "port", r->remote.port, true);
+		output_json_u64(b, "port", r->remote.port, true);
 		sbuf_putc(b, ',');
 		output_json_str(b, "proto", whosock_proto_name((enum whosock_proto)r->proto));
 		sbuf_add(b, "},", 2);
@@ -151,27 +123,27 @@ static void json_row(struct sbuf *b, const struct whosock_meter_row *r, const ch
 	case WHOSOCK_BY_USER:
 		output_json_str(b, "user", r->user);
 		sbuf_putc(b, ',');
-		json_u64_or_null(b, "uid", r->uid, r->uid_known);
+		output_json_u64(b, "uid", r->uid, r->uid_known);
 		sbuf_putc(b, ',');
 		break;
 	default:
 		break;
 	}
-	json_u64_or_null(b, "netns", r->netns, r->netns != 0);
+	output_json_u64(b, "netns", r->netns, r->netns != 0);
 	sbuf_putc(b, ',');
 	output_json_str(b, "netns_name", r->netns_name);
 	sbuf_putc(b, ',');
-	json_u64_or_null(b, "connections", r->connections, true);
+	output_json_u64(b, "connections", r->connections, true);
 	sbuf_putc(b, ',');
-	json_u64_or_null(b, "closed", r->closed, true);
+	output_json_u64(b, "closed", r->closed, true);
 	sbuf_putc(b, ',');
-	json_u64_or_null(b, "sent_bytes", r->sent_bytes, true);
+	output_json_u64(b, "sent_bytes", r->sent_bytes, true);
 	sbuf_putc(b, ',');
-	json_u64_or_null(b, "received_bytes", r->received_bytes, true);
+	output_json_u64(b, "received_bytes", r->received_bytes, true);
 	sbuf_putc(b, ',');
-	json_u64_or_null(b, "sent_total", r->sent_total, true);
+	output_json_u64(b, "sent_total", r->sent_total, true);
 	sbuf_putc(b, ',');
-	json_u64_or_null(b, "received_total", r->received_total, true);
+	output_json_u64(b, "received_total", r->received_total, true);
 	sbuf_putc(b, '}');
 }
 
@@ -247,10 +219,15 @@ static void print_rows(struct sbuf *out, const struct whosock_meter *m, const st
 {
 	struct timespec ts;
 	uint64_t interval_ms = 0;
+	struct sbuf sb = { 0 };
 	char stamp[40];
 
 	whosock_meter_interval(m, &ts, &interval_ms);
-	iso_time(stamp, sizeof(stamp), &ts);
+	/* The CSV's stamp: the JSON's without its key and quotes. */
+	sb.len = 0;
+	output_json_time(&sb, "t", &ts);
+	snprintf(stamp, sizeof(stamp), "%.*s", sb.len > 6 ? (int)(sb.len - 6) : 0,
+		 sb.data ? sb.data + 5 : "");
 	for (size_t i = 0; i < whosock_meter_row_count(m, by); i++) {
 		const struct whosock_meter_row *r = whosock_meter_row(m, by, i);
 
@@ -261,10 +238,11 @@ static void print_rows(struct sbuf *out, const struct whosock_meter *m, const st
 		if (cli->format == OUTPUT_JSON)
 			sbuf_puts(out, *first ? "[\n" : ",\n");
 		*first = false;
-		json_row(out, r, stamp, interval_ms);
+		json_row(out, r, &ts, interval_ms);
 		if (cli->format == OUTPUT_NDJSON)
 			sbuf_putc(out, '\n');
 	}
+	sbuf_free(&sb);
 }
 
 static uint64_t now_ms(void)
