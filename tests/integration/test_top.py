@@ -357,7 +357,9 @@ def inner():
         top.wait_for(lambda rows: len({r["ts"] for r in rows[n:]}) >= 3, "three more intervals")
         fds1, rss1 = fd_count(top.p.pid), rss_kb(top.p.pid)
         c.ok(fds1 <= fds0 + 4, "open fds stay bounded: %d after the first round, %d after 4 more" % (fds0, fds1))
-        c.ok(rss1 <= rss0 + 16 * 1024, "memory stays bounded: %d KiB, then %d KiB" % (rss0, rss1))
+        # valgrind's own bookkeeping grows with what the program did.
+        slack = 64 if "valgrind" in WHOSOCK else 16
+        c.ok(rss1 <= rss0 + slack * 1024, "memory stays bounded: %d KiB, then %d KiB" % (rss0, rss1))
         status = top.stop()
         c.eq(status, 0, "whosock top exits 0 on SIGTERM", top.stderr)
         time.sleep(0.2)
