@@ -181,6 +181,12 @@ def inner():
             c.ok(ok, "without NO_COLOR the header is coloured", repr(text[:300]))
             keys("q")
             restored(c, "colour q", 0)
+        # A dumb terminal: a clear message, nothing drawn.
+        keys("clear; TERM=dumb %s top --host-only; echo exited-$?" % WHOSOCK, "Enter")
+        ok, text = wait_screen(lambda s: "exited-2" in s)
+        c.ok(ok and "-o ndjson" in text and "SENT/s" not in text,
+             "TERM=dumb: exit 2 with a message to use -o", text)
+        keys("clear", "Enter")
         # 80x24 and smaller, then larger: it redraws.
         if start_top(c):
             tmux("resize-window", "-t", "t", "-x", "60", "-y", "15", check=False)
