@@ -554,6 +554,11 @@ static int tick(struct whosock_watch *w)
 		ns = nswatch_find(&w->nw, t->netns);
 		if (ns && !ns->dumped)
 			continue;
+		/* Where the kernel reports closes, its report (with the final
+		 * counters) may still be queued behind others: it gets one
+		 * more interval before the close is reported as last seen. */
+		if (ns && ns->destroy && w->tick - t->seen < 2)
+			continue;
 		report_closed(w, t);
 		i--; /* a later member may have moved into this slot */
 	}
