@@ -1164,6 +1164,8 @@ static int parse(int argc, char **argv, struct cli *cli, char *err, size_t errle
 		return fail(err, errlen, "%s is an option of 'whosock watch'", watch_only);
 	if (top_only && cli->action != CLI_TOP)
 		return fail(err, errlen, "%s is an option of 'whosock top'", top_only);
+	if (deps_only && strcmp(deps_only, "--by") == 0 && cli->action != CLI_DEPS)
+		return fail(err, errlen, "--by is an option of 'whosock top' and 'whosock deps'");
 	if (deps_only && cli->action != CLI_DEPS)
 		return fail(err, errlen, "%s is an option of 'whosock deps'", deps_only);
 	r = check_listing(cli, no_owners, seen_format != NULL, err, errlen);

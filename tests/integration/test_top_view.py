@@ -12,7 +12,8 @@ sends over TCP on loopback all the time. Checked, by reading the screen
      the sort mark to RECV/s, `r` reverses it; ? shows the help, any key
      leaves it; Enter on the sender shows its sockets; p pauses;
   3. q: the terminal is restored (the shell prints normally after it);
-  4. SIGTERM and SIGHUP: the same;
+  4. SIGTERM, SIGHUP and SIGINT: the same; SIGSEGV (a crash): the same,
+     with the crash's exit status;
   5. colours: with NO_COLOR no colour escape on the screen, without it the
      header is coloured.
 Exit 0 pass, 1 fail, 77 skip (not root, no namespaces, no tmux).
@@ -94,8 +95,12 @@ def top_pid():
 
 
 def restored(c, how, want_status):
-    ok, text = wait_screen(lambda s: "exited-%d" % want_status in s)
-    c.ok(ok, "%s: whosock top exits %d" % (how, want_status), text)
+    """want_status None: any status but 0 (a crash)."""
+    if want_status is None:
+        ok, text = wait_screen(lambda s: re.search(r"exited-[1-9]", s) is not None)
+    else:
+        ok, text = wait_screen(lambda s: "exited-%d" % want_status in s)
+    c.ok(ok, "%s: whosock top exits %s" % (how, want_status if want_status is not None else "non-zero"), text)
     keys("echo shell-prints-$((40+2))", "Enter")
     ok, text = wait_screen(lambda s: "shell-prints-42" in s)
     c.ok(ok and "SENT/s" not in text, "%s: the terminal is restored (the shell prints, the view is gone)" % how,
@@ -170,6 +175,13 @@ def inner():
                 if pid:
                     os.kill(pid, getattr(__import__("signal"), "SIG" + sig))
                 restored(c, "SIG" + sig, 0)
+        # A crash: the handler gives the terminal back, then dies of it.
+        if start_top(c):
+            pid = top_pid()
+            c.ok(pid is not None, "whosock top's pid found")
+            if pid:
+                os.kill(pid, __import__("signal").SIGSEGV)
+            restored(c, "SIGSEGV (a crash)", None)
         if start_top(c, env="NO_COLOR=1 "):
             ok, text = wait_screen(lambda s: "whosock top" in s, escapes=True)
             c.ok(ok and not re.search(r"\x1b\[(?:[0-9;]*;)?(?:3[0-7]|9[0-7]|38;5;[0-9]+)(?:;[0-9;]*)?m", text),
