@@ -65,6 +65,7 @@ struct whosock_meter {
 	bool ended, any_interval;
 	struct timespec ts;
 	uint64_t interval_ms, last_end_ms;
+	uint64_t next_end_ms; /* on the grid of intervals from the start (CLOCK_MONOTONIC) */
 };
 
 static uint64_t mono_ms(void)
@@ -314,6 +315,11 @@ static void end_interval(struct whosock_meter *m)
 	watch_realtime(&m->ts);
 	m->interval_ms = now - m->last_end_ms;
 	m->last_end_ms = now;
+	/* The next end on the grid: slow dumps do not shift it, a stall
+	 * (longer than an interval) starts it again from now. */
+	m->next_end_ms += m->opt.interval_ms;
+	if (m->next_end_ms <= now)
+		m->next_end_ms = now + m->opt.interval_ms;
 	m->ended = true;
 	m->any_interval = true;
 }
@@ -340,10 +346,14 @@ static void dumped(void *data, struct tracker *tk, bool baseline)
 		t->sent_counted = s->traffic.sent_bytes;
 		t->received_counted = s->traffic.received_bytes;
 	}
-	if (baseline)
+	/* Dumps come early too (a namespace appeared): their bytes count in
+	 * the interval, which ends at its own time. */
+	if (baseline) {
 		m->last_end_ms = mono_ms();
-	else
+		m->next_end_ms = m->last_end_ms + m->opt.interval_ms;
+	} else if (mono_ms() >= m->next_end_ms) {
 		end_interval(m);
+	}
 }
 
 static int make_pf(const struct whosock_filter *f, struct whosock_process_filter **out)
@@ -410,12 +420,26 @@ int whosock_meter_get_fd(const struct whosock_meter *m)
 
 int whosock_meter_get_timeout(const struct whosock_meter *m, uint64_t *timeout_ms)
 {
-	return whosock_watch_get_timeout(m->w, timeout_ms);
+	uint64_t now = mono_ms(), due = m->next_end_ms, t;
+
+	whosock_watch_get_timeout(m->w, &t);
+	if (due <= now)
+		t = 0;
+	else if (due - now < t)
+		t = due - now;
+	*timeout_ms = t;
+	return 0;
 }
 
 int whosock_meter_process(struct whosock_meter *m)
 {
-	int r = whosock_watch_process(m->w);
+	int r;
+
+	/* The interval's end is a dump of its own, whatever the watcher's
+	 * schedule (early dumps moved it). */
+	if (mono_ms() >= m->next_end_ms)
+		watch_dump_now(m->w);
+	r = whosock_watch_process(m->w);
 
 	if (r == 0 && m->error)
 		r = m->error;

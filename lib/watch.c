@@ -689,6 +689,11 @@ struct tracker *watch_tracker(struct whosock_watch *w)
 	return &w->tk;
 }
 
+void watch_dump_now(struct whosock_watch *w)
+{
+	w->next_dump_ms = 0;
+}
+
 bool watch_close_is_final(const struct whosock_watch *w)
 {
 	return w->final_close;

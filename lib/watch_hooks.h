@@ -36,6 +36,9 @@ int watch_new_hooked(const struct whosock_watch_options *opt, whosock_event_fn *
 /* The tracker, for an event callback that looks up the closing socket. */
 struct tracker *watch_tracker(struct whosock_watch *w);
 
+/* Make the next dump due now (whosock_watch_process() makes it). */
+void watch_dump_now(struct whosock_watch *w);
+
 /* In a closed event's callback: whether the kernel reported the close (the
  * counters are final), not a dump that no longer listed the socket. */
 bool watch_close_is_final(const struct whosock_watch *w);
