@@ -61,6 +61,17 @@ void top_human(char *buf, size_t len, uint64_t bytes, bool bits)
 		snprintf(buf, len, v < 9.95 ? "%.1f%c" : "%.0f%c", v, units[u]);
 }
 
+/* b's text as a string of its own (NULL when out of memory). */
+static char *take(struct sbuf *b)
+{
+	sbuf_putc(b, '\0');
+	if (b->failed) {
+		sbuf_free(b);
+		return NULL;
+	}
+	return b->data;
+}
+
 /* A copy of the escaped text (NULL when s is NULL). */
 static char *esc_dup(const char *s)
 {
@@ -69,12 +80,7 @@ static char *esc_dup(const char *s)
 	if (!s)
 		return NULL;
 	esc_term(&b, s, strlen(s));
-	sbuf_putc(&b, '\0');
-	if (b.failed) {
-		sbuf_free(&b);
-		return NULL;
-	}
-	return b.data;
+	return take(&b);
 }
 
 static char *process_text(const struct whosock_process *p)
@@ -87,12 +93,7 @@ static char *process_text(const struct whosock_process *p)
 	sbuf_putc(&b, '(');
 	sbuf_u64(&b, (uint64_t)p->pid);
 	sbuf_putc(&b, ')');
-	sbuf_putc(&b, '\0');
-	if (b.failed) {
-		sbuf_free(&b);
-		return NULL;
-	}
-	return b.data;
+	return take(&b);
 }
 
 static char *netns_text(const struct whosock_meter_row *r)
@@ -123,12 +124,7 @@ static char *endpoint_text(const struct whosock_socket *s, const struct whosock_
 	struct sbuf b = { 0 };
 
 	output_endpoint(&b, s, ep, NULL);
-	sbuf_putc(&b, '\0');
-	if (b.failed) {
-		sbuf_free(&b);
-		return NULL;
-	}
-	return b.data;
+	return take(&b);
 }
 
 static char *remote_text(const struct whosock_meter_row *r)
