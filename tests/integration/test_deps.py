@@ -287,8 +287,11 @@ def inner():
         probe = in_ns(names[0], [sys.executable, "-c", PROBE])
         wait_line(probe, "ready", "probe")
         T.section = "start"
-        runs = {"netns": Deps(["--by", "netns"]), "process": Deps([]), "user": Deps(["--by", "user"]),
-                "service": Deps(["--service", "127.0.0.1:5353"]), "dot": Deps([], "dot")}
+        # Only the test's namespaces: other tests may run servers on :5000 too.
+        mine = [a for name in names for a in ("--netns", name)]
+        runs = {"netns": Deps(["--by", "netns"] + mine), "process": Deps(mine),
+                "user": Deps(["--by", "user"] + mine),
+                "service": Deps(["--service", "127.0.0.1:5353"] + mine), "dot": Deps(mine, "dot")}
         for what, d in runs.items():
             if not T.ok(d.ready(), "whosock deps (%s) printed its first edges" % what, d.p.stderr.read1(2000)
                         if d.p.poll() is not None else ""):

@@ -188,6 +188,12 @@ def sec_held_only(w):
     port = PORT0 + 2
     before = w.fds()
     kid = listener_in(None, port, back=True)
+    if VALGRIND:
+        # valgrind 3.19 knows no pidfd_open: no held socket can be traced
+        # to its namespace under it (test_kinds.py checks the note instead).
+        print("  (under valgrind: the held-only namespace is not looked for; valgrind lacks pidfd_open)")
+        stop(kid)
+        return
     if T.ok(w.wait_ports([port], timeout=3 * WAIT), "listener 127.0.0.1:%d in a namespace held only by "
             "its socket (the holder went back to its own namespace) reported" % port):
         print("  unshare -n, listen(), setns back: reported %.0f ms after listen() (the deep look)"
