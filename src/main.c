@@ -11,6 +11,7 @@
 #include "notes.h"
 #include "output.h"
 #include "resolve.h"
+#include "serve.h"
 #include "summary.h"
 #include "textesc.h"
 #include "timing.h"
@@ -110,6 +111,10 @@ int main(int argc, char **argv)
 	}
 	if (cli.action == CLI_WATCH) {
 		status = watch_main(&cli, message);
+		goto out;
+	}
+	if (cli.action == CLI_SERVE) {
+		status = serve_main(&cli, message);
 		goto out;
 	}
 	if (cli.action == CLI_VERSION) {
