@@ -557,13 +557,15 @@ static int listeners_out(struct sbuf *b, const struct metrics *m, bool om, size_
 static void dropped_out(struct sbuf *b, const char *metric, size_t n)
 {
 	struct sbuf l = { 0 };
+	char *labels;
 
 	label(&l, "metric", metric);
-	sample_u64(b, "whosock_series_overflow", l.failed ? NULL : l.data ? l.data : "",
-		   (uint64_t)n);
-	if (l.failed)
+	labels = take(&l);
+	if (!labels)
 		b->failed = true;
-	sbuf_free(&l);
+	else
+		sample_u64(b, "whosock_series_overflow", labels, (uint64_t)n);
+	free(labels);
 }
 
 static double now_s(clockid_t clock)
