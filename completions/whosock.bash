@@ -1,7 +1,8 @@
 # bash completion for whosock(8)                           -*- shell-script -*-
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Options as `whosock --help` lists them (tests/packaging checks that every
-# option there is here); `whosock watch` takes its own subset.
+# option there is here); `whosock watch` takes its own subset, `whosock serve`
+# its own options.
 
 _whosock_kinds='all inet tcp udp udplite raw mptcp sctp unix packet netlink vsock xdp other'
 _whosock_states='listen established syn-sent syn-recv fin-wait1 fin-wait2 time-wait
@@ -23,8 +24,9 @@ _whosock()
 	local cur prev words cword split
 	_init_completion -s -n : || return
 
-	local watch=
+	local watch= serve=
 	[[ $cword -gt 1 && ${words[1]} == watch ]] && watch=1
+	[[ $cword -gt 1 && ${words[1]} == serve ]] && serve=1
 
 	case $prev in
 	-o | --output)
@@ -83,7 +85,12 @@ _whosock()
 		_pnames
 		return
 		;;
-	--port | --cmdline | --container | --interval | --count | --timeout)
+	--web.config.file | --textfile)
+		_filedir
+		return
+		;;
+	--port | --cmdline | --container | --interval | --count | --timeout | --listen | \
+		--max-series | --max-connections | --request-timeout)
 		return
 		;;
 	esac
@@ -91,7 +98,11 @@ _whosock()
 
 	if [[ $cur == -* ]]; then
 		local opts
-		if [[ $watch ]]; then
+		if [[ $serve ]]; then
+			opts='--listen --web.config.file --textfile --interval
+				--expose-cmdline --max-series --max-connections
+				--request-timeout --host-only -h --help'
+		elif [[ $watch ]]; then
 			opts='-t --tcp -u --udp -A --query -4 --ipv4 -6 --ipv6 --port
 				--host-only --netns --container --pid --user --comm --cmdline
 				-o --output --connections --interval --count --timeout
@@ -112,7 +123,7 @@ _whosock()
 	# The first word may be the subcommand; the rest are [ADDR]:PORT[/PROTO]
 	# queries, which have nothing to complete.
 	if [[ $cword -eq 1 ]]; then
-		COMPREPLY=($(compgen -W 'watch' -- "$cur"))
+		COMPREPLY=($(compgen -W 'watch serve' -- "$cur"))
 	fi
 } &&
 	complete -F _whosock whosock
