@@ -178,7 +178,7 @@ def help_options(exe):
     def opts(part):
         found = set()
         for line in part.splitlines():
-            m = re.match(r"\s+(?:(-\w)(?:, |\s+))?(--[\w-]+)", line)
+            m = re.match(r"\s+(?:(-\w)(?:, |\s+))?(--[\w.-]+)", line)
             if m:
                 found |= {o for o in m.groups() if o}
             m = re.match(r"\s+(-\w)\s", line)
