@@ -157,8 +157,12 @@ static int write_textfile(struct serve *sv, const char *path,
 	if (fd < 0) {
 		r = -errno;
 	} else {
+		/* Readable by node_exporter whatever the umask (systemd's 0077):
+		 * the metrics hold no secret. */
+		r = fchmod(fd, 0644) < 0 ? -errno : 0;
 		sbuf_set_sink(&b, fd);
-		r = sbuf_flush(&b);
+		if (r == 0)
+			r = sbuf_flush(&b);
 		if (r == 0 && fsync(fd) < 0)
 			r = -errno;
 		if (close(fd) < 0 && r == 0)

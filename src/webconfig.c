@@ -50,7 +50,7 @@ static int read_file(const char *path, char **out, size_t *len)
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {
-			r = -errno;
+			r = errno ? -errno : -EIO;
 			break;
 		}
 		if (got == 0)
@@ -77,9 +77,10 @@ static int read_relative(const char *base, const char *name, char **out, char *e
 			 size_t errlen)
 {
 	char path[PATH_MAX];
-	size_t len;
+	size_t len = 0;
 	int r;
 
+	*out = NULL;
 	if (name[0] == '/' || !base || !*base)
 		r = snprintf(path, sizeof(path), "%s", name);
 	else
@@ -89,7 +90,7 @@ static int read_relative(const char *base, const char *name, char **out, char *e
 	r = read_file(path, out, &len);
 	if (r < 0)
 		return fail(err, errlen, r, "cannot read %.200s: %s", path, strerror(-r));
-	if (strlen(*out) != len) {
+	if (!*out || strlen(*out) != len) {
 		free(*out);
 		*out = NULL;
 		return fail(err, errlen, -EINVAL, "%.200s holds a NUL byte: not PEM", path);
@@ -109,6 +110,8 @@ static int tls_section(yaml_document_t *doc, yaml_node_t *map, const char *base,
 	const char *cert = NULL, *key = NULL;
 	int r;
 
+	if (cfg->cert)
+		return fail(err, errlen, -EINVAL, "tls_server_config given twice");
 	if (map->type != YAML_MAPPING_NODE)
 		return fail(err, errlen, -EINVAL, "tls_server_config must be a mapping");
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
@@ -140,6 +143,8 @@ static int users_section(yaml_document_t *doc, yaml_node_t *map, struct webconfi
 {
 	size_t n;
 
+	if (cfg->users)
+		return fail(err, errlen, -EINVAL, "basic_auth_users given twice");
 	if (map->type != YAML_MAPPING_NODE)
 		return fail(err, errlen, -EINVAL, "basic_auth_users must be a mapping");
 	n = (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start);
@@ -227,7 +232,7 @@ int webconfig_parse(const char *text, size_t len, const char *base, struct webco
 int webconfig_load(const char *path, struct webconfig *cfg, char *err, size_t errlen)
 {
 	char *text = NULL, *base = strdup(path), *slash;
-	size_t len;
+	size_t len = 0;
 	int r;
 
 	if (!base)
