@@ -245,18 +245,24 @@ static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind, const char *k
 	return MHD_YES;
 }
 
+/* cli_parse() runs getopt_long(), whose state is global: one at a time. */
+static pthread_mutex_t parse_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static int query(struct MHD_Connection *c, enum serve_endpoint ep, const struct serve *sv,
 		 struct serve_query *q, char *err, size_t errlen)
 {
 	struct params p = { .n = 0 };
+	int r;
 
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect, &p);
 	if (p.too_many) {
 		snprintf(err, errlen, "too many parameters");
 		return -EINVAL;
 	}
-	return serve_query_parse(p.keys, p.values, p.n, ep, sv->cli->expose_cmdline, q, err,
-				 errlen);
+	pthread_mutex_lock(&parse_lock);
+	r = serve_query_parse(p.keys, p.values, p.n, ep, sv->cli->expose_cmdline, q, err, errlen);
+	pthread_mutex_unlock(&parse_lock);
+	return r;
 }
 
 static enum MHD_Result api_sockets(struct serve *sv, struct MHD_Connection *c, const char *url)
