@@ -292,6 +292,24 @@ def sec_api(S):
               "expr=" + urllib.parse.quote("sport = :x :y (")):
         st, body, hdr = sv.get("/api/v1/sockets?" + q)
         T.ok(st == 400 and "error" in json.loads(body), "/api/v1/sockets?%s: 400 with an error" % q, body)
+    # Requests side by side, each with its own filter, each answered by it.
+    import threading
+    answers = {}
+
+    def ask(i):
+        q = "port=%d" % port if i % 2 else "comm=nosuchcomm%d" % i
+        try:
+            st, body, _ = sv.get("/api/v1/sockets?" + q)
+            answers[i] = (st, [r["local"]["port"] for r in json.loads(body)] if st == 200 else body)
+        except OSError as e:
+            answers[i] = (None, str(e))
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wrong = {i: a for i, a in answers.items() if a[0] != 200 or (port in a[1]) != bool(i % 2)}
+    T.ok(len(answers) == 16 and not wrong, "16 requests at once, each gets its own filter's answer", wrong)
     st, body, _ = sv.get("/api/v1/top")
     T.eq(st, 404, "/api/v1/top not built yet")
     # Events: a new listener's opened event, then the same again by ?since.
