@@ -274,7 +274,9 @@ bool webconfig_check(const struct webconfig *cfg, const char *user, const char *
 	cd = calloc(1, sizeof(*cd));
 	if (!cd)
 		return false;
-	got = crypt_r(password, hash, cd);
+	/* crypt_rn (libxcrypt): NULL on failure. Not crypt_r, which ASan
+	 * intercepts: its build would then drop libcrypt and call NULL. */
+	got = crypt_rn(password, hash, cd, (int)sizeof(*cd));
 	len = strlen(hash);
 	if (got && got[0] != '*' && strlen(got) == len) {
 		for (size_t i = 0; i < len; i++)
