@@ -489,7 +489,14 @@ def sec_bounded(S):
     wait_for(lambda: fds_rss(sv.p.pid)[0] <= fd0 + 1, "the connections' fds are closed", timeout=10)
     fd1, rss1 = fds_rss(sv.p.pid)
     T.ok(fd1 <= fd0 + 1, "open fds bounded over 600 scrapes: %d then %d" % (fd0, fd1))
-    T.ok(rss1 - rss0 < 4096, "RSS bounded over 600 scrapes: %d KiB then %d KiB" % (rss0, rss1))
+    if os.environ.get("WHOSOCK_REAL"):
+        # Under valgrind the RSS is valgrind's (its translations and
+        # shadow memory grow as it goes): there, memory is judged by
+        # valgrind itself (no leak: finish() below), the RSS by the plain
+        # and the ASan runs.
+        print("note: under valgrind: RSS %d -> %d KiB (valgrind's own; not checked)" % (rss0, rss1))
+    else:
+        T.ok(rss1 - rss0 < 4096, "RSS bounded over 600 scrapes: %d KiB then %d KiB" % (rss0, rss1))
     print("note: 500 scrapes: fds %d -> %d, RSS %d -> %d KiB" % (fd0, fd1, rss0, rss1))
     sv.finish()
 
