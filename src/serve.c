@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -129,6 +130,9 @@ static int refresh(struct serve *sv, void (*message)(const char *, const char *)
 	r = metrics_from_snapshot(sv->metrics, snap, mono_ns() - t0,
 				  (double)now.tv_sec + (double)now.tv_nsec / 1e9);
 	whosock_snapshot_free(snap);
+	/* The snapshot was the biggest thing alive: give its pages back
+	 * rather than keep them until the next one. */
+	malloc_trim(0);
 	if (r < 0)
 		message("cannot count sockets: ", strerror(-r));
 	return r;
@@ -628,6 +632,9 @@ int serve_main(const struct cli *cli, void (*message)(const char *, const char *
 		message("", "--listen none needs --textfile (nothing would be served)");
 		return EXIT_TROUBLE;
 	}
+	/* A thread per connection would get a malloc arena of its own, each
+	 * keeping what a scrape freed: two arenas for all of them. */
+	mallopt(M_ARENA_MAX, 2);
 	sv = calloc(1, sizeof(*sv));
 	if (!sv) {
 		message("", "out of memory");
