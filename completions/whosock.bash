@@ -1,7 +1,8 @@
 # bash completion for whosock(8)                           -*- shell-script -*-
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Options as `whosock --help` lists them (tests/packaging checks that every
-# option there is here); `whosock watch` and `whosock top` take their own subsets.
+# option there is here); `whosock watch`, `whosock top` and `whosock deps` take
+# their own subsets, `whosock serve` its own options.
 
 _whosock_kinds='all inet tcp udp udplite raw mptcp sctp unix packet netlink vsock xdp other'
 _whosock_states='listen established syn-sent syn-recv fin-wait1 fin-wait2 time-wait
@@ -23,10 +24,11 @@ _whosock()
 	local cur prev words cword split
 	_init_completion -s -n : || return
 
-	local watch= top= deps=
+	local watch= top= deps= serve=
 	[[ $cword -gt 1 && ${words[1]} == watch ]] && watch=1
 	[[ $cword -gt 1 && ${words[1]} == top ]] && top=1
 	[[ $cword -gt 1 && ${words[1]} == deps ]] && deps=1
+	[[ $cword -gt 1 && ${words[1]} == serve ]] && serve=1
 
 	case $prev in
 	-o | --output)
@@ -97,7 +99,12 @@ _whosock()
 		_pnames
 		return
 		;;
-	--port | --cmdline | --container | --interval | --count | --timeout | --duration | --service | -d | --delay)
+	--web.config.file | --textfile)
+		_filedir
+		return
+		;;
+	--port | --cmdline | --container | --interval | --count | --timeout | --duration | --service | \
+		-d | --delay | --listen | --max-series | --max-connections | --request-timeout)
 		return
 		;;
 	esac
@@ -105,7 +112,11 @@ _whosock()
 
 	if [[ $cur == -* ]]; then
 		local opts
-		if [[ $top ]]; then
+		if [[ $serve ]]; then
+			opts='--listen --web.config.file --textfile --interval
+				--expose-cmdline --max-series --max-connections
+				--request-timeout --host-only -h --help'
+		elif [[ $top ]]; then
 			opts='-t --tcp -u --udp -A --query -4 --ipv4 -6 --ipv6 --port
 				--host-only --netns --container --pid --user --comm --cmdline
 				-o --output -H --no-header --color -d --delay --by -b --bits
@@ -136,7 +147,7 @@ _whosock()
 	# The first word may be the subcommand; the rest are [ADDR]:PORT[/PROTO]
 	# queries, which have nothing to complete.
 	if [[ $cword -eq 1 ]]; then
-		COMPREPLY=($(compgen -W 'watch top deps' -- "$cur"))
+		COMPREPLY=($(compgen -W 'watch top deps serve' -- "$cur"))
 	fi
 } &&
 	complete -F _whosock whosock

@@ -1,7 +1,8 @@
 # fish completion for whosock(8)
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Options as `whosock --help` lists them (tests/packaging checks that every
-# option there is here); `whosock watch` and `whosock top` take their own subsets.
+# option there is here); `whosock watch`, `whosock top` and `whosock deps` take
+# their own subsets, `whosock serve` its own options.
 
 function __whosock_watch --description 'the command line is whosock watch'
     set -l words (commandline -opc)
@@ -16,6 +17,11 @@ end
 function __whosock_deps --description 'the command line is whosock deps'
     set -l words (commandline -opc)
     test (count $words) -ge 2; and test "$words[2]" = deps
+end
+
+function __whosock_serve --description 'the command line is whosock serve'
+    set -l words (commandline -opc)
+    test (count $words) -ge 2; and test "$words[2]" = serve
 end
 
 function __whosock_no_subcommand --description 'no word after whosock yet'
@@ -38,15 +44,18 @@ function __whosock_netns --description 'network namespaces by name'
     echo pid:
 end
 
-set -l list 'not __whosock_watch; and not __whosock_top; and not __whosock_deps'
+set -l list 'not __whosock_watch; and not __whosock_top; and not __whosock_deps; and not __whosock_serve'
 set -l watch __whosock_watch
 set -l top __whosock_top
 set -l deps __whosock_deps
+set -l serve __whosock_serve
+set -l notserve 'not __whosock_serve'
 
 complete -c whosock -f
 complete -c whosock -n __whosock_no_subcommand -a watch -d 'report sockets opening and closing'
 complete -c whosock -n __whosock_no_subcommand -a top -d 'who moves how many bytes, live'
 complete -c whosock -n __whosock_no_subcommand -a deps -d 'which client connects to which service'
+complete -c whosock -n __whosock_no_subcommand -a serve -d 'Prometheus exporter and HTTP API'
 
 # Kinds
 complete -c whosock -n $list -s t -l tcp -d 'TCP sockets'
@@ -72,18 +81,18 @@ complete -c whosock -n $top -s A -l query -x -d 'kinds (TCP and UDP)' \
 
 # Filters
 complete -c whosock -n $list -s l -l listening -d 'listening sockets only'
-complete -c whosock -s 4 -l ipv4 -d 'IPv4 only'
-complete -c whosock -s 6 -l ipv6 -d 'IPv6 only'
+complete -c whosock -n $notserve -s 4 -l ipv4 -d 'IPv4 only'
+complete -c whosock -n $notserve -s 6 -l ipv6 -d 'IPv6 only'
 complete -c whosock -n $list -l state -x -d 'sockets in this state' \
     -a '(__whosock_list listen established syn-sent syn-recv fin-wait1 fin-wait2 time-wait close close-wait last-ack closing new-syn-recv bound-inactive unconn connected)'
-complete -c whosock -l port -x -d 'local or remote port'
+complete -c whosock -n $notserve -l port -x -d 'local or remote port'
 complete -c whosock -l host-only -d 'only this network namespace'
-complete -c whosock -l netns -x -a '(__whosock_netns)' -d 'only this network namespace'
-complete -c whosock -l container -x -d 'held by processes in this container (ID prefix)'
-complete -c whosock -l pid -x -a '(__fish_complete_pids)' -d 'held by this process'
-complete -c whosock -l user -x -a '(__fish_complete_users)' -d 'held by processes of this user'
-complete -c whosock -l comm -x -a '(__fish_complete_proc)' -d 'held by processes with this name'
-complete -c whosock -l cmdline -x -d 'held by processes whose command line matches'
+complete -c whosock -n $notserve -l netns -x -a '(__whosock_netns)' -d 'only this network namespace'
+complete -c whosock -n $notserve -l container -x -d 'held by processes in this container (ID prefix)'
+complete -c whosock -n $notserve -l pid -x -a '(__fish_complete_pids)' -d 'held by this process'
+complete -c whosock -n $notserve -l user -x -a '(__fish_complete_users)' -d 'held by processes of this user'
+complete -c whosock -n $notserve -l comm -x -a '(__fish_complete_proc)' -d 'held by processes with this name'
+complete -c whosock -n $notserve -l cmdline -x -d 'held by processes whose command line matches'
 
 # Output
 complete -c whosock -n $list -s o -l output -x -a 'table json ndjson csv' -d 'output format'
@@ -141,3 +150,13 @@ complete -c whosock -n $deps -l interval -x -d 'print the edges every: 1, 0.5, 2
 complete -c whosock -n $deps -l by -x -a 'process user container netns' -d 'group clients by'
 complete -c whosock -n $deps -l service -x -d 'only connections to [ADDR]:PORT'
 complete -c whosock -n $deps -l exclude-loopback -d 'leave out 127.0.0.0/8 and ::1'
+
+# whosock serve
+complete -c whosock -n $serve -l listen -x -d 'where to listen: ADDR:PORT or none'
+complete -c whosock -n $serve -l web.config.file -r -F -d 'TLS and basic auth (exporter-toolkit format)'
+complete -c whosock -n $serve -l textfile -r -F -d 'also write the metrics to this file'
+complete -c whosock -n $serve -l interval -x -d 'between full snapshots (default 15 s)'
+complete -c whosock -n $serve -l expose-cmdline -d 'command lines in /api/v1 (never in /metrics)'
+complete -c whosock -n $serve -l max-series -x -d 'series per metric (default 2000)'
+complete -c whosock -n $serve -l max-connections -x -d 'HTTP connections at once (default 64)'
+complete -c whosock -n $serve -l request-timeout -x -d 'close a connection idle this long'

@@ -46,6 +46,13 @@ enum {
 	OPT_BY,
 	OPT_SERVICE,
 	OPT_EXCLUDE_LOOPBACK,
+	OPT_LISTEN,
+	OPT_WEB_CONFIG,
+	OPT_TEXTFILE,
+	OPT_EXPOSE_CMDLINE,
+	OPT_MAX_SERIES,
+	OPT_MAX_CONNECTIONS,
+	OPT_REQUEST_TIMEOUT,
 };
 
 #define SHORT_OPTIONS ":tuwxl46o:ehVA:0SMKpnaHrimsd:b"
@@ -108,6 +115,14 @@ static const struct option long_options[] = {
 	{ "by", required_argument, NULL, OPT_BY },
 	{ "service", required_argument, NULL, OPT_SERVICE },    /* [ADDR]:PORT on the server side */
 	{ "exclude-loopback", no_argument, NULL, OPT_EXCLUDE_LOOPBACK }, /* no 127/8, ::1 */
+	/* whosock serve only */
+	{ "listen", required_argument, NULL, OPT_LISTEN },          /* ADDR:PORT or none */
+	{ "web.config.file", required_argument, NULL, OPT_WEB_CONFIG }, /* TLS, basic auth */
+	{ "textfile", required_argument, NULL, OPT_TEXTFILE },      /* metrics into FILE */
+	{ "expose-cmdline", no_argument, NULL, OPT_EXPOSE_CMDLINE }, /* command lines in the API */
+	{ "max-series", required_argument, NULL, OPT_MAX_SERIES },  /* per metric */
+	{ "max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS }, /* HTTP clients */
+	{ "request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT }, /* SECONDS idle */
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -903,10 +918,83 @@ static int once(const char **seen, const char *name, char *err, size_t errlen)
 	return 0;
 }
 
+/* A serve option's text, copied into cli->strings. */
+static int serve_string(struct cli *cli, int c, const char *arg, char *err, size_t errlen)
+{
+	const char **dst = c == OPT_LISTEN ? &cli->listen : c == OPT_TEXTFILE ? &cli->textfile
+			   : &cli->web_config;
+	char *copy;
+
+	if (*dst)
+		return fail(err, errlen, "%s given twice", c == OPT_LISTEN ? "--listen"
+			    : c == OPT_TEXTFILE ? "--textfile" : "--web.config.file");
+	if (!*arg)
+		return fail(err, errlen, "%s needs a value", c == OPT_LISTEN ? "--listen"
+			    : c == OPT_TEXTFILE ? "--textfile" : "--web.config.file");
+	copy = strdup(arg);
+	if (!copy || append(&cli->strings, &cli->n_strings, sizeof(copy), &copy) < 0) {
+		free(copy);
+		return nomem(err, errlen);
+	}
+	*dst = copy;
+	return 0;
+}
+
+static int serve_number(struct cli *cli, int c, const char *arg, char *err, size_t errlen)
+{
+	const char *name = c == OPT_MAX_SERIES ? "--max-series" : c == OPT_MAX_CONNECTIONS
+			   ? "--max-connections" : "--request-timeout";
+	unsigned long long min = c == OPT_MAX_SERIES ? 2 : 1,
+			   max = c == OPT_MAX_SERIES ? 1000000 : c == OPT_MAX_CONNECTIONS ? 1000
+			   : 3600, v;
+
+	if (parse_decimal(arg, strlen(arg), max, &v) < 0 || v < min)
+		return fail(err, errlen, "%s takes a number from %llu to %llu, not '%.40s'", name,
+			    min, max, arg);
+	if (c == OPT_MAX_SERIES)
+		cli->max_series = (unsigned)v;
+	else if (c == OPT_MAX_CONNECTIONS)
+		cli->max_connections = (unsigned)v;
+	else
+		cli->request_timeout_s = (unsigned)v;
+	return 0;
+}
+
+/* whosock serve takes its filters per request (query parameters): on the
+ * command line only --host-only and its own options. */
+static int check_serve(struct cli *cli, int argc, char **argv, int no_owners, unsigned families,
+		       bool format_given, char *err, size_t errlen)
+{
+	const struct whosock_filter *f = &cli->filter;
+
+	if (optind < argc)
+		return fail(err, errlen, "whosock serve takes no arguments (filters are query "
+			    "parameters of /api/v1/sockets): '%.40s'", argv[optind]);
+	if (f->protos || f->states || f->n_ports || f->n_pids || f->n_uids || f->n_comms ||
+	    f->n_cmdlines || f->n_containers || f->n_netns || families || no_owners ||
+	    format_given || cli->kill || cli->summary || cli->pids_only || cli->n_sort ||
+	    cli->info || cli->memory || cli->resolve || cli->extended || cli->connections ||
+	    cli->count || cli->timeout_ms || cli->opt.source != WHOSOCK_SOURCE_AUTO)
+		return fail(err, errlen, "whosock serve takes only --listen, --web.config.file, "
+			    "--textfile, --interval, --expose-cmdline, --max-series, "
+			    "--max-connections, --request-timeout and --host-only (filters are "
+			    "query parameters of /api/v1/sockets)");
+	if (!cli->interval_ms)
+		cli->interval_ms = 15000;
+	if (!cli->max_series)
+		cli->max_series = 2000;
+	if (!cli->max_connections)
+		cli->max_connections = 64;
+	if (!cli->request_timeout_s)
+		cli->request_timeout_s = 10;
+	cli->opt.want = WHOSOCK_WANT_OWNERS | WHOSOCK_WANT_PROCESS;
+	return 0;
+}
+
 static int parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 {
 	struct whosock_filter *f = &cli->filter;
-	const char *watch_only = NULL, *seen_format = NULL, *seen_source = NULL,
+	const char *watch_only = NULL, *serve_only = NULL, *seen_format = NULL, *seen_source = NULL,
 		   *seen_owners_from = NULL;
 	const char *seen_interval = NULL, *seen_count = NULL, *seen_timeout = NULL;
 	const char *seen_delay = NULL, *top_only = NULL;
@@ -924,6 +1012,10 @@ static int parse(int argc, char **argv, struct cli *cli, char *err, size_t errle
 		argc--;
 	} else if (argc > 1 && strcmp(argv[1], "top") == 0) {
 		cli->action = CLI_TOP;
+		argv++;
+		argc--;
+	} else if (argc > 1 && strcmp(argv[1], "serve") == 0) {
+		cli->action = CLI_SERVE;
 		argv++;
 		argc--;
 	}
@@ -1136,6 +1228,24 @@ static int parse(int argc, char **argv, struct cli *cli, char *err, size_t errle
 		case OPT_DRY_RUN:
 			cli->dry_run = 1;
 			break;
+		case OPT_LISTEN:
+		case OPT_WEB_CONFIG:
+		case OPT_TEXTFILE:
+			r = serve_string(cli, c, optarg, err, errlen);
+			serve_only = c == OPT_LISTEN ? "--listen" : c == OPT_TEXTFILE ? "--textfile"
+				   : "--web.config.file";
+			break;
+		case OPT_EXPOSE_CMDLINE:
+			cli->expose_cmdline = 1;
+			serve_only = "--expose-cmdline";
+			break;
+		case OPT_MAX_SERIES:
+		case OPT_MAX_CONNECTIONS:
+		case OPT_REQUEST_TIMEOUT:
+			r = serve_number(cli, c, optarg, err, errlen);
+			serve_only = c == OPT_MAX_SERIES ? "--max-series" : c == OPT_MAX_CONNECTIONS
+				   ? "--max-connections" : "--request-timeout";
+			break;
 		case 'h':
 			cli->action = CLI_HELP;
 			break;
@@ -1158,6 +1268,8 @@ static int parse(int argc, char **argv, struct cli *cli, char *err, size_t errle
 		if (r < 0)
 			return r;
 	}
+	if (cli->action == CLI_SERVE && watch_only && strcmp(watch_only, "--interval") == 0)
+		watch_only = NULL; /* serve's snapshots and textfile */
 	if (watch_only && cli->action == CLI_TOP && strcmp(watch_only, "--connections") == 0)
 		return fail(err, errlen, "whosock top always counts connections (no --connections)");
 	if (watch_only && cli->action != CLI_WATCH && cli->action != CLI_TOP)
@@ -1168,6 +1280,11 @@ static int parse(int argc, char **argv, struct cli *cli, char *err, size_t errle
 		return fail(err, errlen, "--by is an option of 'whosock top' and 'whosock deps'");
 	if (deps_only && cli->action != CLI_DEPS)
 		return fail(err, errlen, "%s is an option of 'whosock deps'", deps_only);
+	if (serve_only && cli->action != CLI_SERVE)
+		return fail(err, errlen, "%s is an option of 'whosock serve'", serve_only);
+	if (cli->action == CLI_SERVE)
+		return check_serve(cli, argc, argv, no_owners, families, seen_format != NULL, err,
+				   errlen);
 	r = check_listing(cli, no_owners, seen_format != NULL, err, errlen);
 	if (r < 0)
 		return r;

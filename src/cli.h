@@ -11,7 +11,7 @@
 
 enum output_format { OUTPUT_TABLE, OUTPUT_JSON, OUTPUT_NDJSON, OUTPUT_CSV, OUTPUT_DOT };
 
-enum cli_action { CLI_LIST, CLI_WATCH, CLI_DEPS, CLI_TOP, CLI_HELP, CLI_VERSION };
+enum cli_action { CLI_LIST, CLI_WATCH, CLI_DEPS, CLI_TOP, CLI_SERVE, CLI_HELP, CLI_VERSION };
 
 enum color_mode { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
 
@@ -60,6 +60,14 @@ struct cli {
 	struct whosock_local *services; /* --service: the server side */
 	size_t n_services;
 	int exclude_loopback;
+	/* whosock serve (the strings are copies kept in strings) */
+	const char *listen;     /* --listen ADDR:PORT or "none"; NULL: SERVE_DEFAULT_LISTEN */
+	const char *web_config; /* --web.config.file */
+	const char *textfile;   /* --textfile FILE */
+	int expose_cmdline;     /* --expose-cmdline: command lines in the API */
+	unsigned max_series;    /* --max-series: per metric */
+	unsigned max_connections;   /* --max-connections */
+	unsigned request_timeout_s; /* --request-timeout: idle connections closed after */
 	/* The arrays opt.filter's lists point to, owned by this struct
 	 * (cli_free()); a copy of the struct shares them. */
 	struct whosock_local *locals;

@@ -11,6 +11,7 @@
 #include "notes.h"
 #include "output.h"
 #include "resolve.h"
+#include "serve.h"
 #include "summary.h"
 #include "textesc.h"
 #include "timing.h"
@@ -120,6 +121,10 @@ int main(int argc, char **argv)
 	}
 	if (cli.action == CLI_DEPS) {
 		status = deps_main(&cli, message);
+		goto out;
+	}
+	if (cli.action == CLI_SERVE) {
+		status = serve_main(&cli, message);
 		goto out;
 	}
 	if (cli.action == CLI_VERSION) {

@@ -412,7 +412,7 @@ static void json_endpoint(struct sbuf *b, const char *key, const struct whosock_
 }
 
 static void json_owners(struct sbuf *b, const char *key, const struct whosock_owner *owners,
-			size_t n)
+			size_t n, bool cmdline)
 {
 	sbuf_putc(b, ',');
 	output_json_key(b, key);
@@ -435,9 +435,11 @@ static void json_owners(struct sbuf *b, const char *key, const struct whosock_ow
 			json_u64(b, "tid", (uint64_t)owners[i].tid, true);
 		output_json_str(b, "comm", p->comm);
 		sbuf_putc(b, ',');
-		output_json_str(b, "cmdline", p->cmdline);
-		sbuf_puts(b, p->cmdline_truncated ? ",\"cmdline_truncated\":true,"
-						  : ",\"cmdline_truncated\":false,");
+		/* Without cmdline (serve without --expose-cmdline): null, as
+		 * for a process whose command line is not readable. */
+		output_json_str(b, "cmdline", cmdline ? p->cmdline : NULL);
+		sbuf_puts(b, cmdline && p->cmdline_truncated ? ",\"cmdline_truncated\":true,"
+							     : ",\"cmdline_truncated\":false,");
 		json_u64(b, "uid", p->uid, p->uid_known);
 		output_json_str(b, "user", p->user);
 		sbuf_putc(b, ',');
@@ -553,6 +555,11 @@ static void json_traffic(struct sbuf *b, const struct whosock_socket *s)
 
 void output_json_socket(struct sbuf *b, const struct whosock_socket *s)
 {
+	output_json_socket_cmdline(b, s, true);
+}
+
+void output_json_socket_cmdline(struct sbuf *b, const struct whosock_socket *s, bool cmdline)
+{
 	unsigned k = s->known;
 	char ifbuf[IF_NAMESIZE];
 	const char *ifname = packet_ifname(s, ifbuf);
@@ -582,10 +589,10 @@ void output_json_socket(struct sbuf *b, const struct whosock_socket *s)
 	json_u64(b, "rqueue", s->rqueue, k & WHOSOCK_KNOWN_QUEUES);
 	json_u64(b, "wqueue", s->wqueue, k & WHOSOCK_KNOWN_QUEUES);
 	output_json_str(b, "source", s->source == WHOSOCK_SOURCE_PROC ? "proc" : "netlink");
-	json_owners(b, "owners", s->owners, s->n_owners);
+	json_owners(b, "owners", s->owners, s->n_owners, cmdline);
 	if (s->family == AF_UNIX)
 		json_owners(b, "peer_owners", s->peer ? s->peer->owners : NULL,
-			    s->peer ? s->peer->n_owners : 0);
+			    s->peer ? s->peer->n_owners : 0, cmdline);
 	sbuf_putc(b, ',');
 	json_u64(b, "protocol", s->protocol, k & WHOSOCK_KNOWN_PROTOCOL);
 	json_kinds(b, s, ifname);
@@ -650,6 +657,11 @@ void output_json_time(struct sbuf *b, const char *key, const struct timespec *t)
 
 void output_json_event(struct sbuf *b, const struct whosock_event *ev)
 {
+	output_json_event_cmdline(b, ev, true);
+}
+
+void output_json_event_cmdline(struct sbuf *b, const struct whosock_event *ev, bool cmdline)
+{
 	sbuf_putc(b, '{');
 	json_u64(b, "seq", ev->seq, true);
 	output_json_time(b, "ts", &ev->ts);
@@ -658,7 +670,7 @@ void output_json_event(struct sbuf *b, const struct whosock_event *ev)
 	sbuf_putc(b, ',');
 	json_u64(b, "lifetime_ms", ev->lifetime_ms, ev->lifetime_known);
 	output_json_key(b, "socket");
-	output_json_socket(b, ev->socket);
+	output_json_socket_cmdline(b, ev->socket, cmdline);
 	sbuf_putc(b, '}');
 }
 

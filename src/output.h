@@ -60,4 +60,9 @@ void output_json_time(struct sbuf *b, const char *key, const struct timespec *t)
 /* One socket as a JSON object (the DESIGN.md contract), no newline. */
 void output_json_socket(struct sbuf *out, const struct whosock_socket *s);
 
+/* The same, the owners' command lines null unless cmdline (whosock serve
+ * shows them only with --expose-cmdline: they hold secrets). */
+void output_json_socket_cmdline(struct sbuf *out, const struct whosock_socket *s, bool cmdline);
+void output_json_event_cmdline(struct sbuf *b, const struct whosock_event *ev, bool cmdline);
+
 #endif

@@ -95,3 +95,31 @@ void esc_csv(struct sbuf *b, const char *s, size_t len)
 	}
 	sbuf_free(&tmp);
 }
+
+void esc_prom(struct sbuf *b, const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	for (size_t i = 0; i < len;) {
+		uint32_t cp;
+		size_t n = escape_utf8_decode(s + i, len - i, &cp);
+
+		if (n == 0) {
+			/* Prometheus wants UTF-8: an invalid byte reads "\xNN". */
+			char e[5] = { '\\', '\\', 'x', hex[s[i] >> 4], hex[s[i] & 15] };
+
+			sbuf_add(b, e, sizeof(e));
+			i++;
+			continue;
+		}
+		if (cp == '"' || cp == '\\') {
+			sbuf_putc(b, '\\');
+			sbuf_putc(b, (char)cp);
+		} else if (cp == '\n') {
+			sbuf_add(b, "\\n", 2);
+		} else {
+			sbuf_add(b, str + i, n);
+		}
+		i += n;
+	}
+}

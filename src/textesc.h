@@ -23,4 +23,9 @@ void esc_json(struct sbuf *b, const char *s, size_t len);
  * quoted when it holds a comma, a quote or a space at either end. */
 void esc_csv(struct sbuf *b, const char *s, size_t len);
 
+/* Append s[0..len) as a Prometheus (and OpenMetrics) label value, without
+ * its quotes: a backslash, a double quote and a newline are escaped as the
+ * formats require; a byte that is not valid UTF-8 becomes the text \xNN. */
+void esc_prom(struct sbuf *b, const char *s, size_t len);
+
 #endif

@@ -171,16 +171,18 @@ def check_man(dest):
 
 def help_options(exe):
     """From `whosock --help`: (listing options, watch options, deps
-    options, top options), each a set of "--long" and "-s" names."""
+    options, top options, serve options), each a set of "--long" and "-s"
+    names."""
     text = run([exe, "--help"]).stdout
     listing, _, rest = text.partition("\nwhosock watch [OPTIONS]")
-    watch, _, rest = rest.partition("\nwhosock top [OPTIONS]")
+    watch, _, rest = rest.partition("\nwhosock serve [OPTIONS]")
+    serve, _, rest = rest.partition("\nwhosock top [OPTIONS]")
     top, _, deps = rest.partition("\nwhosock deps [OPTIONS]")
 
     def opts(part):
         found = set()
         for line in part.splitlines():
-            m = re.match(r"\s+(?:(-\w)(?:, |\s+))?(--[\w-]+)", line)
+            m = re.match(r"\s+(?:(-\w)(?:, |\s+))?(--[\w.-]+)", line)
             if m:
                 found |= {o for o in m.groups() if o}
             m = re.match(r"\s+(-\w)\s", line)
@@ -188,7 +190,7 @@ def help_options(exe):
                 found.add(m.group(1))
         return found
 
-    return opts(listing), opts(watch), opts(deps), opts(top)
+    return opts(listing), opts(watch), opts(deps), opts(top), opts(serve)
 
 
 BASH_COMPLETE = r'''
@@ -222,7 +224,7 @@ def accepted_values(exe, opt):
     return set(re.split(r", | or ", m.group(1))) if m else set()
 
 
-def check_completions(dest, listing, watch, deps, top):
+def check_completions(dest, listing, watch, deps, top, serve):
     exe = dest + os.path.join(DIRS["SBINDIR"], "whosock")
     bash_script = dest + os.path.join(DIRS["BASHCOMPDIR"], "whosock")
     zsh_script = dest + os.path.join(DIRS["ZSHCOMPDIR"], "_whosock")
@@ -258,6 +260,14 @@ def check_completions(dest, listing, watch, deps, top):
              "%s: `whosock watch --<TAB>` leaves out what watch refuses (--state, --source)" % shell)
         p, got = complete(["whosock", "w"])
         T.ok("watch" in got, "%s: `whosock w<TAB>` offers watch" % shell, output(p))
+        p, got = complete(["whosock", "serve", "--"])
+        sl = {o for o in serve if o.startswith("--")}
+        T.ok(len(sl) >= 8 and sl <= got, "%s: `whosock serve --<TAB>` offers every serve option: missing %s"
+             % (shell, sorted(sl - got)), output(p))
+        T.ok("--state" not in got and "--listen" not in complete(["whosock", "--"])[1],
+             "%s: serve's options only after serve, and not the listing's filters" % shell)
+        p, got = complete(["whosock", "s"])
+        T.ok("serve" in got, "%s: `whosock s<TAB>` offers serve" % shell, output(p))
         for opt, want in (("-o", values["-o"]), ("--source", values["--source"]), ("-A", values["-A"])):
             p, got = complete(["whosock", opt, ""])
             T.eq(got, want, "%s: the values `whosock %s <TAB>` offers are those whosock accepts" % (shell, opt),
@@ -298,9 +308,10 @@ def check_completions(dest, listing, watch, deps, top):
         T.ok(os.environ.get("CI") != "true", "zsh is installed (build.sh test installs it)")
     with open(zsh_script, encoding="utf-8") as f:
         text = f.read()
-    missing = sorted(o for o in listing | watch | deps if not re.search(r"[{'(),*]%s[,}\[=+']" % re.escape(o), text))
+    missing = sorted(o for o in listing | watch | deps | serve
+                     if not re.search(r"[{'(),*]%s[,}\[=+']" % re.escape(o), text))
     T.ok(not missing, "zsh: _whosock names every option of --help: missing %s" % missing)
-    listing_part = text.split("\n\t\treturn\n\tfi\n")[-1]  # after the watch block
+    listing_part = text.split("\n\t\treturn\n\tfi\n")[-1]  # after the watch and serve blocks
     for opt, want in values.items():
         zsh_opt = {"-o": "output", "-A": "query", "--source": "source"}[opt]
         m = re.search(r"--%s=\}?'?\[[^]]*\]:[^:]*:(?:_sequence compadd - )?\(?([^)']*)" % zsh_opt,
