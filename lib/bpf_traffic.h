@@ -21,6 +21,7 @@
 #ifndef WHOSOCK_BPF_TRAFFIC_H
 #define WHOSOCK_BPF_TRAFFIC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "whosock/whosock.h"
@@ -47,5 +48,35 @@ int bpf_traffic_forget(struct bpf_traffic *bt, uint64_t cookie);
 
 /* Detach and free. Accepts NULL. */
 void bpf_traffic_close(struct bpf_traffic *bt);
+
+/* Fill the traffic of every socket of snap that has none yet (all but TCP,
+ * whose tcp_info counts from its start) and that was counted. */
+struct whosock_snapshot;
+void bpf_traffic_fill(const struct bpf_traffic *bt, struct whosock_snapshot *snap);
+
+/* ---- life events (the watcher's: lib/watch_bpf.c) ---- */
+
+struct socklife_ev;
+/* Called for each event; returning false stops the read after it. */
+typedef bool bpf_traffic_event_fn(const struct socklife_ev *ev, void *data);
+
+/* The counters and, with them, the life events of lib/bpf/socklife.bpf.c
+ * (socket hooks on the cgroup v2 root and the inet_sock_set_state
+ * tracepoint) into a ring buffer, read by bpf_traffic_read_events(), which
+ * calls fn(ev, data). In this mode the kernel deletes a socket's counters
+ * when it closes; the CLOSED event carries their last values. Returns as
+ * bpf_traffic_open(). */
+int bpf_traffic_open_events(bpf_traffic_event_fn *fn, void *data, struct bpf_traffic **out);
+
+/* An fd that polls readable when events wait (an epoll fd: it may go into
+ * another epoll set); -1 without events. */
+int bpf_traffic_events_fd(const struct bpf_traffic *bt);
+
+/* Read the events waiting, without blocking, until fn returns false.
+ * Returns how many were read, or a negative errno. */
+int bpf_traffic_read_events(struct bpf_traffic *bt);
+
+/* Events the kernel dropped so far because the ring buffer was full. */
+uint64_t bpf_traffic_lost(const struct bpf_traffic *bt);
 
 #endif
