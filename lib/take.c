@@ -449,7 +449,10 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 
 	/* 1. the caller's namespace, and the /proc scan */
 	if ((opt.want & (WHOSOCK_WANT_OWNERS | WHOSOCK_WANT_PROCESS)) || others) {
-		r = owners_scan_new(opt.proc_root, &opt.filter, opt.want, opt.owner_source, workers,
+		r = owners_scan_new(opt.proc_root, &opt.filter, opt.want,
+				    opt.flags & WHOSOCK_FLAG_NO_BPF ? WHOSOCK_OWNERS_PROC
+								    : opt.owner_source,
+				    workers,
 				    NULL, 0, &t.scan);
 		if (r < 0)
 			goto out;

@@ -48,8 +48,23 @@ char LICENSE[] SEC("license") = "GPL";
 
 #define MAX_SOCKETS 65536
 
+/* A read-only typed view of the struct sock behind a cgroup sock program's
+ * context (Linux >= 6.2): its namespace and inode. */
+extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id) __ksym;
+
+static __always_inline struct sock *sock_of(struct bpf_sock *ctx)
+{
+	return bpf_rdonly_cast(ctx, bpf_core_type_id_kernel(struct sock));
+}
+
+static __always_inline __u64 inode_of(const struct sock *sk)
+{
+	struct socket *so = sk->sk_socket;
+
+	return so && so->file ? so->file->f_inode->i_ino : 0;
+}
+
 struct proc {
-	__u64 netns;
 	__u64 cookie; /* listeners: the listening socket's */
 	__u32 pid, tid, uid, pad;
 	char comm[16];
@@ -179,13 +194,6 @@ int count_ingress(struct __sk_buff *skb)
 
 /* ---- events ---- */
 
-static __always_inline __u64 current_netns(void)
-{
-	struct task_struct *t = bpf_get_current_task_btf();
-
-	return BPF_CORE_READ(t, nsproxy, net_ns, ns.inum);
-}
-
 static __always_inline void current_proc(struct proc *p)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -205,7 +213,6 @@ static __always_inline void note_proc(__u64 cookie)
 	if (old && old->pid == (__u32)(bpf_get_current_pid_tgid() >> 32))
 		return;
 	current_proc(&p);
-	p.netns = current_netns();
 	p.cookie = cookie;
 	bpf_map_update_elem(&procs, &cookie, &p, BPF_ANY);
 }
@@ -275,7 +282,8 @@ static __always_inline void bound(struct bpf_sock *sk, bool v6)
 		return;
 	current_proc(&p);
 	set_owner(e, &p);
-	e->netns = current_netns();
+	e->netns = sock_of(sk)->__sk_common.skc_net.net->ns.inum;
+	e->inode = inode_of(sock_of(sk));
 	e->family = v6 ? AF_INET6 : AF_INET;
 	e->protocol = sk->protocol;
 	e->state = TCP_CLOSE;
@@ -345,11 +353,9 @@ int sock_release(struct bpf_sock *sk)
 	if (sk->protocol == IPPROTO_TCP)
 		return 1;
 	if (sk->protocol == IPPROTO_UDP || sk->protocol == IPPROTO_UDPLITE) {
-		struct proc *p = bpf_map_lookup_elem(&procs, &cookie);
-
 		e = reserve(SOCKLIFE_CLOSED, cookie);
 		if (e) {
-			e->netns = p ? p->netns : current_netns();
+			e->netns = sock_of(sk)->__sk_common.skc_net.net->ns.inum;
 			e->family = sk->family;
 			e->protocol = sk->protocol;
 			e->state = TCP_CLOSE;
@@ -391,7 +397,6 @@ int BPF_PROG(set_state, const struct sock *sk, int oldstate, int newstate)
 	if (newstate == TCP_LISTEN) {
 		/* listen(): the caller's context. */
 		current_proc(&me);
-		me.netns = lk.netns;
 		me.cookie = cookie;
 		bpf_map_update_elem(&listeners, &lk, &me, BPF_ANY);
 		e = reserve(SOCKLIFE_OPENED, cookie);
@@ -427,6 +432,7 @@ int BPF_PROG(set_state, const struct sock *sk, int oldstate, int newstate)
 		return 0;
 	}
 	e->netns = lk.netns;
+	e->inode = inode_of(sk);
 	e->protocol = IPPROTO_TCP;
 	e->state = (__u8)newstate;
 	addresses(e, sk);

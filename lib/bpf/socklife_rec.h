@@ -27,6 +27,7 @@ struct socklife_ev {
 	__u32 flags; /* SOCKLIFE_* */
 	__u64 cookie;
 	__u64 netns; /* inode of the socket's network namespace */
+	__u64 inode; /* the socket's inode; 0 when it has none yet (accepted, not accept()ed) */
 	__u32 pid, tid, uid;
 	__u16 family;  /* AF_INET, AF_INET6 */
 	__u8 protocol; /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, ... */
