@@ -18,7 +18,7 @@ abigail-tools clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev strace netbase
 # Only for "./build.sh test": tests/packaging builds the Debian packages
 # (debhelper, dpkg-dev, build-essential, lintian), reads the man pages (man-db)
 # and the library (binutils), and completes in each shell.
-TEST_DEPS="debhelper dpkg-dev build-essential fakeroot lintian man-db binutils bash-completion zsh fish"
+TEST_DEPS="graphviz debhelper dpkg-dev build-essential fakeroot lintian man-db binutils bash-completion zsh fish"
 
 install_missing() { # packages
 	missing=""

@@ -23,20 +23,27 @@ _whosock()
 	local cur prev words cword split
 	_init_completion -s -n : || return
 
-	local watch=
+	local watch= deps=
 	[[ $cword -gt 1 && ${words[1]} == watch ]] && watch=1
+	[[ $cword -gt 1 && ${words[1]} == deps ]] && deps=1
 
 	case $prev in
 	-o | --output)
 		if [[ $watch ]]; then
 			COMPREPLY=($(compgen -W 'table ndjson' -- "$cur"))
+		elif [[ $deps ]]; then
+			COMPREPLY=($(compgen -W 'table json ndjson csv dot' -- "$cur"))
 		else
 			COMPREPLY=($(compgen -W 'table json ndjson csv' -- "$cur"))
 		fi
 		return
 		;;
+	--by)
+		COMPREPLY=($(compgen -W 'process user container netns' -- "$cur"))
+		return
+		;;
 	-A | --query)
-		if [[ $watch ]]; then
+		if [[ $watch || $deps ]]; then
 			_whosock_list 'tcp udp udplite'
 		else
 			_whosock_list "$_whosock_kinds"
@@ -83,7 +90,7 @@ _whosock()
 		_pnames
 		return
 		;;
-	--port | --cmdline | --container | --interval | --count | --timeout)
+	--port | --cmdline | --container | --interval | --count | --timeout | --duration | --service)
 		return
 		;;
 	esac
@@ -96,6 +103,11 @@ _whosock()
 				--host-only --netns --container --pid --user --comm --cmdline
 				-o --output --connections --interval --count --timeout
 				-h --help'
+		elif [[ $deps ]]; then
+			opts='-t --tcp -u --udp -A --query -4 --ipv4 -6 --ipv6
+				--host-only --netns --container --pid --user --comm --cmdline
+				-o --output -H --no-header --duration --interval --by --service
+				--exclude-loopback -h --help'
 		else
 			opts='-t --tcp -u --udp -w --raw -x --unix -0 --packet --netlink
 				-M --mptcp -S --sctp --vsock --xdp -A --query -l --listening
@@ -112,7 +124,7 @@ _whosock()
 	# The first word may be the subcommand; the rest are [ADDR]:PORT[/PROTO]
 	# queries, which have nothing to complete.
 	if [[ $cword -eq 1 ]]; then
-		COMPREPLY=($(compgen -W 'watch' -- "$cur"))
+		COMPREPLY=($(compgen -W 'watch deps' -- "$cur"))
 	fi
 } &&
 	complete -F _whosock whosock

@@ -8,6 +8,11 @@ function __whosock_watch --description 'the command line is whosock watch'
     test (count $words) -ge 2; and test "$words[2]" = watch
 end
 
+function __whosock_deps --description 'the command line is whosock deps'
+    set -l words (commandline -opc)
+    test (count $words) -ge 2; and test "$words[2]" = deps
+end
+
 function __whosock_no_subcommand --description 'no word after whosock yet'
     test (count (commandline -opc)) -eq 1
 end
@@ -28,11 +33,13 @@ function __whosock_netns --description 'network namespaces by name'
     echo pid:
 end
 
-set -l list 'not __whosock_watch'
+set -l list 'not __whosock_watch; and not __whosock_deps'
 set -l watch __whosock_watch
+set -l deps __whosock_deps
 
 complete -c whosock -f
 complete -c whosock -n __whosock_no_subcommand -a watch -d 'report sockets opening and closing'
+complete -c whosock -n __whosock_no_subcommand -a deps -d 'which client connects to which service'
 
 # Kinds
 complete -c whosock -n $list -s t -l tcp -d 'TCP sockets'
@@ -97,3 +104,18 @@ complete -c whosock -n $watch -l connections -d 'also TCP connections and connec
 complete -c whosock -n $watch -l interval -x -d 'between dumps: 1, 0.5, 250ms'
 complete -c whosock -n $watch -l count -x -d 'stop after N events'
 complete -c whosock -n $watch -l timeout -x -d 'stop after this many seconds'
+
+# whosock deps (and the filters it shares with the listing)
+for o in tcp udp ipv4 ipv6 host-only
+    complete -c whosock -n $deps -l $o
+end
+for o in netns container pid user comm cmdline query
+    complete -c whosock -n $deps -l $o -x
+end
+complete -c whosock -n $deps -s o -l output -x -a 'table json ndjson csv dot' -d 'output format'
+complete -c whosock -n $deps -s H -l no-header -d 'no header line'
+complete -c whosock -n $deps -l duration -x -d 'observe this long, then print'
+complete -c whosock -n $deps -l interval -x -d 'print the edges every: 1, 0.5, 250ms'
+complete -c whosock -n $deps -l by -x -a 'process user container netns' -d 'group clients by'
+complete -c whosock -n $deps -l service -x -d 'only connections to [ADDR]:PORT'
+complete -c whosock -n $deps -l exclude-loopback -d 'leave out 127.0.0.0/8 and ::1'

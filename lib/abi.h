@@ -31,6 +31,7 @@ struct request {
 	bool host_only;
 	unsigned flags;
 	enum whosock_owner_source owner_source;
+	size_t max_workers; /* internal: at most this many threads (0: as many as help) */
 };
 
 /* opt NULL: everything, WHOSOCK_WANT_ALL. Returns 0 or as abi_copy(). */

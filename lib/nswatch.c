@@ -16,6 +16,7 @@
 #include "nswatch.h"
 #include "snapshot.h"
 #include "sockdiag.h"
+#include "take.h"
 
 /* A look at every process's namespace costs one readlink per process: a
  * slow periodic one finds namespaces no event announces (unshare -n without
@@ -28,6 +29,11 @@
 /* Events read per wake-up at most: a flood of them must not stall the
  * watcher (what is left wakes it again). */
 #define MAX_DRAIN 16
+/* Every DEEP_EVERY-th periodic look is deep: a namespace no process lives in
+ * and no bind mount names, kept by an fd or only by a socket some process
+ * holds, is found the way a snapshot finds it (the cost of a listing of
+ * every socket with owners, so not every time). */
+#define DEEP_EVERY 5
 
 static const char *const named_dirs[] = { "/run/netns", "/var/run/netns" };
 
@@ -185,30 +191,56 @@ static void refresh(struct wns *w, const struct netns *found)
 	w->present = true;
 }
 
+/* The look itself: the cheap one (processes' namespaces, bind mounts), or
+ * the deep one, as a snapshot finds them. */
+static int look(const struct nswatch *nw, bool deep, struct whosock_snapshot **arena,
+		struct netns_set *found)
+{
+	int r;
+
+	if (deep)
+		return take_namespaces(nw->no_threads, arena, found);
+	*arena = snapshot_new();
+	if (!*arena)
+		return -ENOMEM;
+	netns_set_init(found, *arena);
+	r = netns_discover(found, "/proc");
+	if (r < 0) {
+		netns_set_free(found);
+		whosock_snapshot_free(*arena);
+		*arena = NULL;
+	}
+	return r;
+}
+
 int nswatch_discover(struct nswatch *nw, uint64_t now_ms, void (*gone)(uint64_t, void *),
 		     void *data)
 {
-	struct whosock_snapshot *arena;
+	struct whosock_snapshot *arena = NULL;
 	struct netns_set found;
 	size_t added = 0;
+	bool deep = false;
 	int r;
 
 	nw->next_discover_ms = now_ms + (nw->burst ? BURST_MS : DISCOVER_MS);
-	if (nw->burst)
+	if (nw->burst) {
 		nw->burst--;
+	} else {
+		deep = nw->until_deep == 0;
+		nw->until_deep = deep ? DEEP_EVERY - 1 : nw->until_deep - 1;
+	}
 	for (size_t i = 0; i < nw->n; i++)
 		nw->v[i].unreachable = false; /* entering is tried again */
 	if (nw->host_only)
 		return 0;
-	arena = snapshot_new();
-	if (!arena)
-		return -ENOMEM;
-	netns_set_init(&found, arena);
-	r = netns_discover(&found, "/proc");
-	for (size_t i = 1; r == 0 && i < nw->n; i++)
-		nw->v[i].present = false;
+	r = look(nw, deep, &arena, &found);
+	if (r < 0)
+		return r;
+	/* What only a deep look finds stays until the next one. */
+	for (size_t i = 1; i < nw->n; i++)
+		nw->v[i].present = nw->v[i].held_only && !deep;
 	for (size_t i = 0; r == 0 && i < found.n; i++) {
-		const struct netns *f = &found.v[i];
+		struct netns *f = &found.v[i];
 		struct wns *w;
 
 		if (!filter_match_netns(nw->filter, f->inode) && f->inode != nw->v[0].ns.inode)
@@ -223,6 +255,19 @@ int nswatch_discover(struct nswatch *nw, uint64_t now_ms, void (*gone)(uint64_t,
 			added++;
 		}
 		refresh(w, f);
+		w->held_only = !f->pid && !f->path;
+		/* Reached only through a socket's handle: the watcher's
+		 * sockets are opened through it now, and the handle closed
+		 * (held, it would be an fd of ours keeping the namespace
+		 * alive, found again by every deep look). */
+		if (!w->dump && f->fd >= 0) {
+			w->ns.fd = f->fd;
+			f->fd = -1;
+			repoint(nw);
+			nswatch_open_sockets(nw, w);
+			close(w->ns.fd);
+			w->ns.fd = -1;
+		}
 	}
 	if (r < 0) {
 		/* Keep every namespace: nothing is dropped on a failed look. */

@@ -24,6 +24,8 @@ struct wns {
 	char path_buf[320];  /* its bind mount, "" for none */
 	bool own;        /* the caller's namespace */
 	bool present;    /* seen by the last discovery */
+	bool held_only;  /* found by the last deep look only (held by an fd or a
+			    socket): kept until the next deep look */
 	struct mnl_socket *dump;
 	struct mnl_socket *destroy;
 	bool polled;      /* destroy is in the watcher's epoll set */
@@ -50,6 +52,7 @@ struct nswatch {
 	int run_wd;      /* inotify's watch of /run (-1: none) */
 	struct mnl_socket *rtnl; /* RTNLGRP_NSID, or NULL */
 	uint64_t next_discover_ms;
+	unsigned until_deep; /* discoveries before the next deep look (0: this one) */
 	unsigned burst;  /* discoveries still due soon after a wake-up */
 	size_t dropped;  /* namespaces dropped since the start */
 };

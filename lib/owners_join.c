@@ -311,13 +311,20 @@ void owners_scan_gaps(const struct owners_scan *sc, struct owners_gaps *out)
 
 int owners_scan_netns(const struct owners_scan *sc, struct netns_set *set)
 {
+	const int self = getpid();
+
 	for (size_t i = 0; i <= sc->n_parts; i++) {
 		const struct part *pt = i < sc->n_parts ? sc->parts[i] : sc->bpf_part;
 
 		for (size_t k = 0; pt && k < pt->n_ns; k++) {
 			const struct nsref *ref = &pt->ns[k];
-			struct netns *ns = netns_set_get(set, ref->inode);
+			struct netns *ns;
 
+			/* A handle whosock itself holds (a dump under way in
+			 * another thread) keeps nothing alive for anyone. */
+			if (ref->fd >= 0 && ref->pid == self)
+				continue;
+			ns = netns_set_get(set, ref->inode);
 			if (!ns)
 				return -ENOMEM;
 			if (ref->fd < 0 && !ns->pid)

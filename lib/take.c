@@ -393,11 +393,13 @@ static bool netns_all_found(const struct whosock_filter *f, const struct netns_s
 	return true;
 }
 
-int whosock_snapshot_take(const struct whosock_options *options, struct whosock_snapshot **out)
+/* A snapshot for req; keep (may be NULL): also every namespace it found,
+ * moved there with its handles (names in *out's arena). */
+static int take(const struct request *req, struct whosock_snapshot **out, struct netns_set *keep)
 {
 	char root[PATH_MAX];
 	size_t root_len;
-	struct request opt;
+	struct request opt = *req;
 	struct take t = { .opt = &opt };
 	struct whosock_snapshot *snap;
 	struct netns_set set;
@@ -406,10 +408,8 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 	size_t workers, first_other;
 	uint64_t t0 = snapshot_clock(), t_join;
 	bool live, others;
-	int r = abi_request(&opt, options);
+	int r;
 
-	if (r < 0)
-		return r;
 	if (strlen(opt.proc_root) > PATH_MAX - 64)
 		return -ENAMETOOLONG;
 	/* "/proc/" is "/proc": the live system, every namespace. */
@@ -434,6 +434,8 @@ int whosock_snapshot_take(const struct whosock_options *options, struct whosock_
 	if (opt.source == WHOSOCK_SOURCE_PROC && (opt.want & WHOSOCK_WANT_MEMINFO))
 		NOTE(snap, .code = WHOSOCK_NOTE_NO_MEMINFO, .path = opt.proc_root);
 	workers = opt.flags & WHOSOCK_FLAG_NO_THREADS ? 1 : workers_count(4);
+	if (opt.max_workers && workers > opt.max_workers)
+		workers = opt.max_workers;
 	/* 4.: with owners in every namespace, held ones are found through
 	 * their holders; otherwise a dump of their own asks for them. */
 	if (filter_wants_bound_inactive(&opt.filter) && opt.source != WHOSOCK_SOURCE_PROC) {
@@ -563,12 +565,41 @@ out:
 	owners_scan_free(t.scan);
 	free(t.jobs);
 	free(t.bound_ns);
-	/* The namespace names live in snap's arena; the set's handles close here. */
-	netns_set_free(&set);
+	/* The namespace names live in snap's arena; the set's handles close
+	 * here, or go to keep with the set. */
+	if (r == 0 && keep)
+		*keep = set;
+	else
+		netns_set_free(&set);
 	if (r < 0) {
 		whosock_snapshot_free(snap);
 		return r;
 	}
 	*out = snap;
 	return 0;
+}
+
+int whosock_snapshot_take(const struct whosock_options *options, struct whosock_snapshot **out)
+{
+	struct request opt;
+	int r = abi_request(&opt, options);
+
+	return r < 0 ? r : take(&opt, out, NULL);
+}
+
+int take_namespaces(bool threadless, struct whosock_snapshot **arena, struct netns_set *set)
+{
+	struct whosock_options o = WHOSOCK_OPTIONS_INIT;
+	struct request opt;
+	int r;
+
+	/* Owners, so that held sockets lead to the namespaces they are in. */
+	o.want = WHOSOCK_WANT_OWNERS;
+	/* The /proc walk: a BPF load holds a dozen fds while it runs. */
+	o.owner_source = WHOSOCK_OWNERS_PROC;
+	o.flags = threadless ? WHOSOCK_FLAG_NO_THREADS : 0;
+	r = abi_request(&opt, &o);
+	/* One namespace at a time: a watcher's open fds stay few. */
+	opt.max_workers = 1;
+	return r < 0 ? r : take(&opt, arena, set);
 }

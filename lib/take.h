@@ -93,6 +93,13 @@ int take_add_bound_ns(struct take *t, uint64_t inode);
 int trace_unlisted(struct take *t, size_t workers, struct whosock_snapshot *snap,
 		   struct netns_set *set, uint64_t own_inode, bool find_ns);
 
+/* Every namespace a snapshot finds (those processes live in, the named
+ * ones, those held open by an fd, and those only a held socket leads to,
+ * with a handle of its own): into *set, its names in *arena (free both:
+ * netns_set_free, whosock_snapshot_free). The cost of a listing of every
+ * socket with owners. Returns 0 or a negative errno. */
+int take_namespaces(bool threadless, struct whosock_snapshot **arena, struct netns_set *set);
+
 /* 4.: dump the bound but inactive TCP sockets of t->bound_ns. */
 int trace_dump_bound(struct take *t, size_t workers, struct whosock_snapshot *snap,
 		     const struct netns_set *set, uint64_t own_inode, const char *own_name);

@@ -571,6 +571,11 @@ static int tick(struct whosock_watch *w)
 		ns = nswatch_find(&w->nw, t->netns);
 		if (ns && !ns->dumped)
 			continue;
+		/* Where the kernel reports closes, its report (with the final
+		 * counters) may still be queued behind others: it gets one
+		 * more interval before the close is reported as last seen. */
+		if (ns && ns->destroy && w->tick - t->seen < 2)
+			continue;
 		report_closed(w, t);
 		i--; /* a later member may have moved into this slot */
 	}
@@ -676,6 +681,28 @@ static void read_bpf(struct whosock_watch *w)
 
 /* ---- closes reported by the kernel ---- */
 
+/* A close of a socket no dump saw (opt.unseen_closes): reported as the
+ * kernel gave it, when the watcher's filter wants it. TCP's reports carry
+ * tcp_info, UDP's none. Returns whether it was reported. */
+static bool report_unseen(struct whosock_watch *w, const struct wns *ns, struct whosock_socket *s)
+{
+	struct whosock_filter f = w->filter;
+
+	if (!(s->known & WHOSOCK_KNOWN_TCP_INFO)) {
+		s->proto = WHOSOCK_PROTO_UDP;
+		s->type = SOCK_DGRAM;
+	}
+	s->netns = ns->ns.inode;
+	s->netns_name = ns->ns.name;
+	/* Connections only: a listener's or bound port's close is one a
+	 * dump would have seen open. */
+	f.states = 0; /* (it is CLOSE by now) */
+	if (s->remote.port == 0 || !w->opt.connections || !filter_match(&f, s))
+		return false;
+	emit(w, WHOSOCK_EVENT_CLOSED, s, NULL);
+	return true;
+}
+
 /* Report the closes the kernel sent for ns. Returns whether a watched
  * socket closed (or reports were lost: an overrun). */
 static bool read_destroyed(struct whosock_watch *w, struct wns *ns)
@@ -714,8 +741,13 @@ static bool read_destroyed(struct whosock_watch *w, struct wns *ns)
 				read_bpf(w);
 				t = tracker_find(&w->tk, ns->ns.inode, s.cookie);
 			}
-			if (!t)
-				continue; /* never watched (or already reported) */
+			if (!t) {
+				/* Never watched, or already reported. */
+				if (w->opt.unseen_closes &&
+				    !tracker_was_closed(&w->tk, ns->ns.inode, s.cookie))
+					any |= report_unseen(w, ns, &s);
+				continue;
+			}
 			tracker_take_counters(t->sock, &s);
 			report_closed(w, t);
 			any = true;

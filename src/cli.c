@@ -43,6 +43,10 @@ enum {
 	OPT_PIDS,
 	OPT_SORT,
 	OPT_COLOR,
+	OPT_DURATION,
+	OPT_BY,
+	OPT_SERVICE,
+	OPT_EXCLUDE_LOOPBACK,
 };
 
 #define SHORT_OPTIONS ":tuwxl46o:ehVA:0SMKpnaHrims"
@@ -97,6 +101,11 @@ static const struct option long_options[] = {
 	{ "interval", required_argument, NULL, OPT_INTERVAL },  /* between dumps: 1, 0.5, 100ms */
 	{ "count", required_argument, NULL, OPT_COUNT },        /* stop after N events */
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },    /* stop after SECONDS */
+	/* whosock deps only (and --interval: print every TIME) */
+	{ "duration", required_argument, NULL, OPT_DURATION },  /* observe this long */
+	{ "by", required_argument, NULL, OPT_BY },              /* process|user|container|netns */
+	{ "service", required_argument, NULL, OPT_SERVICE },    /* [ADDR]:PORT on the server side */
+	{ "exclude-loopback", no_argument, NULL, OPT_EXCLUDE_LOOPBACK }, /* no 127/8, ::1 */
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -389,18 +398,23 @@ static int parse_cmdline(struct cli *cli, const char *arg, char *err, size_t err
 	return 0;
 }
 
-static int parse_format(const char *arg, enum output_format *fmt, char *err, size_t errlen)
+static int parse_format(const char *arg, bool deps, enum output_format *fmt, char *err,
+			size_t errlen)
 {
 	static const char *const names[] = { [OUTPUT_TABLE] = "table", [OUTPUT_JSON] = "json",
-					     [OUTPUT_NDJSON] = "ndjson", [OUTPUT_CSV] = "csv" };
+					     [OUTPUT_NDJSON] = "ndjson", [OUTPUT_CSV] = "csv",
+					     [OUTPUT_DOT] = "dot" };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(arg, names[i]) == 0) {
+		if (strcmp(arg, names[i]) == 0 && (deps || i != OUTPUT_DOT)) {
 			*fmt = (enum output_format)i;
 			return 0;
 		}
-	return fail(err, errlen, "invalid output format '%.40s': expected table, json, ndjson or csv",
-		    arg);
+	if (deps)
+		return fail(err, errlen, "invalid output format '%.40s': expected table, json, "
+			    "ndjson, csv or dot", arg);
+	return fail(err, errlen, "invalid output format '%.40s': expected table, json, ndjson or csv%s",
+		    arg, strcmp(arg, "dot") == 0 ? " (dot is for 'whosock deps')" : "");
 }
 
 static int parse_source(const char *arg, enum whosock_source *src, char *err, size_t errlen)
@@ -551,7 +565,9 @@ static const char *ipv4_why(const char *addr, char *why, size_t len)
 
 /* "[ADDR]:PORT[/PROTO]", "ADDR" or "[IPV6]" alone: ADDR empty or '*' (any),
  * IPv4, or IPv6 in brackets; PROTO in any case. */
-static int parse_query(struct cli *cli, const char *arg, char *err, size_t errlen)
+/* [ADDR]:PORT[/PROTO] into *q, and the protocols its suffix names (0: none). */
+static int parse_local(const char *arg, struct whosock_local *q, unsigned *protos_out, char *err,
+		       size_t errlen)
 {
 	static const struct {
 		const char *name;
@@ -562,9 +578,11 @@ static int parse_query(struct cli *cli, const char *arg, char *err, size_t errle
 		{ "udplite", WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDPLITE) },
 		{ "raw", WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_RAW) },
 	};
-	struct whosock_local q = { 0 };
 	char buf[128], why[64], *slash, *addr, *port = NULL;
 	unsigned protos = 0;
+
+	*q = (struct whosock_local){ 0 };
+	*protos_out = 0;
 
 	if (strlen(arg) >= sizeof(buf))
 		return fail(err, errlen, "invalid address '%.40s...'", arg);
@@ -592,9 +610,9 @@ static int parse_query(struct cli *cli, const char *arg, char *err, size_t errle
 			port = close + 2;
 		else if (close[1] != '\0')
 			return fail(err, errlen, "invalid argument '%.40s': expected [ADDR]:PORT", arg);
-		if (inet_pton(AF_INET6, addr, q.addr) != 1)
+		if (inet_pton(AF_INET6, addr, q->addr) != 1)
 			return fail(err, errlen, "invalid IPv6 address '%.50s' in '%.40s'", addr, arg);
-		q.family = AF_INET6;
+		q->family = AF_INET6;
 	} else {
 		char *colon = strrchr(buf, ':');
 
@@ -609,8 +627,8 @@ static int parse_query(struct cli *cli, const char *arg, char *err, size_t errle
 			if (!port)
 				return fail(err, errlen, "invalid argument '%.40s': expected "
 					    "[ADDR]:PORT[/PROTO]", arg);
-		} else if (inet_pton(AF_INET, addr, q.addr) == 1) {
-			q.family = AF_INET;
+		} else if (inet_pton(AF_INET, addr, q->addr) == 1) {
+			q->family = AF_INET;
 		} else {
 			return fail(err, errlen, "invalid address '%.50s' in '%.40s': %s", addr, arg,
 				    ipv4_why(addr, why, sizeof(why)));
@@ -620,12 +638,53 @@ static int parse_query(struct cli *cli, const char *arg, char *err, size_t errle
 	if (port && parse_port(port, strlen(port),
 			       protos == WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP) ? "tcp"
 			       : protos & WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDPLITE) ? "udp" : NULL,
-			       &q.port, err, errlen) < 0)
+			       &q->port, err, errlen) < 0)
 		return -EINVAL;
+	*protos_out = protos;
+	return 0;
+}
+
+static int parse_query(struct cli *cli, const char *arg, char *err, size_t errlen)
+{
+	struct whosock_local q;
+	unsigned protos;
+	int r = parse_local(arg, &q, &protos, err, errlen);
+
+	if (r < 0)
+		return r;
 	cli->filter.protos |= protos;
 	if (append(&cli->locals, &cli->filter.n_locals, sizeof(q), &q) < 0)
 		return nomem(err, errlen);
 	return 0;
+}
+
+/* --service [ADDR]:PORT: the server side of deps (TCP and UDP alike). */
+static int parse_service(struct cli *cli, const char *arg, char *err, size_t errlen)
+{
+	struct whosock_local q;
+	unsigned protos;
+	int r = parse_local(arg, &q, &protos, err, errlen);
+
+	if (r == 0 && !q.port)
+		r = fail(err, errlen, "--service '%.40s': a port is needed", arg);
+	if (r < 0)
+		return r;
+	if (append(&cli->services, &cli->n_services, sizeof(q), &q) < 0)
+		return nomem(err, errlen);
+	return 0;
+}
+
+static int parse_by(const char *arg, int *by, char *err, size_t errlen)
+{
+	static const char *const names[] = { "process", "user", "container", "netns" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(arg, names[i]) == 0) {
+			*by = (int)i; /* enum whosock_deps_by, in this order */
+			return 0;
+		}
+	return fail(err, errlen, "invalid --by '%.40s': expected process, user, container or netns",
+		    arg);
 }
 
 /* -A/--query: a comma-separated list of kinds, as ss -A takes them. */
@@ -713,6 +772,7 @@ void cli_free(struct cli *cli)
 		free(cli->strings[i]);
 	free(cli->strings);
 	free(cli->locals);
+	free(cli->services);
 	free(cli->ports);
 	free(cli->netns);
 	free(cli->pids);
@@ -764,8 +824,9 @@ static int check_listing(const struct cli *cli, int no_owners, bool format_given
 				   cli->n_sort ? "--sort" : cli->resolve ? "--resolve" :
 				   cli->info ? "--info" : cli->memory ? "--memory" : NULL;
 
-	if (cli->action == CLI_WATCH && listing_only)
-		return fail(err, errlen, "%s is not an option of 'whosock watch'", listing_only);
+	if (cli->action != CLI_LIST && listing_only)
+		return fail(err, errlen, "%s is not an option of 'whosock %s'", listing_only,
+			    cli->action == CLI_WATCH ? "watch" : "deps");
 	if (cli->summary && cli->pids_only)
 		return fail(err, errlen, "--summary and --pids cannot be used together");
 	if (cli->pids_only && format_given)
@@ -794,6 +855,7 @@ static int parse(int argc, char **argv, struct cli *cli, char *err, size_t errle
 	const char *watch_only = NULL, *seen_format = NULL, *seen_source = NULL,
 		   *seen_owners_from = NULL;
 	const char *seen_interval = NULL, *seen_count = NULL, *seen_timeout = NULL;
+	const char *deps_only = NULL, *seen_duration = NULL, *seen_by = NULL;
 	unsigned families = 0;
 	int c, r = 0, no_owners = 0;
 
@@ -801,8 +863,8 @@ static int parse(int argc, char **argv, struct cli *cli, char *err, size_t errle
 	optind = 0; /* restart getopt (tests parse several command lines) */
 	cli->opt.want = WHOSOCK_WANT_OWNERS;
 	/* "whosock watch ...": the same options plus the watch ones. */
-	if (argc > 1 && strcmp(argv[1], "watch") == 0) {
-		cli->action = CLI_WATCH;
+	if (argc > 1 && (strcmp(argv[1], "watch") == 0 || strcmp(argv[1], "deps") == 0)) {
+		cli->action = strcmp(argv[1], "watch") == 0 ? CLI_WATCH : CLI_DEPS;
 		argv++;
 		argc--;
 	}
@@ -861,7 +923,8 @@ static int parse(int argc, char **argv, struct cli *cli, char *err, size_t errle
 		case 'o':
 			r = once(&seen_format, "--output", err, errlen);
 			if (r == 0)
-				r = parse_format(optarg, &cli->format, err, errlen);
+				r = parse_format(optarg, cli->action == CLI_DEPS, &cli->format, err,
+						 errlen);
 			break;
 		case OPT_NO_HEADER:
 			cli->header = 0;
@@ -949,9 +1012,32 @@ static int parse(int argc, char **argv, struct cli *cli, char *err, size_t errle
 			if (r == 0 && ms < 100)
 				r = fail(err, errlen, "--interval must be at least 100 ms");
 			cli->interval_ms = (unsigned)ms;
-			watch_only = "--interval";
+			if (cli->action != CLI_DEPS)
+				watch_only = "--interval";
 			break;
 		}
+		case OPT_DURATION:
+			r = once(&seen_duration, "--duration", err, errlen);
+			if (r == 0)
+				r = parse_duration(optarg, &cli->duration_ms, err, errlen);
+			if (r == 0 && cli->duration_ms == 0)
+				r = fail(err, errlen, "--duration must be more than 0");
+			deps_only = "--duration";
+			break;
+		case OPT_BY:
+			r = once(&seen_by, "--by", err, errlen);
+			if (r == 0)
+				r = parse_by(optarg, &cli->deps_by, err, errlen);
+			deps_only = "--by";
+			break;
+		case OPT_SERVICE:
+			r = parse_service(cli, optarg, err, errlen);
+			deps_only = "--service";
+			break;
+		case OPT_EXCLUDE_LOOPBACK:
+			cli->exclude_loopback = 1;
+			deps_only = "--exclude-loopback";
+			break;
 		case OPT_COUNT:
 			r = once(&seen_count, "--count", err, errlen);
 			if (r == 0)
@@ -999,9 +1085,24 @@ static int parse(int argc, char **argv, struct cli *cli, char *err, size_t errle
 	}
 	if (watch_only && cli->action != CLI_WATCH)
 		return fail(err, errlen, "%s is an option of 'whosock watch'", watch_only);
+	if (deps_only && cli->action != CLI_DEPS)
+		return fail(err, errlen, "%s is an option of 'whosock deps'", deps_only);
 	r = check_listing(cli, no_owners, seen_format != NULL, err, errlen);
 	if (r < 0)
 		return r;
+	if (cli->action == CLI_DEPS) {
+		if (no_owners)
+			return fail(err, errlen, "whosock deps always looks for owners");
+		if (f->states)
+			return fail(err, errlen, "whosock deps follows connections (no states)");
+		if (f->protos & ~(WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP) |
+				  WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDP) |
+				  WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDPLITE)))
+			return fail(err, errlen, "whosock deps follows TCP and UDP connections (-t, -u)");
+		if (cli->opt.source != WHOSOCK_SOURCE_AUTO || seen_owners_from)
+			return fail(err, errlen, "whosock deps always reads netlink (no --source, "
+				    "--owners-from)");
+	}
 	if (cli->action == CLI_WATCH) {
 		if (cli->format == OUTPUT_JSON || cli->format == OUTPUT_CSV)
 			return fail(err, errlen, "whosock watch prints table or ndjson");
@@ -1036,8 +1137,12 @@ static int parse(int argc, char **argv, struct cli *cli, char *err, size_t errle
 	}
 	if (cli->dry_run && !cli->kill)
 		return fail(err, errlen, "--dry-run goes with -K/--kill");
-	if (cli->kill && cli->action == CLI_WATCH)
-		return fail(err, errlen, "whosock watch does not destroy sockets (no -K)");
+	if (cli->kill && cli->action != CLI_LIST)
+		return fail(err, errlen, "whosock %s does not destroy sockets (no -K)",
+			    cli->action == CLI_WATCH ? "watch" : "deps");
+	if (cli->action == CLI_DEPS && (cli->query || cli->expr))
+		return fail(err, errlen, "whosock deps takes no [ADDR]:PORT or expression (the "
+			    "server side: --service ADDR:PORT)");
 	if (cli->kill && !selects(cli))
 		return fail(err, errlen, "-K/--kill needs a filter (an expression, [ADDR]:PORT, --port, "
 			    "--state, -l, --pid, --user, --comm, --cmdline, --container or --netns): "
@@ -1052,9 +1157,10 @@ static int parse(int argc, char **argv, struct cli *cli, char *err, size_t errle
 		cli->opt.want |= no_owners ? 0 : WHOSOCK_WANT_PROCESS;
 	if (cli->format == OUTPUT_JSON || cli->format == OUTPUT_NDJSON)
 		cli->opt.want |= WHOSOCK_WANT_TCP_INFO | WHOSOCK_WANT_MEMINFO;
-	if (cli->info && cli->format == OUTPUT_TABLE)
+	/* (The table's and CSV's columns; JSON has them always.) */
+	if (cli->info)
 		cli->opt.want |= WHOSOCK_WANT_TCP_INFO;
-	if (cli->memory && cli->format == OUTPUT_TABLE)
+	if (cli->memory)
 		cli->opt.want |= WHOSOCK_WANT_MEMINFO;
 	/* The summary counts containers: the owners' cgroups. */
 	if (cli->summary && !no_owners)

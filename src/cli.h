@@ -9,9 +9,9 @@
 
 #include "whosock/whosock.h"
 
-enum output_format { OUTPUT_TABLE, OUTPUT_JSON, OUTPUT_NDJSON, OUTPUT_CSV };
+enum output_format { OUTPUT_TABLE, OUTPUT_JSON, OUTPUT_NDJSON, OUTPUT_CSV, OUTPUT_DOT };
 
-enum cli_action { CLI_LIST, CLI_WATCH, CLI_HELP, CLI_VERSION };
+enum cli_action { CLI_LIST, CLI_WATCH, CLI_DEPS, CLI_HELP, CLI_VERSION };
 
 enum color_mode { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
 
@@ -49,6 +49,12 @@ struct cli {
 	unsigned interval_ms; /* between dumps */
 	long count;           /* stop after this many events; 0: never */
 	long timeout_ms;      /* stop after this long; 0: never */
+	/* whosock deps (interval_ms: how often to print, 0: once at the end) */
+	long duration_ms;     /* observe this long, then print; 0: until a signal */
+	int deps_by;          /* enum whosock_deps_by */
+	struct whosock_local *services; /* --service: the server side */
+	size_t n_services;
+	int exclude_loopback;
 	/* The arrays opt.filter's lists point to, owned by this struct
 	 * (cli_free()); a copy of the struct shares them. */
 	struct whosock_local *locals;

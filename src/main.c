@@ -14,6 +14,7 @@
 #include "summary.h"
 #include "textesc.h"
 #include "timing.h"
+#include "deps.h"
 #include "watch.h"
 
 /* Print "whosock: <msg>" on stderr with msg escaped for the terminal. */
@@ -110,6 +111,10 @@ int main(int argc, char **argv)
 	}
 	if (cli.action == CLI_WATCH) {
 		status = watch_main(&cli, message);
+		goto out;
+	}
+	if (cli.action == CLI_DEPS) {
+		status = deps_main(&cli, message);
 		goto out;
 	}
 	if (cli.action == CLI_VERSION) {

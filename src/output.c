@@ -365,13 +365,19 @@ void output_json_key(struct sbuf *b, const char *key)
 	sbuf_add(b, "\":", 2);
 }
 
-static void json_u64(struct sbuf *b, const char *key, uint64_t v, bool known)
+void output_json_u64(struct sbuf *b, const char *key, uint64_t v, bool known)
 {
 	output_json_key(b, key);
 	if (known)
 		sbuf_u64(b, v);
 	else
 		sbuf_puts(b, "null");
+}
+
+/* The same and a comma. */
+static void json_u64(struct sbuf *b, const char *key, uint64_t v, bool known)
+{
+	output_json_u64(b, key, v, known);
 	sbuf_putc(b, ',');
 }
 
@@ -437,18 +443,8 @@ static void json_owners(struct sbuf *b, const char *key, const struct whosock_ow
 		output_json_str(b, "user", p->user);
 		sbuf_putc(b, ',');
 		output_json_str(b, "cgroup", p->cgroup);
-		sbuf_puts(b, ",\"container\":");
-		if (p->container.runtime) {
-			sbuf_putc(b, '{');
-			output_json_str(b, "runtime", p->container.runtime);
-			sbuf_putc(b, ',');
-			output_json_str(b, "id", p->container.id);
-			sbuf_putc(b, ',');
-			output_json_str(b, "pod_uid", p->container.pod_uid);
-			sbuf_putc(b, '}');
-		} else {
-			sbuf_puts(b, "null");
-		}
+		sbuf_putc(b, ',');
+		output_json_container(b, &p->container);
 		sbuf_putc(b, '}');
 	}
 	sbuf_putc(b, ']');
@@ -624,20 +620,43 @@ void output_json_socket(struct sbuf *b, const struct whosock_socket *s)
 	sbuf_putc(b, '}');
 }
 
-void output_json_event(struct sbuf *b, const struct whosock_event *ev)
+void output_json_container(struct sbuf *b, const struct whosock_container *c)
+{
+	sbuf_puts(b, "\"container\":");
+	if (!c->runtime) {
+		sbuf_puts(b, "null");
+		return;
+	}
+	sbuf_putc(b, '{');
+	output_json_str(b, "runtime", c->runtime);
+	sbuf_putc(b, ',');
+	output_json_str(b, "id", c->id);
+	sbuf_putc(b, ',');
+	output_json_str(b, "pod_uid", c->pod_uid);
+	sbuf_putc(b, '}');
+}
+
+void output_json_time(struct sbuf *b, const char *key, const struct timespec *t)
 {
 	struct tm tm;
 	char ts[40];
-	time_t sec = ev->ts.tv_sec;
+	time_t sec = t->tv_sec;
 
 	gmtime_r(&sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	output_json_key(b, key);
+	sbuf_putc(b, '"');
+	sbuf_puts(b, ts);
+	snprintf(ts, sizeof(ts), ".%03ldZ\"", t->tv_nsec / 1000000);
+	sbuf_puts(b, ts);
+}
+
+void output_json_event(struct sbuf *b, const struct whosock_event *ev)
+{
 	sbuf_putc(b, '{');
 	json_u64(b, "seq", ev->seq, true);
-	sbuf_puts(b, "\"ts\":\"");
-	sbuf_puts(b, ts);
-	snprintf(ts, sizeof(ts), ".%03ldZ\",", ev->ts.tv_nsec / 1000000);
-	sbuf_puts(b, ts);
+	output_json_time(b, "ts", &ev->ts);
+	sbuf_putc(b, ',');
 	output_json_str(b, "type", ev->type == WHOSOCK_EVENT_OPENED ? "opened" : "closed");
 	sbuf_putc(b, ',');
 	json_u64(b, "lifetime_ms", ev->lifetime_ms, ev->lifetime_known);
@@ -712,13 +731,62 @@ static void csv_owners(struct sbuf *b, const struct whosock_socket *s)
 	sbuf_free(&tmp);
 }
 
-static void render_csv(struct sbuf *out, const struct whosock_socket *const *rows, size_t n,
-		       int header)
+/* -i: the TCP details, as the JSON's tcp and traffic objects have them. */
+static const char CSV_INFO_HEADER[] =
+	",tcp_rtt_us,tcp_rttvar_us,tcp_retransmits,tcp_cwnd,tcp_mss,tcp_rto_us,tcp_lost,"
+	"tcp_unacked,tcp_bytes_acked,tcp_bytes_received,tcp_bytes_sent,tcp_delivery_rate,"
+	"sent_bytes,received_bytes";
+
+static void csv_info(struct sbuf *b, const struct whosock_socket *s)
 {
-	if (header)
+	const struct whosock_tcp_info *t = &s->tcp;
+	unsigned k = s->proto == WHOSOCK_PROTO_TCP ? s->known : 0;
+	bool info = k & WHOSOCK_KNOWN_TCP_INFO, cwnd = k & WHOSOCK_KNOWN_TCP_CWND;
+
+	csv_u64(b, t->rtt_us, info);
+	csv_u64(b, t->rttvar_us, cwnd);
+	csv_u64(b, t->retransmits, info);
+	csv_u64(b, t->cwnd, cwnd);
+	csv_u64(b, t->mss, cwnd);
+	csv_u64(b, t->rto_us, cwnd);
+	csv_u64(b, t->lost, cwnd);
+	csv_u64(b, t->unacked, cwnd);
+	csv_u64(b, t->bytes_acked, k & WHOSOCK_KNOWN_TCP_BYTES);
+	csv_u64(b, t->bytes_received, k & WHOSOCK_KNOWN_TCP_BYTES);
+	csv_u64(b, t->bytes_sent, k & WHOSOCK_KNOWN_TCP_BYTES_SENT);
+	csv_u64(b, t->delivery_rate, k & WHOSOCK_KNOWN_TCP_RATE);
+	csv_u64(b, s->traffic.sent_bytes, s->known & WHOSOCK_KNOWN_TRAFFIC);
+	csv_u64(b, s->traffic.received_bytes, s->known & WHOSOCK_KNOWN_TRAFFIC);
+}
+
+/* -m: the socket's memory, as the JSON's memory object. */
+static const char CSV_MEMORY_HEADER[] =
+	",mem_rmem_alloc,mem_rcvbuf,mem_wmem_alloc,mem_sndbuf,mem_fwd_alloc,mem_wmem_queued,"
+	"mem_optmem,mem_backlog,mem_drops";
+
+static void csv_memory(struct sbuf *b, const struct whosock_socket *s)
+{
+	const struct whosock_meminfo *m = &s->mem;
+	const uint32_t v[] = { m->rmem_alloc, m->rcvbuf, m->wmem_alloc, m->sndbuf, m->fwd_alloc,
+			       m->wmem_queued, m->optmem, m->backlog, m->drops };
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		csv_u64(b, v[i], s->known & WHOSOCK_KNOWN_MEMINFO);
+}
+
+static void render_csv(struct sbuf *out, const struct whosock_socket *const *rows, size_t n,
+		       const struct cli *cli)
+{
+	if (cli->header) {
 		sbuf_puts(out, "netns,proto,family,type,state,local_addr,local_port,local_path,"
 			       "remote_addr,remote_port,remote_path,inode,uid,cookie,rqueue,wqueue,"
-			       "peer_inode,owners,protocol,ifindex,netlink_portid,netlink_groups\n");
+			       "peer_inode,owners,protocol,ifindex,netlink_portid,netlink_groups");
+		if (cli->info)
+			sbuf_puts(out, CSV_INFO_HEADER);
+		if (cli->memory)
+			sbuf_puts(out, CSV_MEMORY_HEADER);
+		sbuf_putc(out, '\n');
+	}
 	for (size_t i = 0; i < n; i++) {
 		const struct whosock_socket *s = rows[i];
 		unsigned k = s->known;
@@ -747,6 +815,10 @@ static void render_csv(struct sbuf *out, const struct whosock_socket *const *row
 		csv_u64(out, s->ifindex, k & WHOSOCK_KNOWN_IFINDEX);
 		csv_u64(out, s->netlink.portid, s->proto == WHOSOCK_PROTO_NETLINK);
 		csv_u64(out, s->netlink.groups, k & WHOSOCK_KNOWN_NL_GROUPS);
+		if (cli->info)
+			csv_info(out, s);
+		if (cli->memory)
+			csv_memory(out, s);
 		sbuf_putc(out, '\n');
 		sbuf_maybe_flush(out);
 	}
@@ -765,6 +837,7 @@ int output_render_rows(struct sbuf *out, const struct whosock_snapshot *snap, co
 	if (sort_rows(snap, idx, n, cli, &rows) < 0)
 		return -ENOMEM;
 	switch (cli->format) {
+	case OUTPUT_DOT: /* (deps only: cli_parse() refuses it for a listing) */
 	case OUTPUT_TABLE:
 		render_table(out, snap, rows, n, cli, res);
 		break;
@@ -773,7 +846,7 @@ int output_render_rows(struct sbuf *out, const struct whosock_snapshot *snap, co
 		render_json(out, rows, n, cli->format == OUTPUT_NDJSON);
 		break;
 	case OUTPUT_CSV:
-		render_csv(out, rows, n, cli->header);
+		render_csv(out, rows, n, cli);
 		break;
 	}
 	free(rows);

@@ -48,6 +48,14 @@ void output_json_event(struct sbuf *b, const struct whosock_event *ev);
  * NULL), without a comma. */
 void output_json_key(struct sbuf *b, const char *key);
 void output_json_str(struct sbuf *b, const char *key, const char *v);
+/* "key":N, or "key":null when not known; no comma. */
+void output_json_u64(struct sbuf *b, const char *key, uint64_t v, bool known);
+
+/* "container":{"runtime","id","pod_uid"} or "container":null, no comma. */
+void output_json_container(struct sbuf *b, const struct whosock_container *c);
+
+/* "key":"2026-12-03T10:00:01.120Z" (UTC, milliseconds), no comma. */
+void output_json_time(struct sbuf *b, const char *key, const struct timespec *t);
 
 /* One socket as a JSON object (the DESIGN.md contract), no newline. */
 void output_json_socket(struct sbuf *out, const struct whosock_socket *s);

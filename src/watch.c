@@ -107,14 +107,12 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* Say once what is not watched, and again when it grows. */
-static void note_status(const struct whosock_watch *w, struct whosock_watch_status *noted,
-			void (*message)(const char *, const char *))
+void watch_note_status(const struct whosock_watch_status *now, struct whosock_watch_status *noted,
+		       void (*message)(const char *, const char *))
 {
-	struct whosock_watch_status st = WHOSOCK_WATCH_STATUS_INIT;
+	struct whosock_watch_status st = *now;
 	char text[160];
 
-	whosock_watch_status(w, &st);
 	if (st.unreachable > noted->unreachable) {
 		snprintf(text, sizeof(text), "%zu of %zu network namespaces not watched: entering "
 			 "them was refused (needs CAP_SYS_ADMIN)", st.unreachable, st.namespaces);
@@ -206,7 +204,12 @@ int watch_main(const struct cli *cli, void (*message)(const char *, const char *
 			message("watch failed: ", strerror(-r));
 			goto out;
 		}
-		note_status(w, &noted, message);
+		{
+			struct whosock_watch_status st = WHOSOCK_WATCH_STATUS_INIT;
+
+			whosock_watch_status(w, &st);
+			watch_note_status(&st, &noted, message);
+		}
 		/* Nobody reads any more (`| head -1` exited): stop now, not at
 		 * the next event's failed write. */
 		if (output_gone(STDOUT_FILENO)) {

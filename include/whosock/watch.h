@@ -54,6 +54,12 @@ struct whosock_watch_options {
 	unsigned want;        /* WHOSOCK_WANT_PROCESS for cmdline/user/container; owners always */
 	size_t ring_size;     /* recent events kept for whosock_watch_since_seq(); 0: 4096 */
 	unsigned flags;       /* WHOSOCK_FLAG_NO_THREADS, WHOSOCK_FLAG_NO_BPF */
+	/* Also the kernel's report of a socket closed that no dump saw open (a
+	 * connection shorter than the interval): a CLOSED event with its
+	 * namespace, addresses and final counters, no owners (the report
+	 * names no process) and lifetime_known false. Needs destroy reports
+	 * (whosock_watch_status()). */
+	bool unseen_closes;
 };
 
 #define WHOSOCK_WATCH_OPTIONS_INIT { .size = sizeof(struct whosock_watch_options) }

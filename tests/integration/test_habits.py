@@ -347,6 +347,26 @@ def sec_info_memory(sc):
              "-m RMEM, RCVBUF are the JSON's")
     rc, out, _ = run(["--host-only", "-u", "-m", "-i"])
     T.eq(rc, 0, "-i -m on UDP: exit status")
+    # -o csv -i -m: the same numbers as columns of their own.
+    rc, out, err = run(["--host-only", "-t", "-i", "-m", "-o", "csv", "--state", "established",
+                        "--port", str(port)])
+    lines = out.decode().splitlines()
+    T.ok(rc == 0 and lines, "-o csv -i -m: exit status and output", err)
+    if lines:
+        head = lines[0].split(",")
+        crows = [dict(zip(head, l.split(","))) for l in lines[1:]]
+        T.ok("tcp_bytes_sent" in head and "sent_bytes" in head and "mem_rcvbuf" in head,
+             "-o csv -i -m: the tcp, traffic and memory columns", lines[0])
+        crow = [r for r in crows if r.get("remote_port") == str(port)]
+        srow = [r for r in crows if r.get("local_port") == str(port)]
+        if T.eq((len(crow), len(srow)), (1, 1), "-o csv -i -m: the client and server rows", out.decode()):
+            T.eq((crow[0]["tcp_bytes_sent"], crow[0]["tcp_bytes_received"], crow[0]["sent_bytes"],
+                  crow[0]["received_bytes"], crow[0]["tcp_mss"]),
+                 (str(ct["bytes_sent"]), str(ct["bytes_received"]), "1000", "500", str(ct["mss"])),
+                 "-o csv -i: the client's counters and payload are the JSON's")
+            T.eq((srow[0]["mem_rmem_alloc"], srow[0]["mem_rcvbuf"]),
+                 (str(server["memory"]["rmem_alloc"]), str(server["memory"]["rcvbuf"])),
+                 "-o csv -m: the server's memory is the JSON's")
 
 
 # ---------------------------------------------------------------------------

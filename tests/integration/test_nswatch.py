@@ -7,6 +7,9 @@
       within 200 ms of its listen() (the latency is printed); a second one
       made the same way in an unshare'd namespace with no bind mount is
       found too (by the slower periodic look, latency printed, not bounded);
+  1b. a namespace kept only by a socket its holder took back to its own
+      namespace: the watcher finds it (the deep look, as a snapshot does)
+      and drops it, with its fds, once the socket is gone;
    0. `whosock watch -o ndjson | head -1`: once the reader is gone, the
       watcher exits (0) without waiting for another event;
    2. N namespaces (500; 60 under valgrind) made and deleted in waves of
@@ -54,10 +57,12 @@ def ip_netns(*args):
     subprocess.run(["ip", "netns"] + list(args), check=True, capture_output=True)
 
 
-def listener_in(ns_path, port):
+def listener_in(ns_path, port, back=False):
     """A child that enters the namespace (setns; unshare when ns_path is
     None), listens on 127.0.0.1:port and says when (its CLOCK_MONOTONIC
-    time); it lives until its pipe closes. Returns (pid, write end, t)."""
+    time); it lives until its pipe closes. back: it goes back to the
+    namespace it came from, so that only its socket keeps the new one.
+    Returns (pid, write end, t)."""
     r, w = os.pipe()
     ready_r, ready_w = os.pipe()
     pid = os.fork()
@@ -65,6 +70,7 @@ def listener_in(ns_path, port):
         try:
             # (Others' pipe ends too: each child ends when its own closes.)
             wstest.close_fds_except([r, ready_w])
+            home = os.open("/proc/self/ns/net", os.O_RDONLY)
             if ns_path:
                 fd = os.open(ns_path, os.O_RDONLY)
                 if LIBC.setns(fd, CLONE_NEWNET) != 0:
@@ -75,6 +81,9 @@ def listener_in(ns_path, port):
             s = socket.socket()
             s.bind(("127.0.0.1", port))
             s.listen(1)
+            if back and LIBC.setns(home, CLONE_NEWNET) != 0:
+                raise OSError(ctypes.get_errno(), "setns back")
+            os.close(home)
             os.write(ready_w, b"%.6f\n" % time.monotonic())
             os.read(r, 1)
         finally:
@@ -111,6 +120,7 @@ class Watch:
         self.p = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.cv = threading.Condition()
         self.opened = {}  # port -> arrival time
+        self.closed = set()
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self):
@@ -125,11 +135,15 @@ class Watch:
                 with self.cv:
                     self.opened.setdefault(s["local"]["port"], t)
                     self.cv.notify_all()
+            if ev.get("type") == "closed" and s.get("proto") == "tcp":
+                with self.cv:
+                    self.closed.add(s["local"]["port"])
+                    self.cv.notify_all()
 
-    def wait_ports(self, ports, timeout=WAIT):
+    def wait_ports(self, ports, timeout=WAIT, seen=None):
         deadline = time.monotonic() + timeout
         with self.cv:
-            while not all(p in self.opened for p in ports):
+            while not all(p in (self.opened if seen is None else seen) for p in ports):
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False
@@ -163,6 +177,29 @@ def sec_new_namespace(w):
         print("  unshare -n, then listen(): reported %.0f ms after listen() (found by the "
               "periodic look)" % ((w.opened[PORT0 + 1] - kid[2]) * 1000))
     stop(kid)
+
+
+def sec_held_only(w):
+    """A namespace that no process lives in and no bind mount names, kept
+    only by a socket a process holds (unshare, listen, setns back): the
+    watcher's deep look finds it as a snapshot does (by the socket); once
+    the socket closes, the listener is reported closed and the namespace,
+    kept by nothing, is dropped with the watcher's fds in it."""
+    port = PORT0 + 2
+    before = w.fds()
+    kid = listener_in(None, port, back=True)
+    if T.ok(w.wait_ports([port], timeout=3 * WAIT), "listener 127.0.0.1:%d in a namespace held only by "
+            "its socket (the holder went back to its own namespace) reported" % port):
+        print("  unshare -n, listen(), setns back: reported %.0f ms after listen() (the deep look)"
+              % ((w.opened[port] - kid[2]) * 1000))
+    stop(kid)
+    T.ok(w.wait_ports([port], timeout=3 * WAIT, seen=w.closed),
+         "the listener :%d reported closed when its holder exited" % port)
+    deadline, fds = time.monotonic() + 3 * WAIT, w.fds()
+    while fds > before and time.monotonic() < deadline:
+        time.sleep(0.2)
+        fds = w.fds()
+    T.ok(fds <= before, "the watcher's fds back to %d once the namespace is gone (%d)" % (before, fds))
 
 
 def sec_churn(w):
@@ -254,6 +291,8 @@ def inner():
             return T.summary()
         T.run_section("0. the reader of watch's output is gone: it exits", sec_reader_gone)
         T.run_section("1. a namespace made after the start: its listener within 200 ms", sec_new_namespace, w)
+        T.run_section("1b. a namespace held only by a socket: found, and dropped when it goes",
+                      sec_held_only, w)
         T.run_section("2. %d namespaces come and go: every listener, fds under 64" % (WAVES * PER_WAVE),
                       sec_churn, w)
     finally:

@@ -5,7 +5,7 @@
   - build: a copy of the source tree (what git tracks and new files it does
     not ignore; never the checkout itself) built with
     `dpkg-buildpackage -us -uc -b` in a temporary directory gives whosock,
-    libwhosock1 and libwhosock-dev, each holding its files (the command,
+    libwhosock1, libwhosock-dev and python3-whosock, each holding its files (the command,
     the shared library and its soname link, the headers, libwhosock.a,
     libwhosock.pc, the man pages, the completions);
   - lintian: no error over the .changes (warnings are printed);
@@ -38,7 +38,7 @@ import pkgtest  # noqa: E402
 from pkgtest import output, run, wstest  # noqa: E402
 
 T = wstest.Checker(timed=True)
-PACKAGES = ("whosock", "libwhosock1", "libwhosock-dev")
+PACKAGES = ("whosock", "libwhosock1", "libwhosock-dev", "python3-whosock")
 LOCK = "/run/lock/whosock-test-deb.lock"
 MARKER_DIR = "/var/lib/whosock-test-deb"
 MARKER = os.path.join(MARKER_DIR, "installed")
@@ -110,6 +110,8 @@ def check_contents(debs):
                            "/usr/lib/%s/libwhosock.so" % ma, "/usr/lib/%s/libwhosock.a" % ma,
                            "/usr/lib/%s/pkgconfig/libwhosock.pc" % ma, "/usr/share/man/man3/libwhosock.3.gz",
                            "/usr/share/man/man3/whosock_snapshot_take.3.gz"],
+        "python3-whosock": ["/usr/lib/python3/dist-packages/whosock/__init__.py",
+                            "/usr/lib/python3/dist-packages/whosock/_install.py"],
     }
     for pkg, deb in debs.items():
         got = contents(deb)
@@ -171,6 +173,17 @@ def check_installed(tmp, debs, listener):
         m = re.search(r"libwhosock\.so\.1 => (\S+)", p.stdout)
         T.ok(m and os.path.realpath(m.group(1)) == os.path.realpath("/usr/lib/%s/libwhosock.so.1" % multiarch()),
              "the example runs on /usr/lib/.../libwhosock.so.1", output(p))
+    # The Python binding, by Debian's own python3, on the installed library.
+    code = ("import json, whosock; print(json.dumps([[o['pid'] for o in s['owners']] "
+            "for s in whosock.snapshot(protos='tcp', host_only=True, local=%d)]))" % listener.port)
+    p = run(["/usr/bin/python3", "-c", code], env={k: v for k, v in env.items() if k != "PYTHONPATH"})
+    try:
+        pids = [pid for row in json.loads(p.stdout) for pid in row]
+    except ValueError:
+        pids = []
+    T.ok(p.returncode == 0 and os.getpid() in pids,
+         "/usr/bin/python3 -c 'import whosock': snapshot() finds our listener :%d and this process"
+         % listener.port, output(p))
     # A function's page is a ".so" link to libwhosock(3): man -w names the target.
     for args, page in ((["8", "whosock"], "whosock.8"), (["3", "libwhosock"], "libwhosock.3"),
                        (["3", "whosock_watch_new"], "libwhosock.3")):

@@ -46,7 +46,7 @@ DIRS = {k: ENV.get("WHOSOCK_" + k, "") for k in
 def exported_functions(include_dir):
     """The functions the installed headers declare (WHOSOCK_EXPORT)."""
     names = set()
-    for h in ("whosock.h", "watch.h"):
+    for h in ("whosock.h", "watch.h", "deps.h"):
         with open(os.path.join(include_dir, "whosock", h), encoding="utf-8") as f:
             names |= set(re.findall(r"WHOSOCK_EXPORT\b[^;(]*?\b(whosock_\w+)\s*\(", f.read()))
     return names
@@ -67,6 +67,7 @@ def check_files(dest):
          "libwhosock.so (for -lwhosock) links to the same library")
     for path in (at("LIBDIR", "libwhosock.a"), at("LIBDIR", "pkgconfig", "libwhosock.pc"),
                  at("INCLUDEDIR", "whosock", "whosock.h"), at("INCLUDEDIR", "whosock", "watch.h"),
+                 at("INCLUDEDIR", "whosock", "deps.h"),
                  at("MANDIR", "man8", "whosock.8"), at("MANDIR", "man3", "libwhosock.3"),
                  at("DATADIR", "doc", "whosock", "json.md"),
                  at("BASHCOMPDIR", "whosock"), at("ZSHCOMPDIR", "_whosock"), at("FISHCOMPDIR", "whosock.fish")):
@@ -169,10 +170,11 @@ def check_man(dest):
 
 
 def help_options(exe):
-    """From `whosock --help`: (listing options, watch options), each a set
-    of "--long" and "-s" names."""
+    """From `whosock --help`: (listing options, watch options, deps
+    options), each a set of "--long" and "-s" names."""
     text = run([exe, "--help"]).stdout
-    listing, _, watch = text.partition("\nwhosock watch [OPTIONS]")
+    listing, _, rest = text.partition("\nwhosock watch [OPTIONS]")
+    watch, _, deps = rest.partition("\nwhosock deps [OPTIONS]")
 
     def opts(part):
         found = set()
@@ -185,7 +187,7 @@ def help_options(exe):
                 found.add(m.group(1))
         return found
 
-    return opts(listing), opts(watch)
+    return opts(listing), opts(watch), opts(deps)
 
 
 BASH_COMPLETE = r'''
@@ -219,7 +221,7 @@ def accepted_values(exe, opt):
     return set(re.split(r", | or ", m.group(1))) if m else set()
 
 
-def check_completions(dest, listing, watch):
+def check_completions(dest, listing, watch, deps):
     exe = dest + os.path.join(DIRS["SBINDIR"], "whosock")
     bash_script = dest + os.path.join(DIRS["BASHCOMPDIR"], "whosock")
     zsh_script = dest + os.path.join(DIRS["ZSHCOMPDIR"], "_whosock")
@@ -261,6 +263,15 @@ def check_completions(dest, listing, watch):
                  output(p))
         p, got = complete(["whosock", "watch", "-o", ""])
         T.eq(got, {"table", "ndjson"}, "%s: `whosock watch -o <TAB>`" % shell, output(p))
+        p, got = complete(["whosock", "deps", "--"])
+        dl = {o for o in deps | {"--tcp", "--udp", "--netns", "--user", "--container", "--output"}
+              if o.startswith("--")}
+        T.ok(dl <= got and "--state" not in got, "%s: `whosock deps --<TAB>` offers every deps option "
+             "(not --state): missing %s" % (shell, sorted(dl - got)), output(p))
+        p, got = complete(["whosock", "deps", "-o", ""])
+        T.eq(got, {"table", "json", "ndjson", "csv", "dot"}, "%s: `whosock deps -o <TAB>`" % shell, output(p))
+        p, got = complete(["whosock", "d"])
+        T.ok("deps" in got, "%s: `whosock d<TAB>` offers deps" % shell, output(p))
         p, got = complete(["whosock", "--state", ""])
         bad = [s for s in sorted(got)
                if run([exe, "--state", s, "--host-only", "--no-owners", "-t"]).returncode not in (0, 1)]
@@ -276,7 +287,7 @@ def check_completions(dest, listing, watch):
         T.ok(os.environ.get("CI") != "true", "zsh is installed (build.sh test installs it)")
     with open(zsh_script, encoding="utf-8") as f:
         text = f.read()
-    missing = sorted(o for o in listing | watch if not re.search(r"[{'(),*]%s[,}\[=+']" % re.escape(o), text))
+    missing = sorted(o for o in listing | watch | deps if not re.search(r"[{'(),*]%s[,}\[=+']" % re.escape(o), text))
     T.ok(not missing, "zsh: _whosock names every option of --help: missing %s" % missing)
     listing_part = text.split("\n\t\treturn\n\tfi\n")[-1]  # after the watch block
     for opt, want in values.items():

@@ -354,7 +354,7 @@ static void test_table_utf8_alignment(void **state)
 	"\"owners\":[" SSHD_OWNER_3 "," SSHD_OWNER_4 "],"                                    \
 	"\"protocol\":null,\"packet\":null,\"netlink\":null,\"tcp\":{\"rtt_us\":41,\"retransmits\":2,\"bytes_acked\":1200,"                      \
 	"\"bytes_received\":5310,\"bytes_sent\":1300," \
-	"\"rttvar_us\":null,\"cwnd\":null,\"mss\":null,\"rto_us\":null,\"lost\":null,\"unacked\":null,\"delivery_rate\":null},\"memory\":null}"
+	"\"rttvar_us\":null,\"cwnd\":null,\"mss\":null,\"rto_us\":null,\"lost\":null,\"unacked\":null,\"delivery_rate\":null},\"memory\":null,\"traffic\":null}"
 
 #define JSON_TCP_UNKNOWN                                                                     \
 	"{\"netns\":null,\"netns_name\":null,\"proto\":\"tcp\",\"family\":\"inet\","         \
@@ -362,7 +362,7 @@ static void test_table_utf8_alignment(void **state)
 	"\"local\":{\"addr\":\"127.0.0.1\",\"port\":8080},"                                  \
 	"\"remote\":{\"addr\":\"10.1.2.3\",\"port\":51000},\"peer_inode\":null,\"ifindex\":null,\"cgroup_id\":null,\"inode\":0,"     \
 	"\"uid\":null,\"cookie\":null,\"rqueue\":1,\"wqueue\":2,\"source\":\"proc\","         \
-	"\"owners\":[],\"protocol\":null,\"packet\":null,\"netlink\":null,\"tcp\":null,\"memory\":null}"
+	"\"owners\":[],\"protocol\":null,\"packet\":null,\"netlink\":null,\"tcp\":null,\"memory\":null,\"traffic\":null}"
 
 #define JSON_UNIX_ABSTRACT                                                                   \
 	"{\"netns\":4026531840,\"netns_name\":null,\"proto\":\"unix\",\"family\":\"unix\","  \
@@ -373,7 +373,7 @@ static void test_table_utf8_alignment(void **state)
 	"\"user\":null,\"cgroup\":null,\"container\":null}],"                                \
 	"\"peer_owners\":[{\"pid\":1,\"fd\":30,\"fds\":[30],\"comm\":\"systemd\",\"cmdline\":\"\",\"cmdline_truncated\":false,"       \
 	"\"uid\":0,\"user\":\"root\",\"cgroup\":\"/init.scope\",\"container\":null}],"  \
-	"\"protocol\":null,\"packet\":null,\"netlink\":null,\"tcp\":null,\"memory\":null}"
+	"\"protocol\":null,\"packet\":null,\"netlink\":null,\"tcp\":null,\"memory\":null,\"traffic\":null}"
 
 static struct whosock_socket tcp_full(void)
 {
@@ -450,7 +450,7 @@ static void test_json_socket_tcp_partial_info(void **state)
 		"\"cookie\":4099,\"rqueue\":0,\"wqueue\":128,\"source\":\"netlink\",\"owners\":[],"
 		"\"protocol\":null,\"packet\":null,\"netlink\":null,\"tcp\":{\"rtt_us\":41,\"retransmits\":2,\"bytes_acked\":null,"
 		"\"bytes_received\":null,\"bytes_sent\":null,"
-		"\"rttvar_us\":null,\"cwnd\":null,\"mss\":null,\"rto_us\":null,\"lost\":null,\"unacked\":null,\"delivery_rate\":null},\"memory\":null}");
+		"\"rttvar_us\":null,\"cwnd\":null,\"mss\":null,\"rto_us\":null,\"lost\":null,\"unacked\":null,\"delivery_rate\":null},\"memory\":null,\"traffic\":null}");
 }
 
 /* Only TCP has a "tcp" member. */
@@ -473,7 +473,7 @@ static void test_json_socket_udp(void **state)
 		"\"local\":{\"addr\":\"::ffff:1.2.3.4\",\"port\":53},"
 		"\"remote\":{\"addr\":\"::\",\"port\":0},\"peer_inode\":null,\"ifindex\":3,\"cgroup_id\":null,\"inode\":7,\"uid\":101,"
 		"\"cookie\":18446744073709551615,\"rqueue\":0,\"wqueue\":0,\"source\":\"netlink\","
-		"\"owners\":[],\"protocol\":null,\"packet\":null,\"netlink\":null,\"tcp\":null,\"memory\":null}");
+		"\"owners\":[],\"protocol\":null,\"packet\":null,\"netlink\":null,\"tcp\":null,\"memory\":null,\"traffic\":null}");
 }
 
 static void test_json_socket_unix_abstract(void **state)
@@ -499,7 +499,7 @@ static void test_json_socket_escaped_owner(void **state)
 		"\"cookie\":null,\"rqueue\":null,\"wqueue\":null,\"source\":\"netlink\","
 		"\"owners\":[{\"pid\":66,\"fd\":1,\"fds\":[1],\"comm\":\"ev\\\"il,\\u001b\","
 		"\"cmdline\":\"a\\\\b\\nc\",\"cmdline_truncated\":false,\"uid\":1000,\"user\":null,\"cgroup\":null,"
-		"\"container\":null}],\"peer_owners\":[],\"protocol\":null,\"packet\":null,\"netlink\":null,\"tcp\":null,\"memory\":null}");
+		"\"container\":null}],\"peer_owners\":[],\"protocol\":null,\"packet\":null,\"netlink\":null,\"tcp\":null,\"memory\":null,\"traffic\":null}");
 }
 
 static void test_json_array(void **state)

@@ -1,0 +1,333 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Integration test: `whosock deps`, client -> service edges.
+
+Three namespaces the test makes (ip netns add wstest-deps-PID-N), each with
+a server (root, comm wsdeps-server: TCP 127.0.0.1:5000, UDP echo on
+127.0.0.1:5353) and a client run as its own user (nobody, daemon, uid 4242;
+comm wsdeps-client) that sends 100 UDP queries over one connected socket
+and makes 300 TCP connections that each send 100 bytes and close at once
+(far shorter than the watcher's interval: most are seen only in the
+kernel's reports of their close). A probe connection in the first
+namespace, open from before whosock starts, tells when whosock is ready.
+Five `whosock deps` run side by side over the same load:
+
+   1. --by netns -o json: per namespace, the TCP edge to 127.0.0.1:5000 has
+      exactly 300 connections (301 in the probe's) and 30,000 bytes sent,
+      its server named (wsdeps-server, in that namespace), and a UDP edge to
+      127.0.0.1:5353;
+   2. --by process: the same totals per namespace, split between the edges
+      whose process was seen (comm wsdeps-client, the client's pid) and
+      those known by their namespace only (comm null); the UDP edge (the
+      socket lived long enough to be seen) names the client process;
+   3. --by user: the UDP edge of each client has the client's uid; the
+      connections known by namespace only have none (two users live there);
+   4. --service 127.0.0.1:5353: only the UDP edges;
+   5. -o dot: `dot -Tsvg` renders it, and the server is in the picture.
+Also: bad options are refused with a message; as nobody it runs and says in
+one line which namespaces it could not enter.
+
+Exit 0 pass, 1 fail, 77 skip (not root, no namespaces or no graphviz).
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import wstest
+
+WHOSOCK = wstest.whosock_path()
+T = wstest.Checker(timed=True)
+PREFIX = "wstest-deps-%d-" % os.getpid()
+USERS = [(65534, 65534), (1, 1), (4242, 4242)]
+VALGRIND = bool(os.environ.get("WHOSOCK_REAL"))
+# (Fewer under valgrind: five whosocks under it share two cores.)
+N_TCP, N_UDP, PAYLOAD = (100 if VALGRIND else 300), 100, 100
+WAIT = 120 if VALGRIND else 30
+MADE, KIDS = [], []
+
+SERVER = r"""
+import ctypes, socket, threading, sys
+ctypes.CDLL(None).prctl(15, b"wsdeps-server")
+t = socket.socket(); t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+t.bind(("127.0.0.1", 5000)); t.listen(512)
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", 5353))
+def udp():
+    while True:
+        data, peer = u.recvfrom(2048)
+        u.sendto(data, peer)
+def serve(a):
+    while a.recv(4096):
+        pass
+    a.close()
+threading.Thread(target=udp, daemon=True).start()
+print("ready", flush=True)
+while True:
+    a, _ = t.accept()
+    threading.Thread(target=serve, args=(a,), daemon=True).start()
+"""
+
+CLIENT = r"""
+import ctypes, socket, sys, time
+ctypes.CDLL(None).prctl(15, b"wsdeps-client")
+n_tcp, n_udp, payload = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.connect(("127.0.0.1", 5353))
+u.settimeout(5)
+for i in range(n_udp):
+    u.send(b"q" * 50)
+    u.recv(2048)
+for i in range(n_tcp):
+    c = socket.create_connection(("127.0.0.1", 5000))
+    c.sendall(b"x" * payload)
+    c.close()
+time.sleep(2.5)  # the UDP socket lives on: a dump sees it with its process
+u.close()
+print("done", flush=True)
+"""
+
+PROBE = r"""
+import socket, sys
+c = socket.create_connection(("127.0.0.1", 5000))
+print("ready", flush=True)
+sys.stdin.read()
+"""
+
+
+def in_ns(name, argv, user=None):
+    pre = ["ip", "netns", "exec", name]
+    if user:
+        pre += ["setpriv", "--reuid", str(user[0]), "--regid", str(user[1]), "--clear-groups"]
+    p = subprocess.Popen(pre + argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    KIDS.append(p)
+    return p
+
+
+def wait_line(p, want, what):
+    line = p.stdout.readline().decode().strip()
+    if line != want:
+        raise RuntimeError("%s: got %r (stderr %r)" % (what, line, p.stderr.read1(2000) if p.poll() is not None else ""))
+
+
+def netns_inode(name):
+    return os.stat("/run/netns/" + name).st_ino
+
+
+class Deps:
+    """whosock deps ARGS --interval 0.5 -o json|dot: each print is one line
+    (json) or one graph; ready once the first print came."""
+
+    def __init__(self, args, fmt="json"):
+        self.argv = [WHOSOCK, "deps", "--interval", "0.5", "-o", fmt] + args
+        self.fmt = fmt
+        self.p = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def ready(self):
+        if self.fmt == "json":
+            return bool(self.p.stdout.readline())
+        while True:  # a graph ends with its "}" line
+            line = self.p.stdout.readline()
+            if not line or line == b"}\n":
+                return bool(line)
+
+    def finish(self):
+        self.p.send_signal(signal.SIGTERM)
+        out, err = self.p.communicate(timeout=WAIT)
+        return self.p.returncode, out.decode(), err.decode()
+
+    def last_json(self):
+        rc, out, err = self.finish()
+        lines = [l for l in out.splitlines() if l.strip()]
+        try:
+            return rc, json.loads(lines[-1]), err
+        except (IndexError, ValueError):
+            return rc, None, err + out[-2000:]
+
+
+def tcp_edges(edges, netns):
+    return [e for e in edges if e["server"]["proto"] == "tcp" and e["server"]["port"] == 5000 and
+            e["server"]["addr"] == "127.0.0.1" and e["client"]["netns"] == netns]
+
+
+def udp_edges(edges, netns=None):
+    return [e for e in edges if e["server"]["proto"] == "udp" and e["server"]["port"] == 5353 and
+            (netns is None or e["client"]["netns"] == netns)]
+
+
+def totals(edges):
+    return sum(e["connections"] for e in edges), sum(e["sent_bytes"] or 0 for e in edges)
+
+
+def fmt_edges(edges):
+    return "\n".join(json.dumps(e, sort_keys=True) for e in edges)
+
+
+def check_netns(edges, names, clients):
+    for i, name in enumerate(names):
+        ns = netns_inode(name)
+        want = N_TCP + (1 if i == 0 else 0)
+        tcp = tcp_edges(edges, ns)
+        T.eq(totals(tcp), (want, N_TCP * PAYLOAD), "--by netns, %s: TCP connections to 127.0.0.1:5000 and "
+             "bytes sent" % name, fmt_edges(tcp))
+        T.eq(len(tcp), 1, "--by netns, %s: one TCP edge" % name, fmt_edges(tcp))
+        for e in tcp:
+            T.eq((e["server"]["local"], e["server"]["comm"], e["server"]["netns"]), (True, "wsdeps-server", ns),
+                 "--by netns, %s: the server is local, named, in the namespace" % name, json.dumps(e))
+            T.ok(e["client"]["comm"] is None and e["client"]["pids"] is None,
+                 "--by netns: no process in the client", json.dumps(e))
+        T.eq(len(udp_edges(edges, ns)), 1, "--by netns, %s: the UDP edge to 127.0.0.1:5353" % name,
+             fmt_edges(edges))
+
+
+def check_process(edges, names, clients):
+    for i, name in enumerate(names):
+        ns = netns_inode(name)
+        want = N_TCP + (1 if i == 0 else 0)
+        tcp = tcp_edges(edges, ns)
+        T.eq(totals(tcp), (want, N_TCP * PAYLOAD), "--by process, %s: TCP connections and bytes, all edges "
+             "of the namespace together" % name, fmt_edges(tcp))
+        for e in tcp:
+            c = e["client"]
+            T.ok(c["comm"] in ("wsdeps-client", "python3", None),
+                 "--by process: a client edge names the client (or no process)", json.dumps(e))
+            if c["comm"] == "wsdeps-client":
+                T.eq(c["pids"], [clients[i].pid], "--by process: the client's pid", json.dumps(e))
+                T.eq(c["uid"], USERS[i][0], "--by process: the client's uid", json.dumps(e))
+        udp = udp_edges(edges, ns)
+        if T.eq(len(udp), 1, "--by process, %s: one UDP edge" % name, fmt_edges(edges)):
+            T.eq((udp[0]["client"]["comm"], udp[0]["client"]["pids"], udp[0]["server"]["comm"]),
+                 ("wsdeps-client", [clients[i].pid], "wsdeps-server"),
+                 "--by process, %s: the UDP edge names the client and the server" % name, json.dumps(udp[0]))
+
+
+def check_user(edges, names, clients):
+    for i, name in enumerate(names):
+        ns = netns_inode(name)
+        udp = [e for e in udp_edges(edges) if e["client"]["uid"] == USERS[i][0]]
+        T.eq(len(udp), 1, "--by user: the UDP edge of uid %d" % USERS[i][0], fmt_edges(edges))
+        for e in udp:
+            T.ok(e["client"]["netns"] is None and e["client"]["comm"] is None,
+                 "--by user: no namespace, no comm in the client", json.dumps(e))
+    tcp = [e for e in edges if e["server"]["port"] == 5000]
+    T.eq(sum(e["connections"] for e in tcp), 3 * N_TCP + 1, "--by user: every TCP connection, summed",
+         fmt_edges(tcp))
+    T.ok(all(e["client"]["uid"] in (None, 0, 65534, 1, 4242) for e in tcp), "--by user: uids", fmt_edges(tcp))
+
+
+def check_service(edges):
+    T.ok(edges and all(e["server"]["port"] == 5353 for e in edges),
+         "--service 127.0.0.1:5353: only edges to it", fmt_edges(edges))
+    T.eq(len(udp_edges(edges)), 3, "--service 127.0.0.1:5353: the three UDP edges", fmt_edges(edges))
+
+
+def check_dot(text):
+    graphs = text.split("digraph deps {")
+    last = "digraph deps {" + graphs[-1] if len(graphs) > 1 else ""
+    p = subprocess.run(["dot", "-Tsvg"], input=last.encode(), capture_output=True)
+    T.ok(p.returncode == 0 and b"<svg" in p.stdout, "-o dot: dot -Tsvg renders it", p.stderr.decode() + last[:2000])
+    # (SVG writes '-' as &#45;.)
+    svg = p.stdout.replace(b"&#45;", b"-")
+    T.ok(b"wsdeps-server" in svg and b"127.0.0.1:5000" in svg,
+         "-o dot: the service and its server are in the picture", last[:2000])
+    # The three namespaces' 127.0.0.1:5000 are three services, not one.
+    T.eq(len(set(l.split(" -> ")[1].split(" [")[0] for l in last.splitlines()
+                 if " -> " in l and "5000" in l)), 3, "-o dot: one node per namespace's service", last)
+
+
+def check_usage():
+    for args, want in ((["deps", "--by", "host"], "invalid --by"),
+                       (["deps", "--service", "nonsense"], "invalid"),
+                       (["deps", "-x"], "TCP and UDP"),
+                       (["deps", "--state", "listen"], "no states"),
+                       (["--duration", "1"], "option of 'whosock deps'"),
+                       (["-o", "dot"], "dot is for 'whosock deps'"),
+                       (["deps", ":5000"], "--service"),
+                       (["deps", "--duration", "0"], "more than 0")):
+        p = subprocess.run([WHOSOCK] + args, capture_output=True, timeout=WAIT)
+        T.ok(p.returncode == 2 and want in p.stderr.decode(), "whosock %s: refused (%r)" % (" ".join(args), want),
+             p.stderr.decode())
+    p = subprocess.run([WHOSOCK, "deps", "--duration", "0.3", "--host-only", "-o", "json"], capture_output=True,
+                       timeout=WAIT)
+    T.ok(p.returncode == 0 and p.stdout.decode().startswith("["), "--duration 0.3: prints the edges and exits",
+         p.stderr.decode())
+    # As nobody: it works, and one line says which namespaces it cannot enter.
+    p = subprocess.run(["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", WHOSOCK, "deps",
+                        "--duration", "0.5"], capture_output=True, timeout=WAIT)
+    err = p.stderr.decode()
+    T.ok(p.returncode == 0 and p.stdout.decode().startswith("CLIENT") and
+         len([l for l in err.splitlines() if "not watched" in l]) == 1 and "CAP_SYS_ADMIN" in err,
+         "as nobody: edges printed, and one note on the namespaces not entered", err + p.stdout.decode())
+
+
+def cleanup():
+    for p in KIDS:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    for name in MADE:
+        subprocess.run(["ip", "netns", "del", name], capture_output=True)
+
+
+def inner():
+    if wstest.start_inner(WHOSOCK) is None:
+        return 1
+    try:
+        names = []
+        for i in range(3):
+            name = PREFIX + str(i)
+            subprocess.run(["ip", "netns", "add", name], check=True)
+            MADE.append(name)
+            subprocess.run(["ip", "netns", "exec", name, "ip", "link", "set", "lo", "up"], check=True)
+            names.append(name)
+            wait_line(in_ns(name, [sys.executable, "-c", SERVER]), "ready", "server in " + name)
+        probe = in_ns(names[0], [sys.executable, "-c", PROBE])
+        wait_line(probe, "ready", "probe")
+        T.section = "start"
+        runs = {"netns": Deps(["--by", "netns"]), "process": Deps([]), "user": Deps(["--by", "user"]),
+                "service": Deps(["--service", "127.0.0.1:5353"]), "dot": Deps([], "dot")}
+        for what, d in runs.items():
+            if not T.ok(d.ready(), "whosock deps (%s) printed its first edges" % what, d.p.stderr.read1(2000)
+                        if d.p.poll() is not None else ""):
+                return T.summary()
+        clients = [in_ns(name, [sys.executable, "-c", CLIENT, str(N_TCP), str(N_UDP), str(PAYLOAD)], USERS[i])
+                   for i, name in enumerate(names)]
+        for c, name in zip(clients, names):
+            wait_line(c, "done", "client in " + name)
+        time.sleep(1.5)  # the last reports and a dump
+        results = {}
+        for what, d in runs.items():
+            if what == "dot":
+                rc, out, err = d.finish()
+                results[what] = (rc, out, err)
+            else:
+                results[what] = d.last_json()
+        for what, (rc, out, err) in results.items():
+            T.ok(rc == 0 and out is not None, "whosock deps (%s): exit 0 on SIGTERM, edges printed" % what, err)
+        ok = lambda w: results[w][1] is not None  # noqa: E731
+        if ok("netns"):
+            T.run_section("1. --by netns: %d connections and %d bytes per namespace" % (N_TCP, N_TCP * PAYLOAD),
+                      check_netns,
+                          results["netns"][1], names, clients)
+        if ok("process"):
+            T.run_section("2. --by process: the same totals; the client process where seen", check_process,
+                          results["process"][1], names, clients)
+        if ok("user"):
+            T.run_section("3. --by user", check_user, results["user"][1], names, clients)
+        if ok("service"):
+            T.run_section("4. --service: only that service", check_service, results["service"][1])
+        T.run_section("5. -o dot renders", check_dot, results["dot"][1])
+        T.run_section("6. usage errors", check_usage)
+    finally:
+        cleanup()
+    return T.summary()
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(1))
+    if shutil.which("dot") is None:
+        wstest.skip("graphviz (dot) is needed to render -o dot")
+    wstest.main(__file__, inner, "needs root to create network namespaces", tools=("unshare", "ip", "setpriv"))
