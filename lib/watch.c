@@ -53,8 +53,9 @@
 #define RECV_BUFFER_SIZE (64u * 1024u)
 /* Receive calls per destroy socket and turn (each up to RECV_BUFFER_SIZE). */
 #define MAX_DESTROY_READS 8
-/* Kernel socket events (BPF) read per turn. */
-#define MAX_BPF_EVENTS 4096
+/* Kernel socket events (BPF) read per turn: more than the ring buffer
+ * holds (1 MiB of 144-byte events), so one turn reads all that waits. */
+#define MAX_BPF_EVENTS 8192
 /* The BPF ring buffer's key in the epoll set (namespaces use their inode,
  * the wake-ups 0). */
 #define BPF_EPOLL_KEY UINT64_MAX
@@ -725,6 +726,11 @@ static bool read_destroyed(struct whosock_watch *w, struct wns *ns)
 		}
 		if (n <= 0) /* EAGAIN: all read */
 			return any;
+		/* The kernel's events of these sockets (opened, and a UDP
+		 * socket's release with its counters) went into the ring buffer
+		 * before these reports were sent: they come first, or a short
+		 * connection's close would be reported before its open. */
+		read_bpf(w);
 		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
 			struct whosock_socket s;
 			struct tracked *t;
@@ -735,12 +741,6 @@ static bool read_destroyed(struct whosock_watch *w, struct wns *ns)
 			    sockdiag_parse_inet(nlh, WHOSOCK_PROTO_TCP, &s) < 0)
 				continue;
 			t = tracker_find(&w->tk, ns->ns.inode, s.cookie);
-			if (t && w->bt && t->sock->proto != WHOSOCK_PROTO_TCP) {
-				/* The kernel's event of its release came before
-				 * this report: it closes it with its counters. */
-				read_bpf(w);
-				t = tracker_find(&w->tk, ns->ns.inode, s.cookie);
-			}
 			if (!t) {
 				/* Never watched, or already reported. */
 				if (w->opt.unseen_closes &&
