@@ -741,6 +741,12 @@ static bool read_destroyed(struct whosock_watch *w, struct wns *ns)
 			    sockdiag_parse_inet(nlh, WHOSOCK_PROTO_TCP, &s) < 0)
 				continue;
 			t = tracker_find(&w->tk, ns->ns.inode, s.cookie);
+			if (!t && w->bt && !tracker_was_closed(&w->tk, ns->ns.inode, s.cookie)) {
+				/* Its open may sit behind an event another CPU has
+				 * not committed yet: read again. */
+				read_bpf(w);
+				t = tracker_find(&w->tk, ns->ns.inode, s.cookie);
+			}
 			if (!t) {
 				/* Never watched, or already reported. */
 				if (w->opt.unseen_closes &&
