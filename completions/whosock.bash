@@ -125,7 +125,7 @@ _whosock()
 			opts='-t --tcp -u --udp -A --query -4 --ipv4 -6 --ipv6 --port
 				--host-only --netns --container --pid --user --comm --cmdline
 				-o --output --connections --interval --count --timeout
-				-h --help'
+				--no-bpf -h --help'
 		elif [[ $deps ]]; then
 			opts='-t --tcp -u --udp -A --query -4 --ipv4 -6 --ipv6
 				--host-only --netns --container --pid --user --comm --cmdline
@@ -138,7 +138,7 @@ _whosock()
 				--container --pid --user --comm --cmdline -o --output
 				-H --no-header -e --extended -i --info -m --memory -r --resolve
 				-s --summary --pids --sort --color --timing --no-owners --source
-				--owners-from -K --kill --dry-run -p -n -a -h --help
+				--owners-from --no-bpf -K --kill --dry-run -p -n -a -h --help
 				-V --version'
 		fi
 		COMPREPLY=($(compgen -W "$opts" -- "$cur"))

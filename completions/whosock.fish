@@ -115,6 +115,7 @@ complete -c whosock -n $list -s p -d 'as ss -p (owners are the default)'
 complete -c whosock -n $list -s n -d 'as ss -n (numbers are the default)'
 complete -c whosock -n $list -s a -d 'as ss -a (every state is the default)'
 complete -c whosock -n $list -l no-owners -d 'do not look for owning processes'
+complete -c whosock -n $list -l no-bpf -d 'load no BPF program (owners from /proc)'
 complete -c whosock -n $list -l source -x -a 'auto netlink proc' -d 'where sockets are read'
 complete -c whosock -s h -l help -d 'show the help'
 complete -c whosock -n $list -s V -l version -d 'show the version'
@@ -135,6 +136,7 @@ complete -c whosock -n $top -s d -l delay -x -d 'live view refresh: 1, 0.5, 250m
 complete -c whosock -n $top -l by -x -a '(__whosock_list process connection remote container user netns)' -d 'how rows group sockets'
 complete -c whosock -n $top -s b -l bits -d 'rates in bits per second'
 complete -c whosock -n $top -l count -x -d 'stop after N intervals'
+complete -c whosock -n $watch -l no-bpf -d 'no kernel socket events or UDP byte counters'
 
 # whosock deps (and the filters it shares with the listing)
 for o in tcp udp ipv4 ipv6 host-only

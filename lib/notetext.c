@@ -256,6 +256,17 @@ static void word(struct text *b, const struct whosock_note *n)
 		}
 		text_puts(b, "): read /proc/PID/fd and /proc/PID/ns/net instead");
 		break;
+	case WHOSOCK_NOTE_BPF_EVENTS_UNAVAILABLE:
+		text_puts(b, "BPF socket events and byte counters not loaded (");
+		text_puts(b, strerror(n->error));
+		if (n->error == EPERM || n->error == EACCES)
+			text_puts(b, ", needs CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN");
+		else if (n->error == ENOENT)
+			text_puts(b, ": no kernel BTF or no cgroup v2 mount?");
+		text_puts(b, "): opens and closes are seen at the dumps only (connections "
+			     "shorter than the interval are missed), owners come from /proc, "
+			     "UDP sockets have no traffic");
+		break;
 	case WHOSOCK_NOTE_DROPPED:
 		text_puts(b, "... and ");
 		plural(b, n->count, "more note", "more notes");

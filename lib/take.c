@@ -451,7 +451,10 @@ static int take(const struct request *req, struct whosock_snapshot **out, struct
 
 	/* 1. the caller's namespace, and the /proc scan */
 	if ((opt.want & (WHOSOCK_WANT_OWNERS | WHOSOCK_WANT_PROCESS)) || others) {
-		r = owners_scan_new(opt.proc_root, &opt.filter, opt.want, opt.owner_source, workers,
+		r = owners_scan_new(opt.proc_root, &opt.filter, opt.want,
+				    opt.flags & WHOSOCK_FLAG_NO_BPF ? WHOSOCK_OWNERS_PROC
+								    : opt.owner_source,
+				    workers,
 				    NULL, 0, &t.scan);
 		if (r < 0)
 			goto out;

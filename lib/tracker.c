@@ -114,6 +114,10 @@ struct tracked *tracker_add(struct tracker *tk, const struct whosock_socket *s, 
 void tracker_seen(struct tracked *t, const struct whosock_socket *s, unsigned tick)
 {
 	t->seen = tick;
+	/* Named by the kernel's events before it had an inode (accepted,
+	 * not yet accept()ed). */
+	if (!t->sock->inode)
+		t->sock->inode = s->inode;
 	t->sock->state = s->state;
 	t->sock->rqueue = s->rqueue;
 	t->sock->wqueue = s->wqueue;

@@ -25,9 +25,13 @@
 
 #include <libmnl/libmnl.h>
 #include <linux/sock_diag.h>
+#include <linux/types.h>
+#include <netinet/in.h>
 
 #include "whosock/watch.h"
 #include "abi.h"
+#include "bpf/socklife_rec.h"
+#include "bpf_traffic.h"
 #include "filter.h"
 #include "nswatch.h"
 #include "owners.h"
@@ -37,6 +41,7 @@
 #include "snapshot.h"
 #include "sockcopy.h"
 #include "sockdiag.h"
+#include "watch_bpf.h"
 
 /* Listeners only: how often the namespaces' socket counters are read; when
  * they move, the next dump is now instead of at the interval. */
@@ -49,6 +54,12 @@
 #define RECV_BUFFER_SIZE (64u * 1024u)
 /* Receive calls per destroy socket and turn (each up to RECV_BUFFER_SIZE). */
 #define MAX_DESTROY_READS 8
+/* Kernel socket events (BPF) read per turn: more than the ring buffer
+ * holds (1 MiB of 144-byte events), so one turn reads all that waits. */
+#define MAX_BPF_EVENTS 8192
+/* The BPF ring buffer's key in the epoll set (namespaces use their inode,
+ * the wake-ups 0). */
+#define BPF_EPOLL_KEY UINT64_MAX
 
 static const unsigned destroy_groups =
 	1u << (SKNLGRP_INET_TCP_DESTROY - 1) | 1u << (SKNLGRP_INET_UDP_DESTROY - 1) |
@@ -97,6 +108,13 @@ struct whosock_watch {
 	uint64_t seq; /* of the last event */
 	struct watch_hooks hooks;
 	bool final_close; /* the closed event being reported comes from the kernel's report */
+	/* The kernel's socket events and counters (NULL: not running, for
+	 * bpf_error, a negative errno, 0 when not asked for). */
+	struct bpf_traffic *bt;
+	int bpf_error;
+	uint64_t bpf_lost;    /* events the kernel dropped, as last seen */
+	size_t bpf_turn;      /* events read in this turn */
+	int bpf_event_error;  /* what handling one failed with (-ENOMEM) */
 };
 
 static uint64_t now_ms(void)
@@ -486,12 +504,17 @@ static int dump_ns(struct whosock_watch *w, struct wns *ns, struct whosock_snaps
 	return 0;
 }
 
+static void read_bpf(struct whosock_watch *w);
+
 static int tick(struct whosock_watch *w)
 {
 	struct whosock_snapshot *snap = snapshot_new(), *fresh = snapshot_new();
 	uint64_t now;
 	int r = 0;
 
+	/* What the kernel reported before this dump: a socket it names is
+	 * tracked with its process before the dump sees it. */
+	read_bpf(w);
 	w->last_tick_ms = now_ms();
 	/* The counters as of this dump: what moves them later is new to it
 	 * (a close reported before an open would otherwise hide the open). */
@@ -573,6 +596,97 @@ out:
 
 static void dump_soon(struct whosock_watch *w, uint64_t now);
 
+/* ---- the kernel's socket events (BPF) ---- */
+
+/* A socket the kernel saw open: tracked and reported at once, with its
+ * owners from /proc when its process still holds it (fds, details), else
+ * with the process the kernel named. */
+static int bpf_opened(struct whosock_watch *w, struct watch_bpf_sock *v)
+{
+	struct whosock_socket *s = &v->s;
+	const struct whosock_socket *use = s;
+	struct wns *ns = nswatch_find(&w->nw, s->netns);
+	struct whosock_snapshot *fresh;
+	struct tracked *t;
+	int r = 0;
+
+	if (ns)
+		s->netns_name = ns->ns.name;
+	else if (w->opt.host_only)
+		return 0; /* another namespace */
+	if (!filter_match_netns(&w->filter, s->netns) ||
+	    (s->proto == WHOSOCK_PROTO_TCP && !w->opt.connections &&
+	     s->state != WHOSOCK_STATE_LISTEN) ||
+	    !watched(w, s) || tracker_find(&w->tk, s->netns, s->cookie) ||
+	    tracker_was_closed(&w->tk, s->netns, s->cookie))
+		return 0;
+	fresh = snapshot_new();
+	if (!fresh)
+		return -ENOMEM;
+	if (s->inode && s->n_owners) {
+		struct whosock_socket bare = *s;
+		int pid = v->proc.pid;
+
+		bare.owners = NULL;
+		bare.n_owners = 0;
+		r = snapshot_push(fresh, &bare);
+		if (r == 0)
+			r = rescan_unowned(w, fresh, &pid, 1);
+		if (r == 0 && whosock_snapshot_get(fresh, 0)->n_owners)
+			use = whosock_snapshot_get(fresh, 0);
+	}
+	if (r == 0) {
+		t = tracker_add(&w->tk, use, now_ms(), w->tick);
+		if (t)
+			emit(w, WHOSOCK_EVENT_OPENED, t->sock, NULL);
+		else
+			r = -ENOMEM;
+	}
+	whosock_snapshot_free(fresh);
+	return r;
+}
+
+static bool on_bpf_event(const struct socklife_ev *ev, void *data)
+{
+	struct whosock_watch *w = data;
+	struct watch_bpf_sock v;
+
+	if (watch_bpf_socket(ev, &v) && ev->kind == SOCKLIFE_OPENED) {
+		int r = bpf_opened(w, &v);
+
+		if (r < 0)
+			w->bpf_event_error = r;
+	} else if (ev->kind == SOCKLIFE_CLOSED) {
+		struct tracked *t = tracker_find(&w->tk, ev->netns, ev->cookie);
+		struct wns *ns = nswatch_find(&w->nw, ev->netns);
+
+		/* TCP: the destroy report that follows carries the final
+		 * tcp_info counters; it closes the socket where it comes. */
+		if (t && !(ev->protocol == IPPROTO_TCP && ns && ns->destroy)) {
+			watch_bpf_take_traffic(ev, t->sock);
+			report_closed(w, t);
+		}
+	}
+	return ++w->bpf_turn < MAX_BPF_EVENTS;
+}
+
+/* Read the kernel's socket events waiting (a bounded turn). */
+static void read_bpf(struct whosock_watch *w)
+{
+	uint64_t lost;
+
+	if (!w->bt)
+		return;
+	w->bpf_turn = 0;
+	bpf_traffic_read_events(w->bt);
+	lost = bpf_traffic_lost(w->bt);
+	if (lost != w->bpf_lost) {
+		/* The ring was full: a dump soon finds what was missed. */
+		w->bpf_lost = lost;
+		dump_soon(w, now_ms());
+	}
+}
+
 /* ---- closes reported by the kernel ---- */
 
 /* A close of a socket no dump saw (opt.unseen_closes): reported as the
@@ -619,6 +733,11 @@ static bool read_destroyed(struct whosock_watch *w, struct wns *ns)
 		}
 		if (n <= 0) /* EAGAIN: all read */
 			return any;
+		/* The kernel's events of these sockets (opened, and a UDP
+		 * socket's release with its counters) went into the ring buffer
+		 * before these reports were sent: they come first, or a short
+		 * connection's close would be reported before its open. */
+		read_bpf(w);
 		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
 			struct whosock_socket s;
 			struct tracked *t;
@@ -629,6 +748,12 @@ static bool read_destroyed(struct whosock_watch *w, struct wns *ns)
 			    sockdiag_parse_inet(nlh, WHOSOCK_PROTO_TCP, &s) < 0)
 				continue;
 			t = tracker_find(&w->tk, ns->ns.inode, s.cookie);
+			if (!t && w->bt && !tracker_was_closed(&w->tk, ns->ns.inode, s.cookie)) {
+				/* Its open may sit behind an event another CPU has
+				 * not committed yet: read again. */
+				read_bpf(w);
+				t = tracker_find(&w->tk, ns->ns.inode, s.cookie);
+			}
 			if (!t && w->hooks.closed_unseen) {
 				/* The report has no uid (the kernel leaves it 0). */
 				struct whosock_socket c = s;
@@ -671,6 +796,12 @@ static int open_epoll(struct whosock_watch *w)
 		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 0 };
 
 		if (wake_fds[k] >= 0 && epoll_ctl(w->epfd, EPOLL_CTL_ADD, wake_fds[k], &ev) < 0)
+			return -errno;
+	}
+	if (w->bt) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = BPF_EPOLL_KEY };
+
+		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, bpf_traffic_events_fd(w->bt), &ev) < 0)
 			return -errno;
 	}
 	return sync_epoll(w);
@@ -749,6 +880,14 @@ int watch_new_hooked(const struct whosock_watch_options *options, whosock_event_
 	w->nw_ready = r == 0;
 	if (r == 0)
 		r = nswatch_discover(&w->nw, now_ms(), NULL, NULL);
+	/* Before the baseline: a socket opened meanwhile is not missed. Where
+	 * BPF is refused the watcher works as without it (the status says
+	 * why). */
+	if (r >= 0 && !(w->opt.flags & WHOSOCK_FLAG_NO_BPF)) {
+		w->bpf_error = bpf_traffic_open_events(on_bpf_event, w, &w->bt);
+		if (w->bpf_error == -ENOMEM)
+			r = -ENOMEM;
+	}
 	if (r >= 0)
 		r = tick(w); /* the baseline: what is open now raises no event */
 	if (r >= 0)
@@ -818,9 +957,16 @@ static void read_ready(struct whosock_watch *w)
 	struct epoll_event ev[32];
 	int n = epoll_wait(w->epfd, ev, 32, 0);
 
+	/* The kernel's events first: an open it reported comes before the
+	 * close reports of the same socket. */
+	for (int i = 0; i < n; i++)
+		if (ev[i].data.u64 == BPF_EPOLL_KEY)
+			read_bpf(w);
 	for (int i = 0; i < n; i++) {
 		struct wns *ns;
 
+		if (ev[i].data.u64 == BPF_EPOLL_KEY)
+			continue;
 		if (ev[i].data.u64 == 0) {
 			nswatch_woken(&w->nw, now_ms()); /* namespaces came or went */
 			continue;
@@ -837,6 +983,11 @@ int whosock_watch_process(struct whosock_watch *w)
 	int r;
 
 	read_ready(w);
+	if (w->bpf_event_error) {
+		r = w->bpf_event_error;
+		w->bpf_event_error = 0;
+		return r;
+	}
 	now = now_ms();
 	if (nswatch_discover_due(&w->nw, now)) {
 		r = nswatch_discover(&w->nw, now, ns_gone, w);
@@ -911,7 +1062,9 @@ size_t whosock_watch_since_seq(const struct whosock_watch *w, uint64_t since,
 int whosock_watch_status(const struct whosock_watch *w, struct whosock_watch_status *out)
 {
 	struct whosock_watch_status st = { .size = sizeof(st), .namespaces = w->nw.n,
-					   .destroy_reports = !w->nw.no_destroy };
+					   .destroy_reports = !w->nw.no_destroy,
+					   .bpf_events = w->bt != NULL,
+					   .bpf_error = w->bt ? 0 : -w->bpf_error };
 	size_t size;
 
 	memcpy(&size, out, sizeof(size));
@@ -939,6 +1092,7 @@ void whosock_watch_free(struct whosock_watch *w)
 		nswatch_free(&w->nw);
 	if (w->epfd >= 0)
 		close(w->epfd);
+	bpf_traffic_close(w->bt);
 	tracker_free(&w->tk);
 	for (size_t i = 0; w->ring && i < w->ring_n; i++)
 		free(w->ring[(w->ring_head + i) % w->opt.ring_size].sock);

@@ -27,6 +27,7 @@ enum {
 	OPT_COMM,
 	OPT_CMDLINE,
 	OPT_NO_OWNERS,
+	OPT_NO_BPF,
 	OPT_HOST_ONLY,
 	OPT_NETNS,
 	OPT_CONTAINER,
@@ -96,6 +97,7 @@ static const struct option long_options[] = {
 	{ "comm", required_argument, NULL, OPT_COMM },     /* held by a process of this name */
 	{ "cmdline", required_argument, NULL, OPT_CMDLINE }, /* command line substring or ERE */
 	{ "no-owners", no_argument, NULL, OPT_NO_OWNERS },   /* skip the process scan */
+	{ "no-bpf", no_argument, NULL, OPT_NO_BPF },         /* load no BPF program */
 	{ "host-only", no_argument, NULL, OPT_HOST_ONLY },   /* only our own network namespace */
 	{ "netns", required_argument, NULL, OPT_NETNS },     /* NAME|INODE|pid:PID */
 	{ "container", required_argument, NULL, OPT_CONTAINER }, /* ID or name prefix */
@@ -1141,6 +1143,9 @@ static int parse(int argc, char **argv, struct cli *cli, char *err, size_t errle
 		case OPT_NO_OWNERS:
 			no_owners = 1;
 			break;
+		case OPT_NO_BPF:
+			cli->opt.flags |= WHOSOCK_FLAG_NO_BPF;
+			break;
 		case OPT_HOST_ONLY:
 			cli->opt.host_only = true;
 			break;
@@ -1323,6 +1328,8 @@ static int parse(int argc, char **argv, struct cli *cli, char *err, size_t errle
 		if (seen_owners_from)
 			return fail(err, errlen, "--owners-from is not an option of 'whosock watch'");
 	}
+	if ((cli->opt.flags & WHOSOCK_FLAG_NO_BPF) && cli->opt.owner_source == WHOSOCK_OWNERS_BPF)
+		return fail(err, errlen, "--no-bpf and --owners-from bpf contradict each other");
 	/* [ADDR]:PORT queries: repeated, a union; then an expression. */
 	for (; optind < argc && !cliexpr_starts(argv[optind]); optind++) {
 		r = parse_query(cli, argv[optind], err, errlen);

@@ -422,7 +422,8 @@ static void json_owners(struct sbuf *b, const char *key, const struct whosock_ow
 
 		sbuf_puts(b, i ? ",{" : "{");
 		json_u64(b, "pid", (uint64_t)p->pid, true);
-		json_u64(b, "fd", (uint64_t)owners[i].fd, true);
+		/* No fd: the kernel named the process, /proc did not show it. */
+		json_u64(b, "fd", (uint64_t)owners[i].fd, owners[i].n_fds > 0);
 		output_json_key(b, "fds");
 		sbuf_putc(b, '[');
 		for (uint32_t k = 0; k < owners[i].n_fds; k++) {
@@ -588,7 +589,9 @@ void output_json_socket_cmdline(struct sbuf *b, const struct whosock_socket *s, 
 	json_u64(b, "cookie", s->cookie, k & WHOSOCK_KNOWN_COOKIE);
 	json_u64(b, "rqueue", s->rqueue, k & WHOSOCK_KNOWN_QUEUES);
 	json_u64(b, "wqueue", s->wqueue, k & WHOSOCK_KNOWN_QUEUES);
-	output_json_str(b, "source", s->source == WHOSOCK_SOURCE_PROC ? "proc" : "netlink");
+	output_json_str(b, "source", s->source == WHOSOCK_SOURCE_PROC  ? "proc"
+				     : s->source == WHOSOCK_SOURCE_BPF ? "bpf"
+									: "netlink");
 	json_owners(b, "owners", s->owners, s->n_owners, cmdline);
 	if (s->family == AF_UNIX)
 		json_owners(b, "peer_owners", s->peer ? s->peer->owners : NULL,

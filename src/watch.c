@@ -129,6 +129,16 @@ void watch_note_status(const struct whosock_watch_status *now, struct whosock_wa
 	} else if (!st.failing && noted->failing) {
 		message("note: ", "every network namespace is dumped again");
 	}
+	/* Built without BPF: nothing to say; --no-bpf: the user knows. */
+	if (st.bpf_error && st.bpf_error != EOPNOTSUPP && !noted->bpf_error) {
+		struct whosock_note n = { .code = WHOSOCK_NOTE_BPF_EVENTS_UNAVAILABLE,
+					  .error = st.bpf_error };
+		char line[400];
+
+		whosock_note_text(&n, line, sizeof(line));
+		message("note: ", line);
+	}
+	noted->bpf_error = st.bpf_error;
 	noted->failing = st.failing;
 	noted->unreachable = st.unreachable > noted->unreachable ? st.unreachable : noted->unreachable;
 	noted->destroy_reports = st.destroy_reports;
@@ -153,6 +163,7 @@ int watch_main(const struct cli *cli, void (*message)(const char *, const char *
 		.host_only = cli->opt.host_only,
 		.interval_ms = cli->interval_ms,
 		.want = WHOSOCK_WANT_PROCESS,
+		.flags = cli->opt.flags & WHOSOCK_FLAG_NO_BPF,
 	};
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct whosock_watch *w = NULL;

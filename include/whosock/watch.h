@@ -53,7 +53,7 @@ struct whosock_watch_options {
 	unsigned interval_ms; /* between dumps that find new sockets; 0: 1000, at least 100 */
 	unsigned want;        /* WHOSOCK_WANT_PROCESS for cmdline/user/container; owners always */
 	size_t ring_size;     /* recent events kept for whosock_watch_since_seq(); 0: 4096 */
-	unsigned flags;       /* WHOSOCK_FLAG_NO_THREADS */
+	unsigned flags;       /* WHOSOCK_FLAG_NO_THREADS, WHOSOCK_FLAG_NO_BPF */
 	/* Also the kernel's report of a socket closed that no dump saw open (a
 	 * connection shorter than the interval): a CLOSED event with its
 	 * namespace, addresses and final counters, no owners (the report
@@ -135,6 +135,13 @@ struct whosock_watch_status {
 	 * error of one of them (a positive errno). */
 	size_t failing;
 	int failing_error;
+	/* Appended. bpf_events: the kernel's BPF socket events and byte
+	 * counters run (opens are reported at once with their process, every
+	 * connection however short, UDP traffic in closed events); else
+	 * bpf_error says why not (a positive errno; EOPNOTSUPP: built without
+	 * BPF; 0: WHOSOCK_FLAG_NO_BPF asked for none). */
+	bool bpf_events;
+	int bpf_error;
 };
 
 #define WHOSOCK_WATCH_STATUS_INIT { .size = sizeof(struct whosock_watch_status) }

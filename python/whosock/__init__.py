@@ -219,7 +219,7 @@ _KNOWN = {n: 1 << i for i, n in enumerate(
 _WANT_OWNERS, _WANT_PROCESS, _WANT_TCP_INFO, _WANT_MEMINFO = 1, 2, 4, 8
 _FLAG_NO_THREADS = 1
 _SOURCE = {"auto": 0, "netlink": 1, "proc": 2}
-_SOURCE_NAME = {1: "netlink", 2: "proc"}
+_SOURCE_NAME = {1: "netlink", 2: "proc", 3: "bpf"}
 _TYPE = {1: "stream", 2: "dgram", 5: "seqpacket", 3: "raw"}
 
 # enum whosock_note_code, by number (fixed in every LIBWHOSOCK_1).
@@ -229,6 +229,7 @@ NOTE_CODES = {
     9: "netns_not_entered", 10: "netns_read_proc", 11: "untraced", 12: "no_tcp_info",
     13: "netns_not_found", 14: "dropped", 15: "owners_unread", 16: "outside_pidns",
     17: "netns_no_process", 18: "bpf_owners_fallback", 19: "no_meminfo",
+    20: "traffic_uncounted", 21: "traffic_no_owner", 22: "bpf_events_unavailable",
 }
 
 _EventFn = ctypes.CFUNCTYPE(None, ctypes.POINTER(Event), ctypes.c_void_p)
@@ -366,7 +367,7 @@ class _Converter:
         for i in range(n):
             o = arr[i]
             pid, proc = self._process(o.proc)
-            d = {"pid": pid, "fd": o.fd, "fds": o.fds[:o.n_fds]}
+            d = {"pid": pid, "fd": o.fd if o.n_fds else None, "fds": o.fds[:o.n_fds]}
             if o.tid:
                 d["tid"] = o.tid
             d.update(proc)
@@ -410,7 +411,7 @@ class _Converter:
             "cgroup_id": kn("cgroup_id", s.cgroup_id), "inode": s.inode,
             "uid": kn("uid", s.uid), "cookie": kn("cookie", s.cookie),
             "rqueue": kn("queues", s.rqueue), "wqueue": kn("queues", s.wqueue),
-            "source": "proc" if s.source == _SOURCE["proc"] else "netlink",
+            "source": _SOURCE_NAME.get(s.source, "netlink"),
             "owners": self.owners(s.owners, s.n_owners),
         }
         if s.family == _AF_UNIX:

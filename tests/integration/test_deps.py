@@ -235,7 +235,7 @@ def check_dot(text):
          "-o dot: the service and its server are in the picture", last[:2000])
     # The three namespaces' 127.0.0.1:5000 are three services, not one.
     T.eq(len(set(l.split(" -> ")[1].split(" [")[0] for l in last.splitlines()
-                 if " -> " in l and "5000" in l)), 3, "-o dot: one node per namespace's service", last)
+                 if " -> " in l and ":5000" in l.split(" -> ")[1])), 3, "-o dot: one node per namespace's service", last)
 
 
 def check_usage():

@@ -81,6 +81,13 @@ static void test_note_text_bounded(void **state)
 	n = (struct whosock_note){ .code = WHOSOCK_NOTE_NO_MEMINFO, .path = "/proc" };
 	whosock_note_text(&n, buf, sizeof(buf));
 	assert_string_equal(buf, "socket memory (-m) comes only from netlink, not /proc/net");
+	n = (struct whosock_note){ .code = WHOSOCK_NOTE_BPF_EVENTS_UNAVAILABLE, .error = EPERM };
+	whosock_note_text(&n, path, sizeof(path));
+	assert_non_null(strstr(path, "BPF socket events and byte counters not loaded (Operation not "
+				     "permitted, needs CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN): "));
+	n.error = ENOENT;
+	whosock_note_text(&n, path, sizeof(path));
+	assert_non_null(strstr(path, "no kernel BTF or no cgroup v2 mount?"));
 	n.code = 9999; /* from a newer library */
 	assert_true(whosock_note_text(&n, buf, sizeof(buf)) > 0);
 	assert_non_null(strstr(buf, "9999"));

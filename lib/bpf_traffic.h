@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Payload bytes and packets per socket, counted in the kernel: the
+ * cgroup_skb programs of lib/bpf/socklife.bpf.c on the cgroup v2 root,
+ * keyed by socket cookie (the cookie sock_diag reports). Counting starts
+ * when bpf_traffic_open() returns: what a socket carried before is not
+ * known (whosock_traffic.since_start is set in what bpf_traffic_get()
+ * fills). Payload is what the application wrote and read: the skb's length
+ * less its IP and TCP/UDP headers, as TCP's tcp_info counts it (TCP's
+ * retransmissions are counted again here, tcp_info leaves them out).
+ *
+ * The counters live in an LRU hash of BPF_TRAFFIC_MAX_SOCKETS entries: the
+ * kernel bounds it, evicting the sockets that went longest without a
+ * packet. An entry outlives its socket's close (so the last bytes can be
+ * read after the close is seen) until bpf_traffic_forget() or eviction.
+ *
+ * Everything is attached through bpf_links owned by the caller's process
+ * (nothing pinned): closed by bpf_traffic_close(), or by the kernel when the
+ * process dies, SIGKILL included. Several handles (in one process or in
+ * several) count independently. Not thread-safe per handle; lookups on a
+ * const handle may run in several threads at once. */
+#ifndef WHOSOCK_BPF_TRAFFIC_H
+#define WHOSOCK_BPF_TRAFFIC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "whosock/whosock.h"
+
+#define BPF_TRAFFIC_MAX_SOCKETS 65536u
+
+struct bpf_traffic;
+
+/* Load and attach the counters. Returns 0 and *out, or a negative errno,
+ * *out untouched: -EOPNOTSUPP built without BPF, -EPERM refused (needs
+ * CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN, or root), -ENOENT no kernel BTF
+ * or no cgroup v2 mount, -ENOMEM, or what else the load gave. */
+int bpf_traffic_open(struct bpf_traffic **out);
+
+/* The counters of the socket with that cookie, since the handle was opened:
+ * 0 and *out filled (since_start true), or -ENOENT when no packet with
+ * payload of it was counted (or its entry was forgotten or evicted), *out
+ * untouched. */
+int bpf_traffic_get(const struct bpf_traffic *bt, uint64_t cookie, struct whosock_traffic *out);
+
+/* Drop the entry of a closed socket (its last counters were read). Returns
+ * 0, or -ENOENT when there was none. */
+int bpf_traffic_forget(struct bpf_traffic *bt, uint64_t cookie);
+
+/* Detach and free. Accepts NULL. */
+void bpf_traffic_close(struct bpf_traffic *bt);
+
+/* Fill the traffic of every socket of snap that has none yet (all but TCP,
+ * whose tcp_info counts from its start) and that was counted. */
+struct whosock_snapshot;
+void bpf_traffic_fill(const struct bpf_traffic *bt, struct whosock_snapshot *snap);
+
+/* ---- life events (the watcher's: lib/watch_bpf.c) ---- */
+
+struct socklife_ev;
+/* Called for each event; returning false stops the read after it. */
+typedef bool bpf_traffic_event_fn(const struct socklife_ev *ev, void *data);
+
+/* The counters and, with them, the life events of lib/bpf/socklife.bpf.c
+ * (socket hooks on the cgroup v2 root and the inet_sock_set_state
+ * tracepoint) into a ring buffer, read by bpf_traffic_read_events(), which
+ * calls fn(ev, data). In this mode the kernel deletes a socket's counters
+ * when it closes; the CLOSED event carries their last values. Returns as
+ * bpf_traffic_open(). */
+int bpf_traffic_open_events(bpf_traffic_event_fn *fn, void *data, struct bpf_traffic **out);
+
+/* An fd that polls readable when events wait (an epoll fd: it may go into
+ * another epoll set); -1 without events. */
+int bpf_traffic_events_fd(const struct bpf_traffic *bt);
+
+/* Read the events waiting, without blocking, until fn returns false.
+ * Returns how many were read, or a negative errno. */
+int bpf_traffic_read_events(struct bpf_traffic *bt);
+
+/* Events the kernel dropped so far because the ring buffer was full. */
+uint64_t bpf_traffic_lost(const struct bpf_traffic *bt);
+
+#endif
