@@ -190,12 +190,13 @@ class Event(ctypes.Structure):
 class WatchOptions(ctypes.Structure):
     _fields_ = [("size", _size), ("filter", ctypes.POINTER(Filter)), ("connections", _c_bool),
                 ("host_only", _c_bool), ("interval_ms", _uint), ("want", _uint),
-                ("ring_size", _size), ("flags", _uint)]
+                ("ring_size", _size), ("flags", _uint), ("unseen_closes", _c_bool)]
 
 
 class WatchStatus(ctypes.Structure):
     _fields_ = [("size", _size), ("namespaces", _size), ("unreachable", _size),
-                ("destroy_reports", _c_bool), ("failing", _size), ("failing_error", _int)]
+                ("destroy_reports", _c_bool), ("failing", _size), ("failing_error", _int),
+                ("bpf_events", _c_bool), ("bpf_error", _int)]
 
 
 # enum whosock_proto, in order; a value past "other" is a kind a newer
@@ -873,12 +874,14 @@ class Watch:
         """What the watcher sees, as a dict: namespaces (known), unreachable
         (of those, not watched: entering refused), destroy_reports (closes
         come from the kernel at once), failing (namespaces whose last dump
-        failed) and failing_error (the errno of one, 0 when none)."""
+        failed), failing_error (the errno of one, 0 when none), bpf_events
+        (the kernel's BPF socket events run) and bpf_error (why not)."""
         st = WatchStatus(size=ctypes.sizeof(WatchStatus))
         _check(_watch_status(self._live(), ctypes.byref(st)), "whosock_watch_status")
         return {"namespaces": st.namespaces, "unreachable": st.unreachable,
                 "destroy_reports": bool(st.destroy_reports), "failing": st.failing,
-                "failing_error": st.failing_error}
+                "failing_error": st.failing_error, "bpf_events": bool(st.bpf_events),
+                "bpf_error": st.bpf_error}
 
     def close(self):
         """Stop watching and free the watcher. Safe to call twice."""

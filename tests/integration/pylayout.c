@@ -70,9 +70,10 @@ int main(void)
 	M(type) M(ts) M(socket) M(lifetime_known) M(lifetime_ms) M(seq) END();
 	BEGIN("WatchOptions", struct whosock_watch_options)
 	M(size) M(filter) M(connections) M(host_only) M(interval_ms) M(want) M(ring_size)
-	M(flags) END();
+	M(flags) M(unseen_closes) END();
 	BEGIN("WatchStatus", struct whosock_watch_status)
-	M(size) M(namespaces) M(unreachable) M(destroy_reports) M(failing) M(failing_error) END();
+	M(size) M(namespaces) M(unreachable) M(destroy_reports) M(failing) M(failing_error) M(bpf_events)
+	M(bpf_error) END();
 	printf("}\n");
 	return 0;
 }
