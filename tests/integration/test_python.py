@@ -379,7 +379,7 @@ def sec_watch(sc):
         T.eq(port_events(got["theirs"] + ws["theirs"].since(0)[0], port), [],
              "Watch(pids=[1]) does not, though its watcher saw the listener")
         st = ws["all"].status()
-        T.eq(sorted(st), ["destroy_reports", "failing", "failing_error", "namespaces", "unreachable"],
+        T.eq(sorted(st), ["bpf_error", "bpf_events", "destroy_reports", "failing", "failing_error", "namespaces", "unreachable"],
              "status() keys")
         T.ok(st["namespaces"] >= 1 and st["failing"] == 0, "status(): watching, nothing failing", st)
     finally:
