@@ -20,6 +20,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 
 import wstest
 
@@ -113,6 +114,37 @@ def rows_of_whosock(kinds, expr, source):
     return out, p.stderr
 
 
+class TIME_WAITS:
+    """TIME_WAIT sockets (the side that closes first keeps one, 60 s): a new
+    one every 40 s while the comparisons run (under valgrind they outlast
+    one), and none of them ending between ss's look and whosock's."""
+    listener = None
+    made = []  # CLOCK_MONOTONIC of each
+
+    @classmethod
+    def make(cls):
+        tw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        tw.bind(("127.0.0.7", 40006 + len(cls.made)))
+        tw.connect(("127.0.0.2", 7001))
+        peer = cls.listener.accept()[0]
+        tw.close()
+        peer.recv(1)
+        peer.close()
+        cls.made.append(time.monotonic())
+
+    @classmethod
+    def steady(cls):
+        """Before a comparison: no TIME_WAIT about to end (wait past it),
+        and a fresh one when the newest is 40 s old."""
+        now = time.monotonic()
+        for t in cls.made:
+            if 50 <= now - t < 62:
+                time.sleep(62 - (now - t))
+                now = time.monotonic()
+        if cls.made and now - cls.made[-1] >= 40:
+            cls.make()
+
+
 def make_sockets(keep):
     """Listeners, connections, a TIME_WAIT and UDP sockets, all kept in keep."""
     def listener(fam, addr, port, v6only=None):
@@ -145,14 +177,8 @@ def make_sockets(keep):
     connect(socket.AF_INET, ("127.0.0.6", 40005), ("127.0.0.1", 7004))  # v4-mapped on the server
     for lst in (l4, l4, l6, ssh, dual):
         keep.append(lst.accept()[0])
-    # TIME_WAIT: the side that closes first keeps it.
-    tw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    tw.bind(("127.0.0.7", 40006))
-    tw.connect(("127.0.0.2", 7001))
-    peer = keep[1].accept()[0]
-    tw.close()
-    peer.recv(1)
-    peer.close()
+    TIME_WAITS.listener = keep[1]
+    TIME_WAITS.make()
     for fam, addr, dst in ((socket.AF_INET, ("127.0.0.1", 5353), None),
                            (socket.AF_INET6, ("::1", 5354), ("::1", 5353)),
                            (socket.AF_INET6, ("::", 5355), None)):
@@ -169,6 +195,7 @@ def sec_against_ss():
     T.ok(len(EXPRESSIONS) >= 20, "at least 20 expressions")
     nonempty = 0
     for kinds, expr in EXPRESSIONS:
+        TIME_WAITS.steady()
         want, detail = rows_of_ss(kinds, expr)
         if not T.ok(want is not None, "ss %s %s runs" % (kinds, expr), detail):
             continue
@@ -191,6 +218,7 @@ def sec_against_ss():
                        ("( state established or state time-wait )", "state established state time-wait"),
                        ("not state listening and src 127.0.0.0/8", "exclude listening src 127.0.0.0/8")):
         for source in ("netlink", "proc"):
+            TIME_WAITS.steady()
             got, err = rows_of_whosock("-t", expr, source)
             want, err2 = rows_of_whosock("-t", same, source)
             T.ok(got is not None and got == want and got, "whosock -t %s (--source %s) is %s" % (expr, source, same),
