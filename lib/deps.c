@@ -90,7 +90,7 @@ struct whosock_deps {
 	struct listener *ls;
 	size_t n_ls;
 	struct learned learned[MAX_LEARNED];
-	size_t n_learned;
+	size_t n_learned, learned_next;
 	struct recent recent[RECENT_SLOTS];
 	struct open_conn *open;
 	size_t open_cap, n_open;
@@ -275,7 +275,9 @@ static void learn(struct whosock_deps *d, const struct whosock_socket *s)
 		    memcmp(d->learned[i].addr, s->local.addr, 16) == 0)
 			e = &d->learned[i];
 	if (!e)
-		e = &d->learned[d->n_learned < MAX_LEARNED ? d->n_learned++ : (size_t)rand() % MAX_LEARNED];
+		/* Full: the oldest goes (round robin; rand() is the caller's). */
+		e = &d->learned[d->n_learned < MAX_LEARNED ? d->n_learned++
+							   : d->learned_next++ % MAX_LEARNED];
 	*e = (struct learned){ .proto = s->proto, .family = s->family, .port = s->local.port,
 			       .netns = s->netns };
 	memcpy(e->addr, s->local.addr, 16);
