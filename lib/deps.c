@@ -116,41 +116,30 @@ static bool is_any(int family, const uint8_t *a)
 	return memcmp(a, zero, addr_len(family)) == 0;
 }
 
-/* An IPv4 address, or the IPv4 of a v4-mapped IPv6 one; false otherwise. */
-static bool as_v4(int family, const uint8_t *a, uint8_t v4[4])
-{
-	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-	if (family == AF_INET) {
-		memcpy(v4, a, 4);
-		return true;
-	}
-	if (memcmp(a, mapped, 12) != 0)
-		return false;
-	memcpy(v4, a + 12, 4);
-	return true;
-}
-
+/* 127.0.0.0/8 (also v4-mapped) or ::1. */
 static bool is_loopback(int family, const uint8_t *a)
 {
-	static const uint8_t v6[16] = { [15] = 1 };
-	uint8_t v4[4];
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff }, v6[16] = { [15] = 1 };
 
-	if (as_v4(family, a, v4))
-		return v4[0] == 127;
+	if (family == AF_INET)
+		return a[0] == 127;
+	if (memcmp(a, mapped, 12) == 0)
+		return a[12] == 127;
 	return memcmp(a, v6, 16) == 0;
 }
 
-/* Whether a packet to (family, a) reaches listener l's address. */
+/* Whether a packet to (family, a) reaches listener l's address: the
+ * listing's own rule for local queries. */
 static bool reaches(const struct listener *l, int family, const uint8_t *a)
 {
-	uint8_t x[4], y[4];
+	struct whosock_local q = { .port = l->port, .family = family };
+	struct whosock_socket s = { .family = l->family, .v6only = l->v6only,
+				    .known = WHOSOCK_KNOWN_V6ONLY };
 
-	if (l->family == family && memcmp(l->addr, a, addr_len(family)) == 0)
-		return true;
-	if (is_any(l->family, l->addr))
-		return l->family == family || (l->family == AF_INET6 && !l->v6only && as_v4(family, a, x));
-	return as_v4(l->family, l->addr, x) && as_v4(family, a, y) && memcmp(x, y, 4) == 0;
+	memcpy(q.addr, a, sizeof(q.addr));
+	memcpy(s.local.addr, l->addr, sizeof(s.local.addr));
+	s.local.port = l->port;
+	return filter_local_matches(&q, &s);
 }
 
 /* ---- listeners and server ends ---- */

@@ -47,7 +47,7 @@ static bool local_addr_serves(const struct whosock_local *q, const struct whosoc
 		memcmp(s->local.addr + 12, any_addr, 4) == 0);
 }
 
-static bool local_matches(const struct whosock_local *q, const struct whosock_socket *s)
+bool filter_local_matches(const struct whosock_local *q, const struct whosock_socket *s)
 {
 	if (!is_inet(s) || (q->port && s->local.port != q->port))
 		return false;
@@ -100,7 +100,7 @@ bool filter_match(const struct whosock_filter *f, const struct whosock_socket *s
 	if (f->n_ports && !port_matches(f, s))
 		return false;
 	for (size_t i = 0; !local && i < f->n_locals; i++)
-		local = local_matches(&f->locals[i], s);
+		local = filter_local_matches(&f->locals[i], s);
 	if (!local)
 		return false;
 	/* Sockets are dumped one namespace at a time and get their inode

@@ -22,6 +22,10 @@ struct whosock_process_filter {
 /* whosock_filter_match() for a filter already in the library's full size. */
 bool filter_match(const struct whosock_filter *f, const struct whosock_socket *s);
 
+/* Whether s is bound where a packet for local query q arrives (its port,
+ * and its address or a wildcard that serves q's: v4-mapped, dual stack). */
+bool filter_local_matches(const struct whosock_local *q, const struct whosock_socket *s);
+
 /* The states f allows: its states and its expression's state clauses
  * together (both must hold); 0 for every state, FILTER_NO_STATE (no valid
  * state bit: the kernel sends none) when they have none in common. */
