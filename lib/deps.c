@@ -67,11 +67,14 @@ struct recent {
 };
 
 /* A client end still open: its edge, and the bytes counted for it so far. */
+#define ENDED_LOOKS 4
+
 struct open_conn {
 	uint64_t netns, cookie; /* netns 0: free slot */
 	size_t edge;
 	uint64_t sent, received;
-	bool present; /* seen by the last look at open connections */
+	bool present;    /* seen by the last look at open connections */
+	unsigned absent; /* looks in a row that did not see it */
 };
 
 struct edge {
@@ -751,11 +754,10 @@ int whosock_deps_new(const struct whosock_deps_options *options, struct whosock_
 	wo.host_only = d->opt.host_only;
 	wo.interval_ms = d->opt.interval_ms;
 	wo.want = WHOSOCK_WANT_PROCESS;
-	/* Without the kernel's BPF socket events for now: under load their
-	 * opens can be read after the close reports of the same connections
-	 * (a ring buffer read stops at a record another CPU has not committed
-	 * yet), which counts a short connection twice (test_deps). */
-	wo.flags = d->opt.flags | WHOSOCK_FLAG_NO_BPF;
+	/* With the kernel's socket events where it can: every connection with
+	 * its process. One whose open is read after its close report counts
+	 * once, by its namespace (the watcher does not open it after). */
+	wo.flags = d->opt.flags;
 	/* The watcher first: what opens after its baseline comes as events;
 	 * the snapshot after it sees the rest (each end counts once). */
 	r = whosock_watch_new(&wo, on_event, d, &d->w);
@@ -825,8 +827,11 @@ static void resolve_server(struct whosock_deps *d, struct edge *e)
 	sv->container = l->container;
 }
 
-/* The bytes of the connections still open, as the kernel counts them now;
- * those no longer listed ended unseen (their last counts stay). */
+/* The bytes of the connections still open, as the kernel counts them now.
+ * One no longer listed has ended, and its close is on its way from the
+ * watcher (it follows every connection it reported open): it stays, or
+ * that close would count it again; one still missing after ENDED_LOOKS
+ * looks ended unseen (its last counts stay). */
 static int refresh_open(struct whosock_deps *d)
 {
 	struct whosock_snapshot *snap;
@@ -843,6 +848,7 @@ static int refresh_open(struct whosock_deps *d)
 		if (!o)
 			continue;
 		o->present = true;
+		o->absent = 0;
 		if (s->known & WHOSOCK_KNOWN_TRAFFIC) {
 			o->sent = s->traffic.sent_bytes;
 			o->received = s->traffic.received_bytes;
@@ -851,7 +857,7 @@ static int refresh_open(struct whosock_deps *d)
 	for (size_t i = 0; i < d->open_cap; i++) {
 		struct open_conn *o = &d->open[i];
 
-		if (!o->netns || o->present)
+		if (!o->netns || o->present || ++o->absent < ENDED_LOOKS)
 			continue;
 		d->edges[o->edge].closed_sent += o->sent;
 		d->edges[o->edge].closed_received += o->received;

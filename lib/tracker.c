@@ -144,19 +144,34 @@ void tracker_take_counters(struct whosock_socket *dst, const struct whosock_sock
 
 void tracker_bury(struct tracker *tk, struct tracked *t)
 {
-	size_t k = tk->n_tombs++ % TRACKER_TOMBS;
-
-	tk->tombs[k].netns = t->netns;
-	tk->tombs[k].cookie = t->cookie;
+	tracker_entomb(tk, t->netns, t->cookie);
 	remove_at(tk, t);
+}
+
+static size_t tomb_set(uint64_t netns, uint64_t cookie)
+{
+	return (size_t)((cookie * 0x9e3779b97f4a7c15ULL ^ netns) >> 32) % TRACKER_TOMB_SETS;
+}
+
+void tracker_entomb(struct tracker *tk, uint64_t netns, uint64_t cookie)
+{
+	struct tomb *set = tk->tombs[tomb_set(netns, cookie)], *oldest = &set[0];
+
+	for (size_t i = 0; i < TRACKER_TOMB_WAYS; i++) {
+		if (set[i].netns == netns && set[i].cookie == cookie)
+			return;
+		if (set[i].age < oldest->age)
+			oldest = &set[i];
+	}
+	*oldest = (struct tomb){ .netns = netns, .cookie = cookie, .age = ++tk->n_tombs };
 }
 
 bool tracker_was_closed(const struct tracker *tk, uint64_t netns, uint64_t cookie)
 {
-	size_t n = tk->n_tombs < TRACKER_TOMBS ? tk->n_tombs : TRACKER_TOMBS;
+	const struct tomb *set = tk->tombs[tomb_set(netns, cookie)];
 
-	for (size_t i = 0; i < n; i++)
-		if (tk->tombs[i].cookie == cookie && tk->tombs[i].netns == netns)
+	for (size_t i = 0; i < TRACKER_TOMB_WAYS; i++)
+		if (set[i].netns == netns && set[i].cookie == cookie)
 			return true;
 	return false;
 }

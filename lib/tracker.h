@@ -26,15 +26,19 @@ struct tracked {
 /* Sockets reported closed lately. A dump taken just before a close, or the
  * orphaned end of a closed connection (FIN_WAIT, no process) still listed,
  * must not report them opened again; cookies are never reused. */
-#define TRACKER_TOMBS 1024
+#define TRACKER_TOMB_SETS 1024
+#define TRACKER_TOMB_WAYS 4 /* a set forgets its oldest first */
 
 struct tracker {
 	struct tracked *map; /* open addressing; walk map[0..cap) for every member */
 	size_t cap, n;
-	struct {
-		uint64_t netns, cookie;
-	} tombs[TRACKER_TOMBS];
-	size_t n_tombs; /* ever buried: the ring holds the last TRACKER_TOMBS */
+	/* Looked up for every close report and event (thousands a second):
+	 * a set-associative cache, not a ring to search. */
+	struct tomb {
+		uint64_t netns, cookie; /* netns 0: empty */
+		uint64_t age;           /* n_tombs when buried */
+	} tombs[TRACKER_TOMB_SETS][TRACKER_TOMB_WAYS];
+	uint64_t n_tombs; /* ever buried */
 };
 
 /* Returns 0 or -ENOMEM. */
@@ -59,7 +63,11 @@ void tracker_take_counters(struct whosock_socket *dst, const struct whosock_sock
  * map may move into t's slot: a walk over map looks at that slot again. */
 void tracker_bury(struct tracker *tk, struct tracked *t);
 
-/* Whether (netns, cookie) was buried lately. */
+/* Remember (netns, cookie) among the tombs: a socket reported closed that
+ * was never tracked (its late open is not reported after its close). */
+void tracker_entomb(struct tracker *tk, uint64_t netns, uint64_t cookie);
+
+/* Whether (netns, cookie) was buried or entombed lately. */
 bool tracker_was_closed(const struct tracker *tk, uint64_t netns, uint64_t cookie);
 
 #endif

@@ -769,6 +769,9 @@ static bool read_destroyed(struct whosock_watch *w, struct wns *ns)
 				if (w->opt.unseen_closes &&
 				    !tracker_was_closed(&w->tk, ns->ns.inode, s.cookie))
 					any |= report_unseen(w, ns, &s);
+				/* Closed now for the kernel's late events and the
+				 * dump under way too: not opened after its close. */
+				tracker_entomb(&w->tk, ns->ns.inode, s.cookie);
 				continue;
 			}
 			tracker_take_counters(t->sock, &s);

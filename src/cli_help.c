@@ -167,6 +167,8 @@ void cli_help(FILE *f)
 	      "      --by process|user|container|netns  how clients are grouped (process)\n"
 	      "      --service [ADDR]:PORT  only connections to it (repeatable)\n"
 	      "      --exclude-loopback  leave out connections to 127.0.0.0/8 and ::1\n"
+	      "      --no-bpf         no kernel socket events: a short connection counts by\n"
+	      "                       its namespace, not its process\n"
 	      "  -o table|json|ndjson|csv|dot  dot: Graphviz (whosock deps -o dot | dot -Tsvg)\n"
 	      "The listing's -t, -u, -4, -6, --host-only, --netns, --pid, --user, --comm,\n"
 	      "--cmdline and --container choose the clients.\n"

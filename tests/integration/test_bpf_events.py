@@ -58,7 +58,6 @@ DGRAM = 1000
 INTERVAL = "3"
 WAIT_S = 90  # an upper bound only: every wait ends at the event it waits for
 NOTE = "BPF socket events and byte counters not loaded ("
-NOT_BUILT = "built without BPF"
 
 WHOSOCK = wstest.whosock_path()
 T = wstest.Checker(scope=wstest.Scope)
@@ -168,12 +167,6 @@ def is_tcp_port(ev, port, state=None):
 
 def pids(ev):
     return [o["pid"] for o in ev["socket"]["owners"]]
-
-
-def bpf_built():
-    p = subprocess.run([WHOSOCK, "--owners-from", "bpf", "--host-only", "-t", "-o", "json"],
-                       capture_output=True, timeout=300)
-    return NOT_BUILT not in decoded(p.stderr)
 
 
 # --------------------------------------------------------------------------
@@ -444,7 +437,7 @@ def sec_nobody(sc, bpf):
 def inner():
     if wstest.start_inner(WHOSOCK) is None:
         return 1
-    bpf = bpf_built()
+    bpf = wstest.bpf_built(WHOSOCK)[0]
     print("whosock: %s, %s" % (WHOSOCK, "with BPF" if bpf else "without BPF"), flush=True)
     if not bpf:
         NOTES.append("this whosock has no BPF (-Dbpf=disabled or missing tools): only the paths "

@@ -10,18 +10,21 @@ and makes 300 TCP connections that each send 100 bytes and close at once
 (far shorter than the watcher's interval: most are seen only in the
 kernel's reports of their close). A probe connection in the first
 namespace, open from before whosock starts, tells when whosock is ready.
-Five `whosock deps` run side by side over the same load:
+Seven `whosock deps` run side by side over the same load, with the kernel's
+BPF socket events (where this whosock has BPF) and without (--no-bpf):
 
-   1. --by netns -o json: per namespace, the TCP edge to 127.0.0.1:5000 has
-      exactly 300 connections (301 in the probe's) and 30,000 bytes sent,
-      its server named (wsdeps-server, in that namespace), and a UDP edge to
-      127.0.0.1:5353;
-   2. --by process: the same totals per namespace, split between the edges
-      whose process was seen (comm wsdeps-client, the client's pid) and
-      those known by their namespace only (comm null); the UDP edge (the
-      socket lived long enough to be seen) names the client process;
-   3. --by user: the UDP edge of each client has the client's uid; the
-      connections known by namespace only have none (two users live there);
+   1. --by netns -o json, with and without BPF: per namespace, the TCP edge
+      to 127.0.0.1:5000 has exactly 300 connections (301 in the probe's)
+      and 30,000 bytes sent, its server named (wsdeps-server, in that
+      namespace), and a UDP edge to 127.0.0.1:5353;
+   2. --by process, with BPF: one TCP edge per namespace, from the client
+      process (comm wsdeps-client, its pid and uid), with exactly 300
+      connections and 30,000 bytes; with --no-bpf the same totals per
+      namespace, split between the edges whose process was seen and those
+      known by their namespace only (comm null); the UDP edge (the socket
+      lived long enough to be seen) names the client process either way;
+   3. --by user, with BPF: each client's uid has its 300 TCP connections and
+      its UDP edge;
    4. --service 127.0.0.1:5353: only the UDP edges;
    5. -o dot: `dot -Tsvg` renders it, and the server is in the picture.
 Also: bad options are refused with a message; as nobody it runs and says in
@@ -183,13 +186,23 @@ def check_netns(edges, names, clients):
              fmt_edges(edges))
 
 
-def check_process(edges, names, clients):
+def check_process(edges, names, clients, bpf):
     for i, name in enumerate(names):
         ns = netns_inode(name)
         want = N_TCP + (1 if i == 0 else 0)
         tcp = tcp_edges(edges, ns)
         T.eq(totals(tcp), (want, N_TCP * PAYLOAD), "--by process, %s: TCP connections and bytes, all edges "
              "of the namespace together" % name, fmt_edges(tcp))
+        if bpf:
+            # The kernel named the process of every connection.
+            mine = [e for e in tcp if e["client"]["comm"] == "wsdeps-client"]
+            T.eq([(e["connections"], e["sent_bytes"], e["client"]["pids"], e["client"]["uid"]) for e in mine],
+                 [(N_TCP, N_TCP * PAYLOAD, [clients[i].pid], USERS[i][0])],
+                 "--by process with BPF, %s: one edge from the client process with all its connections" % name,
+                 fmt_edges(tcp))
+            T.eq([e["client"]["comm"] for e in tcp if e not in mine], [] if i else ["python3"],
+                 "--by process with BPF, %s: no edge without its process (the probe's is python3)" % name,
+                 fmt_edges(tcp))
         for e in tcp:
             c = e["client"]
             T.ok(c["comm"] in ("wsdeps-client", "python3", None),
@@ -204,7 +217,8 @@ def check_process(edges, names, clients):
                  "--by process, %s: the UDP edge names the client and the server" % name, json.dumps(udp[0]))
 
 
-def check_user(edges, names, clients):
+def check_user(edges, names, clients, bpf):
+    tcp = [e for e in edges if e["server"]["port"] == 5000]
     for i, name in enumerate(names):
         ns = netns_inode(name)
         udp = [e for e in udp_edges(edges) if e["client"]["uid"] == USERS[i][0]]
@@ -212,7 +226,9 @@ def check_user(edges, names, clients):
         for e in udp:
             T.ok(e["client"]["netns"] is None and e["client"]["comm"] is None,
                  "--by user: no namespace, no comm in the client", json.dumps(e))
-    tcp = [e for e in edges if e["server"]["port"] == 5000]
+        if bpf:
+            T.eq(totals([e for e in tcp if e["client"]["uid"] == USERS[i][0]]), (N_TCP, N_TCP * PAYLOAD),
+                 "--by user with BPF: the TCP connections and bytes of uid %d" % USERS[i][0], fmt_edges(tcp))
     T.eq(sum(e["connections"] for e in tcp), 3 * N_TCP + 1, "--by user: every TCP connection, summed",
          fmt_edges(tcp))
     T.ok(all(e["client"]["uid"] in (None, 0, 65534, 1, 4242) for e in tcp), "--by user: uids", fmt_edges(tcp))
@@ -289,7 +305,11 @@ def inner():
         T.section = "start"
         # Only the test's namespaces: other tests may run servers on :5000 too.
         mine = [a for name in names for a in ("--netns", name)]
-        runs = {"netns": Deps(["--by", "netns"] + mine), "process": Deps(mine),
+        bpf = wstest.bpf_built(WHOSOCK)[0]
+        print("BPF socket events %s" % ("built in: per-process counts are exact" if bpf else
+                                        "not built: only the --no-bpf checks"), flush=True)
+        runs = {"netns": Deps(["--by", "netns"] + mine), "netns --no-bpf": Deps(["--by", "netns", "--no-bpf"] + mine),
+                "process": Deps(mine), "process --no-bpf": Deps(["--no-bpf"] + mine),
                 "user": Deps(["--by", "user"] + mine),
                 "service": Deps(["--service", "127.0.0.1:5353"] + mine), "dot": Deps(mine, "dot")}
         for what, d in runs.items():
@@ -311,15 +331,19 @@ def inner():
         for what, (rc, out, err) in results.items():
             T.ok(rc == 0 and out is not None, "whosock deps (%s): exit 0 on SIGTERM, edges printed" % what, err)
         ok = lambda w: results[w][1] is not None  # noqa: E731
-        if ok("netns"):
-            T.run_section("1. --by netns: %d connections and %d bytes per namespace" % (N_TCP, N_TCP * PAYLOAD),
-                      check_netns,
-                          results["netns"][1], names, clients)
+        for run in ("netns", "netns --no-bpf"):
+            if ok(run):
+                T.run_section("1. %s: %d connections and %d bytes per namespace" % (run, N_TCP, N_TCP * PAYLOAD),
+                              check_netns, results[run][1], names, clients)
         if ok("process"):
-            T.run_section("2. --by process: the same totals; the client process where seen", check_process,
-                          results["process"][1], names, clients)
+            T.run_section("2. --by process: one edge per client, every connection with its process" if bpf else
+                          "2. --by process (no BPF built): the same totals; the client process where seen",
+                          check_process, results["process"][1], names, clients, bpf)
+        if ok("process --no-bpf"):
+            T.run_section("2b. --by process --no-bpf: the same totals; the client process where seen",
+                          check_process, results["process --no-bpf"][1], names, clients, False)
         if ok("user"):
-            T.run_section("3. --by user", check_user, results["user"][1], names, clients)
+            T.run_section("3. --by user", check_user, results["user"][1], names, clients, bpf)
         if ok("service"):
             T.run_section("4. --service: only that service", check_service, results["service"][1])
         T.run_section("5. -o dot renders", check_dot, results["dot"][1])

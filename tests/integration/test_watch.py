@@ -458,12 +458,22 @@ def ready(w, sc, what=""):
     return None
 
 
-def barrier(w):
+def barrier(w, avoid=()):
     """Open and close a listener and wait for both its events: the `opened`
     comes from a dump made after everything before, so an event reported
     twice (at the kernel's report and again at the next dump) is out by
-    then. Returns the listener's port."""
-    b = tcp_listener()
+    then. Its port is none of avoid (the ports the caller counts events of:
+    the kernel may give a port just freed). Returns the listener's port."""
+    held = []
+    while True:
+        b = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        b.bind(("127.0.0.1", 0))
+        if port_of(b) not in avoid:
+            break
+        held.append(b)  # bound, not listening (no event): the port is not given again
+    b.listen(16)
+    for h in held:
+        h.close()
     bp = port_of(b)
     T.ok(w.wait_for(is_ev("opened", bp)) is not None, "no `opened` for the barrier listener :%d" % bp, w.dump())
     b.close()
@@ -586,7 +596,7 @@ def sec_listeners(sc):
             T.ok(lo <= life <= hi, "%s :%d: lifetime_ms %d outside [%d, %d] (opened-arrival..close, "
                  "open..closed-arrival)" % (what, port, life, lo, hi), fmt(ev))
     # Each event once.
-    barrier(w)
+    barrier(w, {port for _, _, _, _, _, (port, _), _ in cases})
     evs = w.snapshot()
     for what, proto, addr, family, state, (port, fd), t_sent in cases:
         n = [sum(1 for _, ev, _ in evs if is_ev(ty, port, proto)(ev)) for ty in ("opened", "closed")]
@@ -815,7 +825,7 @@ def sec_sigkill(sc):
             T.ok(pids_of(ev) == [k.pid] and isinstance(ev.get("lifetime_ms"), int),
                  "listener :%d: `closed` should name the killed child %d (as last seen) with lifetime_ms"
                  % (p, k.pid), fmt(ev))
-    barrier(w)
+    barrier(w, ports)
     evs = w.snapshot()
     for p in ports:
         T.eq([sum(1 for _, ev, _ in evs if is_ev(ty, p)(ev)) for ty in ("opened", "closed")], [1, 1],
@@ -877,7 +887,7 @@ def sec_burst(sc):
     print("  all `closed` events %.2f s after the close burst began" % (time.monotonic() - t1), flush=True)
     # Barrier: a listener opened now is reported by a dump made after every
     # close; a late duplicate would be there by then.
-    bp = barrier(w)
+    bp = barrier(w, ports)
 
     evs = w.snapshot()
     no = counts_by_port(evs, "opened", ports)

@@ -115,6 +115,18 @@ def whosock_missing(whosock):
     return True
 
 
+BPF_NOT_BUILT = "built without BPF"
+
+
+def bpf_built(whosock):
+    """Whether this whosock has BPF built in (asked for the BPF owner pass,
+    it says so in a note only when it was not). Returns (built, stderr)."""
+    p = subprocess.run([whosock, "--owners-from", "bpf", "--host-only", "-t", "-o", "json"],
+                       capture_output=True, timeout=300)
+    err = decoded(p.stderr)
+    return BPF_NOT_BUILT not in err, err
+
+
 def start_inner(whosock):
     """First steps of the inner half: check that the re-exec landed in a new
     network namespace, bring its loopback up, check the binary. Returns the
