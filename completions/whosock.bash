@@ -130,7 +130,7 @@ _whosock()
 			opts='-t --tcp -u --udp -A --query -4 --ipv4 -6 --ipv6
 				--host-only --netns --container --pid --user --comm --cmdline
 				-o --output -H --no-header --duration --interval --by --service
-				--exclude-loopback -h --help'
+				--exclude-loopback --no-bpf -h --help'
 		else
 			opts='-t --tcp -u --udp -w --raw -x --unix -0 --packet --netlink
 				-M --mptcp -S --sctp --vsock --xdp -A --query -l --listening

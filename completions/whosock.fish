@@ -152,6 +152,7 @@ complete -c whosock -n $deps -l interval -x -d 'print the edges every: 1, 0.5, 2
 complete -c whosock -n $deps -l by -x -a 'process user container netns' -d 'group clients by'
 complete -c whosock -n $deps -l service -x -d 'only connections to [ADDR]:PORT'
 complete -c whosock -n $deps -l exclude-loopback -d 'leave out 127.0.0.0/8 and ::1'
+complete -c whosock -n $deps -l no-bpf -d 'no kernel socket events (connections from /proc looks)'
 
 # whosock serve
 complete -c whosock -n $serve -l listen -x -d 'where to listen: ADDR:PORT or none'
