@@ -399,6 +399,7 @@ int deps_main(const struct cli *cli, void (*message)(const char *, const char *)
 	opt.n_services = cli->n_services;
 	opt.exclude_loopback = cli->exclude_loopback;
 	opt.host_only = cli->opt.host_only;
+	opt.flags = cli->opt.flags; /* --no-bpf */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
