@@ -189,6 +189,12 @@ static void word(struct text *b, const struct whosock_note *n)
 		text_puts(b, " ");
 		text_puts(b, whosock_proto_name((enum whosock_proto)n->proto));
 		text_puts(b, n->count == 1 ? " socket is" : " sockets are");
+		if (n->proto == WHOSOCK_PROTO_TCP) {
+			/* Seen only in the kernel's events, or in a state
+			 * without tcp_info. */
+			text_puts(b, " not counted: no dump gave their counters yet");
+			break;
+		}
 		text_puts(b, " not counted: nothing counts their bytes without BPF (");
 		if (!n->error) {
 			text_puts(b, "--no-bpf");

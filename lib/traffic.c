@@ -283,7 +283,8 @@ static void add_notes(struct whosock_meter *m)
 		if (m->uncounted[p])
 			m->notes[m->n_notes++] = (struct whosock_note){
 				.code = WHOSOCK_NOTE_TRAFFIC_UNCOUNTED, .count = m->uncounted[p],
-				.error = m->bpf_error, .proto = p, .family = AF_UNSPEC };
+				.error = p == WHOSOCK_PROTO_TCP ? 0 : m->bpf_error, .proto = p,
+				.family = AF_UNSPEC };
 		m->uncounted[p] = 0;
 	}
 	if (m->no_owner)
