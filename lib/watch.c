@@ -605,7 +605,7 @@ static int tick(struct whosock_watch *w)
 		i--; /* a later member may have moved into this slot */
 	}
 	if (r == 0 && w->hooks.dumped)
-		w->hooks.dumped(w->hooks.data, &w->tk, w->baseline);
+		w->hooks.dumped(w->hooks.data, &w->tk, w->bt, w->baseline);
 	w->baseline = false;
 out:
 	whosock_snapshot_free(fresh);
@@ -676,12 +676,16 @@ static int bpf_opened(struct whosock_watch *w, struct watch_bpf_sock *v)
 	return r;
 }
 
+static void bpf_closed_unseen(struct whosock_watch *w, const struct wns *ns,
+			      const struct socklife_ev *ev, struct watch_bpf_sock *v);
+
 static bool on_bpf_event(const struct socklife_ev *ev, void *data)
 {
 	struct whosock_watch *w = data;
 	struct watch_bpf_sock v;
+	bool known = watch_bpf_socket(ev, &v);
 
-	if (watch_bpf_socket(ev, &v) && ev->kind == SOCKLIFE_OPENED) {
+	if (known && ev->kind == SOCKLIFE_OPENED) {
 		int r = bpf_opened(w, &v);
 
 		if (r < 0)
@@ -695,6 +699,8 @@ static bool on_bpf_event(const struct socklife_ev *ev, void *data)
 		if (t && !(ev->protocol == IPPROTO_TCP && ns && ns->destroy)) {
 			watch_bpf_take_traffic(ev, t->sock);
 			report_closed(w, t);
+		} else if (!t && known && ev->protocol != IPPROTO_TCP && (ev->flags & SOCKLIFE_OWNER)) {
+			bpf_closed_unseen(w, ns, ev, &v);
 		}
 	}
 	return ++w->bpf_turn < MAX_BPF_EVENTS;
@@ -720,25 +726,53 @@ static void read_bpf(struct whosock_watch *w)
 /* ---- closes reported by the kernel ---- */
 
 /* A close of a socket no dump saw (opt.unseen_closes): reported as the
- * kernel gave it, when the watcher's filter wants it. TCP's reports carry
- * tcp_info, UDP's none. Returns whether it was reported. */
-static bool report_unseen(struct whosock_watch *w, const struct wns *ns, struct whosock_socket *s)
+ * kernel gave it, when the watcher's filter wants it. Returns whether it
+ * was reported. */
+static bool report_unseen(struct whosock_watch *w, const struct whosock_socket *s)
 {
-	struct whosock_filter f = w->filter;
-
-	if (!(s->known & WHOSOCK_KNOWN_TCP_INFO)) {
-		s->proto = WHOSOCK_PROTO_UDP;
-		s->type = SOCK_DGRAM;
-	}
-	s->netns = ns->ns.inode;
-	s->netns_name = ns->ns.name;
 	/* Connections only: a listener's or bound port's close is one a
-	 * dump would have seen open. */
-	f.states = 0; /* (it is CLOSE by now) */
-	if (s->remote.port == 0 || !w->opt.connections || !filter_match(&f, s))
+	 * dump would have seen open. (The filter has no states: it is CLOSE
+	 * by now.) */
+	if (s->remote.port == 0 || !w->opt.connections || !filter_match(&w->filter, s))
 		return false;
 	emit(w, WHOSOCK_EVENT_CLOSED, s, NULL);
 	return true;
+}
+
+/* The kernel's word that a socket not tracked closed (a destroy report;
+ * with BPF, a UDP socket's release, which no destroy report would bring
+ * with its counters and process): the hooks hear of it, opt.unseen_closes
+ * reports it once, and it is closed from now on (the kernel's late events
+ * and the dump under way do not open it after its close). s: its netns
+ * set. Returns whether it was reported. */
+static bool closed_untracked(struct whosock_watch *w, const struct whosock_socket *s)
+{
+	bool late = tracker_was_closed(&w->tk, s->netns, s->cookie), any = false;
+
+	if (w->hooks.closed_unseen)
+		w->hooks.closed_unseen(w->hooks.data, &w->tk, s, late);
+	/* Never watched, or already reported. */
+	if (w->opt.unseen_closes && !late)
+		any = report_unseen(w, s);
+	tracker_entomb(&w->tk, s->netns, s->cookie);
+	return any;
+}
+
+/* A UDP socket's release that no dump or event had opened (it lived
+ * between two dumps, or was never bound by bind()): the event has its
+ * process, addresses and final counters. */
+static void bpf_closed_unseen(struct whosock_watch *w, const struct wns *ns,
+			      const struct socklife_ev *ev, struct watch_bpf_sock *v)
+{
+	struct whosock_socket *s = &v->s;
+
+	if ((!ns && w->opt.host_only) || !filter_match_netns(&w->filter, s->netns) ||
+	    !filter_match(&w->filter, s))
+		return;
+	s->netns_name = ns ? ns->ns.name : NULL;
+	s->state = WHOSOCK_STATE_CLOSE;
+	watch_bpf_take_traffic(ev, s);
+	closed_untracked(w, s);
 }
 
 /* Report the closes the kernel sent for ns, in at most max_reads reads.
@@ -783,24 +817,17 @@ static bool read_destroyed(struct whosock_watch *w, struct wns *ns, int max_read
 				read_bpf(w);
 				t = tracker_find(&w->tk, ns->ns.inode, s.cookie);
 			}
-			if (!t && w->hooks.closed_unseen) {
-				/* The report has no uid (the kernel leaves it 0). */
-				struct whosock_socket c = s;
-
-				c.netns = ns->ns.inode;
-				c.netns_name = ns->ns.name;
-				c.known &= ~(uint32_t)WHOSOCK_KNOWN_UID;
-				w->hooks.closed_unseen(w->hooks.data, &w->tk, &c,
-						       tracker_was_closed(&w->tk, ns->ns.inode, s.cookie));
-			}
 			if (!t) {
-				/* Never watched, or already reported. */
-				if (w->opt.unseen_closes &&
-				    !tracker_was_closed(&w->tk, ns->ns.inode, s.cookie))
-					any |= report_unseen(w, ns, &s);
-				/* Closed now for the kernel's late events and the
-				 * dump under way too: not opened after its close. */
-				tracker_entomb(&w->tk, ns->ns.inode, s.cookie);
+				/* The report has no uid (the kernel leaves it 0);
+				 * TCP's carry tcp_info, UDP's none. */
+				s.netns = ns->ns.inode;
+				s.netns_name = ns->ns.name;
+				s.known &= ~(uint32_t)WHOSOCK_KNOWN_UID;
+				if (!(s.known & WHOSOCK_KNOWN_TCP_INFO)) {
+					s.proto = WHOSOCK_PROTO_UDP;
+					s.type = SOCK_DGRAM;
+				}
+				any |= closed_untracked(w, &s);
 				continue;
 			}
 			tracker_take_counters(t->sock, &s);

@@ -521,7 +521,12 @@ enum whosock_note_code {
 	 * from path (the /proc root). */
 	WHOSOCK_NOTE_NO_MEMINFO,
 	/* Traffic accounting (whosock_meter): count sockets of proto are not
-	 * counted (nothing counts their bytes: UDP without BPF). */
+	 * counted (nothing counts their bytes: UDP without BPF; TCP: no dump
+	 * gave their counters yet). Not TCP: error says why BPF does not
+	 * count them: 0 WHOSOCK_FLAG_NO_BPF asked for none,
+	 * EOPNOTSUPP built without BPF, EPERM refused (needs CAP_BPF,
+	 * CAP_PERFMON and CAP_NET_ADMIN), ENOENT no kernel BTF or no cgroup
+	 * v2 mount, ... */
 	WHOSOCK_NOTE_TRAFFIC_UNCOUNTED,
 	/* Traffic accounting: count sockets closed before whosock saw who held
 	 * them (opened and closed between two dumps): their bytes count in a
