@@ -36,6 +36,9 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* Turns that read what is queued when it stops (each a bounded read). */
+#define MAX_DRAIN_TURNS 256
+
 /* "127.0.0.1:5432", "[::1]:53" */
 static void service_text(struct sbuf *b, const struct whosock_edge_server *sv)
 {
@@ -438,6 +441,15 @@ int deps_main(const struct cli *cli, void (*message)(const char *, const char *)
 		st = (struct whosock_watch_status)WHOSOCK_WATCH_STATUS_INIT;
 		if (whosock_deps_status(d, &st) == 0)
 			watch_note_status(&st, &noted, message);
+	}
+	/* The reports already queued count too (a signal or the end of the
+	 * duration came between two turns). */
+	for (int turns = 0; r >= 0 && turns < MAX_DRAIN_TURNS; turns++) {
+		struct pollfd p = { .fd = whosock_deps_get_fd(d), .events = POLLIN };
+
+		if (poll(&p, 1, 0) <= 0)
+			break;
+		r = whosock_deps_process(d);
 	}
 	/* What it could not see, also when the time was up before the first
 	 * turn (a slow start). */
