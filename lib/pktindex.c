@@ -359,6 +359,31 @@ static const struct entry *get(const struct pktindex *pk, const struct key *k, u
 	return e && !expired(pk, e, now) ? e : NULL;
 }
 
+/* The socket bound to (laddr, lport): the exact address, the wildcard, for
+ * IPv4 a dual-stack IPv6 socket. */
+static const struct entry *find_bound(const struct pktindex *pk, const struct whosock_packet_tuple *t,
+				      const uint8_t *laddr, uint16_t lport, uint64_t now)
+{
+	static const uint8_t any[16];
+	uint8_t ml[16] = { [10] = 0xff, [11] = 0xff };
+	const struct entry *e;
+	struct key k;
+
+	k = make_key(t->netns, t->proto, t->family, laddr, lport, NULL, 0);
+	if ((e = get(pk, &k, now)))
+		return e;
+	k = make_key(t->netns, t->proto, t->family, any, lport, NULL, 0);
+	if ((e = get(pk, &k, now)) || t->family != AF_INET)
+		return e;
+	memcpy(ml + 12, laddr, 4);
+	k = make_key(t->netns, t->proto, AF_INET6, ml, lport, NULL, 0);
+	if ((e = get(pk, &k, now)))
+		return e;
+	k = make_key(t->netns, t->proto, AF_INET6, any, lport, NULL, 0);
+	e = get(pk, &k, now);
+	return e && !e->sock->v6only ? e : NULL;
+}
+
 /* The socket of the local end (laddr, lport) talking to (raddr, rport):
  * the connection's, else the bound one (the exact address, the wildcard,
  * for IPv4 a dual-stack IPv6 socket). */
@@ -366,10 +391,9 @@ static const struct entry *find_end(const struct pktindex *pk, const struct whos
 				    const uint8_t *laddr, uint16_t lport, const uint8_t *raddr,
 				    uint16_t rport, bool *exact)
 {
-	static const uint8_t any[16];
 	uint8_t ml[16] = { [10] = 0xff, [11] = 0xff }, mr[16] = { [10] = 0xff, [11] = 0xff };
 	uint64_t now = now_ms();
-	const struct entry *e;
+	const struct entry *e, *conn;
 	struct key k;
 	bool v4 = t->family == AF_INET;
 
@@ -379,28 +403,23 @@ static const struct entry *find_end(const struct pktindex *pk, const struct whos
 	}
 	*exact = true;
 	k = make_key(t->netns, t->proto, t->family, laddr, lport, raddr, rport);
-	if ((e = get(pk, &k, now)))
-		return e;
-	if (v4) {
-		k = make_key(t->netns, t->proto, AF_INET6, ml, lport, mr, rport);
-		if ((e = get(pk, &k, now)))
-			return e;
-	}
-	*exact = false;
-	k = make_key(t->netns, t->proto, t->family, laddr, lport, NULL, 0);
-	if ((e = get(pk, &k, now)))
-		return e;
-	k = make_key(t->netns, t->proto, t->family, any, lport, NULL, 0);
-	if ((e = get(pk, &k, now)))
-		return e;
-	if (!v4)
-		return NULL;
-	k = make_key(t->netns, t->proto, AF_INET6, ml, lport, NULL, 0);
-	if ((e = get(pk, &k, now)))
-		return e;
-	k = make_key(t->netns, t->proto, AF_INET6, any, lport, NULL, 0);
 	e = get(pk, &k, now);
-	return e && !e->sock->v6only ? e : NULL;
+	if (!e && v4) {
+		k = make_key(t->netns, t->proto, AF_INET6, ml, lport, mr, rport);
+		e = get(pk, &k, now);
+	}
+	/* A connection whose process the kernel did not name (accepted from
+	 * a listener older than the watcher, not yet accept()ed): its
+	 * listener's process is the one that takes it. */
+	if (e && e->sock->n_owners)
+		return e;
+	conn = e;
+	*exact = false;
+	e = find_bound(pk, t, laddr, lport, now);
+	if (e && e->sock->n_owners)
+		return e;
+	*exact = conn != NULL;
+	return conn ? conn : e;
 }
 
 static int fill_end(const struct entry *e, bool exact, struct whosock_packet_end *out)

@@ -733,6 +733,25 @@ static void print_stats(struct capture *c)
 	c->message("", text);
 }
 
+/* At the end: the kernel hands a block of packets over when it is full or
+ * its timeout (HOLD_MS) passes, so what was captured before the signal is
+ * read for two timeouts more; then what is queued is tagged at once. */
+static void drain(struct capture *c)
+{
+	uint64_t until = now_ms() + 2 * HOLD_MS;
+
+	while (!c->done && now_ms() < until) {
+		read_handles(c);
+		whosock_portindex_process(c->idx);
+		release_due(c, false);
+		usleep(10000);
+	}
+	read_handles(c);
+	whosock_portindex_process(c->idx);
+	release_due(c, true);
+	sbuf_flush(&c->out);
+}
+
 static void run(struct capture *c)
 {
 	struct whosock_watch_status noted = { .size = sizeof(noted), .destroy_reports = true };
@@ -789,10 +808,7 @@ static void run(struct capture *c)
 		sbuf_flush(&c->out);
 	}
 	free(fds);
-	/* What is queued is tagged now, with what the index knows. */
-	read_handles(c);
-	whosock_portindex_process(c->idx);
-	release_due(c, true);
+	drain(c);
 }
 
 int capture_main(const struct cli *cli, void (*message)(const char *, const char *))
