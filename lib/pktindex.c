@@ -146,6 +146,56 @@ static bool expired(const struct pktindex *pk, const struct entry *e, uint64_t n
 	return e->closed_ms && now - e->closed_ms > pk->opt.grace_ms;
 }
 
+static const struct entry *get(const struct pktindex *pk, const struct key *k, uint64_t now)
+{
+	const struct entry *e = *slot_of(pk, k);
+
+	return e && !expired(pk, e, now) ? e : NULL;
+}
+
+/* The socket bound to (laddr, lport): the exact address, the wildcard, for
+ * IPv4 a dual-stack IPv6 socket. */
+static const struct entry *find_bound(const struct pktindex *pk, const struct whosock_packet_tuple *t,
+				      const uint8_t *laddr, uint16_t lport, uint64_t now)
+{
+	static const uint8_t any[16];
+	uint8_t ml[16] = { [10] = 0xff, [11] = 0xff };
+	const struct entry *e;
+	struct key k;
+
+	k = make_key(t->netns, t->proto, t->family, laddr, lport, NULL, 0);
+	if ((e = get(pk, &k, now)))
+		return e;
+	k = make_key(t->netns, t->proto, t->family, any, lport, NULL, 0);
+	if ((e = get(pk, &k, now)) || t->family != AF_INET)
+		return e;
+	memcpy(ml + 12, laddr, 4);
+	k = make_key(t->netns, t->proto, AF_INET6, ml, lport, NULL, 0);
+	if ((e = get(pk, &k, now)))
+		return e;
+	k = make_key(t->netns, t->proto, AF_INET6, any, lport, NULL, 0);
+	e = get(pk, &k, now);
+	return e && !e->sock->v6only ? e : NULL;
+}
+
+/* A connection the kernel named no process for (accepted from a listener
+ * older than the watcher, not accept()ed yet): a copy with its listener's
+ * owners, the processes one of which takes it. NULL when there is none. */
+static struct whosock_socket *with_listener_owners(const struct pktindex *pk,
+						   const struct whosock_socket *s)
+{
+	struct whosock_packet_tuple t = { .netns = s->netns, .proto = s->proto, .family = s->family };
+	const struct entry *l = find_bound(pk, &t, s->local.addr, s->local.port, now_ms());
+	struct whosock_socket tmp;
+
+	if (!l || !l->sock->n_owners)
+		return NULL;
+	tmp = *s;
+	tmp.owners = l->sock->owners;
+	tmp.n_owners = l->sock->n_owners;
+	return sockcopy(&tmp);
+}
+
 /* An open (or new) socket s: its entry now names s. */
 static int put(struct pktindex *pk, const struct whosock_socket *s)
 {
@@ -163,7 +213,9 @@ static int put(struct pktindex *pk, const struct whosock_socket *s)
 	 * first open one answers, as in a listing's port index. */
 	if (e && !e->closed_ms && e->sock->cookie != s->cookie && !k.rport)
 		return 0;
-	copy = sockcopy(s);
+	copy = k.rport && !s->n_owners ? with_listener_owners(pk, s) : NULL;
+	if (!copy)
+		copy = sockcopy(s);
 	if (!copy)
 		return -ENOMEM;
 	if (e) {
@@ -352,37 +404,6 @@ int pktindex_status(const struct pktindex *pk, struct whosock_watch_status *out)
 
 /* ---- lookups ---- */
 
-static const struct entry *get(const struct pktindex *pk, const struct key *k, uint64_t now)
-{
-	const struct entry *e = *slot_of(pk, k);
-
-	return e && !expired(pk, e, now) ? e : NULL;
-}
-
-/* The socket bound to (laddr, lport): the exact address, the wildcard, for
- * IPv4 a dual-stack IPv6 socket. */
-static const struct entry *find_bound(const struct pktindex *pk, const struct whosock_packet_tuple *t,
-				      const uint8_t *laddr, uint16_t lport, uint64_t now)
-{
-	static const uint8_t any[16];
-	uint8_t ml[16] = { [10] = 0xff, [11] = 0xff };
-	const struct entry *e;
-	struct key k;
-
-	k = make_key(t->netns, t->proto, t->family, laddr, lport, NULL, 0);
-	if ((e = get(pk, &k, now)))
-		return e;
-	k = make_key(t->netns, t->proto, t->family, any, lport, NULL, 0);
-	if ((e = get(pk, &k, now)) || t->family != AF_INET)
-		return e;
-	memcpy(ml + 12, laddr, 4);
-	k = make_key(t->netns, t->proto, AF_INET6, ml, lport, NULL, 0);
-	if ((e = get(pk, &k, now)))
-		return e;
-	k = make_key(t->netns, t->proto, AF_INET6, any, lport, NULL, 0);
-	e = get(pk, &k, now);
-	return e && !e->sock->v6only ? e : NULL;
-}
 
 /* The socket of the local end (laddr, lport) talking to (raddr, rport):
  * the connection's, else the bound one (the exact address, the wildcard,
