@@ -35,6 +35,7 @@
 #include "netns.h"
 #include "pcapng.h"
 #include "snapshot.h"
+#include "timing.h"
 #include "watch.h"
 #include "whosock/watch.h"
 
@@ -105,6 +106,7 @@ struct capture {
 	bool done;
 };
 
+/* SIGINT, SIGTERM: stop (what was captured is still tagged and written). */
 static volatile sig_atomic_t stop_signal;
 
 static void on_signal(int sig)
@@ -114,10 +116,7 @@ static void on_signal(int sig)
 
 static uint64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return timing_now() / 1000000u;
 }
 
 /* ---- handles ---- */
@@ -277,7 +276,7 @@ static int add_ns(struct capture *c, const struct netns *e, bool own)
 	struct enter_job j = { .c = c, .nsfd = -1 };
 	struct cap_ns *ns = calloc(1, sizeof(*ns)), **v;
 	pthread_t thread;
-	char label[320], text[700];
+	char label[320], text[800];
 
 	if (!ns)
 		return -1;
@@ -305,8 +304,9 @@ static int add_ns(struct capture *c, const struct netns *e, bool own)
 	}
 	v = j.result == 0 ? realloc(c->ns, (c->n_ns + 1) * sizeof(*v)) : NULL;
 	if (!v) {
-		snprintf(text, sizeof(text), "cannot capture in network namespace %s: %s", label,
-			 j.result == 0 ? "out of memory" : j.err);
+		snprintf(text, sizeof(text), "cannot capture in network namespace %s: %s%s", label,
+			 j.result == 0 ? "out of memory" : j.err,
+			 strstr(j.err, "permission") ? " (needs CAP_NET_RAW, as tcpdump)" : "");
 		c->message("", text);
 		free_ns(ns);
 		return -1;

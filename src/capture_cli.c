@@ -182,6 +182,8 @@ int cli_capture_parse(struct cli *cli, int argc, char **argv, char *err, size_t 
 		if (r < 0)
 			return r;
 	}
+	if (cli->capture.write && strcmp(cli->capture.write, "-") == 0 && cli->format == OUTPUT_NDJSON)
+		return cli_fail(err, errlen, "--write - and -o ndjson would both write to standard output");
 	if (cli->capture.all_netns && cli->filter.n_netns)
 		return cli_fail(err, errlen, "--netns all already names every namespace");
 	if (optind < argc)

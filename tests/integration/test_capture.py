@@ -50,30 +50,6 @@ PORTS = (6000, 6001)
 FLOWS = "tcp port 6000 or udp port 6001"
 MADE, KIDS = [], []
 
-SERVER = r"""
-import ctypes, socket, threading
-ctypes.CDLL(None).prctl(15, b"wscap-server")
-t = socket.socket(); t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-t.bind(("127.0.0.1", 6000)); t.listen(512)
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", 6001))
-def udp():
-    while True:
-        data, peer = u.recvfrom(4096)
-        u.sendto(data, peer)
-def serve(a):
-    while True:
-        data = a.recv(65536)
-        if not data:
-            break
-        a.sendall(data)
-    a.close()
-threading.Thread(target=udp, daemon=True).start()
-print("ready", flush=True)
-while True:
-    a, _ = t.accept()
-    threading.Thread(target=serve, args=(a,), daemon=True).start()
-"""
-
 CLIENT = r"""
 import ctypes, socket, sys
 ctypes.CDLL(None).prctl(15, b"wscap-client")
@@ -127,21 +103,11 @@ print("done", flush=True)
 
 
 def in_ns(name, argv):
-    p = subprocess.Popen(["ip", "netns", "exec", name] + argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE)
-    KIDS.append(p)
-    return p
+    return wstest.netns_popen(name, argv, KIDS)
 
 
-def wait_line(p, want, what):
-    line = p.stdout.readline().decode().strip()
-    if line != want:
-        raise RuntimeError("%s: got %r (stderr %r)" % (what, line, p.stderr.read1(2000) if p.poll() is not None
-                                                       else ""))
-
-
-def netns_inode(name):
-    return os.stat("/run/netns/" + name).st_ino
+wait_line = wstest.wait_line
+netns_inode = wstest.netns_inode
 
 
 class Capture:
@@ -357,7 +323,7 @@ def inner():
             MADE.append(name)
             subprocess.run(["ip", "netns", "exec", name, "ip", "link", "set", "lo", "up"], check=True)
             names.append(name)
-            servers.append(in_ns(name, [sys.executable, "-c", SERVER]))
+            servers.append(in_ns(name, [sys.executable, "-c", wstest.SERVER, "wscap-server", "6000", "6001", "echo"]))
             wait_line(servers[-1], "ready", "server in " + name)
         ns = [netns_inode(n) for n in names]
         T.section = "start"
