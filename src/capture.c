@@ -43,7 +43,8 @@
 #define DLT_LINUX_SLL2 276
 #endif
 
-#define HOLD_MS 50
+#define HOLD_MS 100                   /* a packet waits this long to be tagged */
+#define BLOCK_MS 50                   /* the kernel hands packets over at least this often */
 #define QUEUE_MAX 16384               /* packets waiting to be tagged */
 #define QUEUE_BYTES_MAX (64u << 20)   /* their bytes */
 #define RESCAN_MS 1000                /* the namespaces looked at again */
@@ -152,7 +153,7 @@ static struct cap_handle *open_handle(struct capture *c, struct cap_ns *ns, cons
 	}
 	pcap_set_snaplen(h->p, c->cli->capture.snaplen);
 	pcap_set_promisc(h->p, 0);
-	pcap_set_timeout(h->p, HOLD_MS);
+	pcap_set_timeout(h->p, BLOCK_MS);
 	pcap_set_buffer_size(h->p, BUFFER_BYTES);
 	r = pcap_activate(h->p);
 	if (r < 0) {
@@ -733,21 +734,38 @@ static void print_stats(struct capture *c)
 	c->message("", text);
 }
 
+/* The index's work, until its fd has nothing more (a bounded number of
+ * turns: each reads a bounded amount): the events of the packets just read
+ * are in before they are tagged. Returns as whosock_portindex_process(). */
+static int catch_up(struct capture *c)
+{
+	int r = 0;
+
+	for (int turn = 0; turn < 16 && r == 0; turn++) {
+		struct pollfd p = { .fd = whosock_portindex_get_fd(c->idx), .events = POLLIN };
+
+		r = whosock_portindex_process(c->idx);
+		if (poll(&p, 1, 0) <= 0)
+			break;
+	}
+	return r;
+}
+
 /* At the end: the kernel hands a block of packets over when it is full or
- * its timeout (HOLD_MS) passes, so what was captured before the signal is
+ * its timeout (BLOCK_MS) passes, so what was captured before the signal is
  * read for two timeouts more; then what is queued is tagged at once. */
 static void drain(struct capture *c)
 {
-	uint64_t until = now_ms() + 2 * HOLD_MS;
+	uint64_t until = now_ms() + 2 * BLOCK_MS;
 
 	while (!c->done && now_ms() < until) {
 		read_handles(c);
-		whosock_portindex_process(c->idx);
+		catch_up(c);
 		release_due(c, false);
 		usleep(10000);
 	}
 	read_handles(c);
-	whosock_portindex_process(c->idx);
+	catch_up(c);
 	release_due(c, true);
 	sbuf_flush(&c->out);
 }
@@ -789,14 +807,13 @@ static void run(struct capture *c)
 
 			timeout = due <= now ? 0 : due - now < timeout ? due - now : timeout;
 		}
-		/* The handles' buffers are read at least every HOLD_MS. */
-		if (timeout > HOLD_MS)
-			timeout = HOLD_MS;
+		/* The handles' buffers are read at least every BLOCK_MS. */
+		if (timeout > BLOCK_MS)
+			timeout = BLOCK_MS;
 		if (poll(fds, n, (int)timeout) < 0 && errno != EINTR)
 			break;
 		read_handles(c);
-		if (whosock_portindex_process(c->idx) == 0 &&
-		    whosock_portindex_status(c->idx, &st) == 0)
+		if (catch_up(c) == 0 && whosock_portindex_status(c->idx, &st) == 0)
 			watch_note_status(&st, &noted, c->message);
 		release_due(c, false);
 		if (now_ms() >= next_rescan) {
