@@ -323,6 +323,8 @@ int pktindex_new(const struct whosock_portindex_options *opt, struct pktindex **
 	}
 	filter.protos = WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP) | WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDP) |
 			WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDPLITE);
+	filter.netns = opt->netns;
+	filter.n_netns = opt->netns ? opt->n_netns : 0;
 	wo.filter = &filter;
 	wo.connections = true;
 	wo.host_only = opt->host_only;

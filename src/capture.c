@@ -680,6 +680,11 @@ static int open_index(struct capture *c)
 	int r;
 
 	o.host_only = !c->cli->capture.all_netns && !f->n_netns;
+	/* --netns NS...: only their sockets are followed. */
+	if (!c->cli->capture.all_netns && f->n_netns) {
+		o.netns = f->netns;
+		o.n_netns = f->n_netns;
+	}
 	o.want = WHOSOCK_WANT_PROCESS;
 	o.flags = c->cli->opt.flags;
 	r = whosock_portindex_open(&o, &c->idx);

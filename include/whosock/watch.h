@@ -216,6 +216,10 @@ struct whosock_portindex_options {
 	unsigned grace_ms;    /* closed sockets still answer this long (0: 2000) */
 	unsigned want;        /* WHOSOCK_WANT_PROCESS: users' names and containers too */
 	unsigned flags;       /* WHOSOCK_FLAG_NO_BPF, WHOSOCK_FLAG_NO_THREADS */
+	/* Only these namespaces (inodes; NULL: every one, or with host_only
+	 * the caller's); the list must stay valid until whosock_portindex_free(). */
+	const uint64_t *netns;
+	size_t n_netns;
 };
 
 #define WHOSOCK_PORTINDEX_OPTIONS_INIT { .size = sizeof(struct whosock_portindex_options) }
