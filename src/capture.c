@@ -14,6 +14,7 @@
  * client is known once the SYN-ACK is in) reach the index first. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
 #include <net/if_arp.h>
@@ -87,6 +88,16 @@ struct qpkt {
 	uint64_t at_ms;
 };
 
+#define TAG_CACHE 4
+
+struct tag_cache {
+	bool used, rendered;
+	struct whosock_packet_tuple t;
+	struct whosock_packet_end src, dst;
+	struct sbuf comments; /* NUL-separated, at starts[0..n) */
+	size_t starts[MAX_COMMENTS], n;
+};
+
 struct capture {
 	const struct cli *cli;
 	void (*message)(const char *, const char *);
@@ -101,6 +112,9 @@ struct capture {
 	struct qpkt *q;
 	size_t q_head, q_n, q_bytes;
 	struct sbuf out;
+	struct tag_cache tc[TAG_CACHE];
+	unsigned tc_next;
+	struct sbuf scratch; /* the comments' escaping */
 	struct pcapng png;
 	bool writing;
 	uint64_t captured, kept, tagged;
@@ -335,7 +349,12 @@ static bool was_tried(const struct capture *c, uint64_t inode)
 
 static void remember_tried(struct capture *c, uint64_t inode)
 {
-	uint64_t *v = realloc(c->tried, (c->n_tried + 1) * sizeof(*v));
+	uint64_t *v;
+
+	/* Bounded: past the cap a failing namespace is tried again. */
+	if (c->n_tried >= 4096)
+		c->n_tried = 0;
+	v = realloc(c->tried, (c->n_tried + 1) * sizeof(*v));
 
 	if (v) {
 		c->tried = v;
@@ -369,14 +388,40 @@ static void ns_gone(struct capture *c, struct cap_ns *ns)
 	ns->gone = true;
 }
 
+/* Without --netns all, while each namespace captured on still has its name
+ * (its bind mount, the same inode), nothing can be gone: no walk of /proc
+ * (a readlink per process) is needed. */
+static bool names_hold(const struct capture *c)
+{
+	if (c->cli->capture.all_netns)
+		return false;
+	for (size_t i = 0; i < c->n_ns; i++) {
+		const struct cap_ns *ns = c->ns[i];
+		char path[PATH_MAX];
+		struct stat st;
+
+		if (ns->own || ns->gone)
+			continue;
+		if (!ns->name)
+			return false;
+		snprintf(path, sizeof(path), "/run/netns/%s", ns->name);
+		if (stat(path, &st) < 0 || (uint64_t)st.st_ino != ns->inode)
+			return false;
+	}
+	return true;
+}
+
 /* Look at the namespaces: the gone ones end, new ones (--netns all) start.
  * first: every one asked for must open (returns -1 when one does not). */
 static int rescan(struct capture *c, bool first)
 {
-	struct whosock_snapshot *arena = snapshot_new();
+	struct whosock_snapshot *arena;
 	struct netns_set set;
 	int r = 0;
 
+	if (!first && names_hold(c))
+		return 0;
+	arena = snapshot_new();
 	if (!arena)
 		return first ? -1 : 0;
 	netns_set_init(&set, arena);
@@ -481,14 +526,37 @@ static uint8_t local_ends(const struct cap_handle *h, const struct decoded *d)
 	}
 }
 
-static void tag(struct capture *c, const struct cap_handle *h, struct capture_view *v)
+/* The last few packets' tags, by their tuple: a flow's packets come in
+ * runs. Valid until the index next does its work (catch_up() empties it:
+ * the sockets it points to may go then). */
+static struct tag_cache *cached_tag(struct capture *c, const struct whosock_packet_tuple *t)
+{
+	struct tag_cache *e;
+
+	for (size_t i = 0; i < TAG_CACHE; i++)
+		if (c->tc[i].used && memcmp(&c->tc[i].t, t, sizeof(*t)) == 0)
+			return &c->tc[i];
+	e = &c->tc[c->tc_next++ % TAG_CACHE];
+	e->used = true;
+	e->rendered = false;
+	e->t = *t;
+	(void)whosock_portindex_match(c->idx, t, &e->src, &e->dst);
+	return e;
+}
+
+static struct tag_cache *tag(struct capture *c, const struct cap_handle *h, struct capture_view *v)
 {
 	const struct decoded *d = &v->d;
-	struct whosock_packet_tuple t = { .netns = h->ns->inode, .family = (uint8_t)d->family };
+	struct whosock_packet_tuple t;
 	uint8_t ends = local_ends(h, d);
+	struct tag_cache *e;
 
 	if (d->level != DECODE_L4 || ends == 0xff)
-		return;
+		return NULL;
+	/* Zeroed whole: the cache compares tuples as bytes. */
+	memset(&t, 0, sizeof(t));
+	t.netns = h->ns->inode;
+	t.family = (uint8_t)d->family;
 	t.proto = d->ipproto == IPPROTO_TCP ? WHOSOCK_PROTO_TCP
 		  : d->ipproto == IPPROTO_UDP ? WHOSOCK_PROTO_UDP : WHOSOCK_PROTO_UDPLITE;
 	t.ends = ends;
@@ -496,7 +564,10 @@ static void tag(struct capture *c, const struct cap_handle *h, struct capture_vi
 	t.dport = d->dport;
 	memcpy(t.saddr, d->saddr, sizeof(t.saddr));
 	memcpy(t.daddr, d->daddr, sizeof(t.daddr));
-	(void)whosock_portindex_match(c->idx, &t, &v->src, &v->dst);
+	e = cached_tag(c, &t);
+	v->src = e->src;
+	v->dst = e->dst;
+	return e;
 }
 
 static bool has_owner(const struct whosock_packet_end *e)
@@ -514,21 +585,26 @@ static bool keep(const struct capture *c, const struct capture_view *v)
 }
 
 static void write_packet(struct capture *c, struct cap_handle *h, struct cap_iface *i,
-			 const struct qpkt *q, const struct capture_view *v)
+			 const struct qpkt *q, const struct capture_view *v, struct tag_cache *e)
 {
-	struct sbuf cb = { 0 };
-	size_t starts[MAX_COMMENTS];
 	const char *comments[MAX_COMMENTS];
-	size_t n = capture_render_comments(&cb, v, starts, MAX_COMMENTS);
+	size_t n = 0;
 	uint32_t id = idb_of(c, h, i);
 
-	if (cb.failed)
-		n = 0;
-	for (size_t k = 0; k < n; k++)
-		comments[k] = cb.data + starts[k];
+	/* Rendered once per cached tag, in its own buffer (reused). */
+	if (e && !e->rendered) {
+		e->comments.len = 0;
+		e->comments.failed = false;
+		c->scratch.failed = false;
+		e->n = capture_render_comments(&e->comments, &c->scratch, v, e->starts, MAX_COMMENTS);
+		if (e->comments.failed)
+			e->n = 0;
+		e->rendered = true;
+	}
+	for (; e && n < e->n; n++)
+		comments[n] = e->comments.data + e->starts[n];
 	pcapng_packet(&c->png, id, (uint64_t)q->hdr.ts.tv_sec * 1000000u + (uint64_t)q->hdr.ts.tv_usec,
 		      q->data, q->hdr.caplen, q->hdr.len, comments, n);
-	sbuf_free(&cb);
 }
 
 /* Tag one queued packet and put it out; frees its data. */
@@ -539,17 +615,18 @@ static void release(struct capture *c, struct qpkt *q)
 				  .netns = h->ns->inode, .netns_name = h->ns->name,
 				  .own_netns = h->ns->own };
 	struct cap_iface *i;
+	struct tag_cache *e;
 
 	capture_decode(h->linktype, q->data, q->hdr.caplen, &v.d);
 	i = iface_of(c, h, v.d.ifindex);
 	v.ifname = i->name[0] ? i->name : NULL;
-	tag(c, h, &v);
+	e = tag(c, h, &v);
 	if (!c->done && keep(c, &v)) {
 		c->kept++;
 		if (has_owner(&v.src) || has_owner(&v.dst))
 			c->tagged++;
 		if (c->writing)
-			write_packet(c, h, i, q, &v);
+			write_packet(c, h, i, q, &v, e);
 		if (c->cli->format == OUTPUT_NDJSON)
 			capture_render_json(&c->out, &v);
 		else if (!c->writing)
@@ -746,6 +823,9 @@ static int catch_up(struct capture *c)
 {
 	int r = 0;
 
+	for (size_t i = 0; i < TAG_CACHE; i++)
+		c->tc[i].used = false;
+
 	for (int turn = 0; turn < 16 && r == 0; turn++) {
 		struct pollfd p = { .fd = whosock_portindex_get_fd(c->idx), .events = POLLIN };
 
@@ -754,6 +834,28 @@ static int catch_up(struct capture *c)
 			break;
 	}
 	return r;
+}
+
+/* Free the namespaces that are gone (memory stays bounded however many
+ * come and go): what is queued is tagged first, as its packets point to
+ * their handles. */
+static void reap_gone(struct capture *c)
+{
+	size_t k = 0;
+	bool any = false;
+
+	for (size_t i = 0; i < c->n_ns; i++)
+		any |= c->ns[i]->gone;
+	if (!any)
+		return;
+	release_due(c, true);
+	for (size_t i = 0; i < c->n_ns; i++) {
+		if (c->ns[i]->gone)
+			free_ns(c->ns[i]);
+		else
+			c->ns[k++] = c->ns[i];
+	}
+	c->n_ns = k;
 }
 
 /* At the end: the kernel hands a block of packets over when it is full or
@@ -823,6 +925,7 @@ static void run(struct capture *c)
 		release_due(c, false);
 		if (now_ms() >= next_rescan) {
 			rescan(c, false);
+			reap_gone(c);
 			next_rescan = now_ms() + RESCAN_MS;
 		}
 		if (c->out.sink_error)
@@ -896,6 +999,9 @@ out:
 	}
 	free(c.q);
 	sbuf_free(&c.out);
+	for (size_t i = 0; i < TAG_CACHE; i++)
+		sbuf_free(&c.tc[i].comments);
+	sbuf_free(&c.scratch);
 	whosock_process_filter_free(c.pf);
 	whosock_portindex_free(c.idx);
 	return status;

@@ -38,9 +38,10 @@ void capture_render_text(struct sbuf *b, const struct capture_view *v);
 /* One NDJSON object, with its newline. */
 void capture_render_json(struct sbuf *b, const struct capture_view *v);
 /* The pcapng comments: one "pid=4242 comm=python3 user=alice netns=4026532177
- * container=ID end=src" for each owner of each local end, into cb (NUL
- * separated); returns how many, their starts in starts[0..max). */
-size_t capture_render_comments(struct sbuf *cb, const struct capture_view *v, size_t *starts,
-			       size_t max);
+ * container=ID end=src" for each owner of each local end, appended to cb
+ * (NUL separated; scratch: the caller's buffer for the escaping, reused);
+ * returns how many, their offsets in cb in starts[0..max). */
+size_t capture_render_comments(struct sbuf *cb, struct sbuf *scratch, const struct capture_view *v,
+			       size_t *starts, size_t max);
 
 #endif

@@ -274,24 +274,22 @@ void capture_render_json(struct sbuf *b, const struct capture_view *v)
 
 /* One word of key=value text: escaped as for the terminal, and a space
  * (which separates the words) as \x20. */
-static void esc_word(struct sbuf *b, const char *s)
+static void esc_word(struct sbuf *b, struct sbuf *t, const char *s)
 {
-	struct sbuf t = { 0 };
-
-	esc_term(&t, s, strlen(s));
-	for (size_t i = 0; i < t.len; i++) {
-		if (t.data[i] == ' ')
+	t->len = 0;
+	esc_term(t, s, strlen(s));
+	for (size_t i = 0; i < t->len; i++) {
+		if (t->data[i] == ' ')
 			sbuf_puts(b, "\\x20");
 		else
-			sbuf_putc(b, t.data[i]);
+			sbuf_putc(b, t->data[i]);
 	}
-	if (t.failed)
+	if (t->failed)
 		b->failed = true;
-	sbuf_free(&t);
 }
 
-size_t capture_render_comments(struct sbuf *cb, const struct capture_view *v, size_t *starts,
-			       size_t max)
+size_t capture_render_comments(struct sbuf *cb, struct sbuf *scratch, const struct capture_view *v,
+			       size_t *starts, size_t max)
 {
 	const struct whosock_packet_end *ends[2] = { &v->src, &v->dst };
 	size_t n = 0;
@@ -309,10 +307,10 @@ size_t capture_render_comments(struct sbuf *cb, const struct capture_view *v, si
 			sbuf_puts(cb, "pid=");
 			sbuf_u64(cb, (uint64_t)p->pid);
 			sbuf_puts(cb, " comm=");
-			esc_word(cb, p->comm);
+			esc_word(cb, scratch, p->comm);
 			if (user) {
 				sbuf_puts(cb, " user=");
-				esc_word(cb, user);
+				esc_word(cb, scratch, user);
 			} else if (p->uid_known) {
 				sbuf_puts(cb, " uid=");
 				sbuf_u64(cb, p->uid);
@@ -321,7 +319,7 @@ size_t capture_render_comments(struct sbuf *cb, const struct capture_view *v, si
 			sbuf_u64(cb, s->netns);
 			if (p->container.id) {
 				sbuf_puts(cb, " container=");
-				esc_word(cb, p->container.id);
+				esc_word(cb, scratch, p->container.id);
 			}
 			sbuf_puts(cb, k ? " end=dst" : " end=src");
 			sbuf_putc(cb, '\0');
