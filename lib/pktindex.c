@@ -277,10 +277,11 @@ static void on_event(const struct whosock_event *ev, void *data)
 }
 
 /* The baseline: every socket open when the watcher started. */
-static void on_dumped(void *data, struct tracker *tk, bool baseline)
+static void on_dumped(void *data, struct tracker *tk, const struct bpf_traffic *bt, bool baseline)
 {
 	struct pktindex *pk = data;
 
+	(void)bt;
 	for (size_t i = 0; baseline && i < tk->cap; i++) {
 		int r = tk->map[i].netns ? put(pk, tk->map[i].sock) : 0;
 

@@ -763,7 +763,9 @@ static int open_index(struct capture *c)
 		o.n_netns = f->n_netns;
 	}
 	o.want = WHOSOCK_WANT_PROCESS;
-	o.flags = c->cli->opt.flags;
+	/* Processes, not fds: the process the kernel named, no /proc read per
+	 * socket (the events keep up with short connections). */
+	o.flags = c->cli->opt.flags | WHOSOCK_FLAG_KERNEL_OWNERS;
 	r = whosock_portindex_open(&o, &c->idx);
 	if (r < 0) {
 		c->message("cannot follow sockets: ", strerror(-r));
