@@ -54,27 +54,6 @@ N_TCP, N_UDP, PAYLOAD = (100 if VALGRIND else 300), 100, 100
 WAIT = 120 if VALGRIND else 30
 MADE, KIDS = [], []
 
-SERVER = r"""
-import ctypes, socket, threading, sys
-ctypes.CDLL(None).prctl(15, b"wsdeps-server")
-t = socket.socket(); t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-t.bind(("127.0.0.1", 5000)); t.listen(512)
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", 5353))
-def udp():
-    while True:
-        data, peer = u.recvfrom(2048)
-        u.sendto(data, peer)
-def serve(a):
-    while a.recv(4096):
-        pass
-    a.close()
-threading.Thread(target=udp, daemon=True).start()
-print("ready", flush=True)
-while True:
-    a, _ = t.accept()
-    threading.Thread(target=serve, args=(a,), daemon=True).start()
-"""
-
 CLIENT = r"""
 import ctypes, socket, sys, time
 ctypes.CDLL(None).prctl(15, b"wsdeps-client")
@@ -104,22 +83,11 @@ sys.stdin.read()
 
 
 def in_ns(name, argv, user=None):
-    pre = ["ip", "netns", "exec", name]
-    if user:
-        pre += ["setpriv", "--reuid", str(user[0]), "--regid", str(user[1]), "--clear-groups"]
-    p = subprocess.Popen(pre + argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    KIDS.append(p)
-    return p
+    return wstest.netns_popen(name, argv, KIDS, user)
 
 
-def wait_line(p, want, what):
-    line = p.stdout.readline().decode().strip()
-    if line != want:
-        raise RuntimeError("%s: got %r (stderr %r)" % (what, line, p.stderr.read1(2000) if p.poll() is not None else ""))
-
-
-def netns_inode(name):
-    return os.stat("/run/netns/" + name).st_ino
+wait_line = wstest.wait_line
+netns_inode = wstest.netns_inode
 
 
 class Deps:
@@ -351,7 +319,8 @@ def inner():
             MADE.append(name)
             subprocess.run(["ip", "netns", "exec", name, "ip", "link", "set", "lo", "up"], check=True)
             names.append(name)
-            wait_line(in_ns(name, [sys.executable, "-c", SERVER]), "ready", "server in " + name)
+            server = [sys.executable, "-c", wstest.SERVER, "wsdeps-server", "5000", "5353", "discard"]
+            wait_line(in_ns(name, server), "ready", "server in " + name)
         probe = in_ns(names[0], [sys.executable, "-c", PROBE])
         wait_line(probe, "ready", "probe")
         T.section = "start"
