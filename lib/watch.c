@@ -60,8 +60,8 @@
  * by the kernel, is reported as last seen (where reports are intact). */
 #define REPORT_WAIT_TICKS 10u
 /* Kernel socket events (BPF) read per turn: more than the ring buffer
- * holds (1 MiB of 144-byte events), so one turn reads all that waits. */
-#define MAX_BPF_EVENTS 8192
+ * holds (4 MiB of 144-byte events), so one turn reads all that waits. */
+#define MAX_BPF_EVENTS 32768
 /* The BPF ring buffer's key in the epoll set (namespaces use their inode,
  * the wake-ups 0). */
 #define BPF_EPOLL_KEY UINT64_MAX

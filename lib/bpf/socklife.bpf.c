@@ -87,7 +87,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 20);
+	__uint(max_entries, 1 << 22); /* 4 MiB: 29,000 events, 1.4 s of 20,000 a second */
 } events SEC(".maps");
 
 /* Events the full ring buffer dropped (the library dumps soon when it moves). */
