@@ -398,6 +398,13 @@ enum {
 	 * counters); a snapshot's owners come from the /proc walk, as with
 	 * WHOSOCK_OWNERS_PROC. */
 	WHOSOCK_FLAG_NO_BPF = 1u << 1,
+	/* A watcher's sockets that the kernel's events report opened take as
+	 * their owner the process that opened them (pid, comm, uid; with
+	 * WHOSOCK_WANT_PROCESS its details as /proc showed them for a socket
+	 * it opened less than a second before, when there was one), fd -1,
+	 * without a /proc read per socket: for callers that count processes,
+	 * not fds (whosock deps). Other holders are not looked for. */
+	WHOSOCK_FLAG_KERNEL_OWNERS = 1u << 2,
 };
 
 /* Where the owners (and the namespaces processes live in) come from. */
