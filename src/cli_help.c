@@ -160,7 +160,7 @@ void cli_help(FILE *f)
 	      "  keys in the live view: 1-6 or Tab the views (process, connection, remote,\n"
 	      "                       container, user, netns), < > the sort column, r reverse,\n"
 	      "                       / filter (options: --port 80 --comm nginx ...), Enter a\n"
-	      "                       process's sockets, p pause, b bits, ? help, q quit\n"
+	      "                       process's sockets, p pause, b bits/bytes, ? help, q quit\n"
 	      "\n"
 	      "whosock deps [OPTIONS]: which process, user, container or namespace connects to\n"
 	      "which service, from every connection of every namespace (those open at the start\n"
