@@ -327,6 +327,10 @@ static void end_interval(struct whosock_meter *m)
 static void dumped(void *data, struct tracker *tk, bool baseline)
 {
 	struct whosock_meter *m = data;
+	/* Only the interval's last dump counts the connections open at its
+	 * end: an early one (a namespace appeared) adds bytes, or every open
+	 * socket would count once per dump. */
+	bool ending = !baseline && mono_ms() >= m->next_end_ms;
 
 	if (!baseline)
 		account_pending(m, tk);
@@ -342,7 +346,7 @@ static void dumped(void *data, struct tracker *tk, bool baseline)
 			continue;
 		}
 		if (!baseline)
-			account(m, s, holder(tk, s), t->sent_counted, t->received_counted, true, false);
+			account(m, s, holder(tk, s), t->sent_counted, t->received_counted, ending, false);
 		t->sent_counted = s->traffic.sent_bytes;
 		t->received_counted = s->traffic.received_bytes;
 	}
@@ -351,7 +355,7 @@ static void dumped(void *data, struct tracker *tk, bool baseline)
 	if (baseline) {
 		m->last_end_ms = mono_ms();
 		m->next_end_ms = m->last_end_ms + m->opt.interval_ms;
-	} else if (mono_ms() >= m->next_end_ms) {
+	} else if (ending) {
 		end_interval(m);
 	}
 }

@@ -131,24 +131,6 @@ static void render_table(struct sbuf *b, const struct whosock_edge *v, size_t n,
 	}
 }
 
-/* ---- JSON ---- */
-
-static void render_json(struct sbuf *b, const struct whosock_edge *v, size_t n, bool lines)
-{
-	if (!lines)
-		sbuf_putc(b, '[');
-	for (size_t i = 0; i < n; i++) {
-		if (!lines && i)
-			sbuf_putc(b, ',');
-		rowjson_edge(b, &v[i]);
-		if (lines)
-			sbuf_putc(b, '\n');
-		sbuf_maybe_flush(b);
-	}
-	if (!lines)
-		sbuf_puts(b, "]\n");
-}
-
 /* ---- CSV ---- */
 
 static void esc_csv_str(struct sbuf *b, const char *s)
@@ -290,7 +272,7 @@ static int print_edges(struct whosock_deps *d, const struct cli *cli, struct sbu
 		break;
 	case OUTPUT_JSON:
 	case OUTPUT_NDJSON:
-		render_json(out, v, n, cli->format == OUTPUT_NDJSON);
+		rowjson_edges(out, v, n, cli->format == OUTPUT_NDJSON);
 		break;
 	case OUTPUT_CSV:
 		render_csv(out, v, n, cli->header);

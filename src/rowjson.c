@@ -184,3 +184,19 @@ void rowjson_edge(struct sbuf *b, const struct whosock_edge *e)
 	sbuf_putc(b, '}');
 }
 
+
+void rowjson_edges(struct sbuf *b, const struct whosock_edge *v, size_t n, bool lines)
+{
+	if (!lines)
+		sbuf_putc(b, '[');
+	for (size_t i = 0; i < n; i++) {
+		if (!lines && i)
+			sbuf_putc(b, ',');
+		rowjson_edge(b, &v[i]);
+		if (lines)
+			sbuf_putc(b, '\n');
+		sbuf_maybe_flush(b);
+	}
+	if (!lines)
+		sbuf_puts(b, "]\n");
+}

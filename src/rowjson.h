@@ -7,6 +7,8 @@
 #ifndef WHOSOCK_SRC_ROWJSON_H
 #define WHOSOCK_SRC_ROWJSON_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -20,6 +22,9 @@ void rowjson_traffic(struct sbuf *b, const struct whosock_meter_row *r, const st
 
 /* One dependency edge. */
 void rowjson_edge(struct sbuf *b, const struct whosock_edge *e);
+
+/* Edges v[0..n): a JSON array, or (lines) one edge a line. */
+void rowjson_edges(struct sbuf *b, const struct whosock_edge *v, size_t n, bool lines);
 
 /* The edge's client user as it is printed: its name, else the user
  * database's, NULL when not known or not named. */
