@@ -1,15 +1,24 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""A known load for the tests of `whosock serve` (test_serve, test_serve_web):
+"""What the tests of `whosock serve` share (test_serve, test_serve_web): a
+server on a free loopback port (Server), and a known load:
 in a network namespace NS, a server renamed SERVER_COMM listens on
 127.0.0.1 and a client renamed CLIENT_COMM opens CONNECTIONS connections
 to it, each sending SENT bytes and receiving RECEIVED, and holds them all
 open (so that every one is seen with its process, whatever the timing),
 until close_some() makes it close all but one."""
 
+import base64
+import http.client
+import socket
+import ssl
 import subprocess
 import sys
+import tempfile
+import time
 
 import wstest
+
+WAIT = 60.0  # deadline for what must happen (a failure, not a timing)
 
 SERVER_COMM = "wsserve_srv"
 CLIENT_COMM = "wsserve_cli"
@@ -63,10 +72,69 @@ sys.stdin.read()
 """ % (CONNECTIONS, SENT, RECEIVED)
 
 
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+class Server:
+    """whosock serve ARGS on a free loopback port, ready once /healthz answers."""
+
+    def __init__(self, scope, *args, tls=None, auth=None, env=None):
+        self.port = free_port()
+        self.tls = tls
+        self.auth = auth
+        self.argv = [wstest.whosock_path(), "serve", "--listen", "127.0.0.1:%d" % self.port] + list(args)
+        self.err = tempfile.TemporaryFile()
+        self.p = subprocess.Popen(self.argv, stdout=subprocess.DEVNULL, stderr=self.err, env=env)
+        scope.kid(wstest.Kid(self.p.pid, popen=self.p))
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline and self.p.poll() is None:
+            try:
+                if self.get("/healthz")[0] in (200, 401):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("%s did not start: %s" % (wstest.shell_line(self.argv), self.stderr()))
+
+    def stop(self):
+        """SIGTERM; its exit status ("still running" after WAIT seconds)."""
+        self.p.terminate()
+        try:
+            return self.p.wait(WAIT)
+        except subprocess.TimeoutExpired:
+            return "still running"
+
+    def stderr(self):
+        self.err.seek(0)
+        return self.err.read().decode(errors="replace")
+
+    def conn(self, timeout=30):
+        if self.tls:
+            ctx = ssl.create_default_context(cafile=self.tls)
+            return http.client.HTTPSConnection("localhost", self.port, timeout=timeout, context=ctx)
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+
+    def get(self, path, headers=None, auth=True):
+        h = dict(headers or {})
+        if auth and self.auth:
+            h["Authorization"] = "Basic " + base64.b64encode(self.auth.encode()).decode()
+        c = self.conn()
+        try:
+            c.request("GET", path, headers=h)
+            r = c.getresponse()
+            return r.status, r.read().decode(errors="replace"), dict(r.getheaders())
+        finally:
+            c.close()
+
+
 def _start(scope, ns, code, args, what):
     p = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, "-c", code] + args,
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-    return scope.kid(wstest.popen_kid(p, what, timeout=60))
+    return scope.kid(wstest.popen_kid(p, what, timeout=WAIT))
 
 
 def start(scope, ns):
@@ -85,4 +153,4 @@ def close_some(cli):
     """The client closes all its connections but the first."""
     cli.popen.stdin.write(b"close\n")
     cli.popen.stdin.flush()
-    wstest.read_line(cli.popen.stdout.fileno(), 60)
+    wstest.read_line(cli.popen.stdout.fileno(), WAIT)

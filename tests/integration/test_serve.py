@@ -50,10 +50,8 @@ import os
 import re
 import shutil
 import socket
-import ssl
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.parse
 import warnings
@@ -79,64 +77,13 @@ sys.stdin.read()
 """
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+free_port = serveload.free_port
 
 
-class Server:
-    """whosock serve ARGS on a free loopback port, ready once /healthz answers."""
-
-    def __init__(self, scope, *args, tls=None, auth=None, env=None):
-        self.port = free_port()
-        self.tls = tls
-        self.auth = auth
-        self.argv = [WHOSOCK, "serve", "--listen", "127.0.0.1:%d" % self.port] + list(args)
-        self.err = tempfile.TemporaryFile()
-        self.p = subprocess.Popen(self.argv, stdout=subprocess.DEVNULL, stderr=self.err, env=env)
-        scope.kid(wstest.Kid(self.p.pid, popen=self.p))
-        deadline = time.monotonic() + WAIT
-        while time.monotonic() < deadline and self.p.poll() is None:
-            try:
-                if self.get("/healthz")[0] in (200, 401):
-                    return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("%s did not start: %s" % (wstest.shell_line(self.argv), self.stderr()))
-
+class Server(serveload.Server):
     def finish(self, what="the server"):
         """SIGTERM: exit 0 (under valgrind: no memory error, no leak)."""
-        self.p.terminate()
-        try:
-            rc = self.p.wait(WAIT)
-        except subprocess.TimeoutExpired:
-            rc = "still running"
-        T.eq(rc, 0, "%s exits 0 on SIGTERM" % what, self.stderr())
-
-    def stderr(self):
-        self.err.seek(0)
-        return self.err.read().decode(errors="replace")
-
-    def conn(self, timeout=30):
-        if self.tls:
-            ctx = ssl.create_default_context(cafile=self.tls)
-            return http.client.HTTPSConnection("localhost", self.port, timeout=timeout, context=ctx)
-        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-
-    def get(self, path, headers=None, auth=True):
-        h = dict(headers or {})
-        if auth and self.auth:
-            h["Authorization"] = "Basic " + base64.b64encode(self.auth.encode()).decode()
-        c = self.conn()
-        try:
-            c.request("GET", path, headers=h)
-            r = c.getresponse()
-            return r.status, r.read().decode(errors="replace"), dict(r.getheaders())
-        finally:
-            c.close()
+        T.eq(self.stop(), 0, "%s exits 0 on SIGTERM" % what, self.stderr())
 
 
 def promtool_check(text, what):

@@ -38,8 +38,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
-import tempfile
 import time
 
 import cdp
@@ -52,42 +50,6 @@ NS = "wstest-web-%d" % os.getpid()
 T = wstest.Checker(scope=wstest.Scope, timed=True)
 MARKUP = "<b>x</b>y"
 CHROMIUM = shutil.which("chromium") or "chromium"
-
-
-def free_port():
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def get(port, path):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        c.request("GET", path)
-        r = c.getresponse()
-        return r.status, r.read(), dict(r.getheaders())
-    finally:
-        c.close()
-
-
-def start_serve(S):
-    port = free_port()
-    argv = [WHOSOCK, "serve", "--listen", "127.0.0.1:%d" % port, "--interval", "1"]
-    err = tempfile.TemporaryFile()
-    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err)
-    S.kid(wstest.Kid(p.pid, popen=p))
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline and p.poll() is None:
-        try:
-            if get(port, "/healthz")[0] == 200:
-                return p, port, err
-        except OSError:
-            time.sleep(0.1)
-    err.seek(0)
-    raise RuntimeError("whosock serve did not start: " + err.read().decode(errors="replace"))
 
 
 def start_chromium(S):
@@ -151,13 +113,14 @@ def screenshot_path():
 
 
 def sec_page(S):
-    serve, port, err = start_serve(S)
+    sv = serveload.Server(S, "--interval", "1")
+    port, get = sv.port, sv.get
     srv, cli = serveload.start(S, NS)
     svc = "tcp 127.0.0.1:%d" % srv["port"]
     # 1: the files, their headers.
     for path, ctype in (("/", "text/html"), ("/app.js", "text/javascript"), ("/style.css", "text/css"),
                         ("/favicon.svg", "image/svg+xml")):
-        st, body, hdr = get(port, path)
+        st, body, hdr = get(path)
         T.ok(st == 200 and hdr.get("Content-Type", "").startswith(ctype), "%s: 200, %s" % (path, ctype),
              "%s %s" % (st, hdr))
         csp = hdr.get("Content-Security-Policy", "")
@@ -166,8 +129,8 @@ def sec_page(S):
         T.eq(hdr.get("X-Content-Type-Options"), "nosniff", "%s: nosniff" % path)
     src = os.path.join(os.environ.get("WHOSOCK_SRC", os.path.join(os.path.dirname(__file__), "..", "..")), "web")
     for path, name in (("/", "index.html"), ("/app.js", "app.js")):
-        with open(os.path.join(src, name), "rb") as f:
-            T.ok(get(port, path)[1] == f.read(), "%s is web/%s as embedded" % (path, name))
+        with open(os.path.join(src, name)) as f:
+            T.ok(get(path)[1] == f.read(), "%s is web/%s as embedded" % (path, name))
     # 2: the page in Chromium.
     dt = start_chromium(S)
     try:
@@ -208,8 +171,7 @@ def sec_page(S):
         dt.close()
     finally:
         stop_chromium(S)
-    serve.terminate()
-    T.eq(serve.wait(WAIT), 0, "whosock serve exits 0 on SIGTERM")
+    T.eq(sv.stop(), 0, "whosock serve exits 0 on SIGTERM", sv.stderr())
 
 
 def inner():
