@@ -98,8 +98,10 @@ def stop_chromium(S):
 def wait_page(dt, expr, what, timeout=WAIT):
     """expr (JavaScript) in the page until it is true, or a failure after timeout."""
     deadline = time.monotonic() + timeout
+    # (Until the page has loaded, its elements are not there yet.)
+    guarded = "(() => { try { return !!(%s); } catch (e) { return false; } })()" % expr
     while True:
-        v = dt.evaluate(expr)
+        v = dt.evaluate(guarded)
         if v or time.monotonic() > deadline:
             T.ok(bool(v), what, "page: " + str(dt.evaluate("document.body.innerText"))[:1500])
             return v
