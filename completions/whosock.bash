@@ -119,8 +119,8 @@ _whosock()
 		elif [[ $top ]]; then
 			opts='-t --tcp -u --udp -A --query -4 --ipv4 -6 --ipv6 --port
 				--host-only --netns --container --pid --user --comm --cmdline
-				-o --output -H --no-header --color -d --delay --by -b --bits
-				--interval --count --timeout -h --help'
+				-o --output -H --no-header --color -d --delay --by -b --bytes
+				--bits --no-bpf --interval --count --timeout -h --help'
 		elif [[ $watch ]]; then
 			opts='-t --tcp -u --udp -A --query -4 --ipv4 -6 --ipv6 --port
 				--host-only --netns --container --pid --user --comm --cmdline

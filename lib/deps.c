@@ -757,7 +757,7 @@ int whosock_deps_new(const struct whosock_deps_options *options, struct whosock_
 	/* With the kernel's socket events where it can: every connection with
 	 * its process. One whose open is read after its close report counts
 	 * once, by its namespace (the watcher does not open it after). */
-	wo.flags = d->opt.flags;
+	wo.flags = d->opt.flags | WHOSOCK_FLAG_KERNEL_OWNERS; /* processes, not fds */
 	/* The watcher first: what opens after its baseline comes as events;
 	 * the snapshot after it sees the rest (each end counts once). */
 	r = whosock_watch_new(&wo, on_event, d, &d->w);

@@ -189,7 +189,26 @@ static void word(struct text *b, const struct whosock_note *n)
 		text_puts(b, " ");
 		text_puts(b, whosock_proto_name((enum whosock_proto)n->proto));
 		text_puts(b, n->count == 1 ? " socket is" : " sockets are");
-		text_puts(b, " not counted: nothing counts their bytes without BPF");
+		if (n->proto == WHOSOCK_PROTO_TCP) {
+			/* Seen only in the kernel's events, or in a state
+			 * without tcp_info. */
+			text_puts(b, " not counted: no dump gave their counters yet");
+			break;
+		}
+		text_puts(b, " not counted: nothing counts their bytes without BPF (");
+		if (!n->error) {
+			text_puts(b, "--no-bpf");
+		} else if (n->error == EOPNOTSUPP) {
+			text_puts(b, "this whosock was built without BPF");
+		} else {
+			text_puts(b, "not loaded: ");
+			text_puts(b, strerror(n->error));
+			if (n->error == EPERM || n->error == EACCES)
+				text_puts(b, ", needs root, or CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN");
+			else if (n->error == ENOENT)
+				text_puts(b, ": no kernel BTF or no cgroup v2 mount?");
+		}
+		text_putc(b, ')');
 		break;
 	case WHOSOCK_NOTE_TRAFFIC_NO_OWNER:
 		text_u64(b, n->count);

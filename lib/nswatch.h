@@ -29,6 +29,7 @@ struct wns {
 	struct mnl_socket *dump;
 	struct mnl_socket *destroy;
 	bool polled;      /* destroy is in the watcher's epoll set */
+	unsigned overrun_tick; /* the watcher's tick when destroy last overran (lost reports), 0 */
 	bool dumped;      /* this tick's dump worked: what it lacks is closed */
 	bool unreachable; /* entering failed: not retried until the next discovery */
 	int dump_error;   /* the last dump's failure (negative errno), 0 */

@@ -12,6 +12,7 @@
 
 #include "whosock/traffic.h"
 #include "abi.h"
+#include "bpf_traffic.h"
 #include "filter.h"
 #include "sockcopy.h"
 #include "trafgroup.h"
@@ -61,6 +62,7 @@ struct whosock_meter {
 	size_t n_notes;
 	uint64_t uncounted[WHOSOCK_PROTO_OTHER + 1]; /* this interval's sockets not counted, by proto */
 	uint64_t no_owner;                           /* closes counted without a process */
+	int bpf_error; /* why the kernel's counters do not run (the watcher's status) */
 	int error;                                   /* a failure inside a callback (-ENOMEM) */
 	bool ended, any_interval;
 	struct timespec ts;
@@ -281,7 +283,8 @@ static void add_notes(struct whosock_meter *m)
 		if (m->uncounted[p])
 			m->notes[m->n_notes++] = (struct whosock_note){
 				.code = WHOSOCK_NOTE_TRAFFIC_UNCOUNTED, .count = m->uncounted[p],
-				.proto = p, .family = AF_UNSPEC };
+				.error = p == WHOSOCK_PROTO_TCP ? 0 : m->bpf_error, .proto = p,
+				.family = AF_UNSPEC };
 		m->uncounted[p] = 0;
 	}
 	if (m->no_owner)
@@ -324,7 +327,20 @@ static void end_interval(struct whosock_meter *m)
 	m->any_interval = true;
 }
 
-static void dumped(void *data, struct tracker *tk, bool baseline)
+/* A socket other than TCP: its payload as the kernel's counters have it now
+ * (none counted yet: none, or what was taken before). */
+static void take_bpf(const struct bpf_traffic *bt, struct whosock_socket *s)
+{
+	struct whosock_traffic tr = { .since_start = true };
+
+	if (s->known & WHOSOCK_KNOWN_TRAFFIC)
+		tr = s->traffic;
+	bpf_traffic_get(bt, s->cookie, &tr);
+	s->traffic = tr;
+	s->known |= WHOSOCK_KNOWN_TRAFFIC;
+}
+
+static void dumped(void *data, struct tracker *tk, const struct bpf_traffic *bt, bool baseline)
 {
 	struct whosock_meter *m = data;
 	/* Only the interval's last dump counts the connections open at its
@@ -336,10 +352,15 @@ static void dumped(void *data, struct tracker *tk, bool baseline)
 		account_pending(m, tk);
 	for (size_t i = 0; i < tk->cap; i++) {
 		struct tracked *t = &tk->map[i];
-		const struct whosock_socket *s = t->sock;
+		struct whosock_socket *s = t->sock;
 
 		if (!t->netns || s->state == WHOSOCK_STATE_LISTEN)
 			continue;
+		/* The tracked copy keeps them: its closed event (a dump that no
+		 * longer listed it) reports them, the kernel's release the
+		 * final ones. */
+		if (bt && s->proto != WHOSOCK_PROTO_TCP)
+			take_bpf(bt, s);
 		if (!(s->known & WHOSOCK_KNOWN_TRAFFIC)) {
 			if (!baseline && counts(m, s, holder(tk, s)))
 				m->uncounted[s->proto <= WHOSOCK_PROTO_OTHER ? s->proto : WHOSOCK_PROTO_OTHER]++;
@@ -409,6 +430,12 @@ int whosock_meter_new(const struct whosock_meter_options *options, struct whosoc
 	r = watch_new_hooked(&wo, on_event, m, &hooks, &m->w);
 	if (r == 0)
 		r = m->error;
+	if (r == 0) {
+		struct whosock_watch_status st = { .size = sizeof(st) };
+
+		r = whosock_watch_status(m->w, &st);
+		m->bpf_error = st.bpf_error;
+	}
 	if (r < 0) {
 		whosock_meter_free(m);
 		return r;

@@ -54,6 +54,11 @@
 #define RECV_BUFFER_SIZE (64u * 1024u)
 /* Receive calls per destroy socket and turn (each up to RECV_BUFFER_SIZE). */
 #define MAX_DESTROY_READS 8
+/* ... and before a dump, up to this many (64 KiB each). */
+#define MAX_DRAIN_READS 256
+/* Dumps a connection may be missing from before its close, never reported
+ * by the kernel, is reported as last seen (where reports are intact). */
+#define REPORT_WAIT_TICKS 10u
 /* Kernel socket events (BPF) read per turn: more than the ring buffer
  * holds (1 MiB of 144-byte events), so one turn reads all that waits. */
 #define MAX_BPF_EVENTS 8192
@@ -115,6 +120,7 @@ struct whosock_watch {
 	uint64_t bpf_lost;    /* events the kernel dropped, as last seen */
 	size_t bpf_turn;      /* events read in this turn */
 	int bpf_event_error;  /* what handling one failed with (-ENOMEM) */
+	struct openers openers; /* WHOSOCK_FLAG_KERNEL_OWNERS */
 };
 
 static uint64_t now_ms(void)
@@ -506,6 +512,8 @@ static int dump_ns(struct whosock_watch *w, struct wns *ns, struct whosock_snaps
 
 static void read_bpf(struct whosock_watch *w);
 
+static bool read_destroyed(struct whosock_watch *w, struct wns *ns, int max_reads);
+
 static int tick(struct whosock_watch *w)
 {
 	struct whosock_snapshot *snap = snapshot_new(), *fresh = snapshot_new();
@@ -513,8 +521,14 @@ static int tick(struct whosock_watch *w)
 	int r = 0;
 
 	/* What the kernel reported before this dump: a socket it names is
-	 * tracked with its process before the dump sees it. */
+	 * tracked with its process before the dump sees it, and one it
+	 * reported closed is closed with its final counters, not as the dump
+	 * last saw it (behind a flood of closes, its report may otherwise be
+	 * read after the close was reported from the dumps: twice). */
 	read_bpf(w);
+	for (size_t i = 0; i < w->nw.n; i++)
+		if (w->nw.v[i].destroy)
+			read_destroyed(w, &w->nw.v[i], MAX_DRAIN_READS);
 	w->last_tick_ms = now_ms();
 	/* The counters as of this dump: what moves them later is new to it
 	 * (a close reported before an open would otherwise hide the open). */
@@ -578,15 +592,20 @@ static int tick(struct whosock_watch *w)
 		if (ns && !ns->dumped)
 			continue;
 		/* Where the kernel reports closes, its report (with the final
-		 * counters) may still be queued behind others: it gets one
-		 * more interval before the close is reported as last seen. */
-		if (ns && ns->destroy && w->tick - t->seen < 2)
+		 * counters) comes, if late: behind a flood of closes the
+		 * kernel's workqueue that sends them lags (seconds, on a busy
+		 * machine), and reported closed before, the socket's report
+		 * would find no tomb and count as another close. It waits
+		 * REPORT_WAIT_TICKS dumps for it; 2 after reports were lost. */
+		if (ns && ns->destroy &&
+		    w->tick - t->seen < (ns->overrun_tick && w->tick - ns->overrun_tick <= REPORT_WAIT_TICKS
+						 ? 2u : REPORT_WAIT_TICKS))
 			continue;
 		report_closed(w, t);
 		i--; /* a later member may have moved into this slot */
 	}
 	if (r == 0 && w->hooks.dumped)
-		w->hooks.dumped(w->hooks.data, &w->tk, w->baseline);
+		w->hooks.dumped(w->hooks.data, &w->tk, w->bt, w->baseline);
 	w->baseline = false;
 out:
 	whosock_snapshot_free(fresh);
@@ -600,13 +619,18 @@ static void dump_soon(struct whosock_watch *w, uint64_t now);
 
 /* A socket the kernel saw open: tracked and reported at once, with its
  * owners from /proc when its process still holds it (fds, details), else
- * with the process the kernel named. */
+ * with the process the kernel named. WHOSOCK_FLAG_KERNEL_OWNERS: the
+ * process the kernel named, with its details from the scan of a socket it
+ * opened a moment ago when there was one (no /proc read per socket). */
 static int bpf_opened(struct whosock_watch *w, struct watch_bpf_sock *v)
 {
 	struct whosock_socket *s = &v->s;
 	const struct whosock_socket *use = s;
 	struct wns *ns = nswatch_find(&w->nw, s->netns);
+	bool kernel_owners = w->opt.flags & WHOSOCK_FLAG_KERNEL_OWNERS;
+	const struct whosock_process *known;
 	struct whosock_snapshot *fresh;
+	uint64_t now = now_ms();
 	struct tracked *t;
 	int r = 0;
 
@@ -623,7 +647,10 @@ static int bpf_opened(struct whosock_watch *w, struct watch_bpf_sock *v)
 	fresh = snapshot_new();
 	if (!fresh)
 		return -ENOMEM;
-	if (s->inode && s->n_owners) {
+	known = kernel_owners ? openers_find(&w->openers, v, now) : NULL;
+	if (known) {
+		v->owner.proc = known; /* its details as scanned lately; fd -1 */
+	} else if (s->inode && s->n_owners) {
 		struct whosock_socket bare = *s;
 		int pid = v->proc.pid;
 
@@ -636,22 +663,29 @@ static int bpf_opened(struct whosock_watch *w, struct watch_bpf_sock *v)
 			use = whosock_snapshot_get(fresh, 0);
 	}
 	if (r == 0) {
-		t = tracker_add(&w->tk, use, now_ms(), w->tick);
+		t = tracker_add(&w->tk, use, now, w->tick);
 		if (t)
 			emit(w, WHOSOCK_EVENT_OPENED, t->sock, NULL);
 		else
 			r = -ENOMEM;
 	}
-	whosock_snapshot_free(fresh);
+	if (r == 0 && use != s && kernel_owners)
+		openers_keep(&w->openers, v, fresh, now); /* takes fresh */
+	else
+		whosock_snapshot_free(fresh);
 	return r;
 }
+
+static void bpf_closed_unseen(struct whosock_watch *w, const struct wns *ns,
+			      const struct socklife_ev *ev, struct watch_bpf_sock *v);
 
 static bool on_bpf_event(const struct socklife_ev *ev, void *data)
 {
 	struct whosock_watch *w = data;
 	struct watch_bpf_sock v;
+	bool known = watch_bpf_socket(ev, &v);
 
-	if (watch_bpf_socket(ev, &v) && ev->kind == SOCKLIFE_OPENED) {
+	if (known && ev->kind == SOCKLIFE_OPENED) {
 		int r = bpf_opened(w, &v);
 
 		if (r < 0)
@@ -665,6 +699,8 @@ static bool on_bpf_event(const struct socklife_ev *ev, void *data)
 		if (t && !(ev->protocol == IPPROTO_TCP && ns && ns->destroy)) {
 			watch_bpf_take_traffic(ev, t->sock);
 			report_closed(w, t);
+		} else if (!t && known && ev->protocol != IPPROTO_TCP && (ev->flags & SOCKLIFE_OWNER)) {
+			bpf_closed_unseen(w, ns, ev, &v);
 		}
 	}
 	return ++w->bpf_turn < MAX_BPF_EVENTS;
@@ -690,42 +726,69 @@ static void read_bpf(struct whosock_watch *w)
 /* ---- closes reported by the kernel ---- */
 
 /* A close of a socket no dump saw (opt.unseen_closes): reported as the
- * kernel gave it, when the watcher's filter wants it. TCP's reports carry
- * tcp_info, UDP's none. Returns whether it was reported. */
-static bool report_unseen(struct whosock_watch *w, const struct wns *ns, struct whosock_socket *s)
+ * kernel gave it, when the watcher's filter wants it. Returns whether it
+ * was reported. */
+static bool report_unseen(struct whosock_watch *w, const struct whosock_socket *s)
 {
-	struct whosock_filter f = w->filter;
-
-	if (!(s->known & WHOSOCK_KNOWN_TCP_INFO)) {
-		s->proto = WHOSOCK_PROTO_UDP;
-		s->type = SOCK_DGRAM;
-	}
-	s->netns = ns->ns.inode;
-	s->netns_name = ns->ns.name;
 	/* Connections only: a listener's or bound port's close is one a
-	 * dump would have seen open. */
-	f.states = 0; /* (it is CLOSE by now) */
-	if (s->remote.port == 0 || !w->opt.connections || !filter_match(&f, s))
+	 * dump would have seen open. (The filter has no states: it is CLOSE
+	 * by now.) */
+	if (s->remote.port == 0 || !w->opt.connections || !filter_match(&w->filter, s))
 		return false;
 	emit(w, WHOSOCK_EVENT_CLOSED, s, NULL);
 	return true;
 }
 
-/* Report the closes the kernel sent for ns. Returns whether a watched
- * socket closed (or reports were lost: an overrun). */
-static bool read_destroyed(struct whosock_watch *w, struct wns *ns)
+/* The kernel's word that a socket not tracked closed (a destroy report;
+ * with BPF, a UDP socket's release, which no destroy report would bring
+ * with its counters and process): the hooks hear of it, opt.unseen_closes
+ * reports it once, and it is closed from now on (the kernel's late events
+ * and the dump under way do not open it after its close). s: its netns
+ * set. Returns whether it was reported. */
+static bool closed_untracked(struct whosock_watch *w, const struct whosock_socket *s)
+{
+	bool late = tracker_was_closed(&w->tk, s->netns, s->cookie), any = false;
+
+	if (w->hooks.closed_unseen)
+		w->hooks.closed_unseen(w->hooks.data, &w->tk, s, late);
+	/* Never watched, or already reported. */
+	if (w->opt.unseen_closes && !late)
+		any = report_unseen(w, s);
+	tracker_entomb(&w->tk, s->netns, s->cookie);
+	return any;
+}
+
+/* A UDP socket's release that no dump or event had opened (it lived
+ * between two dumps, or was never bound by bind()): the event has its
+ * process, addresses and final counters. */
+static void bpf_closed_unseen(struct whosock_watch *w, const struct wns *ns,
+			      const struct socklife_ev *ev, struct watch_bpf_sock *v)
+{
+	struct whosock_socket *s = &v->s;
+
+	if ((!ns && w->opt.host_only) || !filter_match_netns(&w->filter, s->netns) ||
+	    !filter_match(&w->filter, s))
+		return;
+	s->netns_name = ns ? ns->ns.name : NULL;
+	s->state = WHOSOCK_STATE_CLOSE;
+	watch_bpf_take_traffic(ev, s);
+	closed_untracked(w, s);
+}
+
+/* Report the closes the kernel sent for ns, in at most max_reads reads.
+ * Returns whether a watched socket closed (or reports were lost: an
+ * overrun). */
+static bool read_destroyed(struct whosock_watch *w, struct wns *ns, int max_reads)
 {
 	bool any = false;
 
-	/* A bounded turn: a flood of closes must not starve the timeout, the
-	 * caller's signals or the other namespaces; what is left wakes poll()
-	 * again at once. */
-	for (int reads = 0; reads < MAX_DESTROY_READS; reads++) {
+	for (int reads = 0; reads < max_reads; reads++) {
 		ssize_t n = mnl_socket_recvfrom(ns->destroy, w->buf, RECV_BUFFER_SIZE);
 		const struct nlmsghdr *nlh = (const struct nlmsghdr *)w->buf;
 		int len = (int)n;
 
 		if (n < 0 && errno == ENOBUFS) {
+			ns->overrun_tick = w->tick ? w->tick : 1;
 			/* Reports were lost (the kernel's queue overran): a dump
 			 * soon finds what closed, whatever the interval. */
 			dump_soon(w, now_ms());
@@ -754,24 +817,17 @@ static bool read_destroyed(struct whosock_watch *w, struct wns *ns)
 				read_bpf(w);
 				t = tracker_find(&w->tk, ns->ns.inode, s.cookie);
 			}
-			if (!t && w->hooks.closed_unseen) {
-				/* The report has no uid (the kernel leaves it 0). */
-				struct whosock_socket c = s;
-
-				c.netns = ns->ns.inode;
-				c.netns_name = ns->ns.name;
-				c.known &= ~(uint32_t)WHOSOCK_KNOWN_UID;
-				w->hooks.closed_unseen(w->hooks.data, &w->tk, &c,
-						       tracker_was_closed(&w->tk, ns->ns.inode, s.cookie));
-			}
 			if (!t) {
-				/* Never watched, or already reported. */
-				if (w->opt.unseen_closes &&
-				    !tracker_was_closed(&w->tk, ns->ns.inode, s.cookie))
-					any |= report_unseen(w, ns, &s);
-				/* Closed now for the kernel's late events and the
-				 * dump under way too: not opened after its close. */
-				tracker_entomb(&w->tk, ns->ns.inode, s.cookie);
+				/* The report has no uid (the kernel leaves it 0);
+				 * TCP's carry tcp_info, UDP's none. */
+				s.netns = ns->ns.inode;
+				s.netns_name = ns->ns.name;
+				s.known &= ~(uint32_t)WHOSOCK_KNOWN_UID;
+				if (!(s.known & WHOSOCK_KNOWN_TCP_INFO)) {
+					s.proto = WHOSOCK_PROTO_UDP;
+					s.type = SOCK_DGRAM;
+				}
+				any |= closed_untracked(w, &s);
 				continue;
 			}
 			tracker_take_counters(t->sock, &s);
@@ -975,7 +1031,10 @@ static void read_ready(struct whosock_watch *w)
 			continue;
 		}
 		ns = nswatch_find(&w->nw, ev[i].data.u64);
-		if (ns && ns->destroy && read_destroyed(w, ns) && peeking(w))
+		/* A bounded turn: a flood of closes must not starve the
+		 * timeout, the caller's signals or the other namespaces; what
+		 * is left wakes poll() again at once. */
+		if (ns && ns->destroy && read_destroyed(w, ns, MAX_DESTROY_READS) && peeking(w))
 			dump_soon(w, now_ms()); /* a replacement may have come meanwhile */
 	}
 }
@@ -1096,6 +1155,7 @@ void whosock_watch_free(struct whosock_watch *w)
 	if (w->epfd >= 0)
 		close(w->epfd);
 	bpf_traffic_close(w->bt);
+	openers_free(&w->openers);
 	tracker_free(&w->tk);
 	for (size_t i = 0; w->ring && i < w->ring_n; i++)
 		free(w->ring[(w->ring_head + i) % w->opt.ring_size].sock);

@@ -73,3 +73,47 @@ void watch_bpf_take_traffic(const struct socklife_ev *ev, struct whosock_socket 
 	s->traffic.since_start = true;
 	s->known |= WHOSOCK_KNOWN_TRAFFIC;
 }
+
+static struct opener *slot(const struct openers *o, int pid)
+{
+	return (struct opener *)&o->v[(unsigned)pid % OPENERS];
+}
+
+const struct whosock_process *openers_find(const struct openers *o, const struct watch_bpf_sock *v,
+					   uint64_t now_ms)
+{
+	const struct opener *e = slot(o, v->proc.pid);
+
+	if (!e->proc || !v->owner.proc || e->pid != v->proc.pid || e->uid != v->proc.uid ||
+	    strcmp(e->comm, v->comm) != 0 || now_ms >= e->at_ms + OPENER_TTL_MS)
+		return NULL;
+	return e->proc;
+}
+
+void openers_keep(struct openers *o, const struct watch_bpf_sock *v, struct whosock_snapshot *snap,
+		  uint64_t now_ms)
+{
+	const struct whosock_socket *s = whosock_snapshot_count(snap) ? whosock_snapshot_get(snap, 0) : NULL;
+	struct opener *e = slot(o, v->proc.pid);
+
+	for (size_t i = 0; s && i < s->n_owners; i++) {
+		if (s->owners[i].proc->pid != v->proc.pid)
+			continue;
+		whosock_snapshot_free(e->snap);
+		e->pid = v->proc.pid;
+		e->uid = v->proc.uid;
+		memcpy(e->comm, v->comm, sizeof(e->comm));
+		e->at_ms = now_ms;
+		e->snap = snap;
+		e->proc = s->owners[i].proc;
+		return;
+	}
+	whosock_snapshot_free(snap);
+}
+
+void openers_free(struct openers *o)
+{
+	for (size_t i = 0; i < OPENERS; i++)
+		whosock_snapshot_free(o->v[i].snap);
+	memset(o, 0, sizeof(*o));
+}

@@ -6,6 +6,7 @@
 #define WHOSOCK_WATCH_BPF_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "whosock/whosock.h"
 
@@ -30,5 +31,39 @@ bool watch_bpf_socket(const struct socklife_ev *ev, struct watch_bpf_sock *out);
 /* The final counters a CLOSED event carries (not TCP's: tcp_info counts
  * those from the socket's start) into s. */
 void watch_bpf_take_traffic(const struct socklife_ev *ev, struct whosock_socket *s);
+
+/* The processes that opened sockets lately, as the last /proc scan of each
+ * found them: with WHOSOCK_FLAG_KERNEL_OWNERS, another socket the same
+ * process (same pid, comm and uid) opens within OPENER_TTL_MS takes its
+ * details from here, not from another /proc read. Direct-mapped by pid:
+ * OPENERS entries, each a one-socket snapshot holding the process. */
+#define OPENERS 256
+#define OPENER_TTL_MS 1000
+
+struct opener {
+	int pid;
+	uint32_t uid;
+	char comm[17];
+	uint64_t at_ms;
+	struct whosock_snapshot *snap; /* owns proc */
+	const struct whosock_process *proc;
+};
+
+struct openers {
+	struct opener v[OPENERS];
+};
+
+/* The process v's event names, when it was scanned within OPENER_TTL_MS
+ * before now; else NULL. */
+const struct whosock_process *openers_find(const struct openers *o, const struct watch_bpf_sock *v,
+					   uint64_t now_ms);
+
+/* Keep snap (a scan of v's process: its first socket's owners) for
+ * v's process. Takes snap, freeing it when none of its owners is that
+ * process. */
+void openers_keep(struct openers *o, const struct watch_bpf_sock *v, struct whosock_snapshot *snap,
+		  uint64_t now_ms);
+
+void openers_free(struct openers *o);
 
 #endif

@@ -11,15 +11,22 @@
 #include "tracker.h"
 #include "whosock/watch.h"
 
+struct bpf_traffic;
+
 struct watch_hooks {
 	/* After each dump (baseline: the first, whose sockets raised no
-	 * event): every tracked socket's counters are as that dump saw them. */
-	void (*dumped)(void *data, struct tracker *tk, bool baseline);
+	 * event): every tracked socket's counters are as that dump saw them
+	 * (TCP's tcp_info); bt, when the kernel's counters run (else NULL),
+	 * has the other sockets' by cookie. */
+	void (*dumped)(void *data, struct tracker *tk, const struct bpf_traffic *bt, bool baseline);
 	/* A socket the first dump listed without a holder (closed by its
 	 * process, not yet by the kernel): not tracked. */
 	void (*orphan_at_start)(void *data, const struct whosock_socket *s);
-	/* The kernel's report of a close of a socket that is not tracked:
-	 * netns set, no owners, its uid unknown. late: it was tracked, and
+	/* The kernel's word of a close of a socket that is not tracked,
+	 * netns set: a destroy report (no owners, its uid unknown; TCP's with
+	 * its final counters), or with BPF a UDP socket's release (its
+	 * process as its one owner, its final counters when it carried
+	 * payload). late: it was tracked, and
 	 * reported closed already when a dump no longer listed it (the report
 	 * came after that dump: its counters are the final ones); else it
 	 * opened and closed between two dumps (or was an orphan). */

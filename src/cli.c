@@ -54,6 +54,7 @@ enum {
 	OPT_MAX_SERIES,
 	OPT_MAX_CONNECTIONS,
 	OPT_REQUEST_TIMEOUT,
+	OPT_BITS,
 };
 
 #define SHORT_OPTIONS ":tuwxl46o:ehVA:0SMKpnaHrimsd:b"
@@ -110,7 +111,8 @@ static const struct option long_options[] = {
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },    /* stop after SECONDS */
 	/* whosock top only (and --interval, --count, --timeout, --by) */
 	{ "delay", required_argument, NULL, 'd' },  /* live view refresh: SECONDS */
-	{ "bits", no_argument, NULL, 'b' },         /* rates in bits per second */
+	{ "bytes", no_argument, NULL, 'b' },        /* rates in bytes per second (default) */
+	{ "bits", no_argument, NULL, OPT_BITS },    /* rates in bits per second */
 	/* whosock deps only (and --interval: print every TIME) */
 	{ "duration", required_argument, NULL, OPT_DURATION },  /* observe this long */
 	/* top: process|connection|remote|container|user|netns; deps: process|user|container|netns */
@@ -1223,7 +1225,11 @@ static int parse(int argc, char **argv, struct cli *cli, char *err, size_t errle
 			top_only = "--delay";
 			break;
 		}
-		case 'b':
+		case 'b': /* the last of -b and --bits counts */
+			cli->bits = 0;
+			top_only = "--bytes";
+			break;
+		case OPT_BITS:
 			cli->bits = 1;
 			top_only = "--bits";
 			break;

@@ -52,7 +52,7 @@ struct cli {
 	/* whosock top (interval_ms, count and timeout_ms too: count intervals) */
 	int top_by;           /* --by: enum whosock_meter_by (the first given) */
 	unsigned top_by_set;  /* every --by given (-o: rows of each), 1u << by; 0: top_by's */
-	int bits;             /* -b/--bits: rates in bits */
+	int bits;             /* --bits: rates in bits (-b/--bytes: in bytes, the default) */
 	unsigned delay_ms;    /* -d/--delay: the live view's refresh (interval_ms when 0) */
 	/* whosock deps (interval_ms: how often to print, 0: once at the end) */
 	long duration_ms;     /* observe this long, then print; 0: until a signal */

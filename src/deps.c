@@ -303,6 +303,7 @@ int deps_main(const struct cli *cli, void (*message)(const char *, const char *)
 	opt.n_services = cli->n_services;
 	opt.exclude_loopback = cli->exclude_loopback;
 	opt.host_only = cli->opt.host_only;
+	opt.flags = cli->opt.flags; /* --no-bpf */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -342,6 +343,11 @@ int deps_main(const struct cli *cli, void (*message)(const char *, const char *)
 		if (whosock_deps_status(d, &st) == 0)
 			watch_note_status(&st, &noted, message);
 	}
+	/* What it could not see, also when the time was up before the first
+	 * turn (a slow start). */
+	st = (struct whosock_watch_status)WHOSOCK_WATCH_STATUS_INIT;
+	if (whosock_deps_status(d, &st) == 0)
+		watch_note_status(&st, &noted, message);
 	if (r >= 0)
 		r = print_edges(d, cli, &out);
 	if (r == -EPIPE) {

@@ -32,6 +32,7 @@ struct whosock_meter_options top_meter_options(const struct cli *cli)
 	opt.filter = &cli->filter;
 	opt.host_only = cli->opt.host_only;
 	opt.interval_ms = cli->interval_ms;
+	opt.flags = cli->opt.flags & WHOSOCK_FLAG_NO_BPF;
 	return opt;
 }
 

@@ -58,7 +58,9 @@ struct whosock_watch_options {
 	 * connection shorter than the interval): a CLOSED event with its
 	 * namespace, addresses and final counters, no owners (the report
 	 * names no process) and lifetime_known false. Needs destroy reports
-	 * (whosock_watch_status()). */
+	 * (whosock_watch_status()). With the kernel's BPF events, a connected
+	 * UDP socket's close comes from its release instead: with its
+	 * process (fd -1) and its final traffic. */
 	bool unseen_closes;
 };
 

@@ -398,6 +398,13 @@ enum {
 	 * counters); a snapshot's owners come from the /proc walk, as with
 	 * WHOSOCK_OWNERS_PROC. */
 	WHOSOCK_FLAG_NO_BPF = 1u << 1,
+	/* A watcher's sockets that the kernel's events report opened take as
+	 * their owner the process that opened them (pid, comm, uid; with
+	 * WHOSOCK_WANT_PROCESS its details as /proc showed them for a socket
+	 * it opened less than a second before, when there was one), fd -1,
+	 * without a /proc read per socket: for callers that count processes,
+	 * not fds (whosock deps). Other holders are not looked for. */
+	WHOSOCK_FLAG_KERNEL_OWNERS = 1u << 2,
 };
 
 /* Where the owners (and the namespaces processes live in) come from. */
@@ -514,7 +521,12 @@ enum whosock_note_code {
 	 * from path (the /proc root). */
 	WHOSOCK_NOTE_NO_MEMINFO,
 	/* Traffic accounting (whosock_meter): count sockets of proto are not
-	 * counted (nothing counts their bytes: UDP without BPF). */
+	 * counted (nothing counts their bytes: UDP without BPF; TCP: no dump
+	 * gave their counters yet). Not TCP: error says why BPF does not
+	 * count them: 0 WHOSOCK_FLAG_NO_BPF asked for none,
+	 * EOPNOTSUPP built without BPF, EPERM refused (needs CAP_BPF,
+	 * CAP_PERFMON and CAP_NET_ADMIN), ENOENT no kernel BTF or no cgroup
+	 * v2 mount, ... */
 	WHOSOCK_NOTE_TRAFFIC_UNCOUNTED,
 	/* Traffic accounting: count sockets closed before whosock saw who held
 	 * them (opened and closed between two dumps): their bytes count in a

@@ -343,30 +343,6 @@ int sendmsg6(struct bpf_sock_addr *ctx)
 	return 1;
 }
 
-/* close() of a socket other than TCP (whose end is its CLOSE state). */
-SEC("cgroup/sock_release")
-int sock_release(struct bpf_sock *sk)
-{
-	__u64 cookie = bpf_get_socket_cookie(sk);
-	struct socklife_ev *e;
-
-	if (sk->protocol == IPPROTO_TCP)
-		return 1;
-	if (sk->protocol == IPPROTO_UDP || sk->protocol == IPPROTO_UDPLITE) {
-		e = reserve(SOCKLIFE_CLOSED, cookie);
-		if (e) {
-			e->netns = sock_of(sk)->__sk_common.skc_net.net->ns.inum;
-			e->family = sk->family;
-			e->protocol = sk->protocol;
-			e->state = TCP_CLOSE;
-			take_counters(e, cookie);
-			bpf_ringbuf_submit(e, 0);
-		}
-	}
-	forget(cookie);
-	return 1;
-}
-
 static __always_inline void addresses(struct socklife_ev *e, const struct sock *sk)
 {
 	e->family = sk->__sk_common.skc_family;
@@ -379,6 +355,43 @@ static __always_inline void addresses(struct socklife_ev *e, const struct sock *
 		*(__u32 *)e->laddr = sk->__sk_common.skc_rcv_saddr;
 		*(__u32 *)e->raddr = sk->__sk_common.skc_daddr;
 	}
+}
+
+/* close() of a socket other than TCP (whose end is its CLOSE state). A UDP
+ * socket's event is complete (owner, addresses, inode, final counters): one
+ * that opened and closed between two dumps, or never bound explicitly (no
+ * post_bind: connect() and sendto() bind it themselves), is known from it
+ * alone, with the process that used it (else the one closing it). */
+SEC("cgroup/sock_release")
+int sock_release(struct bpf_sock *sk)
+{
+	__u64 cookie = bpf_get_socket_cookie(sk);
+	struct socklife_ev *e;
+
+	if (sk->protocol == IPPROTO_TCP)
+		return 1;
+	if (sk->protocol == IPPROTO_UDP || sk->protocol == IPPROTO_UDPLITE) {
+		e = reserve(SOCKLIFE_CLOSED, cookie);
+		if (e) {
+			const struct sock *s = sock_of(sk);
+			struct proc *p = bpf_map_lookup_elem(&procs, &cookie), me = {};
+
+			if (p)
+				me = *p;
+			else
+				current_proc(&me);
+			set_owner(e, &me);
+			e->netns = s->__sk_common.skc_net.net->ns.inum;
+			e->inode = inode_of(s);
+			addresses(e, s);
+			e->protocol = sk->protocol;
+			e->state = TCP_CLOSE;
+			take_counters(e, cookie);
+			bpf_ringbuf_submit(e, 0);
+		}
+	}
+	forget(cookie);
+	return 1;
 }
 
 SEC("tp_btf/inet_sock_set_state")

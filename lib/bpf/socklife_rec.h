@@ -13,7 +13,8 @@ struct socklife_count {
 
 enum socklife_kind {
 	SOCKLIFE_OPENED = 1, /* a TCP listener, a TCP connection established, a UDP bind */
-	SOCKLIFE_CLOSED,     /* TCP: reached CLOSE; others: released (close()) */
+	SOCKLIFE_CLOSED,     /* TCP: reached CLOSE; others: released (close()); UDP: with
+			      * its owner, addresses and inode */
 };
 
 enum {

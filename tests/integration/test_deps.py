@@ -254,6 +254,13 @@ def check_dot(text):
                  if " -> " in l and ":5000" in l.split(" -> ")[1])), 3, "-o dot: one node per namespace's service", last)
 
 
+def check_links(runs, bpf):
+    for what, d in runs.items():
+        links = wstest.bpf_links(d.p.pid)
+        want = bpf and "--no-bpf" not in d.argv
+        T.ok((links > 0) == want, "deps (%s) holds %d BPF links (%s)" % (what, links, "some" if want else "none"))
+
+
 def check_usage():
     for args, want in ((["deps", "--by", "host"], "invalid --by"),
                        (["deps", "--service", "nonsense"], "invalid"),
@@ -316,6 +323,8 @@ def inner():
             if not T.ok(d.ready(), "whosock deps (%s) printed its first edges" % what, d.p.stderr.read1(2000)
                         if d.p.poll() is not None else ""):
                 return T.summary()
+        T.run_section("0. the kernel's socket events: attached by every run but the --no-bpf ones",
+                      check_links, runs, bpf)
         clients = [in_ns(name, [sys.executable, "-c", CLIENT, str(N_TCP), str(N_UDP), str(PAYLOAD)], USERS[i])
                    for i, name in enumerate(names)]
         for c, name in zip(clients, names):

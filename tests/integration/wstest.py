@@ -127,6 +127,22 @@ def bpf_built(whosock):
     return BPF_NOT_BUILT not in err, err
 
 
+def bpf_links(pid):
+    """How many BPF links process pid holds (its fds to anon_inode:bpf_link):
+    whosock's programs are attached through links it owns, none pinned."""
+    n = 0
+    try:
+        fds = os.listdir("/proc/%d/fd" % pid)
+    except OSError:
+        return 0
+    for fd in fds:
+        try:
+            n += os.readlink("/proc/%d/fd/%s" % (pid, fd)) == "anon_inode:bpf_link"
+        except OSError:
+            pass
+    return n
+
+
 def start_inner(whosock):
     """First steps of the inner half: check that the re-exec landed in a new
     network namespace, bring its loopback up, check the binary. Returns the

@@ -1092,6 +1092,21 @@ static void test_ss_habits(void **state)
 	parse_fails(ARGS("watch", "--sort", "port"), MUST("--sort", "watch"));
 }
 
+/* whosock top's units: -b/--bytes (the default) and --bits, the last counts;
+ * --no-bpf goes to the meter. */
+static void test_top_units(void **state)
+{
+	(void)state;
+	assert_int_equal(parse_ok("top", "-o", "ndjson", NULL).bits, 0);
+	assert_int_equal(parse_ok("top", "-o", "ndjson", "--bits", NULL).bits, 1);
+	assert_int_equal(parse_ok("top", "-o", "ndjson", "--bits", "-b", NULL).bits, 0);
+	assert_int_equal(parse_ok("top", "-o", "ndjson", "-b", "--bits", NULL).bits, 1);
+	assert_int_equal(parse_ok("top", "-o", "ndjson", "--bytes", NULL).bits, 0);
+	assert_true(parse_ok("top", "-o", "ndjson", "--no-bpf", NULL).opt.flags & WHOSOCK_FLAG_NO_BPF);
+	parse_fails(ARGS("--bits"), MUST("--bits", "whosock top"));
+	parse_fails(ARGS("watch", "-b"), MUST("--bytes", "whosock top"));
+}
+
 static void test_sort_and_color(void **state)
 {
 	struct cli c;
@@ -1134,6 +1149,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ss_habits),
+		cmocka_unit_test(test_top_units),
 		cmocka_unit_test(test_sort_and_color),
 		cmocka_unit_test(test_service_names),
 		cmocka_unit_test(test_defaults),
