@@ -39,7 +39,7 @@ static void json_process(struct sbuf *b, const struct whosock_process *p)
 }
 
 void rowjson_traffic(struct sbuf *b, const struct whosock_meter_row *r, const struct timespec *ts,
-		     uint64_t interval_ms)
+		     uint64_t interval_ms, bool cmdline)
 {
 	char addr[64];
 
@@ -57,7 +57,7 @@ void rowjson_traffic(struct sbuf *b, const struct whosock_meter_row *r, const st
 		break;
 	case WHOSOCK_BY_CONNECTION:
 		output_json_key(b, "socket");
-		output_json_socket(b, r->socket);
+		output_json_socket_cmdline(b, r->socket, cmdline);
 		sbuf_putc(b, ',');
 		json_process(b, r->process);
 		sbuf_putc(b, ',');

@@ -16,9 +16,11 @@
 #include "whosock/deps.h"
 #include "whosock/traffic.h"
 
-/* One traffic row of the interval that ended at ts, interval_ms long. */
+/* One traffic row of the interval that ended at ts, interval_ms long;
+ * a connection's owners with their command lines only when cmdline (they
+ * hold secrets: whosock serve shows them only with --expose-cmdline). */
 void rowjson_traffic(struct sbuf *b, const struct whosock_meter_row *r, const struct timespec *ts,
-		     uint64_t interval_ms);
+		     uint64_t interval_ms, bool cmdline);
 
 /* One dependency edge. */
 void rowjson_edge(struct sbuf *b, const struct whosock_edge *e);

@@ -423,7 +423,7 @@ static enum MHD_Result api_feed(struct serve *sv, struct MHD_Connection *c, cons
 		snprintf(err, sizeof(err), "no dependency map: it could not start");
 		r = -EAGAIN;
 	} else if (ep == SERVE_TOP) {
-		r = serveview_top(&b, sv->meter, &q.cli, err, sizeof(err));
+		r = serveview_top(&b, sv->meter, &q.cli, sv->cli->expose_cmdline, err, sizeof(err));
 	} else {
 		r = serveview_deps(&b, sv->edges, sv->n_edges, &q.cli, err, sizeof(err));
 	}

@@ -72,8 +72,8 @@ static const char *refused(enum whosock_meter_by by, const struct whosock_filter
 	return NULL;
 }
 
-int serveview_top(struct sbuf *b, const struct whosock_meter *m, const struct cli *q, char *err,
-		  size_t errlen)
+int serveview_top(struct sbuf *b, const struct whosock_meter *m, const struct cli *q,
+		  bool expose_cmdline, char *err, size_t errlen)
 {
 	const struct whosock_filter *f = &q->filter;
 	enum whosock_meter_by by = (enum whosock_meter_by)q->top_by;
@@ -107,7 +107,7 @@ int serveview_top(struct sbuf *b, const struct whosock_meter *m, const struct cl
 			if (!lines && !first)
 				sbuf_putc(b, ',');
 			first = false;
-			rowjson_traffic(b, row, &ts, interval_ms);
+			rowjson_traffic(b, row, &ts, interval_ms, expose_cmdline);
 			if (lines)
 				sbuf_putc(b, '\n');
 		}

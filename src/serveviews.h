@@ -24,8 +24,8 @@
  * state, proto, family, local, expr). A JSON array (q->format NDJSON: a row a line); [] when
  * no interval has ended yet. Returns 0, -EINVAL with a one-line message
  * in err, or -ENOMEM. */
-int serveview_top(struct sbuf *b, const struct whosock_meter *m, const struct cli *q, char *err,
-		  size_t errlen);
+int serveview_top(struct sbuf *b, const struct whosock_meter *m, const struct cli *q,
+		  bool expose_cmdline, char *err, size_t errlen);
 
 /* The edges v[0..n) (grouped by process) to q->services (none: every
  * service) from clients q->filter matches (its netns, comms, uids and

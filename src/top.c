@@ -146,7 +146,7 @@ static void print_rows(struct sbuf *out, const struct whosock_meter *m, const st
 		if (cli->format == OUTPUT_JSON)
 			sbuf_puts(out, *first ? "[\n" : ",\n");
 		*first = false;
-		rowjson_traffic(out, r, &ts, interval_ms);
+		rowjson_traffic(out, r, &ts, interval_ms, true);
 		if (cli->format == OUTPUT_NDJSON)
 			sbuf_putc(out, '\n');
 	}

@@ -144,9 +144,14 @@ def start(scope, ns):
     return srv, start_client(scope, ns, srv["port"])
 
 
+SECRET = "hunter2"
+
+
 def start_client(scope, ns, port, comm=CLIENT_COMM):
-    """Another client of the service at port, renamed comm (at most 15 bytes)."""
-    return _start(scope, ns, CLIENT, [str(port), comm], "a client %r in %s" % (comm, ns))
+    """Another client of the service at port, renamed comm (at most 15 bytes);
+    its command line holds --password=SECRET, which no answer may show."""
+    return _start(scope, ns, CLIENT, [str(port), comm, "--password=" + SECRET],
+                  "a client %r in %s" % (comm, ns))
 
 
 def close_some(cli):

@@ -64,7 +64,7 @@ WHOSOCK = wstest.whosock_path()
 WAIT = 60.0  # deadline for what must happen (a failure, not a timing)
 NS = "wstest-serve-%d" % os.getpid()
 T = wstest.Checker(scope=wstest.Scope, timed=True)
-SECRET = "hunter2"
+SECRET = serveload.SECRET
 COMM = "wsserve_lsn"
 
 LISTENER = r"""
@@ -518,6 +518,10 @@ def sec_feeds(S):
     if conns:
         T.eq(sorted(r["socket"]["local"]["port"] for r in conns), sorted(cli["ports"]),
              "the connection rows are the client's sockets")
+        T.ok(all(o["cmdline"] is None for r in conns for o in r["socket"]["owners"]),
+             "the connection rows' owners: cmdline null")
+    for q in ("/api/v1/top?by=connection", "/api/v1/top?by=process", "/api/v1/deps"):
+        T.ok(SECRET not in sv.get(q)[1], "no command line in " + q)
     wait_for(lambda: top("by=netns&netns=" + NS, lambda r: len(r) == 1 and r[0]["netns_name"] == NS and
                          r[0]["connections"] == 2 * n),
              "/api/v1/top?by=netns: the namespace with both ends of the %d connections" % n)
