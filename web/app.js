@@ -6,6 +6,9 @@
 "use strict";
 
 const REFRESH_MS = 3000;
+// A map or a table of thousands helps nobody: the busiest first, this many
+// (the filters narrow the rest down).
+const MAX_EDGES = 120, MAX_ROWS = 200;
 const SVG = "http://www.w3.org/2000/svg";
 // Filters of both endpoints, then each one's own.
 const SHARED_KEYS = ["comm", "user", "container", "netns"];
@@ -110,6 +113,7 @@ function drawMap(edges) {
 	svg.replaceChildren();
 	svg.setAttribute("viewBox", "0 0 " + W + " " + H);
 	svg.setAttribute("height", H);
+	svg.setAttribute("preserveAspectRatio", "xMidYMin meet");
 	if (!edges.length) {
 		svg.appendChild(el("text", { x: 20, y: 30 }, "no dependencies seen yet"));
 		return;
@@ -200,11 +204,13 @@ async function refresh() {
 	try {
 		const [edges, rows] = await Promise.all([getJSON("api/v1/deps?" + deps),
 							 getJSON("api/v1/top?" + top)]);
-		drawMap(edges);
-		drawTop(rows);
+		edges.sort((a, b) => b.connections - a.connections);
+		drawMap(edges.slice(0, MAX_EDGES));
+		drawTop(rows.slice(0, MAX_ROWS));
+		const shown = (n, max) => (n > max ? max + " of " + n : String(n));
 		statusLine.className = "";
-		statusLine.textContent = edges.length + " dependencies, " + rows.length +
-			" rows; updated " + new Date().toLocaleTimeString();
+		statusLine.textContent = shown(edges.length, MAX_EDGES) + " dependencies (most connections first), " +
+			shown(rows.length, MAX_ROWS) + " rows; updated " + new Date().toLocaleTimeString();
 	} catch (err) {
 		statusLine.className = "error";
 		statusLine.textContent = String(err.message || err);
