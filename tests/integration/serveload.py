@@ -131,6 +131,27 @@ class Server:
             c.close()
 
 
+def inner(checker, ns, sections):
+    """The inner half of a serve test: in the new namespace, unless this
+    whosock has no serve, make the named namespace ns (lo up), run each
+    (title, fn) of sections with checker, remove ns; the exit status."""
+    whosock = wstest.whosock_path()
+    if wstest.start_inner(whosock) is None:
+        return 1
+    if subprocess.run([whosock, "serve", "--listen", "bad"], capture_output=True, text=True).stderr.find(
+            "built without 'serve'") >= 0:
+        return wstest.skip("whosock was built without serve (libmicrohttpd)")
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    try:
+        subprocess.run(["ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up"], check=True)
+        for title, fn in sections:
+            checker.run_section(title, fn)
+    finally:
+        subprocess.run(["ip", "netns", "del", ns])
+    print()
+    return checker.summary()
+
+
 def _start(scope, ns, code, args, what):
     p = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, "-c", code] + args,
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE)

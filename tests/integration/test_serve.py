@@ -619,28 +619,16 @@ def sec_usage(S):
 
 
 def inner():
-    netns = wstest.start_inner(WHOSOCK)
-    if netns is None:
-        return 1
-    if subprocess.run([WHOSOCK, "serve", "--listen", "bad"], capture_output=True, text=True).stderr.find(
-            "built without 'serve'") >= 0:
-        return wstest.skip("whosock was built without serve (libmicrohttpd)")
-    subprocess.run(["ip", "netns", "add", NS], check=True)
-    try:
-        subprocess.run(["ip", "netns", "exec", NS, "ip", "link", "set", "lo", "up"], check=True)
-        T.run_section("1: /metrics, the textfile, no command lines, --max-series", sec_metrics)
-        T.run_section("2: a real Prometheus scrapes serve", sec_prometheus)
-        T.run_section("3: /api/v1/sockets filters, /api/v1/events", sec_api)
-        T.run_section("4: malformed, oversized and slow requests", sec_hostile)
-        T.run_section("5: TLS and basic auth (--web.config.file)", sec_tls_auth)
-        T.run_section("6: bounded fds and memory over many scrapes", sec_bounded)
-        T.run_section("7: bad usage", sec_usage)
-        T.run_section("8: /api/v1/top, /api/v1/deps and their counters on a known load", sec_feeds)
-    finally:
-        subprocess.run(["ip", "netns", "del", NS])
-    print()
-    return T.summary()
-
+    return serveload.inner(T, NS, [
+        ("1: /metrics, the textfile, no command lines, --max-series", sec_metrics),
+        ("2: a real Prometheus scrapes serve", sec_prometheus),
+        ("3: /api/v1/sockets filters, /api/v1/events", sec_api),
+        ("4: malformed, oversized and slow requests", sec_hostile),
+        ("5: TLS and basic auth (--web.config.file)", sec_tls_auth),
+        ("6: bounded fds and memory over many scrapes", sec_bounded),
+        ("7: bad usage", sec_usage),
+        ("8: /api/v1/top, /api/v1/deps and their counters on a known load", sec_feeds),
+    ])
 
 if __name__ == "__main__":
     wstest.main(__file__, inner, "needs root to create network namespaces",

@@ -177,20 +177,9 @@ def sec_page(S):
 
 
 def inner():
-    if wstest.start_inner(WHOSOCK) is None:
-        return 1
-    if subprocess.run([WHOSOCK, "serve", "--listen", "bad"], capture_output=True, text=True).stderr.find(
-            "built without 'serve'") >= 0:
-        return wstest.skip("whosock was built without serve (libmicrohttpd)")
-    subprocess.run(["ip", "netns", "add", NS], check=True)
-    try:
-        subprocess.run(["ip", "netns", "exec", NS, "ip", "link", "set", "lo", "up"], check=True)
-        T.run_section("the page in headless Chromium", sec_page)
-    finally:
-        subprocess.run(["ip", "netns", "del", NS])
-    print()
-    return T.summary()
-
+    return serveload.inner(T, NS, [
+        ("the page in headless Chromium", sec_page),
+    ])
 
 if __name__ == "__main__":
     wstest.main(__file__, inner, "needs root to create network namespaces",
