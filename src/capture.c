@@ -110,7 +110,8 @@ struct capture {
 	struct whosock_process_filter *pf; /* NULL: every packet */
 	bool owner_filter;
 	struct qpkt *q;
-	size_t q_head, q_n, q_bytes;
+	size_t q_n, q_bytes; /* q[0..q_n): in arrival order */
+	size_t *order; /* release_due()'s: QUEUE_MAX positions */
 	struct sbuf out;
 	struct tag_cache tc[TAG_CACHE];
 	unsigned tc_next;
@@ -640,20 +641,57 @@ static void release(struct capture *c, struct qpkt *q)
 	q->data = NULL;
 }
 
-static void release_oldest(struct capture *c)
+static uint64_t ts_us(const struct timeval *tv)
 {
-	release(c, &c->q[c->q_head]);
-	c->q_head = (c->q_head + 1) % QUEUE_MAX;
-	c->q_n--;
+	return (uint64_t)tv->tv_sec * 1000000u + (uint64_t)tv->tv_usec;
 }
 
-/* Tag what has waited long enough (everything: all). */
+/* Queue positions by the packets' timestamps, then by arrival: the handles
+ * are read one after the other, the kernel's times interleave. */
+static int cmp_due(const void *a, const void *b, void *data)
+{
+	const struct capture *c = data;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	uint64_t tx = ts_us(&c->q[x].hdr.ts), ty = ts_us(&c->q[y].hdr.ts);
+
+	if (tx != ty)
+		return tx < ty ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+/* Tag, in time order, the packets captured more than HOLD_MS ago (by the
+ * kernel's clock: every handle has handed over what it captured by then,
+ * as each is read at least every BLOCK_MS), or that arrived 3 HOLD_MS ago
+ * (the realtime clock may step); all: every one; oldest: at least the
+ * oldest quarter by arrival (the queue is full). The rest moves up, in
+ * arrival order. */
+static void release_some(struct capture *c, bool all, bool oldest)
+{
+	struct timespec rt;
+	uint64_t now = now_ms(), cut;
+	size_t k = 0, kept = 0;
+
+	clock_gettime(CLOCK_REALTIME, &rt);
+	cut = (uint64_t)rt.tv_sec * 1000000u + (uint64_t)rt.tv_nsec / 1000u - HOLD_MS * 1000u;
+	for (size_t i = 0; i < c->q_n; i++) {
+		const struct qpkt *q = &c->q[i];
+
+		if (all || ts_us(&q->hdr.ts) <= cut || q->at_ms + 3 * HOLD_MS <= now ||
+		    (oldest && i < c->q_n / 4 + 1))
+			c->order[k++] = i;
+	}
+	qsort_r(c->order, k, sizeof(*c->order), cmp_due, c);
+	for (size_t i = 0; i < k; i++)
+		release(c, &c->q[c->order[i]]);
+	for (size_t i = 0; i < c->q_n; i++)
+		if (c->q[i].data)
+			c->q[kept++] = c->q[i];
+	c->q_n = kept;
+}
+
 static void release_due(struct capture *c, bool all)
 {
-	uint64_t now = now_ms();
-
-	while (c->q_n && (all || c->q[c->q_head].at_ms + HOLD_MS <= now))
-		release_oldest(c);
+	release_some(c, all, false);
 }
 
 struct dispatch_ctx {
@@ -671,8 +709,8 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *hdr, const u_char 
 	c->captured++;
 	/* Full: the oldest is tagged now (its events are likely in). */
 	while (c->q_n && (c->q_n == QUEUE_MAX || c->q_bytes + hdr->caplen > QUEUE_BYTES_MAX))
-		release_oldest(c);
-	q = &c->q[(c->q_head + c->q_n) % QUEUE_MAX];
+		release_some(c, false, true);
+	q = &c->q[c->q_n];
 	q->data = malloc(hdr->caplen ? hdr->caplen : 1);
 	if (!q->data)
 		return; /* counted captured, not kept */
@@ -912,7 +950,7 @@ static void run(struct capture *c)
 		if (next_rescan > now && next_rescan - now < timeout)
 			timeout = next_rescan - now;
 		if (c->q_n) {
-			uint64_t due = c->q[c->q_head].at_ms + HOLD_MS;
+			uint64_t due = c->q[0].at_ms + HOLD_MS;
 
 			timeout = due <= now ? 0 : due - now < timeout ? due - now : timeout;
 		}
@@ -953,7 +991,10 @@ int capture_main(const struct cli *cli, void (*message)(const char *, const char
 	signal(SIGPIPE, SIG_IGN);
 	c.self_netns = stat("/proc/thread-self/ns/net", &st) == 0 ? (uint64_t)st.st_ino : 0;
 	c.q = calloc(QUEUE_MAX, sizeof(*c.q));
-	if (!c.q) {
+	c.order = malloc(QUEUE_MAX * sizeof(*c.order));
+	if (!c.q || !c.order) {
+		free(c.q);
+		free(c.order);
 		message("", "out of memory");
 		return EXIT_TROUBLE;
 	}
@@ -994,12 +1035,10 @@ out:
 		free_ns(c.ns[i]);
 	free(c.ns);
 	free(c.tried);
-	while (c.q_n) {
-		free(c.q[c.q_head].data);
-		c.q_head = (c.q_head + 1) % QUEUE_MAX;
-		c.q_n--;
-	}
+	for (size_t i = 0; i < c.q_n; i++)
+		free(c.q[i].data);
 	free(c.q);
+	free(c.order);
 	sbuf_free(&c.out);
 	for (size_t i = 0; i < TAG_CACHE; i++)
 		sbuf_free(&c.tc[i].comments);
