@@ -27,7 +27,8 @@ by side over that load, started before the clients:
    7. a bad filter expression is a usage error (exit 2) naming the problem;
    8. UDP over a veth pair between the first two namespaces: in each, the
       packet's local end only (the sender's going out, the receiver's
-      coming in), never the other namespace's socket.
+      coming in), never the other namespace's socket;
+   9. -c 5: five packets, then it ends by itself.
 
 Exit 0 pass, 1 fail, 77 skip (not root, no namespaces or no tshark).
 """
@@ -338,6 +339,17 @@ def check_veth(cap, ns, pids, bpf):
     T.eq(bad[:5], [], "the local end of each namespace, none of the other")
 
 
+def check_count(cap):
+    """-c 5: five packets, then it ends by itself."""
+    try:
+        cap.p.wait(timeout=WAIT)
+    except subprocess.TimeoutExpired:
+        pass
+    T.ok(cap.p.poll() is not None, "-c 5: the capture ended by itself")
+    rc, lines, err = cap.finish()
+    T.eq((rc, len(lines)), (0, 5), "-c 5: exit 0 after five packets", err)
+
+
 def check_usage():
     for args, want in ((["capture", "tcp", "port"], "invalid filter expression"),
                        (["capture", "-c", "0"], "invalid --count"),
@@ -391,7 +403,8 @@ def inner():
                 "pcapng": Capture(["--netns", "all", "-w", tmp, FLOWS]),
                 "filter": Capture(["--netns", names[0], "-o", "ndjson", "udp", "port", "6001"]),
                 "pid": Capture(["--netns", "all", "--pid", str(servers[0].pid), "-o", "ndjson"]),
-                "no-bpf": Capture(["--netns", "all", "--no-bpf", "-o", "ndjson", FLOWS])}
+                "no-bpf": Capture(["--netns", "all", "--no-bpf", "-o", "ndjson", FLOWS]),
+                "count": Capture(["--netns", names[0], "-c", "5", "-o", "ndjson", FLOWS])}
         for what, c in caps.items():
             if not T.ok(c.ready(), "whosock capture (%s) started" % what, "".join(l for l in c.err if l)):
                 return T.summary()
@@ -432,6 +445,7 @@ def inner():
                       flows)
         T.run_section("8. between namespaces (veth): each namespace's own end", check_veth, caps["veth"], ns,
                       (veth_client.pid, veth_server.pid), bpf)
+        T.run_section("9. -c: a count of packets, then the end", check_count, caps["count"])
         T.run_section("7. usage errors", check_usage)
     finally:
         cleanup()
