@@ -110,7 +110,7 @@ struct capture {
 	struct whosock_process_filter *pf; /* NULL: every packet */
 	bool owner_filter;
 	struct qpkt *q;
-	size_t q_n, q_bytes; /* q[0..q_n): in arrival order */
+	size_t q_head, q_n, q_bytes; /* a ring, in arrival order */
 	size_t *order; /* release_due()'s: QUEUE_MAX positions */
 	struct sbuf out;
 	struct tag_cache tc[TAG_CACHE];
@@ -656,6 +656,9 @@ static int cmp_due(const void *a, const void *b, void *data)
 
 	if (tx != ty)
 		return tx < ty ? -1 : 1;
+	/* (Positions wrap around the ring: their distance from the head.) */
+	x = (x + QUEUE_MAX - c->q_head) % QUEUE_MAX;
+	y = (y + QUEUE_MAX - c->q_head) % QUEUE_MAX;
 	return x < y ? -1 : x > y;
 }
 
@@ -663,30 +666,39 @@ static int cmp_due(const void *a, const void *b, void *data)
  * kernel's clock: every handle has handed over what it captured by then,
  * as each is read at least every BLOCK_MS), or that arrived 3 HOLD_MS ago
  * (the realtime clock may step); all: every one; oldest: at least the
- * oldest quarter by arrival (the queue is full). The rest moves up, in
- * arrival order. */
+ * oldest quarter by arrival (the queue is full). A released packet's slot
+ * is free once the ones before it are: the head moves past them. The
+ * scan stops where no later arrival can be due (a handle hands packets
+ * over at most BLOCK_MS after it captured them). */
 static void release_some(struct capture *c, bool all, bool oldest)
 {
 	struct timespec rt;
-	uint64_t now = now_ms(), cut;
-	size_t k = 0, kept = 0;
+	uint64_t now = now_ms(), cut, stop;
+	size_t k = 0;
 
 	clock_gettime(CLOCK_REALTIME, &rt);
 	cut = (uint64_t)rt.tv_sec * 1000000u + (uint64_t)rt.tv_nsec / 1000u - HOLD_MS * 1000u;
+	stop = cut + 2 * BLOCK_MS * 1000u;
 	for (size_t i = 0; i < c->q_n; i++) {
-		const struct qpkt *q = &c->q[i];
+		size_t at = (c->q_head + i) % QUEUE_MAX;
+		const struct qpkt *q = &c->q[at];
+		uint64_t ts = ts_us(&q->hdr.ts);
+		bool late = q->at_ms + 3 * HOLD_MS <= now, first = oldest && i < c->q_n / 4 + 1;
 
-		if (all || ts_us(&q->hdr.ts) <= cut || q->at_ms + 3 * HOLD_MS <= now ||
-		    (oldest && i < c->q_n / 4 + 1))
-			c->order[k++] = i;
+		if (!q->data)
+			continue;
+		if (all || ts <= cut || late || first)
+			c->order[k++] = at;
+		else if (ts > stop && !first)
+			break;
 	}
 	qsort_r(c->order, k, sizeof(*c->order), cmp_due, c);
 	for (size_t i = 0; i < k; i++)
 		release(c, &c->q[c->order[i]]);
-	for (size_t i = 0; i < c->q_n; i++)
-		if (c->q[i].data)
-			c->q[kept++] = c->q[i];
-	c->q_n = kept;
+	while (c->q_n && !c->q[c->q_head].data) {
+		c->q_head = (c->q_head + 1) % QUEUE_MAX;
+		c->q_n--;
+	}
 }
 
 static void release_due(struct capture *c, bool all)
@@ -710,7 +722,7 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *hdr, const u_char 
 	/* Full: the oldest is tagged now (its events are likely in). */
 	while (c->q_n && (c->q_n == QUEUE_MAX || c->q_bytes + hdr->caplen > QUEUE_BYTES_MAX))
 		release_some(c, false, true);
-	q = &c->q[c->q_n];
+	q = &c->q[(c->q_head + c->q_n) % QUEUE_MAX];
 	q->data = malloc(hdr->caplen ? hdr->caplen : 1);
 	if (!q->data)
 		return; /* counted captured, not kept */
@@ -950,7 +962,7 @@ static void run(struct capture *c)
 		if (next_rescan > now && next_rescan - now < timeout)
 			timeout = next_rescan - now;
 		if (c->q_n) {
-			uint64_t due = c->q[0].at_ms + HOLD_MS;
+			uint64_t due = c->q[c->q_head].at_ms + HOLD_MS;
 
 			timeout = due <= now ? 0 : due - now < timeout ? due - now : timeout;
 		}
@@ -1036,7 +1048,7 @@ out:
 	free(c.ns);
 	free(c.tried);
 	for (size_t i = 0; i < c.q_n; i++)
-		free(c.q[i].data);
+		free(c.q[(c.q_head + i) % QUEUE_MAX].data);
 	free(c.q);
 	free(c.order);
 	sbuf_free(&c.out);
