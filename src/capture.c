@@ -47,7 +47,7 @@
 #define HOLD_MS 100                   /* a packet waits this long to be tagged */
 #define BLOCK_MS 50                   /* the kernel hands packets over at least this often */
 #define QUEUE_MAX 16384               /* packets waiting to be tagged */
-#define QUEUE_BYTES_MAX (64u << 20)   /* their bytes */
+#define QUEUE_BYTES_MAX (32u << 20)   /* their bytes */
 #define RESCAN_MS 1000                /* the namespaces looked at again */
 #define BUFFER_BYTES (8 << 20)        /* each handle's kernel buffer */
 #define MAX_COMMENTS 16
@@ -110,7 +110,9 @@ struct capture {
 	struct whosock_process_filter *pf; /* NULL: every packet */
 	bool owner_filter;
 	struct qpkt *q;
-	size_t q_head, q_n, q_bytes; /* a ring, in arrival order */
+	size_t q_head, q_n; /* a ring, in arrival order */
+	uint8_t *arena;     /* their bytes: QUEUE_BYTES_MAX, a ring too */
+	size_t a_tail;
 	size_t *order; /* release_due()'s: QUEUE_MAX positions */
 	struct sbuf out;
 	struct tag_cache tc[TAG_CACHE];
@@ -636,9 +638,7 @@ static void release(struct capture *c, struct qpkt *q)
 		if (c->cli->capture.count && c->kept >= (uint64_t)c->cli->capture.count)
 			c->done = true;
 	}
-	c->q_bytes -= q->hdr.caplen;
-	free(q->data);
-	q->data = NULL;
+	q->data = NULL; /* its bytes are free once the head passes it */
 }
 
 static uint64_t ts_us(const struct timeval *tv)
@@ -678,7 +678,7 @@ static void release_some(struct capture *c, bool all, bool oldest)
 
 	clock_gettime(CLOCK_REALTIME, &rt);
 	cut = (uint64_t)rt.tv_sec * 1000000u + (uint64_t)rt.tv_nsec / 1000u - HOLD_MS * 1000u;
-	stop = cut + 2 * BLOCK_MS * 1000u;
+	stop = cut + BLOCK_MS * 1000u;
 	for (size_t i = 0; i < c->q_n; i++) {
 		size_t at = (c->q_head + i) % QUEUE_MAX;
 		const struct qpkt *q = &c->q[at];
@@ -712,25 +712,48 @@ struct dispatch_ctx {
 	uint64_t now;
 };
 
+/* n bytes for a queued packet's copy from the arena, a ring of bytes in
+ * arrival order: what is live runs from the head packet's bytes to the
+ * tail (wrapping around), so bytes are freed as the head passes. NULL
+ * when full. (The tail never catches up with the head: equal means empty.) */
+static uint8_t *arena_alloc(struct capture *c, size_t n)
+{
+	size_t head, at;
+
+	if (!c->q_n) {
+		c->a_tail = n;
+		return c->arena;
+	}
+	head = (size_t)(c->q[c->q_head].data - c->arena);
+	if (c->a_tail >= head && QUEUE_BYTES_MAX - c->a_tail >= n)
+		at = c->a_tail;
+	else if (c->a_tail >= head && head > n)
+		at = 0;
+	else if (c->a_tail < head && head - c->a_tail > n)
+		at = c->a_tail;
+	else
+		return NULL;
+	c->a_tail = at + n;
+	return c->arena + at;
+}
+
 static void on_packet(u_char *user, const struct pcap_pkthdr *hdr, const u_char *bytes)
 {
 	struct dispatch_ctx *x = (struct dispatch_ctx *)user;
 	struct capture *c = x->c;
+	uint8_t *data;
 	struct qpkt *q;
 
 	c->captured++;
-	/* Full: the oldest is tagged now (its events are likely in). */
-	while (c->q_n && (c->q_n == QUEUE_MAX || c->q_bytes + hdr->caplen > QUEUE_BYTES_MAX))
+	/* Full: the oldest are tagged now (their events are likely in). */
+	while (c->q_n == QUEUE_MAX || !(data = arena_alloc(c, hdr->caplen ? hdr->caplen : 1)))
 		release_some(c, false, true);
+	memcpy(data, bytes, hdr->caplen);
 	q = &c->q[(c->q_head + c->q_n) % QUEUE_MAX];
-	q->data = malloc(hdr->caplen ? hdr->caplen : 1);
-	if (!q->data)
-		return; /* counted captured, not kept */
-	memcpy(q->data, bytes, hdr->caplen);
+	q->data = data;
 	q->h = x->h;
 	q->hdr = *hdr;
 	q->at_ms = x->now;
-	c->q_bytes += hdr->caplen;
 	c->q_n++;
 }
 
@@ -1004,9 +1027,11 @@ int capture_main(const struct cli *cli, void (*message)(const char *, const char
 	c.self_netns = stat("/proc/thread-self/ns/net", &st) == 0 ? (uint64_t)st.st_ino : 0;
 	c.q = calloc(QUEUE_MAX, sizeof(*c.q));
 	c.order = malloc(QUEUE_MAX * sizeof(*c.order));
-	if (!c.q || !c.order) {
+	c.arena = malloc(QUEUE_BYTES_MAX);
+	if (!c.q || !c.order || !c.arena) {
 		free(c.q);
 		free(c.order);
+		free(c.arena);
 		message("", "out of memory");
 		return EXIT_TROUBLE;
 	}
@@ -1047,10 +1072,9 @@ out:
 		free_ns(c.ns[i]);
 	free(c.ns);
 	free(c.tried);
-	for (size_t i = 0; i < c.q_n; i++)
-		free(c.q[(c.q_head + i) % QUEUE_MAX].data);
 	free(c.q);
 	free(c.order);
+	free(c.arena);
 	sbuf_free(&c.out);
 	for (size_t i = 0; i < TAG_CACHE; i++)
 		sbuf_free(&c.tc[i].comments);
