@@ -46,6 +46,7 @@
 
 #define HOLD_MS 100                   /* a packet waits this long to be tagged */
 #define BLOCK_MS 50                   /* the kernel hands packets over at least this often */
+#define RELEASE_MS 10                 /* the queue looked at at most this often */
 #define QUEUE_MAX 16384               /* packets waiting to be tagged */
 #define QUEUE_BYTES_MAX (32u << 20)   /* their bytes */
 #define RESCAN_MS 1000                /* the namespaces looked at again */
@@ -955,7 +956,7 @@ static void drain(struct capture *c)
 static void run(struct capture *c)
 {
 	struct whosock_watch_status noted = { .size = sizeof(noted), .destroy_reports = true };
-	uint64_t next_rescan = now_ms() + RESCAN_MS;
+	uint64_t next_rescan = now_ms() + RESCAN_MS, last_release = 0;
 	size_t cap = 0;
 	struct pollfd *fds = NULL;
 
@@ -987,6 +988,9 @@ static void run(struct capture *c)
 		if (c->q_n) {
 			uint64_t due = c->q[c->q_head].at_ms + HOLD_MS;
 
+			if (due < last_release + RELEASE_MS)
+				due = last_release + RELEASE_MS;
+
 			timeout = due <= now ? 0 : due - now < timeout ? due - now : timeout;
 		}
 		/* The handles' buffers are read at least every BLOCK_MS. */
@@ -997,7 +1001,12 @@ static void run(struct capture *c)
 		read_handles(c);
 		if (catch_up(c) == 0 && whosock_portindex_status(c->idx, &st) == 0)
 			watch_note_status(&st, &noted, c->message);
-		release_due(c, false);
+		/* At most every RELEASE_MS: the index's fd wakes the loop for
+		 * every namespace's socket events. */
+		if (now_ms() >= last_release + RELEASE_MS) {
+			release_due(c, false);
+			last_release = now_ms();
+		}
 		if (now_ms() >= next_rescan) {
 			rescan(c, false);
 			reap_gone(c);
