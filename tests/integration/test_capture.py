@@ -325,6 +325,9 @@ def check_veth(cap, ns, pids, bpf):
     T.eq(rc, 0, "exit status", err)
     js = [json.loads(l) for l in lines]
     T.eq(len(js), 40, "each of the 20 datagrams seen in both namespaces", err)
+    stamps = [j["ts"] for j in js]
+    T.ok(stamps == sorted(stamps), "in the kernel's time order across the two namespaces' handles",
+         "\n".join(stamps))
     want = {(ns[0], "out", 6200): (pids[0], None), (ns[1], "in", 6200): (None, pids[1]),
             (ns[1], "out", 6201): (pids[1], None), (ns[0], "in", 6201): (None, pids[0])}
     bad = []
