@@ -46,6 +46,13 @@ int bpf_traffic_get(const struct bpf_traffic *bt, uint64_t cookie, struct whosoc
  * 0, or -ENOENT when there was none. */
 int bpf_traffic_forget(struct bpf_traffic *bt, uint64_t cookie);
 
+/* A TCP listener that was there before the handle was opened (its listen()
+ * was not seen), so that the connections it accepts are named after p too:
+ * added unless one on that namespace and port is known already. Returns 0
+ * or a negative errno (-EEXIST: known). */
+int bpf_traffic_add_listener(struct bpf_traffic *bt, uint64_t netns, uint16_t port, uint64_t cookie,
+			     const struct whosock_process *p);
+
 /* Detach and free. Accepts NULL. */
 void bpf_traffic_close(struct bpf_traffic *bt);
 

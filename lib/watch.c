@@ -60,8 +60,8 @@
  * by the kernel, is reported as last seen (where reports are intact). */
 #define REPORT_WAIT_TICKS 10u
 /* Kernel socket events (BPF) read per turn: more than the ring buffer
- * holds (1 MiB of 144-byte events), so one turn reads all that waits. */
-#define MAX_BPF_EVENTS 8192
+ * holds (4 MiB of 144-byte events), so one turn reads all that waits. */
+#define MAX_BPF_EVENTS 32768
 /* The BPF ring buffer's key in the epoll set (namespaces use their inode,
  * the wake-ups 0). */
 #define BPF_EPOLL_KEY UINT64_MAX
@@ -543,6 +543,10 @@ static int tick(struct whosock_watch *w)
 		r = dump_ns(w, &w->nw.v[i], snap);
 	if (r < 0)
 		goto out;
+	/* And what the kernel reported while the dump ran: a connection
+	 * both saw is tracked with the process the event names, not as the
+	 * dump's, whose process may have gone by the time /proc is read. */
+	read_bpf(w);
 	now = now_ms();
 
 	/* New sockets: attributed together, then reported. */
@@ -580,6 +584,13 @@ static int tick(struct whosock_watch *w)
 		}
 		if (!w->baseline)
 			emit(w, WHOSOCK_EVENT_OPENED, t->sock, NULL);
+		/* A listener whose listen() the kernel's events did not see
+		 * (before they loaded; a namespace found late): the
+		 * connections it accepts are named after its process too. */
+		if (w->bt && s->proto == WHOSOCK_PROTO_TCP && s->state == WHOSOCK_STATE_LISTEN &&
+		    s->n_owners)
+			bpf_traffic_add_listener(w->bt, s->netns, s->local.port, s->cookie,
+						 s->owners[0].proc);
 	}
 	/* Gone since the last dump, in every namespace that was dumped. */
 	for (size_t i = 0; r == 0 && i < w->tk.cap; i++) {
