@@ -420,6 +420,17 @@ size_t pktindex_size(const struct pktindex *pk)
 	return pk->n;
 }
 
+void pktindex_each(const struct pktindex *pk, bool (*fn)(const struct whosock_socket *s, bool closed, void *data),
+		   void *data)
+{
+	uint64_t now = now_ms();
+
+	for (size_t i = 0; i < pk->n_buckets; i++)
+		for (const struct entry *e = pk->buckets[i]; e; e = e->next)
+			if (!expired(pk, e, now) && !fn(e->sock, e->closed_ms != 0, data))
+				return;
+}
+
 int pktindex_status(const struct pktindex *pk, struct whosock_watch_status *out)
 {
 	return whosock_watch_status(pk->w, out);

@@ -537,6 +537,7 @@ static void run(struct capture *c)
 		if (now_ms() >= next_rescan) {
 			capture_rescan(c, false);
 			reap_gone(c);
+			capture_refilter(c);
 			next_rescan = now_ms() + RESCAN_MS;
 		}
 		if (c->out.sink_error)
@@ -578,6 +579,7 @@ int capture_main(const struct cli *cli, void (*message)(const char *, const char
 		message("", "nothing to capture on");
 		goto out;
 	}
+	capture_refilter(&c);
 	/* As tcpdump's "listening on": from now on packets are seen. */
 	{
 		char text[128];

@@ -52,6 +52,7 @@ struct cap_ns {
 	int ioctl_fd; /* a socket inside: interface names by index */
 	struct cap_handle **h;
 	size_t n_h;
+	char *filter; /* the kernel filter last set by capture_refilter(), or NULL */
 };
 
 struct qpkt {
@@ -115,5 +116,11 @@ int capture_rescan(struct capture *c, bool first);
  * first packet. */
 struct cap_iface *capture_iface_of(struct capture *c, struct cap_handle *h, uint32_t ifindex);
 uint32_t capture_idb_of(struct capture *c, struct cap_handle *h, struct cap_iface *i);
+
+/* ---- capture_filter.c ---- */
+
+/* With --pid, --user, --comm or --container: each namespace's kernel filter
+ * anew when the ports only other processes hold have changed. */
+void capture_refilter(struct capture *c);
 
 #endif

@@ -161,6 +161,7 @@ void capture_free_ns(struct cap_ns *ns)
 	if (ns->ioctl_fd >= 0)
 		close(ns->ioctl_fd);
 	free(ns->h);
+	free(ns->filter);
 	free(ns->name);
 	free(ns);
 }

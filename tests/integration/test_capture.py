@@ -20,6 +20,9 @@ by side over that load, started before the clients:
       block per (namespace, interface);
    3. the filter expression is honoured (udp port 6001: nothing else);
    4. --pid (the first server): only packets with that process on an end;
+      and the kernel filter made for it: a bystander bound before the
+      capture started sends itself 20 datagrams, which are not even
+      captured (both ports another process's);
    5. --no-bpf: none wrong, and every packet has its server end right;
    6. the third namespace deleted mid-capture (its server killed, the name
       removed): the capture says that handle ended and goes on capturing
@@ -111,6 +114,19 @@ import socket
 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("10.99.0.1", 6200)); u.settimeout(10)
 for i in range(10):
     u.sendto(b"v", ("10.99.0.2", 6201)); u.recv(100)
+print("done", flush=True)
+"""
+
+# A bystander bound before the captures start (its port is known to them
+# all): 20 datagrams to itself on port 6300 when told to.
+EARLY = r"""
+import ctypes, socket, sys
+ctypes.CDLL(None).prctl(15, b"wscap-early")
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", 6300))
+print("ready", flush=True)
+sys.stdin.readline()
+for i in range(20):
+    u.sendto(b"e", ("127.0.0.1", 6300)); u.recv(10)
 print("done", flush=True)
 """
 
@@ -308,6 +324,16 @@ def check_pid(cap, server0):
     T.eq([p for p in pkts if 6100 in (p[1], p[2])][:5], [], "the bystander's packets are left out")
 
 
+def check_kernel_filter(cap):
+    """--pid with an expression only the bystander's traffic matches: the
+    kernel drops it (both its ports are another process's), so nothing is
+    even captured."""
+    rc, lines, err = cap.finish()
+    T.eq(rc, 0, "exit status", err)
+    T.ok(lines == [] and "\nwhosock: 0 packets captured," in "\n" + err,
+         "the bystander's 20 packets dropped in the kernel: none captured", err + "".join(lines[:5]))
+
+
 def check_no_bpf(cap, pids, flows):
     rc, lines, err = cap.finish()
     T.eq(rc, 0, "exit status", err)
@@ -393,6 +419,8 @@ def inner():
         bpf = wstest.bpf_built(WHOSOCK)[0]
         print("BPF socket events %s" % ("built in: every end of every connection is known" if bpf else
                                         "not built: a short connection is tagged at its server's end"), flush=True)
+        early = in_ns(names[0], [sys.executable, "-c", EARLY])
+        wait_line(early, "ready", "early bystander")
         T.section = "start"
         subprocess.run(["ip", "link", "add", "wscap0", "netns", names[0], "type", "veth", "peer", "name", "wscap1",
                         "netns", names[1]], check=True)
@@ -407,13 +435,18 @@ def inner():
                 "filter": Capture(["--netns", names[0], "-o", "ndjson", "udp", "port", "6001"]),
                 "pid": Capture(["--netns", "all", "--pid", str(servers[0].pid), "-o", "ndjson"]),
                 "no-bpf": Capture(["--netns", "all", "--no-bpf", "-o", "ndjson", FLOWS]),
-                "count": Capture(["--netns", names[0], "-c", "5", "-o", "ndjson", FLOWS])}
+                "count": Capture(["--netns", names[0], "-c", "5", "-o", "ndjson", FLOWS]),
+                "kernel": Capture(["--netns", names[0], "--pid", str(servers[0].pid), "-o", "ndjson",
+                                   "udp port 6300"])}
         for what, c in caps.items():
             if not T.ok(c.ready(), "whosock capture (%s) started" % what, "".join(l for l in c.err if l)):
                 return T.summary()
         clients = [in_ns(n, [sys.executable, "-c", CLIENT, str(N_SHORT), str(N_LONG), str(N_UDP)])
                    for n in names[:2]]
         other = in_ns(names[0], [sys.executable, "-c", OTHER])
+        early.stdin.write(b"go\n")
+        early.stdin.flush()
+        wait_line(early, "done", "early bystander")
         veth_client = in_ns(names[0], [sys.executable, "-c", VETH_CLIENT])
         wait_line(veth_client, "done", "veth client")
         for c, n in zip(clients, names):
@@ -444,6 +477,8 @@ def inner():
                       tmp, pids, flows, bpf)
         T.run_section("3. the filter expression honoured", check_filter, caps["filter"], ns[0])
         T.run_section("4. --pid: only that process's packets", check_pid, caps["pid"], servers[0].pid)
+        T.run_section("4b. --pid: the kernel drops what only other processes' ports carry", check_kernel_filter,
+                      caps["kernel"])
         T.run_section("5. --no-bpf: the server end always, nothing wrong", check_no_bpf, caps["no-bpf"], pids,
                       flows)
         T.run_section("8. between namespaces (veth): each namespace's own end", check_veth, caps["veth"], ns,
