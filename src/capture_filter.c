@@ -4,9 +4,11 @@
  * ports that only sockets of other processes hold in the namespace (both
  * the packet's ports: a packet with a port of a matching socket, or of a
  * socket not known yet, reaches user space, where the tagging decides).
- * So nothing of a matching process is dropped in the kernel, while the
- * traffic among the others is; it is compiled again when those ports
- * change, at most every RESCAN_MS. */
+ * So nothing of a matching process is dropped in the kernel (unless a new
+ * socket of it shares its port number with another process's socket on
+ * another address, until the next filter), while the traffic among the
+ * others is; it is compiled again when those ports change, at most every
+ * RESCAN_MS. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
