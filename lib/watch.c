@@ -203,6 +203,8 @@ static void ns_gone(uint64_t inode, void *data)
 
 		if (t->netns != inode)
 			continue;
+		if (t->kernel_final_known)
+			watch_bpf_take_final(&t->kernel_final, t->sock);
 		report_closed(w, t);
 		i--; /* a later member may have moved into this slot */
 	}
@@ -612,6 +614,8 @@ static int tick(struct whosock_watch *w)
 		    w->tick - t->seen < (ns->overrun_tick && w->tick - ns->overrun_tick <= REPORT_WAIT_TICKS
 						 ? 2u : REPORT_WAIT_TICKS))
 			continue;
+		if (t->kernel_final_known)
+			watch_bpf_take_final(&t->kernel_final, t->sock);
 		report_closed(w, t);
 		i--; /* a later member may have moved into this slot */
 	}
@@ -706,9 +710,15 @@ static bool on_bpf_event(const struct socklife_ev *ev, void *data)
 		struct wns *ns = nswatch_find(&w->nw, ev->netns);
 
 		/* TCP: the destroy report that follows carries the final
-		 * tcp_info counters; it closes the socket where it comes. */
-		if (t && !(ev->protocol == IPPROTO_TCP && ns && ns->destroy)) {
-			watch_bpf_take_traffic(ev, t->sock);
+		 * tcp_info counters; it closes the socket where it comes (the
+		 * event's stand in if it never does: lost in an overrun). */
+		if (t && ev->protocol == IPPROTO_TCP && ns && ns->destroy) {
+			t->kernel_final_known = watch_bpf_final(ev, &t->kernel_final);
+		} else if (t) {
+			struct whosock_traffic k;
+
+			if (watch_bpf_final(ev, &k))
+				watch_bpf_take_final(&k, t->sock);
 			report_closed(w, t);
 		} else if (!t && known && ev->protocol != IPPROTO_TCP && (ev->flags & SOCKLIFE_OWNER)) {
 			bpf_closed_unseen(w, ns, ev, &v);
@@ -782,7 +792,8 @@ static void bpf_closed_unseen(struct whosock_watch *w, const struct wns *ns,
 		return;
 	s->netns_name = ns ? ns->ns.name : NULL;
 	s->state = WHOSOCK_STATE_CLOSE;
-	watch_bpf_take_traffic(ev, s);
+	if (watch_bpf_final(ev, &s->traffic))
+		s->known |= WHOSOCK_KNOWN_TRAFFIC;
 	closed_untracked(w, s);
 }
 
