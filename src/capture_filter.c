@@ -78,8 +78,11 @@ static void only_others(struct ports *others, struct ports *mine)
 {
 	size_t n = 0, m = 0;
 
-	qsort(others->v, others->n, sizeof(*others->v), cmp_port);
-	qsort(mine->v, mine->n, sizeof(*mine->v), cmp_port);
+	/* (qsort() takes no NULL array, even of nothing.) */
+	if (others->n > 1)
+		qsort(others->v, others->n, sizeof(*others->v), cmp_port);
+	if (mine->n > 1)
+		qsort(mine->v, mine->n, sizeof(*mine->v), cmp_port);
 	for (size_t i = 0; i < others->n && n < MAX_PORTS; i++) {
 		if (n && others->v[n - 1] == others->v[i])
 			continue;
