@@ -22,11 +22,12 @@ libmicrohttpd-dev libyaml-dev libcrypt-dev"
 # Only for "./build.sh test": tests/packaging builds the Debian packages
 # (debhelper, dpkg-dev, build-essential, lintian), reads the man pages (man-db)
 # and the library (binutils), and completes in each shell; test_serve runs a real
-# Prometheus (prometheus, with promtool) and makes a certificate (openssl);
+# Prometheus (prometheus, with promtool) and makes a certificate (openssl),
+# test_serve_web loads the page in headless Chromium (chromium);
 # test_top_view runs the live view in tmux; test_deps renders with graphviz;
 # test_capture reads its pcapng back with tshark.
 TEST_DEPS="tmux graphviz debhelper dpkg-dev build-essential fakeroot lintian man-db binutils bash-completion zsh fish
-prometheus openssl tshark"
+prometheus openssl chromium tshark"
 
 install_missing() { # packages
 	missing=""

@@ -48,8 +48,9 @@ static void check_prom(const char *in, size_t len)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const enum serve_endpoint eps[] = { SERVE_SOCKETS, SERVE_EVENTS, SERVE_PLAIN,
-						   SERVE_SOCKETS };
-	enum serve_endpoint ep = size ? eps[data[0] & 3] : SERVE_SOCKETS;
+						   SERVE_SOCKETS, SERVE_TOP, SERVE_DEPS,
+						   SERVE_TOP, SERVE_DEPS };
+	enum serve_endpoint ep = size ? eps[(data[0] & 3) | (data[0] >> 5 & 4)] : SERVE_SOCKETS;
 	bool expose = size && (data[0] & 4);
 	char *query = fuzz_strdup(size ? data + 1 : data, size ? size - 1 : 0);
 	struct serve_query q, before;
@@ -76,6 +77,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(q.cli.action == CLI_LIST && !q.cli.kill);
 		FUZZ_CHECK(q.cli.format == OUTPUT_JSON || q.cli.format == OUTPUT_NDJSON);
 		FUZZ_CHECK(expose || q.cli.filter.n_cmdlines == 0);
+		serve_query_free(&q);
+	} else if (ep == SERVE_TOP || ep == SERVE_DEPS) {
+		/* top's or deps' options, one grouping. */
+		FUZZ_CHECK(q.cli.action == (ep == SERVE_TOP ? CLI_TOP : CLI_DEPS) && !q.cli.kill);
+		FUZZ_CHECK(q.cli.format == OUTPUT_JSON || q.cli.format == OUTPUT_NDJSON);
+		FUZZ_CHECK(ep == SERVE_DEPS || !(q.cli.top_by_set & (q.cli.top_by_set - 1)));
+		FUZZ_CHECK(expose || q.cli.filter.n_cmdlines == 0);
+		FUZZ_CHECK(ep == SERVE_TOP || q.cli.filter.n_pids == 0);
 		serve_query_free(&q);
 	} else if (ep == SERVE_EVENTS) {
 		FUZZ_CHECK(q.limit >= 0);

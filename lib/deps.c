@@ -852,6 +852,9 @@ static int refresh_open(struct whosock_deps *d)
 		if (s->known & WHOSOCK_KNOWN_TRAFFIC) {
 			o->sent = s->traffic.sent_bytes;
 			o->received = s->traffic.received_bytes;
+			/* Its open came without counts (the kernel's socket
+			 * event): this look gives them. */
+			d->edges[o->edge].pub.known |= WHOSOCK_EDGE_KNOWN_BYTES;
 		}
 	}
 	for (size_t i = 0; i < d->open_cap; i++) {

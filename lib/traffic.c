@@ -343,6 +343,10 @@ static void take_bpf(const struct bpf_traffic *bt, struct whosock_socket *s)
 static void dumped(void *data, struct tracker *tk, const struct bpf_traffic *bt, bool baseline)
 {
 	struct whosock_meter *m = data;
+	/* Only the interval's last dump counts the connections open at its
+	 * end: an early one (a namespace appeared) adds bytes, or every open
+	 * socket would count once per dump. */
+	bool ending = !baseline && mono_ms() >= m->next_end_ms;
 
 	if (!baseline)
 		account_pending(m, tk);
@@ -363,7 +367,7 @@ static void dumped(void *data, struct tracker *tk, const struct bpf_traffic *bt,
 			continue;
 		}
 		if (!baseline)
-			account(m, s, holder(tk, s), t->sent_counted, t->received_counted, true, false);
+			account(m, s, holder(tk, s), t->sent_counted, t->received_counted, ending, false);
 		t->sent_counted = s->traffic.sent_bytes;
 		t->received_counted = s->traffic.received_bytes;
 	}
@@ -372,7 +376,7 @@ static void dumped(void *data, struct tracker *tk, const struct bpf_traffic *bt,
 	if (baseline) {
 		m->last_end_ms = mono_ms();
 		m->next_end_ms = m->last_end_ms + m->opt.interval_ms;
-	} else if (mono_ms() >= m->next_end_ms) {
+	} else if (ending) {
 		end_interval(m);
 	}
 }

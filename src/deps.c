@@ -5,7 +5,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 
 #include "deps.h"
 #include "output.h"
+#include "rowjson.h"
 #include "textesc.h"
 #include "watch.h"
 #include "whosock/deps.h"
@@ -65,30 +65,12 @@ static void service_text(struct sbuf *b, const struct whosock_edge_server *sv)
 	sbuf_u64(b, sv->addr.port);
 }
 
-static const char *proto_name(const struct whosock_edge_server *sv)
-{
-	return sv->proto == WHOSOCK_PROTO_UDP ? "udp" : "tcp";
-}
-
-/* A user's name as the edge has it, else from the user database. */
-static const char *user_name(const struct whosock_edge *e)
-{
-	struct passwd *pw;
-
-	if (!(e->known & WHOSOCK_EDGE_KNOWN_USER))
-		return NULL;
-	if (e->client.user)
-		return e->client.user;
-	pw = getpwuid(e->client.uid);
-	return pw ? pw->pw_name : NULL;
-}
-
 /* The client as one label: "comm user netns=NAME" with what is known. */
 static void client_text(struct sbuf *b, const struct whosock_edge *e, void (*esc)(struct sbuf *,
 		       const char *))
 {
 	const struct whosock_edge_client *c = &e->client;
-	const char *user = user_name(e);
+	const char *user = rowjson_edge_user(e);
 	bool any = false;
 
 	if (e->known & WHOSOCK_EDGE_KNOWN_PROCESS) {
@@ -141,7 +123,7 @@ static void render_table(struct sbuf *b, const struct whosock_edge *v, size_t n,
 
 		client_text(b, e, esc_term_str);
 		sbuf_puts(b, " -> ");
-		sbuf_puts(b, proto_name(&e->server));
+		sbuf_puts(b, rowjson_edge_proto(&e->server));
 		sbuf_putc(b, ' ');
 		service_text(b, &e->server);
 		sbuf_putc(b, ' ');
@@ -161,84 +143,6 @@ static void render_table(struct sbuf *b, const struct whosock_edge *v, size_t n,
 		}
 		sbuf_putc(b, '\n');
 	}
-}
-
-/* ---- JSON (DESIGN.md's dependency edges) ---- */
-
-static void json_edge(struct sbuf *b, const struct whosock_edge *e)
-{
-	const struct whosock_edge_client *c = &e->client;
-	const struct whosock_edge_server *sv = &e->server;
-	bool local = e->known & WHOSOCK_EDGE_KNOWN_SERVER;
-	static const struct whosock_container none;
-	char addr[INET6_ADDRSTRLEN];
-
-	sbuf_puts(b, "{\"client\":{");
-	output_json_u64(b, "netns", c->netns, e->known & WHOSOCK_EDGE_KNOWN_NETNS);
-	sbuf_putc(b, ',');
-	output_json_str(b, "netns_name", c->netns_name);
-	sbuf_putc(b, ',');
-	output_json_str(b, "comm", e->known & WHOSOCK_EDGE_KNOWN_PROCESS ? c->comm : NULL);
-	sbuf_putc(b, ',');
-	output_json_str(b, "user", user_name(e));
-	sbuf_putc(b, ',');
-	output_json_u64(b, "uid", c->uid, e->known & WHOSOCK_EDGE_KNOWN_USER);
-	sbuf_putc(b, ',');
-	output_json_container(b, &c->container);
-	sbuf_puts(b, ",\"pids\":");
-	if (e->known & WHOSOCK_EDGE_KNOWN_PROCESS) {
-		sbuf_putc(b, '[');
-		for (size_t i = 0; i < c->n_pids; i++) {
-			if (i)
-				sbuf_putc(b, ',');
-			sbuf_u64(b, (uint64_t)c->pids[i]);
-		}
-		sbuf_putc(b, ']');
-	} else {
-		sbuf_puts(b, "null");
-	}
-	sbuf_puts(b, "},\"server\":{");
-	output_json_str(b, "proto", proto_name(sv));
-	sbuf_putc(b, ',');
-	inet_ntop(sv->family, sv->addr.addr, addr, sizeof(addr));
-	output_json_str(b, "addr", addr);
-	sbuf_putc(b, ',');
-	output_json_u64(b, "port", sv->addr.port, true);
-	sbuf_puts(b, local ? ",\"local\":true," : ",\"local\":false,");
-	output_json_u64(b, "netns", sv->netns, local);
-	sbuf_putc(b, ',');
-	output_json_str(b, "netns_name", local ? sv->netns_name : NULL);
-	sbuf_putc(b, ',');
-	output_json_str(b, "comm", local ? sv->comm : NULL);
-	sbuf_putc(b, ',');
-	output_json_container(b, local ? &sv->container : &none);
-	sbuf_puts(b, "},");
-	output_json_u64(b, "connections", e->connections, true);
-	sbuf_putc(b, ',');
-	output_json_u64(b, "sent_bytes", e->sent_bytes, e->known & WHOSOCK_EDGE_KNOWN_BYTES);
-	sbuf_putc(b, ',');
-	output_json_u64(b, "received_bytes", e->received_bytes, e->known & WHOSOCK_EDGE_KNOWN_BYTES);
-	sbuf_putc(b, ',');
-	output_json_time(b, "first_seen", &e->first_seen);
-	sbuf_putc(b, ',');
-	output_json_time(b, "last_seen", &e->last_seen);
-	sbuf_putc(b, '}');
-}
-
-static void render_json(struct sbuf *b, const struct whosock_edge *v, size_t n, bool lines)
-{
-	if (!lines)
-		sbuf_putc(b, '[');
-	for (size_t i = 0; i < n; i++) {
-		if (!lines && i)
-			sbuf_putc(b, ',');
-		json_edge(b, &v[i]);
-		if (lines)
-			sbuf_putc(b, '\n');
-		sbuf_maybe_flush(b);
-	}
-	if (!lines)
-		sbuf_puts(b, "]\n");
 }
 
 /* ---- CSV ---- */
@@ -276,7 +180,7 @@ static void render_csv(struct sbuf *b, const struct whosock_edge *v, size_t n, b
 			sbuf_u64(b, (uint64_t)e->client.pids[k]);
 		}
 		sbuf_putc(b, ',');
-		sbuf_puts(b, proto_name(&e->server));
+		sbuf_puts(b, rowjson_edge_proto(&e->server));
 		sbuf_putc(b, ',');
 		inet_ntop(e->server.family, e->server.addr.addr, addr, sizeof(addr));
 		sbuf_puts(b, addr);
@@ -325,7 +229,7 @@ static void server_label(struct sbuf *b, const struct whosock_edge *e)
 {
 	const struct whosock_edge_server *sv = &e->server;
 
-	sbuf_puts(b, proto_name(sv));
+	sbuf_puts(b, rowjson_edge_proto(sv));
 	sbuf_putc(b, ' ');
 	service_text(b, sv);
 	if (!(e->known & WHOSOCK_EDGE_KNOWN_SERVER))
@@ -382,7 +286,7 @@ static int print_edges(struct whosock_deps *d, const struct cli *cli, struct sbu
 		break;
 	case OUTPUT_JSON:
 	case OUTPUT_NDJSON:
-		render_json(out, v, n, cli->format == OUTPUT_NDJSON);
+		rowjson_edges(out, v, n, cli->format == OUTPUT_NDJSON);
 		break;
 	case OUTPUT_CSV:
 		render_csv(out, v, n, cli->header);

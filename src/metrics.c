@@ -32,6 +32,23 @@ struct listener {
 	char *labels;
 };
 
+/* Counters (traffic, dependencies): a label set keeps its series from its
+ * first update on, in order of arrival up to the cap (a later one never
+ * pushes it out, which would reset it); the rest add up in the overflow
+ * series. Sorted by labels, for lookups. */
+#define COUNTER_VALUES 3
+struct cseries {
+	char *labels;
+	uint64_t v[COUNTER_VALUES];
+};
+
+struct counters {
+	struct cseries *v;
+	size_t n, cap;
+	uint64_t overflow[COUNTER_VALUES];
+	size_t dropped; /* label sets folded into overflow at the last update */
+};
+
 struct metrics {
 	pthread_mutex_t lock;
 	unsigned max_series;
@@ -43,6 +60,10 @@ struct metrics {
 	bool have_snapshot;
 	uint64_t opened, closed;
 	size_t namespaces, unreachable;
+	struct counters traffic; /* v: sent, received */
+	struct counters deps;    /* v: connections, sent, received */
+	bool have_traffic, have_deps;
+	uint64_t deps_dropped;   /* edges the library did not keep */
 };
 
 static const char *const sock_names[] = { "netns", "netns_name", "proto", "state" };
@@ -51,6 +72,9 @@ static const char *const conn_names[] = { "netns", "netns_name", "proto", "comm"
 static const char *const info_names[] = { "netns", "netns_name", "proto", "addr", "port",
 					  "comm", "user", "container", "pod" };
 static const char *const note_names[] = { "code" };
+static const char *const traffic_names[] = { "comm", "container", "proto" };
+static const char *const dep_names[] = { "client_comm", "client_container", "proto",
+					 "server_addr", "server_port", "server_comm" };
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Stable names for the library's note codes (the numbers are fixed). */
@@ -106,10 +130,20 @@ static void listeners_free(struct listener *ls, size_t n)
 	free(ls);
 }
 
+static void counters_clear(struct counters *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->v[i].labels);
+	free(c->v);
+	memset(c, 0, sizeof(*c));
+}
+
 void metrics_free(struct metrics *m)
 {
 	if (!m)
 		return;
+	counters_clear(&m->traffic);
+	counters_clear(&m->deps);
 	listeners_free(m->ls, m->n_ls);
 	family_clear(&m->sockets);
 	family_clear(&m->connections);
@@ -418,6 +452,175 @@ int metrics_from_snapshot(struct metrics *m, const struct whosock_snapshot *snap
 	return 0;
 }
 
+/* ---- counters ---- */
+
+/* The series of labels in c: found, else made when c has room; NULL when
+ * it has none (or out of memory: *failed). */
+static struct cseries *counter_get(struct counters *c, const char *labels, unsigned max,
+				   bool *failed)
+{
+	size_t lo = 0, hi = c->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int d = strcmp(c->v[mid].labels, labels);
+
+		if (d == 0)
+			return &c->v[mid];
+		if (d < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* The overflow series is one of the max. */
+	if (c->n + 1 >= max)
+		return NULL;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 64;
+		struct cseries *v = realloc(c->v, cap * sizeof(*v));
+
+		if (!v) {
+			*failed = true;
+			return NULL;
+		}
+		c->v = v;
+		c->cap = cap;
+	}
+	memmove(&c->v[lo + 1], &c->v[lo], (c->n - lo) * sizeof(*c->v));
+	c->v[lo] = (struct cseries){ .labels = strdup(labels) };
+	if (!c->v[lo].labels) {
+		memmove(&c->v[lo], &c->v[lo + 1], (c->n - lo) * sizeof(*c->v));
+		*failed = true;
+		return NULL;
+	}
+	c->n++;
+	return &c->v[lo];
+}
+
+/* A batch of one update: label sets (a series each) with their values. */
+struct batch {
+	struct family f[COUNTER_VALUES]; /* the same label sets in each, in order */
+};
+
+static void batch_free(struct batch *bt)
+{
+	for (int i = 0; i < COUNTER_VALUES; i++)
+		family_clear(&bt->f[i]);
+}
+
+static int batch_push(struct batch *bt, struct sbuf *labels, const uint64_t *v)
+{
+	struct sbuf copy = { 0 };
+
+	for (int i = 0; i < COUNTER_VALUES; i++) {
+		if (i + 1 < COUNTER_VALUES)
+			sbuf_add(&copy, labels->data, labels->len);
+		if (push(&bt->f[i], i + 1 < COUNTER_VALUES ? &copy : labels, v[i]) < 0) {
+			sbuf_free(&copy);
+			sbuf_free(labels);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/* Apply a batch: each label set's values merged (summed), then added to its
+ * series (add) or made its value when larger (a cumulative count: a counter
+ * never goes back). Called locked. */
+static int counters_apply(struct counters *c, struct batch *bt, unsigned max, bool add)
+{
+	uint64_t overflow[COUNTER_VALUES] = { 0 };
+	bool failed = false;
+
+	for (int i = 0; i < COUNTER_VALUES; i++)
+		if (finish(&bt->f[i], UINT32_MAX, NULL, 0, false) < 0)
+			return -ENOMEM;
+	c->dropped = 0;
+	for (size_t k = 0; k < bt->f[0].n; k++) {
+		struct cseries *s = counter_get(c, bt->f[0].v[k].labels, max, &failed);
+		uint64_t *dst = s ? s->v : overflow;
+
+		if (!s)
+			c->dropped++;
+		for (int i = 0; i < COUNTER_VALUES; i++) {
+			uint64_t v = bt->f[i].v[k].value;
+
+			if (add || !s)
+				dst[i] += v;
+			else if (v > dst[i])
+				dst[i] = v;
+		}
+	}
+	for (int i = 0; i < COUNTER_VALUES; i++)
+		if (add)
+			c->overflow[i] += overflow[i];
+		else if (overflow[i] > c->overflow[i])
+			c->overflow[i] = overflow[i];
+	return failed ? -ENOMEM : 0;
+}
+
+int metrics_traffic(struct metrics *m, const struct whosock_meter *meter)
+{
+	size_t n = whosock_meter_row_count(meter, WHOSOCK_BY_CONNECTION);
+	struct batch bt = { 0 };
+	struct sbuf b = { 0 };
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		const struct whosock_meter_row *row = whosock_meter_row(meter, WHOSOCK_BY_CONNECTION, i);
+		const struct whosock_process *p = row->process;
+		uint64_t v[COUNTER_VALUES] = { row->sent_bytes, row->received_bytes, 0 };
+
+		if (!row->sent_bytes && !row->received_bytes)
+			continue;
+		label(&b, "comm", p ? p->comm : NULL);
+		label(&b, "container", p ? p->container.id : NULL);
+		label(&b, "proto", row->socket ? whosock_proto_name(row->socket->proto) : NULL);
+		r = batch_push(&bt, &b, v);
+	}
+	pthread_mutex_lock(&m->lock);
+	if (r == 0)
+		r = counters_apply(&m->traffic, &bt, m->max_series, true);
+	m->have_traffic = true;
+	pthread_mutex_unlock(&m->lock);
+	batch_free(&bt);
+	return r;
+}
+
+int metrics_deps(struct metrics *m, const struct whosock_edge *v, size_t n, uint64_t dropped)
+{
+	struct batch bt = { 0 };
+	struct sbuf b = { 0 };
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		const struct whosock_edge *e = &v[i];
+		const struct whosock_edge_server *sv = &e->server;
+		bool bytes = e->known & WHOSOCK_EDGE_KNOWN_BYTES;
+		uint64_t values[COUNTER_VALUES] = { e->connections, bytes ? e->sent_bytes : 0,
+						    bytes ? e->received_bytes : 0 };
+		char addr[64];
+
+		label(&b, "client_comm", e->known & WHOSOCK_EDGE_KNOWN_PROCESS ? e->client.comm
+		      : NULL);
+		label(&b, "client_container", e->client.container.id);
+		label(&b, "proto", whosock_proto_name(sv->proto));
+		label(&b, "server_addr", whosock_addr_format(sv->family, &sv->addr, addr,
+							     sizeof(addr)));
+		label_u64(&b, "server_port", sv->addr.port);
+		label(&b, "server_comm", e->known & WHOSOCK_EDGE_KNOWN_SERVER ? sv->comm : NULL);
+		r = batch_push(&bt, &b, values);
+	}
+	pthread_mutex_lock(&m->lock);
+	if (r == 0)
+		r = counters_apply(&m->deps, &bt, m->max_series, false);
+	m->have_deps = true;
+	m->deps_dropped = dropped;
+	pthread_mutex_unlock(&m->lock);
+	batch_free(&bt);
+	return r;
+}
+
 int metrics_event(struct metrics *m, const struct whosock_event *ev)
 {
 	const struct whosock_socket *s = ev->socket;
@@ -509,6 +712,30 @@ static void family_out(struct sbuf *b, const char *name, const char *type, const
 	header(b, name, type, help, om);
 	for (size_t i = 0; i < f->n; i++)
 		sample_u64(b, name, f->v[i].labels, f->v[i].value);
+}
+
+/* One value of each series of c, and its overflow series (once there is
+ * one). Called locked. */
+static void counters_out(struct sbuf *b, const char *name, const char *help,
+			 const struct counters *c, int value, const char *const *names,
+			 size_t n_names, bool om)
+{
+	bool any = false;
+
+	header(b, name, "counter", help, om);
+	for (size_t i = 0; i < c->n; i++)
+		sample_u64(b, name, c->v[i].labels, c->v[i].v[value]);
+	for (int i = 0; i < COUNTER_VALUES; i++)
+		any |= c->overflow[i] != 0;
+	if (any) {
+		char *ov = overflow_labels(names, n_names);
+
+		if (!ov)
+			b->failed = true;
+		else
+			sample_u64(b, name, ov, c->overflow[value]);
+		free(ov);
+	}
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -608,6 +835,39 @@ int metrics_render(struct metrics *m, struct sbuf *b, bool om)
 	dropped_out(b, "whosock_sockets", m->sockets.dropped);
 	dropped_out(b, "whosock_connections", m->connections.dropped);
 	dropped_out(b, "whosock_notes", m->notes.dropped);
+	if (m->have_traffic) {
+		dropped_out(b, "whosock_traffic_sent_bytes_total", m->traffic.dropped);
+		dropped_out(b, "whosock_traffic_received_bytes_total", m->traffic.dropped);
+	}
+	if (m->have_deps) {
+		dropped_out(b, "whosock_dependency_connections_total", m->deps.dropped);
+		dropped_out(b, "whosock_dependency_sent_bytes_total", m->deps.dropped);
+		dropped_out(b, "whosock_dependency_received_bytes_total", m->deps.dropped);
+	}
+	if (m->have_traffic) {
+		counters_out(b, "whosock_traffic_sent_bytes_total", "Payload bytes sent by TCP "
+			     "and UDP sockets, by process name, container and protocol (from "
+			     "the meter, each interval).", &m->traffic, 0, traffic_names,
+			     N_OF(traffic_names), om);
+		counters_out(b, "whosock_traffic_received_bytes_total", "Payload bytes received "
+			     "by TCP and UDP sockets, by process name, container and protocol.",
+			     &m->traffic, 1, traffic_names, N_OF(traffic_names), om);
+	}
+	if (m->have_deps) {
+		counters_out(b, "whosock_dependency_connections_total", "Connections from a "
+			     "client (process name, container) to a service (protocol, address, "
+			     "port, the listener's process name), each once.", &m->deps, 0,
+			     dep_names, N_OF(dep_names), om);
+		counters_out(b, "whosock_dependency_sent_bytes_total", "Payload bytes the "
+			     "clients of a dependency sent (TCP).", &m->deps, 1, dep_names,
+			     N_OF(dep_names), om);
+		counters_out(b, "whosock_dependency_received_bytes_total", "Payload bytes the "
+			     "clients of a dependency received (TCP).", &m->deps, 2, dep_names,
+			     N_OF(dep_names), om);
+		header(b, "whosock_dependency_edges_dropped", "gauge", "Dependency edges not "
+		       "kept (past the library's cap of 65536).", om);
+		sample_u64(b, "whosock_dependency_edges_dropped", NULL, m->deps_dropped);
+	}
 	header(b, "whosock_watch_events_total", "counter",
 	       "Sockets seen opening and closing by the watcher.", om);
 	sample_u64(b, "whosock_watch_events_total", "type=\"opened\"", m->opened);

@@ -13,6 +13,8 @@
 #include <stdint.h>
 
 #include "sbuf.h"
+#include "whosock/deps.h"
+#include "whosock/traffic.h"
 #include "whosock/watch.h"
 
 /* Series kept per metric (--max-series default); the rest are folded into
@@ -34,6 +36,16 @@ int metrics_from_snapshot(struct metrics *m, const struct whosock_snapshot *snap
 
 /* A watcher event: a listening socket opened or closed. Returns 0 or -ENOMEM. */
 int metrics_event(struct metrics *m, const struct whosock_event *ev);
+
+/* The last interval of a meter (its by=connection rows): bytes sent and
+ * received added to the traffic counters by process name, container and
+ * protocol. Returns 0 or -ENOMEM. */
+int metrics_traffic(struct metrics *m, const struct whosock_meter *meter);
+
+/* The dependency edges so far (cumulative: each counter takes the larger
+ * of its value and theirs), and how many edges the library dropped.
+ * Returns 0 or -ENOMEM. */
+int metrics_deps(struct metrics *m, const struct whosock_edge *v, size_t n, uint64_t dropped);
 
 /* The watcher's view (namespaces watched, unreachable). */
 void metrics_watch_status(struct metrics *m, const struct whosock_watch_status *st);

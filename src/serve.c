@@ -9,6 +9,14 @@
  * /metrics from that model under its lock: a scrape never looks at the
  * kernel. /api/v1/sockets is a listing: it takes a snapshot with the
  * request's filters, one request at a time.
+ *
+ * The main loop also drives a traffic meter (whosock/traffic.h) and a deps
+ * aggregation (whosock/deps.h): each is a watcher of its own, as the
+ * library builds them (a meter's watcher follows every connection with
+ * hooks at each dump, a deps' follows closes it never saw open; neither
+ * can be fed from another's events). Their intervals are serve's; their
+ * rows and edges (under feed_lock) answer /api/v1/top and /api/v1/deps,
+ * and feed the traffic and dependency counters of /metrics.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -32,7 +40,11 @@
 #include "output.h"
 #include "serve.h"
 #include "servequery.h"
+#include "serveviews.h"
+#include "webassets.h"
 #include "webconfig.h"
+#include "whosock/deps.h"
+#include "whosock/traffic.h"
 
 #define RING_SIZE 4096u
 #define MAX_STREAMS 8
@@ -63,6 +75,13 @@ struct serve {
 	atomic_bool stopping;
 	atomic_int streams;
 	pthread_mutex_t api_lock; /* one listing at a time */
+	/* The meter and the deps aggregation (NULL: they could not start),
+	 * their rows and edges read by the HTTP threads under feed_lock. */
+	pthread_mutex_t feed_lock;
+	struct whosock_meter *meter;
+	struct whosock_deps *deps;
+	const struct whosock_edge *edges; /* as of the last refresh */
+	size_t n_edges;
 };
 
 /* ---- the main loop's side ---- */
@@ -130,12 +149,80 @@ static int refresh(struct serve *sv, void (*message)(const char *, const char *)
 	r = metrics_from_snapshot(sv->metrics, snap, mono_ns() - t0,
 				  (double)now.tv_sec + (double)now.tv_nsec / 1e9);
 	whosock_snapshot_free(snap);
+	if (r == 0 && sv->deps) {
+		pthread_mutex_lock(&sv->feed_lock);
+		r = whosock_deps_edges(sv->deps, &sv->edges, &sv->n_edges);
+		if (r < 0) {
+			sv->edges = NULL;
+			sv->n_edges = 0;
+			message("cannot follow connections: ", strerror(-r));
+		} else {
+			r = metrics_deps(sv->metrics, sv->edges, sv->n_edges,
+					 whosock_deps_dropped(sv->deps));
+		}
+		pthread_mutex_unlock(&sv->feed_lock);
+	}
 	/* The snapshot was the biggest thing alive: give its pages back
 	 * rather than keep them until the next one. */
 	malloc_trim(0);
 	if (r < 0)
 		message("cannot count sockets: ", strerror(-r));
 	return r;
+}
+
+/* The meter and the deps aggregation, on every namespace the watcher
+ * sees, at serve's interval. One that cannot start leaves its endpoint
+ * answering 503 and its counters out; serve goes on. */
+static void start_feeds(struct serve *sv, void (*message)(const char *, const char *))
+{
+	struct whosock_meter_options mo = WHOSOCK_METER_OPTIONS_INIT;
+	struct whosock_deps_options dopt = WHOSOCK_DEPS_OPTIONS_INIT;
+	int r;
+
+	mo.host_only = sv->cli->opt.host_only;
+	mo.interval_ms = sv->cli->interval_ms;
+	r = whosock_meter_new(&mo, &sv->meter);
+	if (r < 0) {
+		sv->meter = NULL;
+		message("cannot count traffic (no /api/v1/top): ", strerror(-r));
+	}
+	/* By process: the finest grouping, which /api/v1/deps groups again
+	 * as each request asks. */
+	dopt.by = WHOSOCK_DEPS_BY_PROCESS;
+	dopt.host_only = sv->cli->opt.host_only;
+	dopt.interval_ms = sv->cli->interval_ms;
+	r = whosock_deps_new(&dopt, &sv->deps);
+	if (r < 0) {
+		sv->deps = NULL;
+		message("cannot follow connections (no /api/v1/deps): ", strerror(-r));
+	}
+}
+
+/* The meter's and the deps aggregation's work due: an interval that ended
+ * adds to the traffic counters. A failure is said and they go on (the
+ * library keeps them usable). */
+static void feed(struct serve *sv, void (*message)(const char *, const char *))
+{
+	int r = 0;
+
+	pthread_mutex_lock(&sv->feed_lock);
+	if (sv->meter) {
+		r = whosock_meter_process(sv->meter);
+		if (r > 0) {
+			r = metrics_traffic(sv->metrics, sv->meter);
+			/* The interval's dump and the rows it replaced: their
+			 * pages back, as after a snapshot. */
+			malloc_trim(0);
+		}
+		if (r < 0)
+			message("traffic counting failed: ", strerror(-r));
+	}
+	if (sv->deps) {
+		r = whosock_deps_process(sv->deps);
+		if (r < 0)
+			message("following connections failed: ", strerror(-r));
+	}
+	pthread_mutex_unlock(&sv->feed_lock);
 }
 
 /* --textfile: the metrics written whole to FILE.tmp, then renamed over
@@ -315,6 +402,46 @@ static enum MHD_Result api_sockets(struct serve *sv, struct MHD_Connection *c, c
 		       b.data, b.len, true);
 }
 
+/* /api/v1/top and /api/v1/deps: the meter's rows and the edges, as the
+ * request narrows them. */
+static enum MHD_Result api_feed(struct serve *sv, struct MHD_Connection *c, const char *url,
+				enum serve_endpoint ep)
+{
+	struct serve_query q;
+	struct sbuf b = { 0 };
+	char err[1024];
+	int r = query(c, ep, sv, &q, err, sizeof(err));
+
+	if (r < 0)
+		return error(c, url, r == -ENOMEM ? MHD_HTTP_INTERNAL_SERVER_ERROR
+			     : MHD_HTTP_BAD_REQUEST, err);
+	pthread_mutex_lock(&sv->feed_lock);
+	if (ep == SERVE_TOP && !sv->meter) {
+		snprintf(err, sizeof(err), "no traffic accounting: it could not start");
+		r = -EAGAIN;
+	} else if (ep == SERVE_DEPS && !sv->deps) {
+		snprintf(err, sizeof(err), "no dependency map: it could not start");
+		r = -EAGAIN;
+	} else if (ep == SERVE_TOP) {
+		r = serveview_top(&b, sv->meter, &q.cli, sv->cli->expose_cmdline, err, sizeof(err));
+	} else {
+		r = serveview_deps(&b, sv->edges, sv->n_edges, &q.cli, err, sizeof(err));
+	}
+	pthread_mutex_unlock(&sv->feed_lock);
+	if (r == -ENOMEM)
+		snprintf(err, sizeof(err), "out of memory");
+	if (r < 0) {
+		serve_query_free(&q);
+		sbuf_free(&b);
+		return error(c, url, r == -EINVAL ? MHD_HTTP_BAD_REQUEST : r == -EAGAIN
+			     ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_INTERNAL_SERVER_ERROR, err);
+	}
+	r = q.cli.format == OUTPUT_NDJSON;
+	serve_query_free(&q);
+	return respond(c, MHD_HTTP_OK, r ? "application/x-ndjson" : "application/json", b.data,
+		       b.len, true);
+}
+
 struct stream {
 	struct serve *sv;
 	uint64_t next;
@@ -460,6 +587,38 @@ static enum MHD_Result get_metrics(struct serve *sv, struct MHD_Connection *c, c
 		       b.len, true);
 }
 
+/* The page's policy: its own scripts, styles, images and API only; no
+ * inline code, no frames, no other origin. */
+#define PAGE_CSP "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; " \
+		 "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+/* The page (web/, embedded): NULL when url is none of its files. */
+static const struct web_asset *page_asset(const char *url)
+{
+	for (size_t i = 0; i < web_asset_count; i++)
+		if (strcmp(web_assets[i].path, url) == 0)
+			return &web_assets[i];
+	return NULL;
+}
+
+static enum MHD_Result get_page(struct MHD_Connection *c, const struct web_asset *a)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(
+		a->len, (void *)a->data, MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result ret;
+
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, a->type);
+	MHD_add_response_header(resp, "Content-Security-Policy", PAGE_CSP);
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	ret = MHD_queue_response(c, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
 static bool authorized(struct serve *sv, struct MHD_Connection *c)
 {
 	char *pass = NULL, *user;
@@ -524,11 +683,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return api_sockets(sv, c, url);
 	if (strcmp(url, "/api/v1/events") == 0)
 		return api_events(sv, c, url);
-	if (strcmp(url, "/api/v1/top") == 0 || strcmp(url, "/api/v1/deps") == 0)
-		return error(c, url, MHD_HTTP_NOT_FOUND, "not built yet: this whosock has no "
-			     "traffic accounting (top) or dependency map (deps)");
-	return error(c, url, MHD_HTTP_NOT_FOUND,
-		     "not found (/metrics, /healthz, /api/v1/sockets, /api/v1/events)");
+	if (page_asset(url))
+		return get_page(c, page_asset(url));
+	if (strcmp(url, "/api/v1/top") == 0)
+		return api_feed(sv, c, url, SERVE_TOP);
+	if (strcmp(url, "/api/v1/deps") == 0)
+		return api_feed(sv, c, url, SERVE_DEPS);
+	return error(c, url, MHD_HTTP_NOT_FOUND, "not found (/, /metrics, /healthz, "
+		     "/api/v1/sockets, /api/v1/events, /api/v1/top, /api/v1/deps)");
 }
 
 /* ---- setup ---- */
@@ -644,6 +806,7 @@ int serve_main(const struct cli *cli, void (*message)(const char *, const char *
 	pthread_mutex_init(&sv->ring_lock, NULL);
 	pthread_cond_init(&sv->ring_cond, NULL);
 	pthread_mutex_init(&sv->api_lock, NULL);
+	pthread_mutex_init(&sv->feed_lock, NULL);
 	if (cli->web_config && webconfig_load(cli->web_config, &sv->web, err, sizeof(err)) < 0) {
 		message("--web.config.file: ", err);
 		goto out;
@@ -665,6 +828,7 @@ int serve_main(const struct cli *cli, void (*message)(const char *, const char *
 		message("cannot watch: ", strerror(-r));
 		goto out;
 	}
+	start_feeds(sv, message);
 	if (refresh(sv, message) < 0)
 		goto out;
 	next = mono_ns() + interval_ns;
@@ -678,15 +842,23 @@ int serve_main(const struct cli *cli, void (*message)(const char *, const char *
 	while (!stop_signal) {
 		struct whosock_watch_status st = WHOSOCK_WATCH_STATUS_INIT;
 		uint64_t t = 0, now = mono_ns(), wait_ms;
-		struct pollfd p = { .fd = whosock_watch_get_fd(w), .events = POLLIN };
+		struct pollfd p[3] = {
+			{ .fd = whosock_watch_get_fd(w), .events = POLLIN },
+			{ .fd = sv->meter ? whosock_meter_get_fd(sv->meter) : -1, .events = POLLIN },
+			{ .fd = sv->deps ? whosock_deps_get_fd(sv->deps) : -1, .events = POLLIN },
+		};
 
 		whosock_watch_get_timeout(w, &t);
 		wait_ms = next > now ? (next - now) / 1000000u : 0;
 		if (t < wait_ms)
 			wait_ms = t;
+		if (sv->meter && whosock_meter_get_timeout(sv->meter, &t) == 0 && t < wait_ms)
+			wait_ms = t;
+		if (sv->deps && whosock_deps_get_timeout(sv->deps, &t) == 0 && t < wait_ms)
+			wait_ms = t;
 		if (wait_ms > 500)
 			wait_ms = 500; /* look at stop_signal now and then */
-		poll(&p, 1, (int)wait_ms);
+		poll(p, 3, (int)wait_ms);
 		r = whosock_watch_process(w);
 		if (r < 0 && r != -ENOMEM) {
 			message("watch failed: ", strerror(-r));
@@ -694,6 +866,7 @@ int serve_main(const struct cli *cli, void (*message)(const char *, const char *
 		}
 		whosock_watch_status(w, &st);
 		metrics_watch_status(sv->metrics, &st);
+		feed(sv, message);
 		if (mono_ns() >= next) {
 			refresh(sv, message);
 			if (cli->textfile)
@@ -710,6 +883,9 @@ out:
 	if (d)
 		MHD_stop_daemon(d);
 	whosock_watch_free(w);
+	whosock_meter_free(sv->meter);
+	whosock_deps_free(sv->deps);
+	pthread_mutex_destroy(&sv->feed_lock);
 	metrics_free(sv->metrics);
 	webconfig_free(&sv->web);
 	for (size_t i = 0; i < RING_SIZE; i++)

@@ -11,18 +11,33 @@
 /* The listing's filters as parameters: each becomes the option it names
  * and cli_parse() reads them, so a parameter means exactly what the option
  * does (filters live in one place). */
+#define EP_SOCKETS (1u << SERVE_SOCKETS)
+#define EP_TOP (1u << SERVE_TOP)
+#define EP_DEPS (1u << SERVE_DEPS)
+#define EP_LISTING (EP_SOCKETS | EP_TOP)
+
 static const struct {
 	const char *key, *option; /* option NULL: a flag or positional, below */
 	bool secret;              /* needs --expose-cmdline */
+	unsigned eps;             /* the endpoints taking it */
 } params[] = {
-	{ "port", "--port", false },      { "state", "--state", false },
-	{ "proto", "--query", false },    { "pid", "--pid", false },
-	{ "user", "--user", false },      { "comm", "--comm", false },
-	{ "netns", "--netns", false },    { "container", "--container", false },
-	{ "cmdline", "--cmdline", true }, { "format", "--output", false },
-	{ "listening", NULL, false },     { "family", NULL, false },
-	{ "host_only", NULL, false },     { "local", NULL, false },
-	{ "expr", NULL, false },
+	{ "port", "--port", false, EP_LISTING },
+	{ "state", "--state", false, EP_LISTING },
+	{ "proto", "--query", false, EP_LISTING },
+	{ "pid", "--pid", false, EP_LISTING },
+	{ "user", "--user", false, EP_LISTING | EP_DEPS },
+	{ "comm", "--comm", false, EP_LISTING | EP_DEPS },
+	{ "netns", "--netns", false, EP_LISTING | EP_DEPS },
+	{ "container", "--container", false, EP_LISTING | EP_DEPS },
+	{ "cmdline", "--cmdline", true, EP_LISTING },
+	{ "format", "--output", false, EP_LISTING | EP_DEPS },
+	{ "by", "--by", false, EP_TOP | EP_DEPS },
+	{ "service", "--service", false, EP_DEPS },
+	{ "listening", NULL, false, EP_LISTING },
+	{ "family", NULL, false, EP_LISTING },
+	{ "host_only", NULL, false, EP_LISTING },
+	{ "local", NULL, false, EP_LISTING },
+	{ "expr", NULL, false, EP_LISTING },
 };
 
 static int fail(char *err, size_t errlen, const char *what, const char *key)
@@ -110,8 +125,12 @@ static int arg_add(struct args *a, const char *s, const char *value)
 	return 0;
 }
 
-static int parse_sockets(const char *const *keys, const char *const *values, size_t n,
-			 bool expose_cmdline, struct serve_query *q, char *err, size_t errlen)
+/* The command whose options an endpoint's parameters are. */
+static const char *const commands[] = { [SERVE_TOP] = "top", [SERVE_DEPS] = "deps" };
+
+static int parse_cli(const char *const *keys, const char *const *values, size_t n,
+		     enum serve_endpoint ep, bool expose_cmdline, struct serve_query *q, char *err,
+		     size_t errlen)
 {
 	struct args a = { .n = 0 };
 	const char *positional[SERVEQ_MAX_PARAMS], *expr = NULL;
@@ -119,13 +138,16 @@ static int parse_sockets(const char *const *keys, const char *const *values, siz
 	bool format = false;
 	int r = arg_add(&a, "whosock", NULL);
 
+	if (r == 0 && ep != SERVE_SOCKETS)
+		r = arg_add(&a, commands[ep], NULL);
+
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		const char *k = keys[i], *v = values[i];
 		size_t p = 0;
 
 		while (p < sizeof(params) / sizeof(params[0]) && strcmp(params[p].key, k) != 0)
 			p++;
-		if (p == sizeof(params) / sizeof(params[0])) {
+		if (p == sizeof(params) / sizeof(params[0]) || !(params[p].eps & (1u << ep))) {
 			r = fail(err, errlen, "unknown parameter", k);
 			break;
 		}
@@ -180,6 +202,9 @@ static int parse_sockets(const char *const *keys, const char *const *values, siz
 		if (r == 0 && out.cli.format != OUTPUT_JSON && out.cli.format != OUTPUT_NDJSON) {
 			cli_free(&out.cli);
 			r = fail(err, errlen, "format is json or ndjson", NULL);
+		} else if (r == 0 && ep == SERVE_TOP && out.cli.top_by_set & (out.cli.top_by_set - 1)) {
+			cli_free(&out.cli);
+			r = fail(err, errlen, "by takes one grouping", NULL);
 		}
 		if (r == 0)
 			*q = out;
@@ -204,8 +229,8 @@ int serve_query_parse(const char *const *keys, const char *const *values, size_t
 			return fail(err, errlen, "parameter too long", NULL);
 	if (ep == SERVE_EVENTS)
 		return parse_events(keys, values, n, q, err, errlen);
-	if (ep == SERVE_SOCKETS)
-		return parse_sockets(keys, values, n, expose_cmdline, q, err, errlen);
+	if (ep == SERVE_SOCKETS || ep == SERVE_TOP || ep == SERVE_DEPS)
+		return parse_cli(keys, values, n, ep, expose_cmdline, q, err, errlen);
 	if (n)
 		return fail(err, errlen, "no parameters here", NULL);
 	memset(q, 0, sizeof(*q));

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * whosock serve's query parameters: the listing's filters for
- * /api/v1/sockets (read by cli_parse(), so they mean what the options do),
- * and since/limit for /api/v1/events.
+ * /api/v1/sockets and /api/v1/top (with top's by); by, service, comm,
+ * user, container and netns for /api/v1/deps (read by cli_parse() as the options of the listing, of
+ * whosock top and of whosock deps, so they mean what the options do), and
+ * since/limit for /api/v1/events.
  */
 #ifndef WHOSOCK_SERVEQUERY_H
 #define WHOSOCK_SERVEQUERY_H
@@ -13,14 +15,14 @@
 
 #include "cli.h"
 
-enum serve_endpoint { SERVE_SOCKETS, SERVE_EVENTS, SERVE_PLAIN };
+enum serve_endpoint { SERVE_SOCKETS, SERVE_EVENTS, SERVE_TOP, SERVE_DEPS, SERVE_PLAIN };
 
 /* At most this many parameters, each value at most this long. */
 #define SERVEQ_MAX_PARAMS 32
 #define SERVEQ_MAX_VALUE 1024
 
 struct serve_query {
-	struct cli cli;   /* SERVE_SOCKETS: the filter (cli_free() it) */
+	struct cli cli;   /* SERVE_SOCKETS, _TOP, _DEPS: the options (cli_free() it) */
 	uint64_t since;   /* SERVE_EVENTS: from this seq on; 0: only new events */
 	long limit;       /* SERVE_EVENTS: end the stream after this many; 0: never */
 };

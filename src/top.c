@@ -14,6 +14,7 @@
 
 #include "notes.h"
 #include "output.h"
+#include "rowjson.h"
 #include "textesc.h"
 #include "top.h"
 
@@ -52,100 +53,6 @@ void top_notes(const struct whosock_meter *m, uint64_t *said,
 			message("note: ", b.data);
 		sbuf_free(&b);
 	}
-}
-
-/* "container":{...}, null for none (the host's). */
-static void json_container(struct sbuf *b, const struct whosock_container *c)
-{
-	static const struct whosock_container none;
-
-	output_json_container(b, c ? c : &none);
-}
-
-static void json_process(struct sbuf *b, const struct whosock_process *p)
-{
-	output_json_key(b, "process");
-	if (!p) {
-		sbuf_puts(b, "null");
-		return;
-	}
-	sbuf_putc(b, '{');
-	output_json_u64(b, "pid", (uint64_t)p->pid, true);
-	sbuf_putc(b, ',');
-	output_json_str(b, "comm", p->comm);
-	sbuf_putc(b, ',');
-	output_json_str(b, "user", p->user);
-	sbuf_putc(b, ',');
-	output_json_u64(b, "uid", p->uid, p->uid_known);
-	sbuf_putc(b, ',');
-	json_container(b, &p->container);
-	sbuf_putc(b, '}');
-}
-
-static void json_row(struct sbuf *b, const struct whosock_meter_row *r, const struct timespec *ts,
-		     uint64_t interval_ms)
-{
-	char addr[64];
-
-	sbuf_putc(b, '{');
-	output_json_time(b, "ts", ts);
-	sbuf_putc(b, ',');
-	output_json_u64(b, "interval_ms", interval_ms, true);
-	sbuf_putc(b, ',');
-	output_json_str(b, "by", cli_by_names[r->by]);
-	sbuf_putc(b, ',');
-	switch (r->by) {
-	case WHOSOCK_BY_PROCESS:
-		json_process(b, r->process);
-		sbuf_putc(b, ',');
-		break;
-	case WHOSOCK_BY_CONNECTION:
-		output_json_key(b, "socket");
-		output_json_socket(b, r->socket);
-		sbuf_putc(b, ',');
-		json_process(b, r->process);
-		sbuf_putc(b, ',');
-		break;
-	case WHOSOCK_BY_REMOTE:
-		output_json_key(b, "remote");
-		sbuf_putc(b, '{');
-		output_json_str(b, "addr", whosock_addr_format(r->family, &r->remote, addr, sizeof(addr)));
-		sbuf_putc(b, ',');
-		output_json_u64(b, "port", r->remote.port, true);
-		sbuf_putc(b, ',');
-		output_json_str(b, "proto", whosock_proto_name((enum whosock_proto)r->proto));
-		sbuf_add(b, "},", 2);
-		break;
-	case WHOSOCK_BY_CONTAINER:
-		json_container(b, r->container);
-		/* No process seen: not known to be the host's either. */
-		sbuf_puts(b, r->process ? ",\"known\":true," : ",\"known\":false,");
-		break;
-	case WHOSOCK_BY_USER:
-		output_json_str(b, "user", r->user);
-		sbuf_putc(b, ',');
-		output_json_u64(b, "uid", r->uid, r->uid_known);
-		sbuf_putc(b, ',');
-		break;
-	default:
-		break;
-	}
-	output_json_u64(b, "netns", r->netns, r->netns != 0);
-	sbuf_putc(b, ',');
-	output_json_str(b, "netns_name", r->netns_name);
-	sbuf_putc(b, ',');
-	output_json_u64(b, "connections", r->connections, true);
-	sbuf_putc(b, ',');
-	output_json_u64(b, "closed", r->closed, true);
-	sbuf_putc(b, ',');
-	output_json_u64(b, "sent_bytes", r->sent_bytes, true);
-	sbuf_putc(b, ',');
-	output_json_u64(b, "received_bytes", r->received_bytes, true);
-	sbuf_putc(b, ',');
-	output_json_u64(b, "sent_total", r->sent_total, true);
-	sbuf_putc(b, ',');
-	output_json_u64(b, "received_total", r->received_total, true);
-	sbuf_putc(b, '}');
 }
 
 static const char *const csv_header =
@@ -239,7 +146,7 @@ static void print_rows(struct sbuf *out, const struct whosock_meter *m, const st
 		if (cli->format == OUTPUT_JSON)
 			sbuf_puts(out, *first ? "[\n" : ",\n");
 		*first = false;
-		json_row(out, r, &ts, interval_ms);
+		rowjson_traffic(out, r, &ts, interval_ms, true);
 		if (cli->format == OUTPUT_NDJSON)
 			sbuf_putc(out, '\n');
 	}

@@ -27,10 +27,19 @@ holds `--password=hunter2`. Sections:
       made with openssl, a bcrypt hash from crypt(3)): no or wrong password
       401, right password 200 over TLS, plain HTTP refused; a setting whosock
       does not implement is refused at start;
-   6. 600 scrapes: the server's open fds stay the same and its RSS grows by
-      less than 4 MiB after the first 100;
+   6. 1,500 scrapes: the server's open fds stay the same and its RSS at
+      rest (the least of samples over 2.5 s) grows by less than 4 MiB after
+      the first 1,000;
    7. bad usage: `serve --listen :9797`, `serve -t`, `--expose-cmdline`
-      without serve: exit 2 and one line on stderr.
+      without serve: exit 2 and one line on stderr;
+   8. /api/v1/top and /api/v1/deps on a known load (serveload.py: a client
+      holding 4 connections to a server in the test's namespace, 1000 bytes
+      sent and 500 received on each): the rows of each grouping and the
+      edges of each, with exact counts, before and after the client closes
+      three; their filters (the listing's for top; comm, user, container,
+      netns and service for deps) and errors; the traffic and dependency counters
+      in /metrics with the same counts, promtool passing, and with
+      --max-series 2 their __overflow__ series.
 
 Environment: WHOSOCK = the binary. Exit 0 pass, 1 fail, 77 skip.
 """
@@ -42,21 +51,20 @@ import os
 import re
 import shutil
 import socket
-import ssl
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.parse
 import warnings
 
+import serveload
 import wstest
 
 WHOSOCK = wstest.whosock_path()
 WAIT = 60.0  # deadline for what must happen (a failure, not a timing)
 NS = "wstest-serve-%d" % os.getpid()
 T = wstest.Checker(scope=wstest.Scope, timed=True)
-SECRET = "hunter2"
+SECRET = serveload.SECRET
 COMM = "wsserve_lsn"
 
 LISTENER = r"""
@@ -70,64 +78,13 @@ sys.stdin.read()
 """
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+free_port = serveload.free_port
 
 
-class Server:
-    """whosock serve ARGS on a free loopback port, ready once /healthz answers."""
-
-    def __init__(self, scope, *args, tls=None, auth=None, env=None):
-        self.port = free_port()
-        self.tls = tls
-        self.auth = auth
-        self.argv = [WHOSOCK, "serve", "--listen", "127.0.0.1:%d" % self.port] + list(args)
-        self.err = tempfile.TemporaryFile()
-        self.p = subprocess.Popen(self.argv, stdout=subprocess.DEVNULL, stderr=self.err, env=env)
-        scope.kid(wstest.Kid(self.p.pid, popen=self.p))
-        deadline = time.monotonic() + WAIT
-        while time.monotonic() < deadline and self.p.poll() is None:
-            try:
-                if self.get("/healthz")[0] in (200, 401):
-                    return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("%s did not start: %s" % (wstest.shell_line(self.argv), self.stderr()))
-
+class Server(serveload.Server):
     def finish(self, what="the server"):
         """SIGTERM: exit 0 (under valgrind: no memory error, no leak)."""
-        self.p.terminate()
-        try:
-            rc = self.p.wait(WAIT)
-        except subprocess.TimeoutExpired:
-            rc = "still running"
-        T.eq(rc, 0, "%s exits 0 on SIGTERM" % what, self.stderr())
-
-    def stderr(self):
-        self.err.seek(0)
-        return self.err.read().decode(errors="replace")
-
-    def conn(self, timeout=30):
-        if self.tls:
-            ctx = ssl.create_default_context(cafile=self.tls)
-            return http.client.HTTPSConnection("localhost", self.port, timeout=timeout, context=ctx)
-        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-
-    def get(self, path, headers=None, auth=True):
-        h = dict(headers or {})
-        if auth and self.auth:
-            h["Authorization"] = "Basic " + base64.b64encode(self.auth.encode()).decode()
-        c = self.conn()
-        try:
-            c.request("GET", path, headers=h)
-            r = c.getresponse()
-            return r.status, r.read().decode(errors="replace"), dict(r.getheaders())
-        finally:
-            c.close()
+        T.eq(self.stop(), 0, "%s exits 0 on SIGTERM" % what, self.stderr())
 
 
 def promtool_check(text, what):
@@ -312,8 +269,6 @@ def sec_api(S):
         t.join()
     wrong = {i: a for i, a in answers.items() if a[0] != 200 or (port in a[1]) != bool(i % 2)}
     T.ok(len(answers) == 16 and not wrong, "16 requests at once, each gets its own filter's answer", wrong)
-    st, body, _ = sv.get("/api/v1/top")
-    T.eq(st, 404, "/api/v1/top not built yet")
     # Events: a new listener's opened event, then the same again by ?since.
     c = sv.conn(timeout=WAIT)
     c.request("GET", "/api/v1/events?limit=50")
@@ -461,11 +416,20 @@ def sec_tls_auth(S):
     T.ok(p.returncode == 2 and "bcrypt" in p.stderr, "a password that is not bcrypt: refused", p.stderr)
 
 
-def fds_rss(pid):
+def fds_rss(pid, settle=0.0):
+    """Open fds and RSS (KiB). settle: the RSS at rest, the least of samples
+    over that many seconds: every --interval the snapshot, the meter's dump
+    and the deps' look hold megabytes for a moment, which a single sample
+    may catch."""
     n = len(os.listdir("/proc/%d/fd" % pid))
-    with open("/proc/%d/status" % pid) as f:
-        rss = int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
-    return n, rss
+    rss, end = None, time.monotonic() + settle
+    while True:
+        with open("/proc/%d/status" % pid) as f:
+            v = int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
+        rss = v if rss is None else min(rss, v)
+        if time.monotonic() >= end:
+            return n, rss
+        time.sleep(0.05)
 
 
 def sec_bounded(S):
@@ -475,10 +439,17 @@ def sec_bounded(S):
     env = dict(os.environ)
     env["ASAN_OPTIONS"] = (env.get("ASAN_OPTIONS", "") + ":quarantine_size_mb=0").lstrip(":")
     env["VALGRIND_OPTS"] = "--freelist-vol=0 --freelist-big-blocks=0"
-    sv = Server(S, "--interval", "1", env=env)
-    for _ in range(100):
+    # --host-only: the meter and the deps aggregation see the scrapes'
+    # connections alone, not what the machine's other namespaces do
+    # meanwhile (their connections are memory that is theirs, not the
+    # scrapes').
+    sv = Server(S, "--interval", "1", "--host-only", env=env)
+    # The meter counts the scrapes' own connections: what it holds grows
+    # with how many come in an interval, up to the rate at which they come.
+    # Warmed up at that rate, the RSS at rest stays where it is.
+    for _ in range(1000):
         sv.get("/metrics")
-    fd0, rss0 = fds_rss(sv.p.pid)
+    fd0, rss0 = fds_rss(sv.p.pid, settle=2.5)
     c = sv.conn()
     for i in range(500):
         if i % 2:
@@ -489,8 +460,8 @@ def sec_bounded(S):
     c.close()
     # The connection threads end (their fds go) soon after the close.
     wait_for(lambda: fds_rss(sv.p.pid)[0] <= fd0 + 1, "the connections' fds are closed", timeout=10)
-    fd1, rss1 = fds_rss(sv.p.pid)
-    T.ok(fd1 <= fd0 + 1, "open fds bounded over 600 scrapes: %d then %d" % (fd0, fd1))
+    fd1, rss1 = fds_rss(sv.p.pid, settle=2.5)
+    T.ok(fd1 <= fd0 + 1, "open fds bounded over 1,500 scrapes: %d then %d" % (fd0, fd1))
     if os.environ.get("WHOSOCK_REAL"):
         # Under valgrind the RSS is valgrind's (its translations and
         # shadow memory grow as it goes): there, memory is judged by
@@ -498,9 +469,139 @@ def sec_bounded(S):
         # and the ASan runs.
         print("note: under valgrind: RSS %d -> %d KiB (valgrind's own; not checked)" % (rss0, rss1))
     else:
-        T.ok(rss1 - rss0 < 4096, "RSS bounded over 600 scrapes: %d KiB then %d KiB" % (rss0, rss1))
+        T.ok(rss1 - rss0 < 4096, "RSS at rest bounded over 1,500 scrapes: %d KiB then %d KiB" % (rss0, rss1))
     print("note: 500 scrapes: fds %d -> %d, RSS %d -> %d KiB" % (fd0, fd1, rss0, rss1))
     sv.finish()
+
+
+def metric_value(text, name, *labels):
+    """The value of the one sample of name whose labels hold every label, or None."""
+    for l in text.splitlines():
+        if l.startswith(name + "{") and all(lab in l for lab in labels):
+            return int(l.rsplit(" ", 1)[1])
+    return None
+
+
+def sec_feeds(S):
+    sv = Server(S, "--interval", "1", "--max-series", "1000000")
+    srv, cli = serveload.start(S, NS)
+    port = srv["port"]
+    n, sent, recv = serveload.CONNECTIONS, serveload.SENT, serveload.RECEIVED
+    ccomm, scomm = serveload.CLIENT_COMM, serveload.SERVER_COMM
+
+    def api(path):
+        st, body, _ = sv.get(path)
+        return json.loads(body) if st == 200 else None
+
+    def top(q, want):
+        rows = api("/api/v1/top?" + q)
+        return rows if rows is not None and want(rows) else None
+
+    def deps(q, want):
+        edges = [e for e in api("/api/v1/deps?" + q) or [] if e["server"]["port"] == port]
+        return edges if want(edges) else None
+
+    def one_row(conns, total_sent, total_recv):
+        return lambda rows: len(rows) == 1 and (rows[0]["connections"], rows[0]["sent_total"],
+                                                rows[0]["received_total"]) == (conns, total_sent, total_recv)
+    rows = wait_for(lambda: top("by=process&comm=" + ccomm, one_row(n, n * sent, n * recv)),
+                    "/api/v1/top?by=process: the client with %d connections, %d bytes sent, %d received"
+                    % (n, n * sent, n * recv))
+    if rows:
+        T.eq(rows[0]["process"]["comm"], ccomm, "the row's process")
+        T.eq(rows[0]["netns_name"], NS, "the row's namespace")
+    conns = wait_for(lambda: top("by=connection&comm=%s&port=%d" % (ccomm, port),
+                                 lambda r: len(r) == n and all((x["sent_total"], x["received_total"]) ==
+                                                               (sent, recv) for x in r)),
+                     "/api/v1/top?by=connection&port=: the client's %d connections, each %d/%d bytes"
+                     % (n, sent, recv))
+    if conns:
+        T.eq(sorted(r["socket"]["local"]["port"] for r in conns), sorted(cli["ports"]),
+             "the connection rows are the client's sockets")
+        T.ok(all(o["cmdline"] is None for r in conns for o in r["socket"]["owners"]),
+             "the connection rows' owners: cmdline null")
+    for q in ("/api/v1/top?by=connection", "/api/v1/top?by=process", "/api/v1/deps"):
+        T.ok(SECRET not in sv.get(q)[1], "no command line in " + q)
+    wait_for(lambda: top("by=netns&netns=" + NS, lambda r: len(r) == 1 and r[0]["netns_name"] == NS and
+                         r[0]["connections"] == 2 * n),
+             "/api/v1/top?by=netns: the namespace with both ends of the %d connections" % n)
+    wait_for(lambda: top("by=user&user=root", lambda r: len(r) == 1 and r[0]["uid"] == 0 and
+                         r[0]["connections"] >= 2 * n),
+             "/api/v1/top?by=user&user=root: root's row, with both ends of the load")
+    wait_for(lambda: top("by=remote&netns=" + NS, lambda r: any(x["remote"]["port"] == port and
+                                                                x["connections"] == n for x in r)),
+             "/api/v1/top?by=remote: the service's %d connections" % n)
+    wait_for(lambda: top("by=container", lambda r: any(x["container"] is None and x["known"] and
+                                                       x["connections"] >= 2 * n for x in r)),
+             "/api/v1/top?by=container: the host's, with both ends of the load")
+    edge = wait_for(lambda: deps("by=process", lambda e: len(e) == 1 and
+                                 (e[0]["connections"], e[0]["sent_bytes"], e[0]["received_bytes"]) ==
+                                 (n, n * sent, n * recv)),
+                    "/api/v1/deps: one edge to the service, %d connections, %d/%d bytes" % (n, n * sent, n * recv))
+    if edge:
+        e = edge[0]
+        T.eq((e["client"]["comm"], e["client"]["netns_name"], e["server"]["comm"], e["server"]["addr"],
+              e["server"]["local"]), (ccomm, NS, scomm, "127.0.0.1", True), "the edge's client and server")
+    for by, want in (("user", lambda c: c["user"] == "root" and c["comm"] is None and c["netns"] is None),
+                     ("netns", lambda c: c["netns_name"] == NS and c["comm"] is None and c["uid"] is None),
+                     ("container", lambda c: c["container"] is None and c["comm"] is None)):
+        wait_for(lambda: deps("by=" + by, lambda e: len(e) == 1 and e[0]["connections"] == n and
+                              want(e[0]["client"])), "/api/v1/deps?by=%s: one edge, %d connections" % (by, n))
+    wait_for(lambda: deps("service=127.0.0.1:%d" % port, lambda e: len(e) == 1),
+             "/api/v1/deps?service=127.0.0.1:PORT has the edge")
+    wait_for(lambda: deps("netns=%s&comm=%s&user=root" % (NS, ccomm), lambda e: len(e) == 1),
+             "/api/v1/deps?netns=&comm=&user=: the client's edge")
+    T.eq(api("/api/v1/deps?comm=nosuchcomm"), [], "/api/v1/deps?comm=nosuchcomm: none")
+    T.eq([e for e in api("/api/v1/deps?service=127.0.0.1:1") if e["server"]["port"] != 1], [],
+         "/api/v1/deps?service=127.0.0.1:1: only that service")
+    st, body, hdr = sv.get("/api/v1/deps?format=ndjson")
+    T.ok(st == 200 and hdr.get("Content-Type") == "application/x-ndjson" and
+         all(json.loads(l) for l in body.splitlines()), "/api/v1/deps?format=ndjson: a line an edge")
+    # /metrics: the same counts.
+    def counts():
+        st, body, _ = sv.get("/metrics")
+        v = (metric_value(body, "whosock_traffic_sent_bytes_total", 'comm="%s"' % ccomm, 'proto="tcp"'),
+             metric_value(body, "whosock_traffic_received_bytes_total", 'comm="%s"' % ccomm),
+             metric_value(body, "whosock_traffic_received_bytes_total", 'comm="%s"' % scomm),
+             metric_value(body, "whosock_dependency_connections_total", 'client_comm="%s"' % ccomm,
+                          'server_port="%d"' % port, 'server_comm="%s"' % scomm, 'server_addr="127.0.0.1"'),
+             metric_value(body, "whosock_dependency_sent_bytes_total", 'client_comm="%s"' % ccomm,
+                          'server_port="%d"' % port))
+        return body if v == (n * sent, n * recv, n * sent, n, n * sent) else None
+    body = wait_for(counts, "/metrics: traffic and dependency counters of the load (%d connections, "
+                    "%d/%d bytes)" % (n, n * sent, n * recv))
+    if body:
+        promtool_check(body, "/metrics with traffic and dependency counters")
+        T.ok(not re.search(r'\bpid="|_port="%d"' % cli["ports"][0], body), "no pid, no ephemeral port label")
+    # Three close: the edge keeps its count, the process row has one left.
+    serveload.close_some(cli)
+    wait_for(lambda: top("by=process&comm=" + ccomm, one_row(1, n * sent, n * recv)),
+             "after three closes: the client's row has 1 connection, the same totals")
+    wait_for(lambda: deps("by=process", lambda e: len(e) == 1 and e[0]["connections"] == n and
+                          e[0]["sent_bytes"] == n * sent),
+             "after three closes: the edge still counts %d connections, %d bytes" % (n, n * sent))
+    # Bad parameters: 400 with a message.
+    for q in ("/api/v1/top?by=nosuch", "/api/v1/top?by=process&port=80", "/api/v1/top?by=user&comm=x",
+              "/api/v1/top?by=process,user", "/api/v1/top?bogus=1", "/api/v1/deps?by=connection",
+              "/api/v1/deps?service=nohost:1", "/api/v1/deps?pid=1", "/api/v1/top?format=csv"):
+        st, body, _ = sv.get(q)
+        T.ok(st == 400 and "error" in json.loads(body), "%s: 400 with an error" % q, body)
+    # The cap: two series a counter, the rest in __overflow__.
+    sv2 = Server(S, "--interval", "1", "--max-series", "2")
+
+    def capped():
+        st, body, _ = sv2.get("/metrics")
+        tr = [l for l in body.splitlines() if l.startswith("whosock_traffic_sent_bytes_total{")]
+        dp = [l for l in body.splitlines() if l.startswith("whosock_dependency_connections_total{")]
+        return body if (len(tr) == 2 and "__overflow__" in tr[1] and len(dp) <= 2) else None
+    # Traffic of the test's own requests, and the load's, makes three label sets.
+    body = wait_for(capped, "--max-series 2: the traffic counter's second series is __overflow__")
+    if body:
+        promtool_check(body, "/metrics with --max-series 2 and counters")
+        T.ok(re.search(r'whosock_series_overflow\{metric="whosock_traffic_sent_bytes_total"\} [1-9]', body),
+             "whosock_series_overflow counts the traffic label sets folded")
+    sv2.finish("serve --max-series 2 (counters)")
+    sv.finish("serve with the load")
 
 
 def sec_usage(S):
@@ -518,27 +619,16 @@ def sec_usage(S):
 
 
 def inner():
-    netns = wstest.start_inner(WHOSOCK)
-    if netns is None:
-        return 1
-    if subprocess.run([WHOSOCK, "serve", "--listen", "bad"], capture_output=True, text=True).stderr.find(
-            "built without 'serve'") >= 0:
-        return wstest.skip("whosock was built without serve (libmicrohttpd)")
-    subprocess.run(["ip", "netns", "add", NS], check=True)
-    try:
-        subprocess.run(["ip", "netns", "exec", NS, "ip", "link", "set", "lo", "up"], check=True)
-        T.run_section("1: /metrics, the textfile, no command lines, --max-series", sec_metrics)
-        T.run_section("2: a real Prometheus scrapes serve", sec_prometheus)
-        T.run_section("3: /api/v1/sockets filters, /api/v1/events", sec_api)
-        T.run_section("4: malformed, oversized and slow requests", sec_hostile)
-        T.run_section("5: TLS and basic auth (--web.config.file)", sec_tls_auth)
-        T.run_section("6: bounded fds and memory over many scrapes", sec_bounded)
-        T.run_section("7: bad usage", sec_usage)
-    finally:
-        subprocess.run(["ip", "netns", "del", NS])
-    print()
-    return T.summary()
-
+    return serveload.inner(T, NS, [
+        ("1: /metrics, the textfile, no command lines, --max-series", sec_metrics),
+        ("2: a real Prometheus scrapes serve", sec_prometheus),
+        ("3: /api/v1/sockets filters, /api/v1/events", sec_api),
+        ("4: malformed, oversized and slow requests", sec_hostile),
+        ("5: TLS and basic auth (--web.config.file)", sec_tls_auth),
+        ("6: bounded fds and memory over many scrapes", sec_bounded),
+        ("7: bad usage", sec_usage),
+        ("8: /api/v1/top, /api/v1/deps and their counters on a known load", sec_feeds),
+    ])
 
 if __name__ == "__main__":
     wstest.main(__file__, inner, "needs root to create network namespaces",

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* whosock serve's pieces without HTTP: the metrics model and its rendering
- * (src/metrics.c), the web config file (src/webconfig.c). */
+ * (src/metrics.c), the web config file (src/webconfig.c), the edges of
+ * /api/v1/deps grouped again (src/serveviews.c). */
 #include <crypt.h>
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,11 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "metrics.h"
+#include "serveviews.h"
 #include "webconfig.h"
 
 static struct whosock_process procs[4];
@@ -139,6 +143,141 @@ static void test_overflow(void **state)
 	metrics_free(m);
 }
 
+/* A TCP edge from comm (uid 0, netns 1) to 10.0.0.<host>:port, its
+ * server on this machine (comm "srv"). */
+static struct whosock_edge edge(const char *comm, int host, int port, uint64_t conns)
+{
+	struct whosock_edge e;
+
+	memset(&e, 0, sizeof(e));
+	e.known = WHOSOCK_EDGE_KNOWN_PROCESS | WHOSOCK_EDGE_KNOWN_USER | WHOSOCK_EDGE_KNOWN_NETNS |
+		  WHOSOCK_EDGE_KNOWN_CONTAINER | WHOSOCK_EDGE_KNOWN_BYTES | WHOSOCK_EDGE_KNOWN_SERVER;
+	e.client.netns = 1;
+	e.client.comm = comm;
+	e.client.user = "root";
+	e.server.proto = WHOSOCK_PROTO_TCP;
+	e.server.family = AF_INET;
+	e.server.addr.addr[0] = 10;
+	e.server.addr.addr[3] = (uint8_t)host;
+	e.server.addr.port = (uint16_t)port;
+	e.server.netns = 1;
+	e.server.comm = "srv";
+	e.connections = conns;
+	e.sent_bytes = 100 * conns;
+	e.received_bytes = 10 * conns;
+	e.first_seen.tv_sec = 1000 + (time_t)conns;
+	e.last_seen.tv_sec = 2000 + (time_t)conns;
+	return e;
+}
+
+/* The dependency counters keep their series as they came: a label set
+ * sorting first, coming later, goes to __overflow__ and pushes no one out;
+ * a cumulative value never goes back. */
+static void test_dep_counters(void **state)
+{
+	struct metrics *m = NULL;
+	struct whosock_edge v[3] = { edge("b", 1, 80, 2), edge("c", 1, 80, 1) };
+	char *text;
+
+	(void)state;
+	assert_int_equal(metrics_new(3, &m), 0);
+	assert_int_equal(metrics_deps(m, v, 2, 0), 0);
+	v[0].connections = 3;
+	v[1].connections = 0; /* never smaller than it was */
+	v[2] = edge("a", 1, 80, 5);
+	assert_int_equal(metrics_deps(m, v, 3, 7), 0);
+	text = render(m, false);
+	assert_non_null(strstr(text, "whosock_dependency_connections_total{client_comm=\"b\","
+				     "client_container=\"\",proto=\"tcp\",server_addr=\"10.0.0.1\","
+				     "server_port=\"80\",server_comm=\"srv\"} 3\n"));
+	assert_non_null(strstr(text, "whosock_dependency_connections_total{client_comm=\"c\","
+				     "client_container=\"\",proto=\"tcp\",server_addr=\"10.0.0.1\","
+				     "server_port=\"80\",server_comm=\"srv\"} 1\n"));
+	assert_null(strstr(text, "client_comm=\"a\""));
+	assert_non_null(strstr(text, "whosock_dependency_connections_total{client_comm=\"__overflow__\","
+				     "client_container=\"__overflow__\",proto=\"__overflow__\","
+				     "server_addr=\"__overflow__\",server_port=\"__overflow__\","
+				     "server_comm=\"__overflow__\"} 5\n"));
+	assert_non_null(strstr(text, "whosock_dependency_sent_bytes_total{client_comm=\"b\","));
+	assert_non_null(strstr(text, "whosock_series_overflow{metric=\"whosock_dependency_connections_total\"} 1\n"));
+	assert_non_null(strstr(text, "whosock_dependency_edges_dropped 7\n"));
+	assert_null(strstr(text, "whosock_traffic_sent_bytes_total")); /* no meter yet */
+	free(text);
+	text = render(m, true);
+	assert_non_null(strstr(text, "# TYPE whosock_dependency_connections counter\n"));
+	free(text);
+	metrics_free(m);
+}
+
+static char *deps_json(const struct whosock_edge *v, size_t n, const struct cli *q)
+{
+	struct sbuf b = { 0 };
+	char err[256];
+
+	assert_int_equal(serveview_deps(&b, v, n, q, err, sizeof(err)), 0);
+	sbuf_putc(&b, '\0');
+	assert_false(b.failed);
+	return b.data;
+}
+
+/* /api/v1/deps: by-process edges grouped again by user or namespace (the
+ * client fields that grouping leaves out unset, the counts added), to a
+ * service, from the clients the filter takes. */
+static void test_deps_view(void **state)
+{
+	struct whosock_edge v[3] = { edge("a", 1, 80, 2), edge("b", 1, 80, 3), edge("a", 2, 443, 1) };
+	static const char *const comms[] = { "b" };
+	struct whosock_local svc = { .family = 0, .port = 443 }; /* :443 */
+	struct cli q;
+	char *text, err[256];
+
+	(void)state;
+	memset(&q, 0, sizeof(q));
+	q.filter = (struct whosock_filter)WHOSOCK_FILTER_INIT;
+	q.format = OUTPUT_JSON;
+	q.deps_by = WHOSOCK_DEPS_BY_PROCESS;
+	text = deps_json(v, 3, &q);
+	assert_non_null(strstr(text, "\"comm\":\"a\""));
+	assert_non_null(strstr(text, "\"connections\":3,"));
+	free(text);
+	q.deps_by = WHOSOCK_DEPS_BY_USER;
+	text = deps_json(v, 3, &q);
+	/* a and b to 10.0.0.1:80: one edge of root's, 5 connections; the
+	 * first seen of the two, the last seen of the two. */
+	assert_non_null(strstr(text, "{\"client\":{\"netns\":null,\"netns_name\":null,\"comm\":null,"
+				     "\"user\":\"root\",\"uid\":0,\"container\":null,\"pids\":null},"
+				     "\"server\":{\"proto\":\"tcp\",\"addr\":\"10.0.0.1\",\"port\":80,"));
+	assert_non_null(strstr(text, "\"connections\":5,\"sent_bytes\":500,\"received_bytes\":50,"));
+	assert_non_null(strstr(text, "\"connections\":1,"));
+	assert_null(strstr(text, "\"connections\":2,"));
+	free(text);
+	q.deps_by = WHOSOCK_DEPS_BY_NETNS;
+	q.services = &svc;
+	q.n_services = 1;
+	text = deps_json(v, 3, &q);
+	assert_null(strstr(text, "\"port\":80,"));
+	assert_non_null(strstr(text, "\"netns\":1,"));
+	assert_non_null(strstr(text, "\"port\":443,"));
+	free(text);
+	q.n_services = 0;
+	q.deps_by = WHOSOCK_DEPS_BY_PROCESS;
+	q.filter.comms = comms;
+	q.filter.n_comms = 1;
+	text = deps_json(v, 3, &q);
+	assert_null(strstr(text, "\"comm\":\"a\""));
+	assert_non_null(strstr(text, "\"comm\":\"b\""));
+	free(text);
+	q.filter.n_comms = 0;
+	q.filter.n_pids = 1;
+	{
+		struct sbuf b = { 0 };
+
+		assert_int_equal(serveview_deps(&b, v, 3, &q, err, sizeof(err)), -EINVAL);
+		assert_non_null(strstr(err, "pid"));
+		sbuf_free(&b);
+	}
+}
+
 static void test_accept(void **state)
 {
 	(void)state;
@@ -221,6 +360,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_live_set),
 		cmocka_unit_test(test_overflow),
+		cmocka_unit_test(test_dep_counters),
+		cmocka_unit_test(test_deps_view),
 		cmocka_unit_test(test_accept),
 		cmocka_unit_test(test_webconfig),
 	};
