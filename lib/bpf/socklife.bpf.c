@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-/* Sockets as they live, in the kernel: payload counters per socket cookie
- * (cgroup_skb on the cgroup v2 root) and the events of a socket's life with
- * its process, into a ring buffer (bpf_traffic.c, bpf_events.c read them).
+/* Sockets as they live, in the kernel: UDP and UDP-Lite payload counters
+ * per socket cookie (cgroup_skb on the cgroup v2 root) and the events of a
+ * socket's life with its process, into a ring buffer (bpf_traffic.c,
+ * bpf_events.c read them).
  *
  * Which hook gives the process, and when (what was found on Linux 6.x):
  *  - cgroup/sock_create, post_bind4/6, connect4/6, sendmsg4/6 and
@@ -95,9 +96,12 @@ __u64 lost = 0;
 
 /* ---- payload counters ---- */
 
-/* The IP and TCP/UDP header bytes at the start of skb (its network header
- * in a cgroup_skb program), or -1 when they cannot be read. */
-static __always_inline int header_len(struct __sk_buff *skb)
+/* Where the payload of a UDP or UDP-Lite datagram starts in skb (its
+ * network header in a cgroup_skb program), or -1 for anything else: TCP's
+ * payload is the kernel's own count (tcp_info, in every dump and in the
+ * report of its close), so a TCP segment costs two loads here and nothing
+ * more (no lookup, no atomic add), whatever the TCP load. */
+static __always_inline int udp_payload_offset(struct __sk_buff *skb)
 {
 	__u8 proto, hdr[2];
 	int off;
@@ -105,16 +109,16 @@ static __always_inline int header_len(struct __sk_buff *skb)
 	if (skb->protocol == bpf_htons(ETH_P_IP)) {
 		__u8 vihl;
 
-		if (bpf_skb_load_bytes(skb, 0, &vihl, 1) < 0 ||
-		    bpf_skb_load_bytes(skb, 9, &proto, 1) < 0)
+		if (bpf_skb_load_bytes(skb, 9, &proto, 1) < 0 || proto == IPPROTO_TCP ||
+		    bpf_skb_load_bytes(skb, 0, &vihl, 1) < 0)
 			return -1;
 		off = (vihl & 0xf) * 4;
 	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
-		if (bpf_skb_load_bytes(skb, 6, &proto, 1) < 0)
+		if (bpf_skb_load_bytes(skb, 6, &proto, 1) < 0 || proto == IPPROTO_TCP)
 			return -1;
 		off = 40;
 		/* A few extension headers (hop-by-hop, routing, fragment,
-		 * destination options); anything deeper counts as payload. */
+		 * destination options); a datagram behind more is not counted. */
 		for (int i = 0; i < 4; i++) {
 			if (proto != 0 && proto != 43 && proto != 44 && proto != 60)
 				break;
@@ -124,28 +128,19 @@ static __always_inline int header_len(struct __sk_buff *skb)
 			off += proto == 44 ? 8 : (hdr[1] + 1) * 8;
 		}
 	} else {
-		return 0;
+		return -1;
 	}
-	if (proto == IPPROTO_TCP) {
-		__u8 doff;
-
-		if (bpf_skb_load_bytes(skb, off + 12, &doff, 1) < 0)
-			return -1;
-		return off + (doff >> 4) * 4;
-	}
-	if (proto == IPPROTO_UDP || proto == IPPROTO_UDPLITE)
-		return off + 8;
-	return off;
+	return proto == IPPROTO_UDP || proto == IPPROTO_UDPLITE ? off + 8 : -1;
 }
 
 static __always_inline void count(struct __sk_buff *skb, bool egress)
 {
 	struct socklife_count *c, zero = {};
-	int hl = header_len(skb);
+	int hl = udp_payload_offset(skb);
 	__u64 cookie, segs;
 
 	if (hl < 0 || skb->len <= (__u32)hl)
-		return; /* no payload: handshakes, pure ACKs */
+		return; /* not UDP, or no payload */
 	cookie = bpf_get_socket_cookie(skb);
 	if (!cookie)
 		return;
