@@ -489,6 +489,31 @@ static void part_free(struct part *pt)
 	free(pt);
 }
 
+int owners_read_one(int pid, struct whosock_snapshot *arena, struct whosock_process *out)
+{
+	static const struct whosock_filter none = WHOSOCK_FILTER_INIT;
+	struct owners_scan sc = { .filter = &none, .want = WHOSOCK_WANT_PROCESS };
+	struct part *pt = calloc(1, sizeof(*pt));
+	char name[32];
+	int pfd, r;
+
+	if (!pt)
+		return -ENOMEM;
+	pt->arena = arena;
+	pt->users = usercache_new(arena);
+	r = pt->users ? whosock_process_filter_new(&none, &sc.match) : -ENOMEM;
+	snprintf(name, sizeof(name), "/proc/%d", pid);
+	pfd = r < 0 ? -1 : open(name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (r == 0)
+		r = pfd < 0 ? (gone(errno) ? 0 : -errno) : read_process(&sc, pt, pfd, pid, out);
+	if (pfd >= 0)
+		close(pfd);
+	whosock_process_filter_free(sc.match);
+	usercache_free(pt->users);
+	free(pt);
+	return r;
+}
+
 static int list_pids(struct owners_scan *sc);
 static int list_filter_pids(struct owners_scan *sc);
 

@@ -23,6 +23,12 @@ int owners_scan_new(const char *proc_root, const struct whosock_filter *filter, 
 		    unsigned owner_source, size_t workers, const int *pids, size_t n_pids,
 		    struct owners_scan **out);
 
+/* The details of process pid alone (comm, uid, user, cmdline, cgroup,
+ * container: WHOSOCK_WANT_PROCESS), its strings in arena, without a look
+ * at its fds: for a process the kernel named. Returns 1, 0 when it is gone
+ * (or its stat unreadable), or a negative errno. */
+int owners_read_one(int pid, struct whosock_snapshot *arena, struct whosock_process *out);
+
 /* Scan processes as worker w (w < workers) until none is left. Workers run
  * concurrently; each keeps what it finds apart. Errors are reported by
  * owners_scan_attach(). */

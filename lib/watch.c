@@ -631,8 +631,9 @@ static void dump_soon(struct whosock_watch *w, uint64_t now);
 /* A socket the kernel saw open: tracked and reported at once, with its
  * owners from /proc when its process still holds it (fds, details), else
  * with the process the kernel named. WHOSOCK_FLAG_KERNEL_OWNERS: the
- * process the kernel named, with its details from the scan of a socket it
- * opened a moment ago when there was one (no /proc read per socket). */
+ * process the kernel named, with its details (read once a second at most:
+ * no look at its fds, which a short connection's process has closed by
+ * now). */
 static int bpf_opened(struct whosock_watch *w, struct watch_bpf_sock *v)
 {
 	struct whosock_socket *s = &v->s;
@@ -640,7 +641,7 @@ static int bpf_opened(struct whosock_watch *w, struct watch_bpf_sock *v)
 	struct wns *ns = nswatch_find(&w->nw, s->netns);
 	bool kernel_owners = w->opt.flags & WHOSOCK_FLAG_KERNEL_OWNERS;
 	const struct whosock_process *known;
-	struct whosock_snapshot *fresh;
+	struct whosock_snapshot *fresh = NULL;
 	uint64_t now = now_ms();
 	struct tracked *t;
 	int r = 0;
@@ -655,19 +656,18 @@ static int bpf_opened(struct whosock_watch *w, struct watch_bpf_sock *v)
 	    !watched(w, s) || tracker_find(&w->tk, s->netns, s->cookie) ||
 	    tracker_was_closed(&w->tk, s->netns, s->cookie))
 		return 0;
-	fresh = snapshot_new();
-	if (!fresh)
-		return -ENOMEM;
-	known = kernel_owners ? openers_find(&w->openers, v, now) : NULL;
-	if (known) {
-		v->owner.proc = known; /* its details as scanned lately; fd -1 */
+	if (kernel_owners) {
+		known = openers_get(&w->openers, v, now, &r);
+		if (known)
+			v->owner.proc = known; /* with its details; fd -1 */
 	} else if (s->inode && s->n_owners) {
 		struct whosock_socket bare = *s;
 		int pid = v->proc.pid;
 
 		bare.owners = NULL;
 		bare.n_owners = 0;
-		r = snapshot_push(fresh, &bare);
+		fresh = snapshot_new();
+		r = fresh ? snapshot_push(fresh, &bare) : -ENOMEM;
 		if (r == 0)
 			r = rescan_unowned(w, fresh, &pid, 1);
 		if (r == 0 && whosock_snapshot_get(fresh, 0)->n_owners)
@@ -680,10 +680,7 @@ static int bpf_opened(struct whosock_watch *w, struct watch_bpf_sock *v)
 		else
 			r = -ENOMEM;
 	}
-	if (r == 0 && use != s && kernel_owners)
-		openers_keep(&w->openers, v, fresh, now); /* takes fresh */
-	else
-		whosock_snapshot_free(fresh);
+	whosock_snapshot_free(fresh);
 	return r;
 }
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Kernel socket life events as sockets (see watch_bpf.h). */
+#include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -7,6 +8,8 @@
 #include <netinet/in.h>
 
 #include "bpf/socklife_rec.h"
+#include "owners.h"
+#include "snapshot.h"
 #include "watch_bpf.h"
 
 bool watch_bpf_socket(const struct socklife_ev *ev, struct watch_bpf_sock *out)
@@ -74,46 +77,45 @@ void watch_bpf_take_traffic(const struct socklife_ev *ev, struct whosock_socket 
 	s->known |= WHOSOCK_KNOWN_TRAFFIC;
 }
 
-static struct opener *slot(const struct openers *o, int pid)
+const struct whosock_process *openers_get(struct openers *o, const struct watch_bpf_sock *v,
+					  uint64_t now_ms, int *error)
 {
-	return (struct opener *)&o->v[(unsigned)pid % OPENERS];
-}
+	struct opener *e = &o->v[(unsigned)v->proc.pid % OPENERS];
+	struct whosock_process p;
+	int r;
 
-const struct whosock_process *openers_find(const struct openers *o, const struct watch_bpf_sock *v,
-					   uint64_t now_ms)
-{
-	const struct opener *e = slot(o, v->proc.pid);
-
-	if (!e->proc || !v->owner.proc || e->pid != v->proc.pid || e->uid != v->proc.uid ||
-	    strcmp(e->comm, v->comm) != 0 || now_ms >= e->at_ms + OPENER_TTL_MS)
+	if (!v->owner.proc)
 		return NULL;
-	return e->proc;
-}
-
-void openers_keep(struct openers *o, const struct watch_bpf_sock *v, struct whosock_snapshot *snap,
-		  uint64_t now_ms)
-{
-	const struct whosock_socket *s = whosock_snapshot_count(snap) ? whosock_snapshot_get(snap, 0) : NULL;
-	struct opener *e = slot(o, v->proc.pid);
-
-	for (size_t i = 0; s && i < s->n_owners; i++) {
-		if (s->owners[i].proc->pid != v->proc.pid)
-			continue;
-		whosock_snapshot_free(e->snap);
-		e->pid = v->proc.pid;
-		e->uid = v->proc.uid;
-		memcpy(e->comm, v->comm, sizeof(e->comm));
-		e->at_ms = now_ms;
-		e->snap = snap;
-		e->proc = s->owners[i].proc;
-		return;
+	if (e->arena && e->pid == v->proc.pid && e->uid == v->proc.uid &&
+	    strcmp(e->comm, v->comm) == 0 && now_ms < e->at_ms + OPENER_TTL_MS)
+		return &e->proc;
+	whosock_snapshot_free(e->arena);
+	*e = (struct opener){ 0 };
+	e->arena = snapshot_new();
+	if (!e->arena) {
+		*error = -ENOMEM;
+		return NULL;
 	}
-	whosock_snapshot_free(snap);
+	r = owners_read_one(v->proc.pid, e->arena, &p);
+	if (r <= 0) {
+		/* Gone, or unreadable: the kernel's word for it stands. */
+		if (r == -ENOMEM)
+			*error = r;
+		whosock_snapshot_free(e->arena);
+		e->arena = NULL;
+		return NULL;
+	}
+	e->pid = v->proc.pid;
+	e->uid = v->proc.uid;
+	memcpy(e->comm, v->comm, sizeof(e->comm));
+	e->at_ms = now_ms;
+	e->proc = p;
+	return &e->proc;
 }
 
 void openers_free(struct openers *o)
 {
 	for (size_t i = 0; i < OPENERS; i++)
-		whosock_snapshot_free(o->v[i].snap);
+		whosock_snapshot_free(o->v[i].arena);
 	memset(o, 0, sizeof(*o));
 }

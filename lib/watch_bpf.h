@@ -32,11 +32,10 @@ bool watch_bpf_socket(const struct socklife_ev *ev, struct watch_bpf_sock *out);
  * those from the socket's start) into s. */
 void watch_bpf_take_traffic(const struct socklife_ev *ev, struct whosock_socket *s);
 
-/* The processes that opened sockets lately, as the last /proc scan of each
- * found them: with WHOSOCK_FLAG_KERNEL_OWNERS, another socket the same
- * process (same pid, comm and uid) opens within OPENER_TTL_MS takes its
- * details from here, not from another /proc read. Direct-mapped by pid:
- * OPENERS entries, each a one-socket snapshot holding the process. */
+/* The processes that opened sockets lately, with their details as read
+ * from /proc (WHOSOCK_FLAG_KERNEL_OWNERS): another socket the same process
+ * (same pid, comm and uid) opens within OPENER_TTL_MS takes them from
+ * here. Direct-mapped by pid, OPENERS entries. */
 #define OPENERS 256
 #define OPENER_TTL_MS 1000
 
@@ -45,24 +44,20 @@ struct opener {
 	uint32_t uid;
 	char comm[17];
 	uint64_t at_ms;
-	struct whosock_snapshot *snap; /* owns proc */
-	const struct whosock_process *proc;
+	struct whosock_snapshot *arena; /* proc's strings */
+	struct whosock_process proc;
 };
 
 struct openers {
 	struct opener v[OPENERS];
 };
 
-/* The process v's event names, when it was scanned within OPENER_TTL_MS
- * before now; else NULL. */
-const struct whosock_process *openers_find(const struct openers *o, const struct watch_bpf_sock *v,
-					   uint64_t now_ms);
-
-/* Keep snap (a scan of v's process: its first socket's owners) for
- * v's process. Takes snap, freeing it when none of its owners is that
- * process. */
-void openers_keep(struct openers *o, const struct watch_bpf_sock *v, struct whosock_snapshot *snap,
-		  uint64_t now_ms);
+/* The process v's event names, with its details: kept from a read within
+ * OPENER_TTL_MS before now, else read now (and kept). NULL when the event
+ * names none, the process is gone or unreadable, or memory ran out
+ * (*error -ENOMEM). */
+const struct whosock_process *openers_get(struct openers *o, const struct watch_bpf_sock *v,
+					  uint64_t now_ms, int *error);
 
 void openers_free(struct openers *o);
 

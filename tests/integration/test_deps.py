@@ -52,7 +52,7 @@ VALGRIND = bool(os.environ.get("WHOSOCK_REAL"))
 # (Fewer under valgrind: five whosocks under it share two cores.)
 N_TCP, N_UDP, PAYLOAD = (100 if VALGRIND else 300), 100, 100
 WAIT = 120 if VALGRIND else 30
-MADE, KIDS = [], []
+MADE, KIDS, CONTAINERS = [], [], []
 
 CLIENT = r"""
 import ctypes, socket, sys, time
@@ -82,8 +82,8 @@ sys.stdin.read()
 """
 
 
-def in_ns(name, argv, user=None):
-    return wstest.netns_popen(name, argv, KIDS, user)
+def in_ns(name, argv, user=None, container=None):
+    return wstest.netns_popen(name, argv, KIDS, user, container)
 
 
 wait_line = wstest.wait_line
@@ -246,6 +246,24 @@ def check_user(edges, names, clients, bpf):
     T.ok(all(e["client"]["uid"] in (None, 0, 65534, 1, 4242) for e in tcp), "--by user: uids", fmt_edges(tcp))
 
 
+def check_container(edges, names, box, bpf):
+    inodes = {netns_inode(n) for n in names}
+    tcp = [e for e in edges if e["server"]["proto"] == "tcp" and e["server"]["port"] == 5000 and
+           e["server"]["netns"] in inodes]
+    boxed = [e for e in tcp if (e["client"]["container"] or {}).get("id") == box.id]
+    T.ok(all(e["client"]["comm"] is None and e["client"]["pids"] is None for e in tcp),
+         "--by container: no comm, no pids in the client", fmt_edges(tcp))
+    T.ok(boxed and all(e["client"]["container"]["runtime"] == "docker" for e in boxed),
+         "--by container: the boxed client's edge names its container (docker %s)" % box.id[:12], fmt_edges(tcp))
+    if bpf:
+        T.eq(totals(boxed), (N_TCP, N_TCP * PAYLOAD), "--by container with BPF: its connections and bytes",
+             fmt_edges(tcp))
+        udp = [e for e in udp_edges(edges) if (e["client"]["container"] or {}).get("id") == box.id]
+        T.eq(len(udp), 1, "--by container with BPF: its UDP edge", fmt_edges(edges))
+    T.eq(sum(e["connections"] for e in tcp), 3 * N_TCP + 1, "--by container: every TCP connection, summed",
+         fmt_edges(tcp))
+
+
 def check_service(edges):
     T.ok(edges and all(e["server"]["port"] == 5353 for e in edges),
          "--service 127.0.0.1:5353: only edges to it", fmt_edges(edges))
@@ -306,6 +324,8 @@ def cleanup():
             p.wait()
     for name in MADE:
         subprocess.run(["ip", "netns", "del", name], capture_output=True)
+    for c in CONTAINERS:
+        c.remove()
 
 
 def inner():
@@ -331,7 +351,7 @@ def inner():
                                         "not built: only the --no-bpf checks"), flush=True)
         runs = {"netns": Deps(["--by", "netns"] + mine), "netns --no-bpf": Deps(["--by", "netns", "--no-bpf"] + mine),
                 "process": Deps(mine), "process --no-bpf": Deps(["--no-bpf"] + mine),
-                "user": Deps(["--by", "user"] + mine),
+                "user": Deps(["--by", "user"] + mine), "container": Deps(["--by", "container"] + mine),
                 "service": Deps(["--service", "127.0.0.1:5353"] + mine), "dot": Deps(mine, "dot")}
         for what, d in runs.items():
             if not T.ok(d.ready(), "whosock deps (%s) printed its first edges" % what, d.p.stderr.read1(2000)
@@ -339,7 +359,11 @@ def inner():
                 return T.summary()
         T.run_section("0. the kernel's socket events: attached by every run but the --no-bpf ones",
                       check_links, runs, bpf)
-        clients = [in_ns(name, [sys.executable, "-c", CLIENT, str(N_TCP), str(N_UDP), str(PAYLOAD)], USERS[i])
+        # The first client runs in a container (a cgroup named as docker's).
+        box = wstest.FakeContainer("wstest-deps-%d" % os.getpid())
+        CONTAINERS.append(box)
+        clients = [in_ns(name, [sys.executable, "-c", CLIENT, str(N_TCP), str(N_UDP), str(PAYLOAD)], USERS[i],
+                         box if i == 0 else None)
                    for i, name in enumerate(names)]
         for c, name in zip(clients, names):
             wait_line(c, "sent", "client in " + name)
@@ -382,6 +406,8 @@ def inner():
                           check_process, results["process --no-bpf"][1], names, clients, False)
         if ok("user"):
             T.run_section("3. --by user", check_user, results["user"][1], names, clients, bpf)
+        if ok("container"):
+            T.run_section("3b. --by container", check_container, results["container"][1], names, box, bpf)
         if ok("service"):
             T.run_section("4. --service: only that service", check_service, results["service"][1])
         T.run_section("5. -o dot renders", check_dot, results["dot"][1])

@@ -23,6 +23,7 @@ Python 3 standard library only.
 
 import atexit
 import ctypes
+import hashlib
 import json
 import os
 import re
@@ -540,15 +541,51 @@ SS_STATE = {"ESTAB": "ESTABLISHED", "SYN-SENT": "SYN_SENT", "SYN-RECV": "SYN_REC
 # Processes in `ip netns` namespaces a test made.
 # --------------------------------------------------------------------------
 
-def netns_popen(name, argv, kids, user=None):
+def netns_popen(name, argv, kids, user=None, container=None):
     """argv run in namespace name (ip netns exec), as user (uid, gid) when
-    given, its stdin, stdout and stderr pipes; appended to kids."""
+    given, in container (a FakeContainer) when given, its stdin, stdout and
+    stderr pipes; appended to kids."""
     pre = ["ip", "netns", "exec", name]
     if user:
         pre += ["setpriv", "--reuid", str(user[0]), "--regid", str(user[1]), "--clear-groups"]
-    p = subprocess.Popen(pre + argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p = subprocess.Popen(pre + argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         preexec_fn=container.enter if container else None)
     kids.append(p)
     return p
+
+
+def cgroup2_root():
+    """Where cgroup v2 is mounted (/sys/fs/cgroup; /sys/fs/cgroup/unified on
+    a hybrid system), or None."""
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            pre, _, post = line.partition(" - ")
+            if post.split()[:1] == ["cgroup2"]:
+                return pre.split()[4]
+    return None
+
+
+class FakeContainer:
+    """A cgroup named as docker's cgroupfs driver names a container's
+    (docker/<64 hex digits>), for processes started in it: whosock reads
+    them as that container's. remove() takes it away (its processes gone)."""
+
+    def __init__(self, tag):
+        self.id = hashlib.sha256(tag.encode()).hexdigest()
+        self.parent = os.path.join(cgroup2_root(), "docker")
+        self.path = os.path.join(self.parent, self.id)
+        os.makedirs(self.path)
+
+    def enter(self):
+        with open(os.path.join(self.path, "cgroup.procs"), "w") as f:
+            f.write(str(os.getpid()))
+
+    def remove(self):
+        for d in (self.path, self.parent):
+            try:
+                os.rmdir(d)
+            except OSError:
+                pass
 
 
 def wait_line(p, want, what):
