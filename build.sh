@@ -13,9 +13,10 @@ cd "$(dirname "$0")"
 # pass (Meson feature bpf, on when they and /sys/kernel/btf/vmlinux are there);
 # strace: test_bpf_owners slows whosock down with it to kill it mid-load;
 # netbase: /etc/services (service names, -r).
+# libpcap-dev: whosock capture.
 # libmicrohttpd-dev (TLS by its GnuTLS), libyaml-dev, libcrypt-dev: whosock serve
 # (HTTP, the web config file, bcrypt).
-DEPS="meson ninja-build pkg-config gcc libc6-dev libmnl-dev libncurses-dev libcmocka-dev iproute2 python3 valgrind libcap2-bin
+DEPS="meson ninja-build pkg-config gcc libc6-dev libmnl-dev libncurses-dev libcmocka-dev iproute2 python3 valgrind libcap2-bin libpcap-dev
 abigail-tools clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev strace netbase
 libmicrohttpd-dev libyaml-dev libcrypt-dev"
 # Only for "./build.sh test": tests/packaging builds the Debian packages
@@ -23,9 +24,10 @@ libmicrohttpd-dev libyaml-dev libcrypt-dev"
 # and the library (binutils), and completes in each shell; test_serve runs a real
 # Prometheus (prometheus, with promtool) and makes a certificate (openssl),
 # test_serve_web loads the page in headless Chromium (chromium);
-# test_top_view runs the live view in tmux; test_deps renders with graphviz.
+# test_top_view runs the live view in tmux; test_deps renders with graphviz;
+# test_capture reads its pcapng back with tshark.
 TEST_DEPS="tmux graphviz debhelper dpkg-dev build-essential fakeroot lintian man-db binutils bash-completion zsh fish
-prometheus openssl chromium"
+prometheus openssl chromium tshark"
 
 install_missing() { # packages
 	missing=""

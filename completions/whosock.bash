@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Options as `whosock --help` lists them (tests/packaging checks that every
 # option there is here); `whosock watch`, `whosock top` and `whosock deps` take
-# their own subsets, `whosock serve` its own options.
+# their own subsets, `whosock serve` and `whosock capture` their own options.
 
 _whosock_kinds='all inet tcp udp udplite raw mptcp sctp unix packet netlink vsock xdp other'
 _whosock_states='listen established syn-sent syn-recv fin-wait1 fin-wait2 time-wait
@@ -24,11 +24,12 @@ _whosock()
 	local cur prev words cword split
 	_init_completion -s -n : || return
 
-	local watch= top= deps= serve=
+	local watch= top= deps= serve= capture=
 	[[ $cword -gt 1 && ${words[1]} == watch ]] && watch=1
 	[[ $cword -gt 1 && ${words[1]} == top ]] && top=1
 	[[ $cword -gt 1 && ${words[1]} == deps ]] && deps=1
 	[[ $cword -gt 1 && ${words[1]} == serve ]] && serve=1
+	[[ $cword -gt 1 && ${words[1]} == capture ]] && capture=1
 
 	case $prev in
 	-o | --output)
@@ -38,6 +39,8 @@ _whosock()
 			COMPREPLY=($(compgen -W 'table ndjson' -- "$cur"))
 		elif [[ $deps ]]; then
 			COMPREPLY=($(compgen -W 'table json ndjson csv dot' -- "$cur"))
+		elif [[ $capture ]]; then
+			COMPREPLY=($(compgen -W 'text ndjson' -- "$cur"))
 		else
 			COMPREPLY=($(compgen -W 'table json ndjson csv' -- "$cur"))
 		fi
@@ -79,10 +82,25 @@ _whosock()
 		COMPREPLY=($(compgen -W 'auto always never' -- "$cur"))
 		return
 		;;
+	-i | --interface)
+		if [[ $capture ]]; then
+			COMPREPLY=($(compgen -W "any $(command ls /sys/class/net 2>/dev/null)" -- "$cur"))
+			return
+		fi
+		;;
+	-w | --write)
+		if [[ $capture ]]; then
+			_filedir '@(pcapng|pcap)'
+			return
+		fi
+		;;
+	-c | -s | --snapshot-length)
+		[[ $capture ]] && return
+		;;
 	--netns)
 		local names=
 		[[ -d /run/netns ]] && names=$(command ls /run/netns 2>/dev/null)
-		COMPREPLY=($(compgen -W "$names pid:" -- "$cur"))
+		COMPREPLY=($(compgen -W "$names pid:${capture:+ all}" -- "$cur"))
 		[[ ${#COMPREPLY[@]} -eq 1 && ${COMPREPLY[0]} == pid: ]] && compopt -o nospace
 		__ltrim_colon_completions "$cur"
 		return
@@ -112,7 +130,11 @@ _whosock()
 
 	if [[ $cur == -* ]]; then
 		local opts
-		if [[ $serve ]]; then
+		if [[ $capture ]]; then
+			opts='-i --interface --netns -c --count -w --write
+				-s --snapshot-length -o --output -n --numeric --pid --user
+				--comm --container --no-bpf -h --help'
+		elif [[ $serve ]]; then
 			opts='--listen --web.config.file --textfile --interval
 				--expose-cmdline --max-series --max-connections
 				--request-timeout --host-only -h --help'
@@ -147,7 +169,7 @@ _whosock()
 	# The first word may be the subcommand; the rest are [ADDR]:PORT[/PROTO]
 	# queries, which have nothing to complete.
 	if [[ $cword -eq 1 ]]; then
-		COMPREPLY=($(compgen -W 'watch top deps serve' -- "$cur"))
+		COMPREPLY=($(compgen -W 'watch top deps serve capture' -- "$cur"))
 	fi
 } &&
 	complete -F _whosock whosock

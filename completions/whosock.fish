@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Options as `whosock --help` lists them (tests/packaging checks that every
 # option there is here); `whosock watch`, `whosock top` and `whosock deps` take
-# their own subsets, `whosock serve` its own options.
+# their own subsets, `whosock serve` and `whosock capture` their own options.
 
 function __whosock_watch --description 'the command line is whosock watch'
     set -l words (commandline -opc)
@@ -22,6 +22,11 @@ end
 function __whosock_serve --description 'the command line is whosock serve'
     set -l words (commandline -opc)
     test (count $words) -ge 2; and test "$words[2]" = serve
+end
+
+function __whosock_capture --description 'the command line is whosock capture'
+    set -l words (commandline -opc)
+    test (count $words) -ge 2; and test "$words[2]" = capture
 end
 
 function __whosock_no_subcommand --description 'no word after whosock yet'
@@ -44,11 +49,12 @@ function __whosock_netns --description 'network namespaces by name'
     echo pid:
 end
 
-set -l list 'not __whosock_watch; and not __whosock_top; and not __whosock_deps; and not __whosock_serve'
+set -l list 'not __whosock_watch; and not __whosock_top; and not __whosock_deps; and not __whosock_serve; and not __whosock_capture'
 set -l watch __whosock_watch
 set -l top __whosock_top
 set -l deps __whosock_deps
 set -l serve __whosock_serve
+set -l capture __whosock_capture
 set -l notserve 'not __whosock_serve'
 
 complete -c whosock -f
@@ -56,6 +62,7 @@ complete -c whosock -n __whosock_no_subcommand -a watch -d 'report sockets openi
 complete -c whosock -n __whosock_no_subcommand -a top -d 'who moves how many bytes, live'
 complete -c whosock -n __whosock_no_subcommand -a deps -d 'which client connects to which service'
 complete -c whosock -n __whosock_no_subcommand -a serve -d 'Prometheus exporter and HTTP API'
+complete -c whosock -n __whosock_no_subcommand -a capture -d 'packets tagged with their processes'
 
 # Kinds
 complete -c whosock -n $list -s t -l tcp -d 'TCP sockets'
@@ -165,3 +172,17 @@ complete -c whosock -n $serve -l expose-cmdline -d 'command lines in /api/v1 (ne
 complete -c whosock -n $serve -l max-series -x -d 'series per metric (default 2000)'
 complete -c whosock -n $serve -l max-connections -x -d 'HTTP connections at once (default 64)'
 complete -c whosock -n $serve -l request-timeout -x -d 'close a connection idle this long'
+
+# whosock capture
+complete -c whosock -n $capture -s i -l interface -x -a 'any (command ls /sys/class/net 2>/dev/null)' -d 'capture on this interface'
+complete -c whosock -n $capture -l netns -x -a '(__whosock_netns) all' -d 'capture in this namespace, or all'
+complete -c whosock -n $capture -s c -l count -x -d 'stop after N packets'
+complete -c whosock -n $capture -s w -l write -r -F -d 'write pcapng with the owners as comments'
+complete -c whosock -n $capture -s s -l snapshot-length -x -d 'bytes kept of each packet'
+complete -c whosock -n $capture -s o -l output -x -a 'text ndjson' -d 'output format'
+complete -c whosock -n $capture -s n -l numeric -d 'always numeric (as tcpdump -n)'
+complete -c whosock -n $capture -l pid -x -a '(__fish_complete_pids)' -d 'only packets of this process'
+complete -c whosock -n $capture -l user -x -a '(__fish_complete_users)' -d 'only packets of this user'
+complete -c whosock -n $capture -l comm -x -d 'only packets of processes of this name'
+complete -c whosock -n $capture -l container -x -d 'only packets of this container'
+complete -c whosock -n $capture -l no-bpf -d 'no kernel socket events'

@@ -35,7 +35,7 @@ struct bpf_traffic {
 	struct socklife_bpf *skel;
 	struct bpf_link *links[MAX_LINKS];
 	size_t n_links;
-	int counters_fd;
+	int counters_fd, listeners_fd;
 	struct ring_buffer *rb;
 	bpf_traffic_event_fn *fn;
 	void *data;
@@ -182,6 +182,7 @@ static int open_mode(bool events, bpf_traffic_event_fn *fn, void *data, struct b
 		}
 	}
 	bt->counters_fd = bpf_map__fd(skel->maps.counters);
+	bt->listeners_fd = bpf_map__fd(skel->maps.listeners);
 	if (events) {
 		errno = 0;
 		bt->rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_sample, bt, NULL);
@@ -234,6 +235,19 @@ int bpf_traffic_forget(struct bpf_traffic *bt, uint64_t cookie)
 	__u64 key = cookie;
 
 	return bpf_map_delete_elem(bt->counters_fd, &key) < 0 ? -errno : 0;
+}
+
+int bpf_traffic_add_listener(struct bpf_traffic *bt, uint64_t netns, uint16_t port, uint64_t cookie,
+			     const struct whosock_process *p)
+{
+	struct socklife_listen_key key = { .netns = netns, .port = port };
+	struct socklife_proc v = { .cookie = cookie, .pid = (__u32)p->pid, .tid = (__u32)p->pid,
+				   .uid = p->uid };
+
+	memcpy(v.comm, p->comm, strnlen(p->comm, sizeof(v.comm) - 1));
+	if (!bt->listeners_fd)
+		return -ENOENT;
+	return bpf_map_update_elem(bt->listeners_fd, &key, &v, BPF_NOEXIST) < 0 ? -errno : 0;
 }
 
 void bpf_traffic_fill(const struct bpf_traffic *bt, struct whosock_snapshot *snap)
@@ -299,6 +313,12 @@ int bpf_traffic_get(const struct bpf_traffic *bt, uint64_t cookie, struct whosoc
 }
 
 int bpf_traffic_forget(struct bpf_traffic *bt, uint64_t cookie)
+{
+	return -ENOENT;
+}
+
+int bpf_traffic_add_listener(struct bpf_traffic *bt, uint64_t netns, uint16_t port, uint64_t cookie,
+			     const struct whosock_process *p)
 {
 	return -ENOENT;
 }

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Payload bytes and packets per socket, counted in the kernel: the
- * cgroup_skb programs of lib/bpf/socklife.bpf.c on the cgroup v2 root,
- * keyed by socket cookie (the cookie sock_diag reports). Counting starts
- * when bpf_traffic_open() returns: what a socket carried before is not
- * known (whosock_traffic.since_start is set in what bpf_traffic_get()
+/* Payload bytes and packets per UDP and UDP-Lite socket, counted in the
+ * kernel: the cgroup_skb programs of lib/bpf/socklife.bpf.c on the cgroup
+ * v2 root, keyed by socket cookie (the cookie sock_diag reports). Counting
+ * starts when bpf_traffic_open() returns: what a socket carried before is
+ * not known (whosock_traffic.since_start is set in what bpf_traffic_get()
  * fills). Payload is what the application wrote and read: the skb's length
- * less its IP and TCP/UDP headers, as TCP's tcp_info counts it (TCP's
- * retransmissions are counted again here, tcp_info leaves them out).
+ * less its IP and UDP headers. TCP is not counted here: the kernel keeps
+ * its payload counts itself (tcp_info), and a TCP segment leaves the
+ * programs after two loads, which keeps them cheap under any TCP load.
  *
  * The counters live in an LRU hash of BPF_TRAFFIC_MAX_SOCKETS entries: the
  * kernel bounds it, evicting the sockets that went longest without a
@@ -46,11 +47,18 @@ int bpf_traffic_get(const struct bpf_traffic *bt, uint64_t cookie, struct whosoc
  * 0, or -ENOENT when there was none. */
 int bpf_traffic_forget(struct bpf_traffic *bt, uint64_t cookie);
 
+/* A TCP listener that was there before the handle was opened (its listen()
+ * was not seen), so that the connections it accepts are named after p too:
+ * added unless one on that namespace and port is known already. Returns 0
+ * or a negative errno (-EEXIST: known). */
+int bpf_traffic_add_listener(struct bpf_traffic *bt, uint64_t netns, uint16_t port, uint64_t cookie,
+			     const struct whosock_process *p);
+
 /* Detach and free. Accepts NULL. */
 void bpf_traffic_close(struct bpf_traffic *bt);
 
-/* Fill the traffic of every socket of snap that has none yet (all but TCP,
- * whose tcp_info counts from its start) and that was counted. */
+/* Fill the traffic of every UDP and UDP-Lite socket of snap that has none
+ * yet and that was counted. */
 struct whosock_snapshot;
 void bpf_traffic_fill(const struct bpf_traffic *bt, struct whosock_snapshot *snap);
 

@@ -146,8 +146,8 @@ uint64_t netns_current(void)
 	return stat("/proc/thread-self/ns/net", &st) == 0 ? (uint64_t)st.st_ino : 0;
 }
 
-/* Open a handle to ns: its own fd, a process's ns/net, or an fd held open. */
-static int open_handle(const char *proc_root, const struct netns *ns)
+/* (netns.h) */
+int netns_open(const char *proc_root, const struct netns *ns)
 {
 	char path[PATH_MAX];
 	struct stat st;
@@ -240,7 +240,7 @@ int netns_sockdiag_open(const char *proc_root, const struct netns *ns, unsigned 
 	pthread_t thread;
 	int r = 0;
 
-	e.nsfd = open_handle(proc_root, ns);
+	e.nsfd = netns_open(proc_root, ns);
 	if (e.nsfd < 0)
 		return e.nsfd;
 	if (threadless) {

@@ -50,6 +50,12 @@ uint64_t netns_parse_link(const char *link, size_t len);
 /* The inode of the namespace of the calling thread, or 0. */
 uint64_t netns_current(void);
 
+/* An fd (O_RDONLY | O_CLOEXEC) of ns to setns() into: its own handle, its
+ * bind mount, a process's ns/net or an fd held open, checked to be that
+ * namespace still. Returns the fd or a negative errno (-ENOENT: no way
+ * to reach it, -ESTALE: the pid or fd now names another one). */
+int netns_open(const char *proc_root, const struct netns *ns);
+
 /* Open a NETLINK_SOCK_DIAG socket inside ns (subscribed to groups, as
  * sockdiag_open_groups(), when not 0). A short-lived thread enters the
  * namespace, opens the socket and ends: the caller's thread never changes

@@ -89,6 +89,16 @@ static void netns_label(struct text *b, const struct whosock_note *n)
 		text_u64(b, n->netns);
 }
 
+/* Why the watcher's BPF socket events and byte counters did not load. */
+static void bpf_events_why(struct text *b, int error)
+{
+	text_puts(b, strerror(error));
+	if (error == EPERM || error == EACCES)
+		text_puts(b, ", needs CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN");
+	else if (error == ENOENT)
+		text_puts(b, ": no kernel BTF or no cgroup v2 mount?");
+}
+
 static void word(struct text *b, const struct whosock_note *n)
 {
 	switch (n->code) {
@@ -202,11 +212,7 @@ static void word(struct text *b, const struct whosock_note *n)
 			text_puts(b, "this whosock was built without BPF");
 		} else {
 			text_puts(b, "not loaded: ");
-			text_puts(b, strerror(n->error));
-			if (n->error == EPERM || n->error == EACCES)
-				text_puts(b, ", needs root, or CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN");
-			else if (n->error == ENOENT)
-				text_puts(b, ": no kernel BTF or no cgroup v2 mount?");
+			bpf_events_why(b, n->error);
 		}
 		text_putc(b, ')');
 		break;
@@ -277,11 +283,7 @@ static void word(struct text *b, const struct whosock_note *n)
 		break;
 	case WHOSOCK_NOTE_BPF_EVENTS_UNAVAILABLE:
 		text_puts(b, "BPF socket events and byte counters not loaded (");
-		text_puts(b, strerror(n->error));
-		if (n->error == EPERM || n->error == EACCES)
-			text_puts(b, ", needs CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN");
-		else if (n->error == ENOENT)
-			text_puts(b, ": no kernel BTF or no cgroup v2 mount?");
+		bpf_events_why(b, n->error);
 		text_puts(b, "): opens and closes are seen at the dumps only (connections "
 			     "shorter than the interval are missed), owners come from /proc, "
 			     "UDP sockets have no traffic");

@@ -230,7 +230,7 @@ int nswatch_discover(struct nswatch *nw, uint64_t now_ms, void (*gone)(uint64_t,
 		nw->until_deep = deep ? DEEP_EVERY - 1 : nw->until_deep - 1;
 	}
 	for (size_t i = 0; i < nw->n; i++)
-		nw->v[i].unreachable = false; /* entering is tried again */
+		nw->v[i].retry = true; /* entering is tried again */
 	if (nw->host_only)
 		return 0;
 	r = look(nw, deep, &arena, &found);
@@ -304,14 +304,16 @@ uint64_t nswatch_next_discover(const struct nswatch *nw)
 
 void nswatch_open_sockets(struct nswatch *nw, struct wns *ns)
 {
-	if (ns->unreachable)
+	if (ns->unreachable && !ns->retry)
 		return;
+	ns->retry = false;
 	if (!ns->dump && (ns->own ? sockdiag_open(&ns->dump)
 				  : netns_sockdiag_open("/proc", &ns->ns, 0, nw->no_threads, &ns->dump)) < 0) {
 		ns->dump = NULL;
 		ns->unreachable = true;
 		return;
 	}
+	ns->unreachable = false;
 	/* Refused (a kernel or security module that restricts the groups):
 	 * closes are then seen at the next dump. */
 	if (!ns->destroy && !nw->no_destroy &&

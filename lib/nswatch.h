@@ -32,6 +32,8 @@ struct wns {
 	unsigned overrun_tick; /* the watcher's tick when destroy last overran (lost reports), 0 */
 	bool dumped;      /* this tick's dump worked: what it lacks is closed */
 	bool unreachable; /* entering failed: not retried until the next discovery */
+	bool retry;       /* a discovery came since: entering is tried again (unreachable
+			     says so until it works, for the status) */
 	int dump_error;   /* the last dump's failure (negative errno), 0 */
 	/* sockstat and sockstat6 of the namespace (-1: none), and their
 	 * "inuse" counts when last read: [0 IPv4, 1 IPv6][TCP, UDP, UDP-Lite],

@@ -21,10 +21,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "whosock/watch.h"
+#include "abi.h"
+#include "pktindex.h"
 #include "sockcopy.h"
 
 struct key {
@@ -51,6 +54,10 @@ struct whosock_portindex {
 	struct slot *slots;
 	size_t mask, used;
 	struct whosock_watch *w; /* NULL: refreshes only */
+	/* whosock_portindex_open(): the packet index answers everything
+	 * (lookups in the caller's namespace); the members above are unused. */
+	struct pktindex *pk;
+	uint64_t self_netns;
 };
 
 static uint64_t now_ms(void)
@@ -314,6 +321,23 @@ static struct slot *lookup_checked(const struct whosock_portindex *idx, int prot
 	return s;
 }
 
+/* On a packet index: the socket bound to the address, in the caller's
+ * namespace (a packet to it from nowhere). */
+static int packet_lookup(const struct whosock_portindex *idx, enum whosock_proto proto, int family,
+			 const void *addr, uint16_t port, const struct whosock_process **out)
+{
+	struct whosock_packet_tuple t = { .netns = idx->self_netns, .proto = (uint8_t)proto,
+					  .family = (uint8_t)family, .dport = port,
+					  .ends = WHOSOCK_PACKET_DST_LOCAL };
+	struct whosock_packet_end src, dst;
+
+	memcpy(t.daddr, addr, family == AF_INET ? 4 : 16);
+	if (pktindex_match(idx->pk, &t, &src, &dst) <= 0 || !dst.socket->n_owners)
+		return 0;
+	*out = dst.socket->owners[0].proc;
+	return 1;
+}
+
 int whosock_portindex_lookup(struct whosock_portindex *idx, enum whosock_proto proto, int family,
 			     const void *addr, uint16_t port, const struct whosock_process **out)
 {
@@ -323,6 +347,8 @@ int whosock_portindex_lookup(struct whosock_portindex *idx, enum whosock_proto p
 
 	if (!idx || !addr || (family != AF_INET && family != AF_INET6))
 		return -EINVAL;
+	if (idx->pk)
+		return packet_lookup(idx, proto, family, addr, port, out);
 	s = lookup_checked(idx, proto, family, addr, port, &stale);
 	/* A stale hit refreshes at once, even when a wildcard socket answers
 	 * meanwhile: the port's new exact owner is then in the new snapshot. */
@@ -338,13 +364,63 @@ int whosock_portindex_lookup(struct whosock_portindex *idx, enum whosock_proto p
 	return 1;
 }
 
+int whosock_portindex_open(const struct whosock_portindex_options *opt,
+			   struct whosock_portindex **out)
+{
+	struct whosock_portindex_options o = WHOSOCK_PORTINDEX_OPTIONS_INIT;
+	struct whosock_portindex *idx;
+	struct stat st;
+	int r = opt ? abi_copy(&o, sizeof(o), opt) : 0;
+
+	if (r < 0)
+		return r;
+	if (!out)
+		return -EINVAL;
+	idx = calloc(1, sizeof(*idx));
+	if (!idx)
+		return -ENOMEM;
+	idx->self_netns = stat("/proc/thread-self/ns/net", &st) == 0 ? (uint64_t)st.st_ino : 0;
+	r = pktindex_new(&o, &idx->pk);
+	if (r < 0) {
+		free(idx);
+		return r;
+	}
+	*out = idx;
+	return 0;
+}
+
+int whosock_portindex_match(const struct whosock_portindex *idx,
+			    const struct whosock_packet_tuple *t, struct whosock_packet_end *src,
+			    struct whosock_packet_end *dst)
+{
+	if (!idx || !idx->pk || !t)
+		return -EINVAL;
+	return pktindex_match(idx->pk, t, src, dst);
+}
+
+int whosock_portindex_status(const struct whosock_portindex *idx, struct whosock_watch_status *out)
+{
+	if (!idx || !idx->pk || !out)
+		return -EINVAL;
+	return pktindex_status(idx->pk, out);
+}
+
+size_t whosock_portindex_size(const struct whosock_portindex *idx)
+{
+	return idx && idx->pk ? pktindex_size(idx->pk) : 0;
+}
+
 int whosock_portindex_get_fd(const struct whosock_portindex *idx)
 {
+	if (idx->pk)
+		return pktindex_get_fd(idx->pk);
 	return idx->w ? whosock_watch_get_fd(idx->w) : -1;
 }
 
 int whosock_portindex_get_timeout(const struct whosock_portindex *idx, uint64_t *timeout_ms)
 {
+	if (idx->pk)
+		return pktindex_get_timeout(idx->pk, timeout_ms);
 	if (idx->w)
 		return whosock_watch_get_timeout(idx->w, timeout_ms);
 	*timeout_ms = UINT64_MAX;
@@ -353,7 +429,11 @@ int whosock_portindex_get_timeout(const struct whosock_portindex *idx, uint64_t 
 
 int whosock_portindex_process(struct whosock_portindex *idx)
 {
-	int r = idx->w ? whosock_watch_process(idx->w) : 0;
+	int r;
+
+	if (idx->pk)
+		return pktindex_process(idx->pk);
+	r = idx->w ? whosock_watch_process(idx->w) : 0;
 
 	if (r == 0 && idx->last_refresh_ms == 0)
 		r = refresh(idx);
@@ -369,6 +449,7 @@ void whosock_portindex_free(struct whosock_portindex *idx)
 {
 	if (!idx)
 		return;
+	pktindex_free(idx->pk);
 	whosock_watch_free(idx->w);
 	free_slots(idx->slots, idx->slots ? idx->mask + 1 : 0);
 	whosock_snapshot_free(idx->snap);

@@ -21,6 +21,9 @@ struct tracked {
 	/* Traffic accounting: the payload already counted (its counters
 	 * when last sampled; 0 for a socket opened since the start). */
 	uint64_t sent_counted, received_counted;
+	/* The kernel's events said it closed, with these counters (BPF). */
+	bool kernel_final_known;
+	struct whosock_traffic kernel_final;
 };
 
 /* Sockets reported closed lately. A dump taken just before a close, or the

@@ -60,8 +60,8 @@
  * by the kernel, is reported as last seen (where reports are intact). */
 #define REPORT_WAIT_TICKS 10u
 /* Kernel socket events (BPF) read per turn: more than the ring buffer
- * holds (1 MiB of 144-byte events), so one turn reads all that waits. */
-#define MAX_BPF_EVENTS 8192
+ * holds (4 MiB of 144-byte events), so one turn reads all that waits. */
+#define MAX_BPF_EVENTS 32768
 /* The BPF ring buffer's key in the epoll set (namespaces use their inode,
  * the wake-ups 0). */
 #define BPF_EPOLL_KEY UINT64_MAX
@@ -203,6 +203,8 @@ static void ns_gone(uint64_t inode, void *data)
 
 		if (t->netns != inode)
 			continue;
+		if (t->kernel_final_known)
+			watch_bpf_take_final(&t->kernel_final, t->sock);
 		report_closed(w, t);
 		i--; /* a later member may have moved into this slot */
 	}
@@ -543,6 +545,10 @@ static int tick(struct whosock_watch *w)
 		r = dump_ns(w, &w->nw.v[i], snap);
 	if (r < 0)
 		goto out;
+	/* And what the kernel reported while the dump ran: a connection
+	 * both saw is tracked with the process the event names, not as the
+	 * dump's, whose process may have gone by the time /proc is read. */
+	read_bpf(w);
 	now = now_ms();
 
 	/* New sockets: attributed together, then reported. */
@@ -580,6 +586,13 @@ static int tick(struct whosock_watch *w)
 		}
 		if (!w->baseline)
 			emit(w, WHOSOCK_EVENT_OPENED, t->sock, NULL);
+		/* A listener whose listen() the kernel's events did not see
+		 * (before they loaded; a namespace found late): the
+		 * connections it accepts are named after its process too. */
+		if (w->bt && s->proto == WHOSOCK_PROTO_TCP && s->state == WHOSOCK_STATE_LISTEN &&
+		    s->n_owners)
+			bpf_traffic_add_listener(w->bt, s->netns, s->local.port, s->cookie,
+						 s->owners[0].proc);
 	}
 	/* Gone since the last dump, in every namespace that was dumped. */
 	for (size_t i = 0; r == 0 && i < w->tk.cap; i++) {
@@ -601,6 +614,8 @@ static int tick(struct whosock_watch *w)
 		    w->tick - t->seen < (ns->overrun_tick && w->tick - ns->overrun_tick <= REPORT_WAIT_TICKS
 						 ? 2u : REPORT_WAIT_TICKS))
 			continue;
+		if (t->kernel_final_known)
+			watch_bpf_take_final(&t->kernel_final, t->sock);
 		report_closed(w, t);
 		i--; /* a later member may have moved into this slot */
 	}
@@ -695,9 +710,15 @@ static bool on_bpf_event(const struct socklife_ev *ev, void *data)
 		struct wns *ns = nswatch_find(&w->nw, ev->netns);
 
 		/* TCP: the destroy report that follows carries the final
-		 * tcp_info counters; it closes the socket where it comes. */
-		if (t && !(ev->protocol == IPPROTO_TCP && ns && ns->destroy)) {
-			watch_bpf_take_traffic(ev, t->sock);
+		 * tcp_info counters; it closes the socket where it comes (the
+		 * event's stand in if it never does: lost in an overrun). */
+		if (t && ev->protocol == IPPROTO_TCP && ns && ns->destroy) {
+			t->kernel_final_known = watch_bpf_final(ev, &t->kernel_final);
+		} else if (t) {
+			struct whosock_traffic k;
+
+			if (watch_bpf_final(ev, &k))
+				watch_bpf_take_final(&k, t->sock);
 			report_closed(w, t);
 		} else if (!t && known && ev->protocol != IPPROTO_TCP && (ev->flags & SOCKLIFE_OWNER)) {
 			bpf_closed_unseen(w, ns, ev, &v);
@@ -771,7 +792,8 @@ static void bpf_closed_unseen(struct whosock_watch *w, const struct wns *ns,
 		return;
 	s->netns_name = ns ? ns->ns.name : NULL;
 	s->state = WHOSOCK_STATE_CLOSE;
-	watch_bpf_take_traffic(ev, s);
+	if (watch_bpf_final(ev, &s->traffic))
+		s->known |= WHOSOCK_KNOWN_TRAFFIC;
 	closed_untracked(w, s);
 }
 

@@ -62,16 +62,37 @@ bool watch_bpf_socket(const struct socklife_ev *ev, struct watch_bpf_sock *out)
 	return true;
 }
 
-void watch_bpf_take_traffic(const struct socklife_ev *ev, struct whosock_socket *s)
+bool watch_bpf_final(const struct socklife_ev *ev, struct whosock_traffic *out)
 {
-	if (!(ev->flags & SOCKLIFE_TRAFFIC) || s->proto == WHOSOCK_PROTO_TCP)
+	if (!(ev->flags & SOCKLIFE_TRAFFIC))
+		return false;
+	*out = (struct whosock_traffic){ .sent_bytes = ev->count.sent_bytes,
+					 .received_bytes = ev->count.received_bytes,
+					 .sent_packets = ev->count.sent_packets,
+					 .received_packets = ev->count.received_packets,
+					 .since_start = true };
+	return true;
+}
+
+static uint64_t max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+void watch_bpf_take_final(const struct whosock_traffic *k, struct whosock_socket *s)
+{
+	if (s->proto != WHOSOCK_PROTO_TCP || !(s->known & WHOSOCK_KNOWN_TRAFFIC)) {
+		s->traffic = *k;
+		s->known |= WHOSOCK_KNOWN_TRAFFIC;
 		return;
-	s->traffic.sent_bytes = ev->count.sent_bytes;
-	s->traffic.received_bytes = ev->count.received_bytes;
-	s->traffic.sent_packets = ev->count.sent_packets;
-	s->traffic.received_packets = ev->count.received_packets;
-	s->traffic.since_start = true;
-	s->known |= WHOSOCK_KNOWN_TRAFFIC;
+	}
+	/* tcp_info's counts as of the last dump, from the socket's start:
+	 * the kernel's final ones where they are more (they count since the
+	 * programs loaded, retransmissions included). */
+	s->traffic.sent_bytes = max_u64(s->traffic.sent_bytes, k->sent_bytes);
+	s->traffic.received_bytes = max_u64(s->traffic.received_bytes, k->received_bytes);
+	s->traffic.sent_packets = max_u64(s->traffic.sent_packets, k->sent_packets);
+	s->traffic.received_packets = max_u64(s->traffic.received_packets, k->received_packets);
 }
 
 static struct opener *slot(const struct openers *o, int pid)

@@ -28,9 +28,15 @@ struct watch_bpf_sock {
  * watcher does not follow. */
 bool watch_bpf_socket(const struct socklife_ev *ev, struct watch_bpf_sock *out);
 
-/* The final counters a CLOSED event carries (not TCP's: tcp_info counts
- * those from the socket's start) into s. */
-void watch_bpf_take_traffic(const struct socklife_ev *ev, struct whosock_socket *s);
+/* The final counters a CLOSED event carries, into *out (since_start: they
+ * count from the programs' load). Returns false when it carries none. */
+bool watch_bpf_final(const struct socklife_ev *ev, struct whosock_traffic *out);
+
+/* Final counters k into s's traffic: as they are, but for a TCP socket
+ * whose tcp_info was read (from its start, at the last dump) each the
+ * larger of the two. Where the kernel's report of a TCP close brings
+ * tcp_info's final counts, those win (tracker_take_counters()). */
+void watch_bpf_take_final(const struct whosock_traffic *k, struct whosock_socket *s);
 
 /* The processes that opened sockets lately, as the last /proc scan of each
  * found them: with WHOSOCK_FLAG_KERNEL_OWNERS, another socket the same

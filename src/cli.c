@@ -396,6 +396,33 @@ static int netns_item(struct cli *cli, const char *v, size_t len, char *err, siz
 		       : 0;
 }
 
+int cli_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	return fail(err, errlen, "%s", text);
+}
+
+int cli_owner_option(struct cli *cli, const char *option, const char *arg, char *err,
+		     size_t errlen)
+{
+	static const struct {
+		const char *name;
+		item_fn *item;
+	} options[] = { { "--pid", pid_item },   { "--user", user_item },
+			{ "--comm", comm_item }, { "--container", container_item },
+			{ "--netns", netns_item } };
+
+	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
+		if (strcmp(option, options[i].name) == 0)
+			return each_item(cli, option, arg, options[i].item, err, errlen);
+	return fail(err, errlen, "unknown option '%.40s'", option);
+}
+
 /* A command line pattern: contained, or matching as an extended regex; an
  * invalid regex is refused with the compiler's reason. */
 static int parse_cmdline(struct cli *cli, const char *arg, char *err, size_t errlen)
@@ -803,6 +830,12 @@ void cli_free(struct cli *cli)
 	free(cli->containers);
 	whosock_expr_free(cli->expr);
 	free(cli->expr_text);
+	for (size_t i = 0; i < cli->capture.n_ifaces; i++)
+		free(cli->capture.ifaces[i]);
+	free(cli->capture.ifaces);
+	free(cli->capture.write);
+	free(cli->capture.expr);
+	memset(&cli->capture, 0, sizeof(cli->capture));
 	cli->expr = NULL;
 	cli->expr_text = NULL;
 	cli->strings = NULL;
@@ -1009,6 +1042,10 @@ static int parse(int argc, char **argv, struct cli *cli, char *err, size_t errle
 	opterr = 0; /* our own one-line messages */
 	optind = 0; /* restart getopt (tests parse several command lines) */
 	cli->opt.want = WHOSOCK_WANT_OWNERS;
+	if (argc > 1 && strcmp(argv[1], "capture") == 0) {
+		cli->action = CLI_CAPTURE;
+		return cli_capture_parse(cli, argc - 1, argv + 1, err, errlen);
+	}
 	/* "whosock watch ...": the same options plus the watch ones. */
 	if (argc > 1 && (strcmp(argv[1], "watch") == 0 || strcmp(argv[1], "deps") == 0)) {
 		cli->action = strcmp(argv[1], "watch") == 0 ? CLI_WATCH : CLI_DEPS;

@@ -11,7 +11,8 @@
 
 enum output_format { OUTPUT_TABLE, OUTPUT_JSON, OUTPUT_NDJSON, OUTPUT_CSV, OUTPUT_DOT };
 
-enum cli_action { CLI_LIST, CLI_WATCH, CLI_DEPS, CLI_TOP, CLI_SERVE, CLI_HELP, CLI_VERSION };
+enum cli_action { CLI_LIST, CLI_WATCH, CLI_DEPS, CLI_TOP, CLI_SERVE, CLI_CAPTURE, CLI_HELP,
+		  CLI_VERSION };
 
 enum color_mode { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
 
@@ -68,6 +69,18 @@ struct cli {
 	unsigned max_series;    /* --max-series: per metric */
 	unsigned max_connections;   /* --max-connections */
 	unsigned request_timeout_s; /* --request-timeout: idle connections closed after */
+	/* whosock capture (its own options: src/capture_cli.c); the
+	 * namespaces of --netns are in filter.netns, the owner filters
+	 * (--pid, --user, --comm, --container) in filter too. Owned. */
+	struct {
+		char **ifaces;     /* -i: interfaces ("any" when none) */
+		size_t n_ifaces;
+		bool all_netns;    /* --netns all */
+		long count;        /* -c: stop after this many packets; 0: never */
+		char *write;       /* -w FILE: pcapng */
+		int snaplen;       /* -s: bytes kept of each packet */
+		char *expr;        /* the pcap filter expression, or NULL */
+	} capture;
 	/* The arrays opt.filter's lists point to, owned by this struct
 	 * (cli_free()); a copy of the struct shares them. */
 	struct whosock_local *locals;
@@ -99,6 +112,18 @@ void cli_free(struct cli *cli);
 
 /* whosock top's view names (--by), indexed by enum whosock_meter_by; NULL-terminated. */
 extern const char *const cli_by_names[];
+
+/* whosock capture's command line (argv[0] is "capture"): into cli, as
+ * cli_parse() (src/capture_cli.c). */
+int cli_capture_parse(struct cli *cli, int argc, char **argv, char *err, size_t errlen);
+
+/* For the parsers of subcommands with options of their own: a message as
+ * cli_parse() writes them (what the user typed escaped), returning -EINVAL
+ * (-ENOMEM when out of memory); and one --pid, --user, --comm, --container
+ * or --netns value (comma-separated lists) into cli's filter. */
+int cli_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int cli_owner_option(struct cli *cli, const char *option, const char *arg, char *err,
+		     size_t errlen);
 
 /* The --help text. */
 void cli_help(FILE *f);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "cli.h"
 #include "kill.h"
 #include "notes.h"
@@ -121,6 +122,10 @@ int main(int argc, char **argv)
 	}
 	if (cli.action == CLI_DEPS) {
 		status = deps_main(&cli, message);
+		goto out;
+	}
+	if (cli.action == CLI_CAPTURE) {
+		status = capture_main(&cli, message);
 		goto out;
 	}
 	if (cli.action == CLI_SERVE) {

@@ -23,6 +23,23 @@ enum {
 	SOCKLIFE_PASSIVE = 1u << 2, /* OPENED: accepted (the owner is the listener's) */
 };
 
+/* A process, as the procs (key: the socket cookie) and listeners maps
+ * hold it. */
+struct socklife_proc {
+	__u64 cookie; /* listeners: the listening socket's */
+	__u32 pid, tid, uid, pad;
+	char comm[16];
+};
+
+/* The key of the listeners map: a TCP port listened on in a namespace (the
+ * process that called listen() there names the connections it accepts).
+ * The library adds the listeners that were there before it loaded. */
+struct socklife_listen_key {
+	__u64 netns;
+	__u32 port;
+	__u32 pad;
+};
+
 struct socklife_ev {
 	__u32 kind;  /* enum socklife_kind */
 	__u32 flags; /* SOCKLIFE_* */

@@ -268,11 +268,18 @@ def client_fn(port):
     return fn
 
 
-def run_load(sc, w):
-    """The load while w watches: (server pid, port, client pid, client ports)."""
+def start_server(sc):
+    """The server: (it, the pipe its "done" comes on)."""
     r, wfd = os.pipe()
     server = sc.kid(wstest.spawn(server_fn, keep=(wfd,), loop=server_loop(wfd), timeout=60))
     os.close(wfd)
+    return server, r
+
+
+def run_load(sc, w, started=None):
+    """The load while w watches, with the server started (before the
+    watcher) or started now: (server pid, port, client pid, client ports)."""
+    server, r = started or start_server(sc)
     port = server["port"]
     client = sc.kid(wstest.spawn(client_fn(port), timeout=120))
     line = wstest.read_line(r, 120)
@@ -284,13 +291,19 @@ def run_load(sc, w):
 
 
 def sec_short(sc, bpf):
-    for mode in ([], ["--no-bpf"]) if bpf else (["--no-bpf"],):
+    # The listener before the watcher too: its listen() was not seen, the
+    # connections it accepts are named after it all the same.
+    runs = [([], False), ([], True), (["--no-bpf"], False)] if bpf else [(["--no-bpf"], False)]
+    for mode, server_first in runs:
         with_bpf = not mode
+        started = start_server(sc) if server_first else None
         w = Watcher(mode)
+        if server_first:
+            w.where += " (its server listening before it)"
         try:
             if not w.ready():
                 continue
-            spid, port, cpid, cports = run_load(sc, w)
+            spid, port, cpid, cports = run_load(sc, w, started)
             sockets = {}  # (local port, remote port) -> {"opened": ev, "closed": ev}
             for ev in w.events:
                 s = ev["socket"]

@@ -534,3 +534,62 @@ SS_STATE = {"ESTAB": "ESTABLISHED", "SYN-SENT": "SYN_SENT", "SYN-RECV": "SYN_REC
             "FIN-WAIT-1": "FIN_WAIT1", "FIN-WAIT-2": "FIN_WAIT2", "TIME-WAIT": "TIME_WAIT",
             "UNCONN": "UNCONN", "CLOSE-WAIT": "CLOSE_WAIT", "LAST-ACK": "LAST_ACK",
             "LISTEN": "LISTEN", "CLOSING": "CLOSING"}
+
+
+# --------------------------------------------------------------------------
+# Processes in `ip netns` namespaces a test made.
+# --------------------------------------------------------------------------
+
+def netns_popen(name, argv, kids, user=None):
+    """argv run in namespace name (ip netns exec), as user (uid, gid) when
+    given, its stdin, stdout and stderr pipes; appended to kids."""
+    pre = ["ip", "netns", "exec", name]
+    if user:
+        pre += ["setpriv", "--reuid", str(user[0]), "--regid", str(user[1]), "--clear-groups"]
+    p = subprocess.Popen(pre + argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    kids.append(p)
+    return p
+
+
+def wait_line(p, want, what):
+    """Read p's next stdout line; it must be want (RuntimeError else)."""
+    line = p.stdout.readline().decode().strip()
+    if line != want:
+        raise RuntimeError("%s: got %r (stderr %r)" % (what, line, p.stderr.read1(2000) if p.poll() is not None
+                                                       else ""))
+
+
+def netns_inode(name):
+    """The inode of the `ip netns` namespace name."""
+    return os.stat("/run/netns/" + name).st_ino
+
+
+# A TCP and UDP server on loopback for a namespace's clients:
+# python3 -c SERVER COMM TCP_PORT UDP_PORT echo|discard. Its comm is COMM;
+# UDP datagrams are echoed, TCP data echoed or read and dropped; "ready"
+# on stdout once both are bound.
+SERVER = r"""
+import ctypes, socket, threading, sys
+comm, tcp_port, udp_port, echo = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "echo"
+ctypes.CDLL(None).prctl(15, comm.encode())
+t = socket.socket(); t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+t.bind(("127.0.0.1", tcp_port)); t.listen(512)
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", udp_port))
+def udp():
+    while True:
+        data, peer = u.recvfrom(4096)
+        u.sendto(data, peer)
+def serve(a):
+    while True:
+        data = a.recv(65536)
+        if not data:
+            break
+        if echo:
+            a.sendall(data)
+    a.close()
+threading.Thread(target=udp, daemon=True).start()
+print("ready", flush=True)
+while True:
+    a, _ = t.accept()
+    threading.Thread(target=serve, args=(a,), daemon=True).start()
+"""

@@ -171,13 +171,14 @@ def check_man(dest):
 
 def help_options(exe):
     """From `whosock --help`: (listing options, watch options, deps
-    options, top options, serve options), each a set of "--long" and "-s"
-    names."""
+    options, top options, serve options, capture options), each a set of
+    "--long" and "-s" names."""
     text = run([exe, "--help"]).stdout
     listing, _, rest = text.partition("\nwhosock watch [OPTIONS]")
     watch, _, rest = rest.partition("\nwhosock serve [OPTIONS]")
     serve, _, rest = rest.partition("\nwhosock top [OPTIONS]")
     top, _, deps = rest.partition("\nwhosock deps [OPTIONS]")
+    deps, _, capture = deps.partition("\nwhosock capture [OPTIONS]")
 
     def opts(part):
         found = set()
@@ -190,7 +191,7 @@ def help_options(exe):
                 found.add(m.group(1))
         return found
 
-    return opts(listing), opts(watch), opts(deps), opts(top), opts(serve)
+    return opts(listing), opts(watch), opts(deps), opts(top), opts(serve), opts(capture)
 
 
 BASH_COMPLETE = r'''
@@ -224,7 +225,7 @@ def accepted_values(exe, opt):
     return set(re.split(r", | or ", m.group(1))) if m else set()
 
 
-def check_completions(dest, listing, watch, deps, top, serve):
+def check_completions(dest, listing, watch, deps, top, serve, capture):
     exe = dest + os.path.join(DIRS["SBINDIR"], "whosock")
     bash_script = dest + os.path.join(DIRS["BASHCOMPDIR"], "whosock")
     zsh_script = dest + os.path.join(DIRS["ZSHCOMPDIR"], "_whosock")
@@ -293,6 +294,15 @@ def check_completions(dest, listing, watch, deps, top, serve):
         T.eq(got, {"json", "ndjson", "csv"}, "%s: `whosock top -o <TAB>`" % shell, output(p))
         p, got = complete(["whosock", "t"])
         T.ok("top" in got, "%s: `whosock t<TAB>` offers top" % shell, output(p))
+        p, got = complete(["whosock", "capture", "--"])
+        cl = {o for o in capture | {"--pid", "--user", "--comm", "--container"} if o.startswith("--")}
+        T.ok(len(cl) >= 10 and cl <= got and "--state" not in got,
+             "%s: `whosock capture --<TAB>` offers every capture option (not --state): missing %s"
+             % (shell, sorted(cl - got)), output(p))
+        p, got = complete(["whosock", "capture", "-o", ""])
+        T.eq(got, {"text", "ndjson"}, "%s: `whosock capture -o <TAB>`" % shell, output(p))
+        p, got = complete(["whosock", "c"])
+        T.ok("capture" in got, "%s: `whosock c<TAB>` offers capture" % shell, output(p))
         p, got = complete(["whosock", "--state", ""])
         bad = [s for s in sorted(got)
                if run([exe, "--state", s, "--host-only", "--no-owners", "-t"]).returncode not in (0, 1)]
@@ -308,7 +318,7 @@ def check_completions(dest, listing, watch, deps, top, serve):
         T.ok(os.environ.get("CI") != "true", "zsh is installed (build.sh test installs it)")
     with open(zsh_script, encoding="utf-8") as f:
         text = f.read()
-    missing = sorted(o for o in listing | watch | deps | serve
+    missing = sorted(o for o in listing | watch | deps | serve | capture
                      if not re.search(r"[{'(),*]%s[,}\[=+']" % re.escape(o), text))
     T.ok(not missing, "zsh: _whosock names every option of --help: missing %s" % missing)
     listing_part = text.split("\n\t\treturn\n\tfi\n")[-1]  # after the watch and serve blocks

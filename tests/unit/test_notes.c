@@ -88,6 +88,25 @@ static void test_note_text_bounded(void **state)
 	n.error = ENOENT;
 	whosock_note_text(&n, path, sizeof(path));
 	assert_non_null(strstr(path, "no kernel BTF or no cgroup v2 mount?"));
+	/* Traffic not counted: UDP says why BPF does not count it, TCP not. */
+	n = (struct whosock_note){ .code = WHOSOCK_NOTE_TRAFFIC_UNCOUNTED, .count = 2,
+				   .proto = WHOSOCK_PROTO_UDP };
+	whosock_note_text(&n, path, sizeof(path));
+	assert_string_equal(path, "2 udp sockets are not counted: nothing counts their bytes without "
+				  "BPF (--no-bpf)");
+	n.error = EOPNOTSUPP;
+	whosock_note_text(&n, path, sizeof(path));
+	assert_non_null(strstr(path, "(this whosock was built without BPF)"));
+	n.error = EPERM;
+	n.count = 1;
+	whosock_note_text(&n, path, sizeof(path));
+	assert_string_equal(path, "1 udp socket is not counted: nothing counts their bytes without "
+				  "BPF (not loaded: Operation not permitted, needs CAP_BPF, "
+				  "CAP_PERFMON and CAP_NET_ADMIN)");
+	n = (struct whosock_note){ .code = WHOSOCK_NOTE_TRAFFIC_UNCOUNTED, .count = 3,
+				   .proto = WHOSOCK_PROTO_TCP };
+	whosock_note_text(&n, path, sizeof(path));
+	assert_string_equal(path, "3 tcp sockets are not counted: no dump gave their counters yet");
 	n.code = 9999; /* from a newer library */
 	assert_true(whosock_note_text(&n, buf, sizeof(buf)) > 0);
 	assert_non_null(strstr(buf, "9999"));

@@ -49,7 +49,7 @@ struct whosock_deps_options {
 	bool exclude_loopback; /* leave out connections to 127.0.0.0/8 and ::1 */
 	bool host_only;        /* only the caller's network namespace */
 	unsigned interval_ms;  /* between dumps; 0: 1000 */
-	unsigned flags;        /* WHOSOCK_FLAG_NO_THREADS */
+	unsigned flags;        /* WHOSOCK_FLAG_NO_THREADS, WHOSOCK_FLAG_NO_BPF (no kernel socket events) */
 };
 
 #define WHOSOCK_DEPS_OPTIONS_INIT { .size = sizeof(struct whosock_deps_options) }

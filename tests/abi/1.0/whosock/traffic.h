@@ -19,9 +19,11 @@
  * What is counted: the payload (as whosock_socket.traffic) of every TCP
  * socket, from its tcp_info counters at each interval's dump, and the
  * final counts the kernel reports when it closes (sockets that opened and
- * closed between two dumps included); other sockets where
- * WHOSOCK_KNOWN_TRAFFIC says something counts them (BPF), else a
- * WHOSOCK_NOTE_TRAFFIC_UNCOUNTED note says how many are not counted.
+ * closed between two dumps included); UDP and UDP-Lite sockets from the
+ * kernel's BPF counters by socket cookie, read at each interval's dump and
+ * at their release (with their process, however short they lived), where
+ * BPF runs; else a WHOSOCK_NOTE_TRAFFIC_UNCOUNTED note says how many are
+ * not counted, and why.
  * Sockets open when the meter starts count from then on; sockets opened
  * later count from their start.
  *
@@ -62,7 +64,7 @@ struct whosock_meter_options {
 	const struct whosock_filter *filter;
 	bool host_only;       /* only the caller's network namespace */
 	unsigned interval_ms; /* one interval; 0: 1000, at least 100 */
-	unsigned flags;       /* WHOSOCK_FLAG_NO_THREADS */
+	unsigned flags;       /* WHOSOCK_FLAG_NO_THREADS, WHOSOCK_FLAG_NO_BPF (no UDP bytes) */
 };
 
 #define WHOSOCK_METER_OPTIONS_INIT { .size = sizeof(struct whosock_meter_options) }

@@ -53,12 +53,14 @@ struct whosock_watch_options {
 	unsigned interval_ms; /* between dumps that find new sockets; 0: 1000, at least 100 */
 	unsigned want;        /* WHOSOCK_WANT_PROCESS for cmdline/user/container; owners always */
 	size_t ring_size;     /* recent events kept for whosock_watch_since_seq(); 0: 4096 */
-	unsigned flags;       /* WHOSOCK_FLAG_NO_THREADS */
+	unsigned flags;       /* WHOSOCK_FLAG_NO_THREADS, WHOSOCK_FLAG_NO_BPF */
 	/* Also the kernel's report of a socket closed that no dump saw open (a
 	 * connection shorter than the interval): a CLOSED event with its
 	 * namespace, addresses and final counters, no owners (the report
 	 * names no process) and lifetime_known false. Needs destroy reports
-	 * (whosock_watch_status()). */
+	 * (whosock_watch_status()). With the kernel's BPF events, a connected
+	 * UDP socket's close comes from its release instead: with its
+	 * process (fd -1) and its final traffic. */
 	bool unseen_closes;
 };
 
@@ -135,6 +137,13 @@ struct whosock_watch_status {
 	 * error of one of them (a positive errno). */
 	size_t failing;
 	int failing_error;
+	/* Appended. bpf_events: the kernel's BPF socket events and byte
+	 * counters run (opens are reported at once with their process, every
+	 * connection however short, UDP traffic in closed events); else
+	 * bpf_error says why not (a positive errno; EOPNOTSUPP: built without
+	 * BPF; 0: WHOSOCK_FLAG_NO_BPF asked for none). */
+	bool bpf_events;
+	int bpf_error;
 };
 
 #define WHOSOCK_WATCH_STATUS_INIT { .size = sizeof(struct whosock_watch_status) }
@@ -183,6 +192,93 @@ WHOSOCK_EXPORT int whosock_portindex_process(struct whosock_portindex *idx);
 WHOSOCK_EXPORT unsigned long whosock_portindex_refreshes(const struct whosock_portindex *idx);
 
 WHOSOCK_EXPORT void whosock_portindex_free(struct whosock_portindex *idx);
+
+/*
+ * The packet index: which local sockets a packet belongs to, in every
+ * network namespace, for tagging captured packets with their processes
+ * (whosock capture). Opened with options instead of whosock_portindex_new(),
+ * it is fed by a watcher of connections (with the kernel's BPF socket
+ * events where they run, so a connection that lived a millisecond is
+ * known at once) over a baseline of what was open at the start: no lookup
+ * ever waits for a /proc scan. Driven by the same get_fd(), get_timeout()
+ * and process() loop as above; whosock_portindex_lookup() answers on it as
+ * on any index, in the caller's namespace.
+ *
+ * A socket is indexed by its namespace and its local and remote address
+ * and port (a connection), or by its local ones only (a listener, an
+ * unconnected UDP socket). Closes are checked against the socket's cookie:
+ * the late close of a socket whose port was already reused never closes
+ * the new owner's entry, and a new socket on the same addresses replaces
+ * the old. A closed socket still answers for grace_ms (its last FIN).
+ */
+struct whosock_portindex_options {
+	size_t size;          /* sizeof(struct whosock_portindex_options) */
+	bool host_only;       /* only the caller's network namespace; else every one */
+	unsigned interval_ms; /* the watcher's dumps (0: 1000, at least 100) */
+	unsigned grace_ms;    /* closed sockets still answer this long (0: 2000) */
+	unsigned want;        /* WHOSOCK_WANT_PROCESS: users' names and containers too */
+	unsigned flags;       /* WHOSOCK_FLAG_NO_BPF, WHOSOCK_FLAG_NO_THREADS */
+	/* Only these namespaces (inodes; NULL: every one, or with host_only
+	 * the caller's); the list must stay valid until whosock_portindex_free(). */
+	const uint64_t *netns;
+	size_t n_netns;
+};
+
+#define WHOSOCK_PORTINDEX_OPTIONS_INIT { .size = sizeof(struct whosock_portindex_options) }
+
+/* Open a packet index (opt may be NULL: defaults). Returns 0 and *out, or
+ * a negative errno (-E2BIG: opt has members this library does not know). */
+WHOSOCK_EXPORT int whosock_portindex_open(const struct whosock_portindex_options *opt,
+					  struct whosock_portindex **out);
+
+enum { WHOSOCK_PACKET_SRC_LOCAL = 1u << 0, WHOSOCK_PACKET_DST_LOCAL = 1u << 1 };
+
+/* One packet's addresses, in the namespace where it was seen. Fixed: it
+ * never grows (what a new version needs goes in a new function). */
+struct whosock_packet_tuple {
+	uint64_t netns;          /* inode of the packet's network namespace */
+	uint8_t proto;           /* WHOSOCK_PROTO_TCP, _UDP or _UDPLITE */
+	uint8_t family;          /* AF_INET or AF_INET6 */
+	/* Which ends may be on this machine (WHOSOCK_PACKET_SRC_LOCAL,
+	 * _DST_LOCAL), as the capture's direction tells; 0: not known, both
+	 * looked up. An end that is not local is not matched: a packet from
+	 * a remote 10.1.2.3:80 is not the local listener's on *:80. */
+	uint8_t ends;
+	uint16_t sport, dport;   /* host order */
+	uint8_t saddr[16], daddr[16]; /* network order; IPv4 in the first 4 bytes */
+};
+
+/* One end of a packet on this machine: the socket that sent it (src) or
+ * receives it (dst). Fixed, as whosock_packet_tuple. */
+struct whosock_packet_end {
+	/* The socket with its owners (as last seen), or NULL when no local
+	 * socket of the namespace has that address. Owned by the index:
+	 * valid until the next whosock_portindex_process() or free(). */
+	const struct whosock_socket *socket;
+	bool exact;  /* the connection's own socket; false: bound address and port */
+	bool closed; /* closed less than grace_ms ago */
+};
+
+/* The local sockets of the packet t: the sender's into *src, the
+ * receiver's into *dst (both for a packet between two local sockets of
+ * the namespace, as on loopback). The connection's own socket first (an
+ * accepted connection's, not its listener's), else the socket bound to
+ * the local address and port (the wildcard address, and for IPv4 a
+ * dual-stack IPv6 socket, too). Returns how many ends are known (0-2), or
+ * -EINVAL (not an index from whosock_portindex_open(), a bad tuple). */
+WHOSOCK_EXPORT int whosock_portindex_match(const struct whosock_portindex *idx,
+					   const struct whosock_packet_tuple *t,
+					   struct whosock_packet_end *src,
+					   struct whosock_packet_end *dst);
+
+/* What the packet index's watcher sees (whosock_watch_status()): whether
+ * the kernel's BPF socket events run, namespaces it cannot enter, ...
+ * Returns 0, or -EINVAL (out->size not set, not a packet index). */
+WHOSOCK_EXPORT int whosock_portindex_status(const struct whosock_portindex *idx,
+					    struct whosock_watch_status *out);
+
+/* Sockets the packet index holds now (open and closed within the grace). */
+WHOSOCK_EXPORT size_t whosock_portindex_size(const struct whosock_portindex *idx);
 
 #ifdef __cplusplus
 }

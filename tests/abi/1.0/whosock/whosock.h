@@ -132,6 +132,10 @@ enum whosock_source {
 	WHOSOCK_SOURCE_AUTO = 0, /* options only: netlink, /proc where netlink is refused */
 	WHOSOCK_SOURCE_NETLINK,
 	WHOSOCK_SOURCE_PROC,
+	/* Records only: a watcher's socket named by the kernel's BPF socket
+	 * events as it opened (bound, listening, connected), before any dump
+	 * listed it. */
+	WHOSOCK_SOURCE_BPF,
 };
 
 /* One end of a socket. */
@@ -389,6 +393,18 @@ enum {
 	 * each network namespace itself (setns), returning to its own before
 	 * the call returns. Slower; for callers that may not start threads. */
 	WHOSOCK_FLAG_NO_THREADS = 1u << 0,
+	/* Load no BPF program: a watcher follows sockets through dumps and the
+	 * kernel's destroy reports only (no socket life events, no UDP byte
+	 * counters); a snapshot's owners come from the /proc walk, as with
+	 * WHOSOCK_OWNERS_PROC. */
+	WHOSOCK_FLAG_NO_BPF = 1u << 1,
+	/* A watcher's sockets that the kernel's events report opened take as
+	 * their owner the process that opened them (pid, comm, uid; with
+	 * WHOSOCK_WANT_PROCESS its details as /proc showed them for a socket
+	 * it opened less than a second before, when there was one), fd -1,
+	 * without a /proc read per socket: for callers that count processes,
+	 * not fds (whosock deps). Other holders are not looked for. */
+	WHOSOCK_FLAG_KERNEL_OWNERS = 1u << 2,
 };
 
 /* Where the owners (and the namespaces processes live in) come from. */
@@ -505,12 +521,24 @@ enum whosock_note_code {
 	 * from path (the /proc root). */
 	WHOSOCK_NOTE_NO_MEMINFO,
 	/* Traffic accounting (whosock_meter): count sockets of proto are not
-	 * counted (nothing counts their bytes: UDP without BPF). */
+	 * counted (nothing counts their bytes: UDP without BPF; TCP: no dump
+	 * gave their counters yet). Not TCP: error says why BPF does not
+	 * count them: 0 WHOSOCK_FLAG_NO_BPF asked for none,
+	 * EOPNOTSUPP built without BPF, EPERM refused (needs CAP_BPF,
+	 * CAP_PERFMON and CAP_NET_ADMIN), ENOENT no kernel BTF or no cgroup
+	 * v2 mount, ... */
 	WHOSOCK_NOTE_TRAFFIC_UNCOUNTED,
 	/* Traffic accounting: count sockets closed before whosock saw who held
 	 * them (opened and closed between two dumps): their bytes count in a
 	 * group without a process (and without a user or container). */
 	WHOSOCK_NOTE_TRAFFIC_NO_OWNER,
+	/* A watcher's BPF socket events and byte counters could not be loaded
+	 * (error: EPERM refused (needs CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN),
+	 * ENOENT no kernel BTF or no cgroup v2 mount, ...): opens and closes
+	 * come from dumps and destroy reports only (connections that open and
+	 * close between two dumps are not seen, the process of a socket is
+	 * found in /proc), and UDP sockets have no traffic. */
+	WHOSOCK_NOTE_BPF_EVENTS_UNAVAILABLE,
 };
 
 /* One note: what could not be seen and why. Read only the members its code

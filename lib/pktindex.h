@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The packet index behind whosock_portindex_open(): every TCP and UDP
+ * socket of every namespace by its addresses, fed by a watcher's events. */
+#ifndef WHOSOCK_PKTINDEX_H
+#define WHOSOCK_PKTINDEX_H
+
+#include "whosock/watch.h"
+
+struct pktindex;
+
+/* opt is the caller's, already size-checked and copied. Returns 0 and *out
+ * or a negative errno. */
+int pktindex_new(const struct whosock_portindex_options *opt, struct pktindex **out);
+void pktindex_free(struct pktindex *pk);
+
+int pktindex_get_fd(const struct pktindex *pk);
+int pktindex_get_timeout(const struct pktindex *pk, uint64_t *timeout_ms);
+int pktindex_process(struct pktindex *pk);
+
+/* As whosock_portindex_match(). */
+int pktindex_match(const struct pktindex *pk, const struct whosock_packet_tuple *t,
+		   struct whosock_packet_end *src, struct whosock_packet_end *dst);
+size_t pktindex_size(const struct pktindex *pk);
+int pktindex_status(const struct pktindex *pk, struct whosock_watch_status *out);
+
+#endif
