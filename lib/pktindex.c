@@ -8,8 +8,9 @@
  * /proc scan.
  *
  * Ports are reused at once: an entry names one socket (its copy holds the
- * cookie), a close closes the entry only when the cookies agree, and a
- * new socket on the same addresses replaces the old. A closed entry still
+ * cookie), a close closes the entry only when the cookies agree; a new
+ * connection on the same addresses replaces the old, sockets bound to one
+ * address and port each have an entry (the oldest open one answers). A closed entry still
  * answers for the grace period, then a sweep removes it: the table holds
  * what is open plus what closed in the last grace_ms, at most MAX_ENTRIES. */
 #include <errno.h>
@@ -98,11 +99,15 @@ static size_t hash_key(const struct key *k)
 	return (size_t)(h ^ h >> 29);
 }
 
-static struct entry **slot_of(const struct pktindex *pk, const struct key *k)
+/* The link to the entry of key k and cookie (0: the first of key k), or to
+ * the end of its bucket's chain (where a new entry goes: a chain keeps
+ * the entries of one key oldest first). */
+static struct entry **slot_of(const struct pktindex *pk, const struct key *k, uint64_t cookie)
 {
 	struct entry **pe = &pk->buckets[hash_key(k) & (pk->n_buckets - 1)];
 
-	while (*pe && memcmp(&(*pe)->key, k, sizeof(*k)) != 0)
+	while (*pe && (memcmp(&(*pe)->key, k, sizeof(*k)) != 0 ||
+		       (cookie && (*pe)->sock->cookie != cookie)))
 		pe = &(*pe)->next;
 	return pe;
 }
@@ -152,11 +157,22 @@ static bool expired(const struct pktindex *pk, const struct entry *e, uint64_t n
 	return e->closed_ms && now - e->closed_ms > pk->opt.grace_ms;
 }
 
+/* The socket of key k: the oldest open one (several sockets may be bound
+ * to one address and port: SO_REUSEPORT, or a new one before the old
+ * one's close was seen), else one closed within the grace. */
 static const struct entry *get(const struct pktindex *pk, const struct key *k, uint64_t now)
 {
-	const struct entry *e = *slot_of(pk, k);
+	const struct entry *e = pk->buckets[hash_key(k) & (pk->n_buckets - 1)], *closed = NULL;
 
-	return e && !expired(pk, e, now) ? e : NULL;
+	for (; e; e = e->next) {
+		if (memcmp(&e->key, k, sizeof(*k)) != 0 || expired(pk, e, now))
+			continue;
+		if (!e->closed_ms)
+			return e;
+		if (!closed)
+			closed = e;
+	}
+	return closed;
 }
 
 /* The socket bound to (laddr, lport): the exact address, the wildcard, for
@@ -211,14 +227,12 @@ static int put(struct pktindex *pk, const struct whosock_socket *s)
 
 	if (!key_of(s, &k))
 		return 0;
-	pe = slot_of(pk, &k);
+	/* A connection's addresses name one socket: a new one replaces the
+	 * old. Sockets bound to one address each have an entry. */
+	pe = slot_of(pk, &k, k.rport ? 0 : s->cookie);
 	e = *pe;
 	if (e && e->sock->cookie == s->cookie && (!s->n_owners || e->sock->n_owners > s->n_owners))
 		return 0; /* the same socket: keep the copy that names more owners */
-	/* Several sockets bound to one address and port (SO_REUSEPORT): the
-	 * first open one answers, as in a listing's port index. */
-	if (e && !e->closed_ms && e->sock->cookie != s->cookie && !k.rport)
-		return 0;
 	copy = k.rport && !s->n_owners ? with_listener_owners(pk, s) : NULL;
 	if (!copy)
 		copy = sockcopy(s);
@@ -258,8 +272,8 @@ static void closed(struct pktindex *pk, const struct whosock_socket *s)
 
 	if (!key_of(s, &k))
 		return;
-	e = *slot_of(pk, &k);
-	if (e && e->sock->cookie == s->cookie && !e->closed_ms)
+	e = *slot_of(pk, &k, s->cookie);
+	if (e && !e->closed_ms)
 		e->closed_ms = now_ms();
 }
 
@@ -404,6 +418,17 @@ int pktindex_process(struct pktindex *pk)
 size_t pktindex_size(const struct pktindex *pk)
 {
 	return pk->n;
+}
+
+void pktindex_each(const struct pktindex *pk, bool (*fn)(const struct whosock_socket *s, bool closed, void *data),
+		   void *data)
+{
+	uint64_t now = now_ms();
+
+	for (size_t i = 0; i < pk->n_buckets; i++)
+		for (const struct entry *e = pk->buckets[i]; e; e = e->next)
+			if (!expired(pk, e, now) && !fn(e->sock, e->closed_ms != 0, data))
+				return;
 }
 
 int pktindex_status(const struct pktindex *pk, struct whosock_watch_status *out)

@@ -21,6 +21,15 @@ int pktindex_process(struct pktindex *pk);
 int pktindex_match(const struct pktindex *pk, const struct whosock_packet_tuple *t,
 		   struct whosock_packet_end *src, struct whosock_packet_end *dst);
 size_t pktindex_size(const struct pktindex *pk);
+
+/* Call fn(s, closed, data) for every socket held (open, or closed within
+ * the grace: closed true), in no order, until fn returns false. */
+void pktindex_each(const struct pktindex *pk, bool (*fn)(const struct whosock_socket *s, bool closed, void *data),
+		   void *data);
+
+/* The packet index of idx (from whosock_portindex_open()), or NULL: for
+ * the command's own use (whosock capture's kernel filter), not exported. */
+const struct pktindex *portindex_packets(const struct whosock_portindex *idx);
 int pktindex_status(const struct pktindex *pk, struct whosock_watch_status *out);
 
 #endif

@@ -405,6 +405,11 @@ int whosock_portindex_status(const struct whosock_portindex *idx, struct whosock
 	return pktindex_status(idx->pk, out);
 }
 
+const struct pktindex *portindex_packets(const struct whosock_portindex *idx)
+{
+	return idx ? idx->pk : NULL;
+}
+
 size_t whosock_portindex_size(const struct whosock_portindex *idx)
 {
 	return idx && idx->pk ? pktindex_size(idx->pk) : 0;

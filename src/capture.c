@@ -1,126 +1,28 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* whosock capture (capture.h).
- *
- * Handles: one per (namespace, interface); a namespace other than
- * whosock's own is entered by a short-lived thread that opens its handles
- * there and ends (a packet socket stays in the namespace it was made in),
- * so the main thread never changes namespace. The namespaces are looked at
- * again every second: one that is gone (no process lives in it, no name
- * holds it: only our sockets keep it) has its handles closed, a new one is
- * captured on with --netns all.
+/* whosock capture (capture.h): the loop, the hold queue and tagging; the
+ * namespaces and their handles are in capture_ns.c.
  *
  * Tagging: a packet waits HOLD_MS in a bounded queue before it is tagged,
  * so the socket events that the kernel emitted around it (a connection's
  * client is known once the SYN-ACK is in) reach the index first. */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <linux/if_packet.h>
-#include <net/if.h>
 #include <net/if_arp.h>
-#include <pcap/pcap.h>
 #include <poll.h>
-#include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "capture.h"
-#include "netns.h"
-#include "pcapng.h"
-#include "snapshot.h"
+#include "capture_int.h"
 #include "timing.h"
 #include "watch.h"
 #include "whosock/watch.h"
-
-#ifndef DLT_LINUX_SLL2
-#define DLT_LINUX_SLL2 276
-#endif
-
-#define HOLD_MS 100                   /* a packet waits this long to be tagged */
-#define BLOCK_MS 50                   /* the kernel hands packets over at least this often */
-#define QUEUE_MAX 16384               /* packets waiting to be tagged */
-#define QUEUE_BYTES_MAX (64u << 20)   /* their bytes */
-#define RESCAN_MS 1000                /* the namespaces looked at again */
-#define BUFFER_BYTES (8 << 20)        /* each handle's kernel buffer */
-#define MAX_COMMENTS 16
-
-struct cap_iface {
-	uint32_t ifindex;
-	char name[IF_NAMESIZE];
-	uint32_t idb;
-	bool has_idb;
-};
-
-struct cap_ns;
-
-struct cap_handle {
-	pcap_t *p; /* NULL once closed */
-	struct cap_ns *ns;
-	char name[IF_NAMESIZE]; /* as asked: "any", "lo", ... */
-	int linktype;
-	bool loopback; /* a named loopback interface (both ends are local) */
-	struct cap_iface *ifs; /* cooked (SLL2): the interfaces seen, by index */
-	size_t n_ifs;
-	struct cap_iface self; /* not cooked: the handle's own interface block */
-};
-
-struct cap_ns {
-	uint64_t inode;
-	char *name;
-	bool own, gone;
-	int ioctl_fd; /* a socket inside: interface names by index */
-	struct cap_handle **h;
-	size_t n_h;
-};
-
-struct qpkt {
-	struct cap_handle *h;
-	struct pcap_pkthdr hdr;
-	uint8_t *data;
-	uint64_t at_ms;
-};
-
-#define TAG_CACHE 4
-
-struct tag_cache {
-	bool used, rendered;
-	struct whosock_packet_tuple t;
-	struct whosock_packet_end src, dst;
-	struct sbuf comments; /* NUL-separated, at starts[0..n) */
-	size_t starts[MAX_COMMENTS], n;
-};
-
-struct capture {
-	const struct cli *cli;
-	void (*message)(const char *, const char *);
-	uint64_t self_netns;
-	struct cap_ns **ns;
-	size_t n_ns;
-	uint64_t *tried; /* namespaces --netns all tried and could not capture on */
-	size_t n_tried;
-	struct whosock_portindex *idx;
-	struct whosock_process_filter *pf; /* NULL: every packet */
-	bool owner_filter;
-	struct qpkt *q;
-	size_t q_head, q_n, q_bytes;
-	struct sbuf out;
-	struct tag_cache tc[TAG_CACHE];
-	unsigned tc_next;
-	struct sbuf scratch; /* the comments' escaping */
-	struct pcapng png;
-	bool writing;
-	uint64_t captured, kept, tagged;
-	bool done;
-};
-
 /* SIGINT, SIGTERM: stop (what was captured is still tagged and written). */
 static volatile sig_atomic_t stop_signal;
 
@@ -132,377 +34,6 @@ static void on_signal(int sig)
 static uint64_t now_ms(void)
 {
 	return timing_now() / 1000000u;
-}
-
-/* ---- handles ---- */
-
-static void close_handle(struct cap_handle *h)
-{
-	if (h->p)
-		pcap_close(h->p);
-	h->p = NULL;
-}
-
-/* Open the handle of interface name in the calling thread's namespace,
- * with the filter expression. Returns it or NULL with why in err. */
-static struct cap_handle *open_handle(struct capture *c, struct cap_ns *ns, const char *name,
-				      char *err, size_t errlen)
-{
-	char ebuf[PCAP_ERRBUF_SIZE] = "";
-	struct bpf_program prog;
-	struct cap_handle *h = calloc(1, sizeof(*h));
-	int r;
-
-	if (!h) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	h->ns = ns;
-	snprintf(h->name, sizeof(h->name), "%s", name);
-	h->p = pcap_create(name, ebuf);
-	if (!h->p) {
-		snprintf(err, errlen, "%s: %s", name, ebuf);
-		free(h);
-		return NULL;
-	}
-	pcap_set_snaplen(h->p, c->cli->capture.snaplen);
-	pcap_set_promisc(h->p, 0);
-	pcap_set_timeout(h->p, BLOCK_MS);
-	pcap_set_buffer_size(h->p, BUFFER_BYTES);
-	r = pcap_activate(h->p);
-	if (r < 0) {
-		snprintf(err, errlen, "%s: %s", name,
-			 r == PCAP_ERROR ? pcap_geterr(h->p) : pcap_statustostr(r));
-		goto fail;
-	}
-	/* "any" in SLL2: each packet names its interface. */
-	if (strcmp(name, "any") == 0)
-		(void)pcap_set_datalink(h->p, DLT_LINUX_SLL2);
-	h->linktype = pcap_datalink(h->p);
-	if (c->cli->capture.expr) {
-		if (pcap_compile(h->p, &prog, c->cli->capture.expr, 1, PCAP_NETMASK_UNKNOWN) < 0) {
-			snprintf(err, errlen, "%s: %s", name, pcap_geterr(h->p));
-			goto fail;
-		}
-		r = pcap_setfilter(h->p, &prog);
-		pcap_freecode(&prog);
-		if (r < 0) {
-			snprintf(err, errlen, "%s: %s", name, pcap_geterr(h->p));
-			goto fail;
-		}
-	}
-	if (pcap_setnonblock(h->p, 1, ebuf) < 0) {
-		snprintf(err, errlen, "%s: %s", name, ebuf);
-		goto fail;
-	}
-	if (strcmp(name, "any") != 0 && ns->ioctl_fd >= 0) {
-		struct ifreq ifr = { 0 };
-
-		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-		h->loopback = ioctl(ns->ioctl_fd, SIOCGIFFLAGS, &ifr) == 0 &&
-			      (ifr.ifr_flags & IFF_LOOPBACK);
-	}
-	snprintf(h->self.name, sizeof(h->self.name), "%s", name);
-	return h;
-fail:
-	pcap_close(h->p);
-	free(h);
-	return NULL;
-}
-
-/* Every asked-for interface of ns, in the calling thread's namespace.
- * Returns 0, or -1 with why in err (the handles opened so far stay). */
-static int open_ns_handles(struct capture *c, struct cap_ns *ns, char *err, size_t errlen)
-{
-	static const char *const any[] = { "any" };
-	const char *const *names = any;
-	size_t n = 1;
-
-	if (c->cli->capture.n_ifaces) {
-		names = (const char *const *)c->cli->capture.ifaces;
-		n = c->cli->capture.n_ifaces;
-	}
-	ns->ioctl_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	ns->h = calloc(n, sizeof(*ns->h));
-	if (!ns->h) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct cap_handle *h = open_handle(c, ns, names[i], err, errlen);
-
-		if (!h)
-			return -1;
-		ns->h[ns->n_h++] = h;
-	}
-	return 0;
-}
-
-struct enter_job {
-	struct capture *c;
-	struct cap_ns *ns;
-	int nsfd;
-	int result;
-	char err[PCAP_ERRBUF_SIZE + 64];
-};
-
-/* This thread lives only for this: it takes its namespace with it. */
-static void *enter_main(void *data)
-{
-	struct enter_job *j = data;
-
-	if (setns(j->nsfd, CLONE_NEWNET) < 0) {
-		snprintf(j->err, sizeof(j->err), "cannot enter it: %s", strerror(errno));
-		j->result = -1;
-		return NULL;
-	}
-	j->result = open_ns_handles(j->c, j->ns, j->err, sizeof(j->err));
-	return NULL;
-}
-
-static void free_ns(struct cap_ns *ns)
-{
-	if (!ns)
-		return;
-	for (size_t i = 0; i < ns->n_h; i++) {
-		close_handle(ns->h[i]);
-		free(ns->h[i]->ifs);
-		free(ns->h[i]);
-	}
-	if (ns->ioctl_fd >= 0)
-		close(ns->ioctl_fd);
-	free(ns->h);
-	free(ns->name);
-	free(ns);
-}
-
-static void ns_label(const struct cap_ns *ns, char *text, size_t len)
-{
-	if (ns->name)
-		snprintf(text, len, "%s (%llu)", ns->name, (unsigned long long)ns->inode);
-	else
-		snprintf(text, len, "%llu", (unsigned long long)ns->inode);
-}
-
-/* Capture on namespace e (from a discovery). Returns 0, or -1 after saying
- * why (its handles are closed). */
-static int add_ns(struct capture *c, const struct netns *e, bool own)
-{
-	struct enter_job j = { .c = c, .nsfd = -1 };
-	struct cap_ns *ns = calloc(1, sizeof(*ns)), **v;
-	pthread_t thread;
-	char label[320], text[800];
-
-	if (!ns)
-		return -1;
-	ns->inode = e->inode;
-	ns->own = own;
-	ns->ioctl_fd = -1;
-	ns->name = e->name ? strdup(e->name) : NULL;
-	j.ns = ns;
-	ns_label(ns, label, sizeof(label));
-	if (own) {
-		j.result = open_ns_handles(c, ns, j.err, sizeof(j.err));
-	} else {
-		j.nsfd = netns_open("/proc", e);
-		if (j.nsfd < 0) {
-			snprintf(j.err, sizeof(j.err), "cannot open it: %s", strerror(-j.nsfd));
-			j.result = -1;
-		} else if ((errno = pthread_create(&thread, NULL, enter_main, &j)) != 0) {
-			snprintf(j.err, sizeof(j.err), "cannot start a thread: %s", strerror(errno));
-			j.result = -1;
-		} else {
-			pthread_join(thread, NULL);
-		}
-		if (j.nsfd >= 0)
-			close(j.nsfd);
-	}
-	v = j.result == 0 ? realloc(c->ns, (c->n_ns + 1) * sizeof(*v)) : NULL;
-	if (!v) {
-		snprintf(text, sizeof(text), "cannot capture in network namespace %s: %s%s", label,
-			 j.result == 0 ? "out of memory" : j.err,
-			 strstr(j.err, "permission") ? " (needs CAP_NET_RAW, as tcpdump)" : "");
-		c->message("", text);
-		free_ns(ns);
-		return -1;
-	}
-	c->ns = v;
-	c->ns[c->n_ns++] = ns;
-	return 0;
-}
-
-static struct cap_ns *find_ns(const struct capture *c, uint64_t inode)
-{
-	for (size_t i = 0; i < c->n_ns; i++)
-		if (c->ns[i]->inode == inode)
-			return c->ns[i];
-	return NULL;
-}
-
-static bool was_tried(const struct capture *c, uint64_t inode)
-{
-	for (size_t i = 0; i < c->n_tried; i++)
-		if (c->tried[i] == inode)
-			return true;
-	return false;
-}
-
-static void remember_tried(struct capture *c, uint64_t inode)
-{
-	uint64_t *v;
-
-	/* Bounded: past the cap a failing namespace is tried again. */
-	if (c->n_tried >= 4096)
-		c->n_tried = 0;
-	v = realloc(c->tried, (c->n_tried + 1) * sizeof(*v));
-
-	if (v) {
-		c->tried = v;
-		c->tried[c->n_tried++] = inode;
-	}
-}
-
-static bool wanted(const struct capture *c, uint64_t inode)
-{
-	const struct whosock_filter *f = &c->cli->filter;
-
-	if (c->cli->capture.all_netns)
-		return true;
-	if (!f->n_netns)
-		return inode == c->self_netns;
-	for (size_t i = 0; i < f->n_netns; i++)
-		if (f->netns[i] == inode)
-			return true;
-	return false;
-}
-
-static void ns_gone(struct capture *c, struct cap_ns *ns)
-{
-	char label[320], text[400];
-
-	ns_label(ns, label, sizeof(label));
-	snprintf(text, sizeof(text), "network namespace %s is gone: its capture ended", label);
-	c->message("note: ", text);
-	for (size_t i = 0; i < ns->n_h; i++)
-		close_handle(ns->h[i]);
-	ns->gone = true;
-}
-
-/* Without --netns all, while each namespace captured on still has its name
- * (its bind mount, the same inode), nothing can be gone: no walk of /proc
- * (a readlink per process) is needed. */
-static bool names_hold(const struct capture *c)
-{
-	if (c->cli->capture.all_netns)
-		return false;
-	for (size_t i = 0; i < c->n_ns; i++) {
-		const struct cap_ns *ns = c->ns[i];
-		char path[PATH_MAX];
-		struct stat st;
-
-		if (ns->own || ns->gone)
-			continue;
-		if (!ns->name)
-			return false;
-		snprintf(path, sizeof(path), "/run/netns/%s", ns->name);
-		if (stat(path, &st) < 0 || (uint64_t)st.st_ino != ns->inode)
-			return false;
-	}
-	return true;
-}
-
-/* Look at the namespaces: the gone ones end, new ones (--netns all) start.
- * first: every one asked for must open (returns -1 when one does not). */
-static int rescan(struct capture *c, bool first)
-{
-	struct whosock_snapshot *arena;
-	struct netns_set set;
-	int r = 0;
-
-	if (!first && names_hold(c))
-		return 0;
-	arena = snapshot_new();
-	if (!arena)
-		return first ? -1 : 0;
-	netns_set_init(&set, arena);
-	if (netns_discover(&set, "/proc") < 0) {
-		r = first ? -1 : 0;
-		goto out;
-	}
-	for (size_t i = 0; i < c->n_ns; i++)
-		if (!c->ns[i]->own && !c->ns[i]->gone && !netns_set_find(&set, c->ns[i]->inode))
-			ns_gone(c, c->ns[i]);
-	for (size_t i = 0; i < set.n; i++) {
-		const struct netns *e = &set.v[i];
-
-		if (!wanted(c, e->inode) || find_ns(c, e->inode) || was_tried(c, e->inode))
-			continue;
-		if (add_ns(c, e, e->inode == c->self_netns) < 0) {
-			if (first && !c->cli->capture.all_netns) {
-				r = -1;
-				goto out;
-			}
-			remember_tried(c, e->inode);
-		}
-	}
-	/* --netns NAME: it must exist at the start. */
-	for (size_t i = 0; first && i < c->cli->filter.n_netns; i++) {
-		if (!find_ns(c, c->cli->filter.netns[i])) {
-			char text[96];
-
-			snprintf(text, sizeof(text), "network namespace %llu not found",
-				 (unsigned long long)c->cli->filter.netns[i]);
-			c->message("", text);
-			r = -1;
-		}
-	}
-out:
-	netns_set_free(&set);
-	whosock_snapshot_free(arena);
-	return r;
-}
-
-/* ---- interfaces ---- */
-
-static struct cap_iface *iface_of(struct capture *c, struct cap_handle *h, uint32_t ifindex)
-{
-	struct cap_iface *v;
-
-	if (h->linktype != DLT_LINUX_SLL2 || !ifindex)
-		return &h->self;
-	for (size_t i = 0; i < h->n_ifs; i++)
-		if (h->ifs[i].ifindex == ifindex)
-			return &h->ifs[i];
-	/* Bounded: interfaces past the cap share the handle's block. */
-	if (h->n_ifs >= 4096 || !(v = realloc(h->ifs, (h->n_ifs + 1) * sizeof(*v))))
-		return &h->self;
-	h->ifs = v;
-	v = &h->ifs[h->n_ifs++];
-	*v = (struct cap_iface){ .ifindex = ifindex };
-	if (h->ns->ioctl_fd >= 0) {
-		struct ifreq ifr = { .ifr_ifindex = (int)ifindex };
-
-		if (ioctl(h->ns->ioctl_fd, SIOCGIFNAME, &ifr) == 0)
-			snprintf(v->name, sizeof(v->name), "%s", ifr.ifr_name);
-	}
-	if (!v->name[0])
-		snprintf(v->name, sizeof(v->name), "if%u", ifindex);
-	return v;
-}
-
-/* The pcapng block of the interface, written before its first packet. */
-static uint32_t idb_of(struct capture *c, struct cap_handle *h, struct cap_iface *i)
-{
-	char desc[320], label[300];
-
-	if (!i->has_idb) {
-		ns_label(h->ns, label, sizeof(label));
-		snprintf(desc, sizeof(desc), "netns %s", label);
-		i->idb = pcapng_interface(&c->png, (uint16_t)h->linktype,
-					  (uint32_t)c->cli->capture.snaplen, i->name, desc);
-		i->has_idb = true;
-	}
-	return i->idb;
 }
 
 /* ---- tagging ---- */
@@ -589,7 +120,7 @@ static void write_packet(struct capture *c, struct cap_handle *h, struct cap_ifa
 {
 	const char *comments[MAX_COMMENTS];
 	size_t n = 0;
-	uint32_t id = idb_of(c, h, i);
+	uint32_t id = capture_idb_of(c, h, i);
 
 	/* Rendered once per cached tag, in its own buffer (reused). */
 	if (e && !e->rendered) {
@@ -618,7 +149,7 @@ static void release(struct capture *c, struct qpkt *q)
 	struct tag_cache *e;
 
 	capture_decode(h->linktype, q->data, q->hdr.caplen, &v.d);
-	i = iface_of(c, h, v.d.ifindex);
+	i = capture_iface_of(c, h, v.d.ifindex);
 	v.ifname = i->name[0] ? i->name : NULL;
 	e = tag(c, h, &v);
 	if (!c->done && keep(c, &v)) {
@@ -635,25 +166,72 @@ static void release(struct capture *c, struct qpkt *q)
 		if (c->cli->capture.count && c->kept >= (uint64_t)c->cli->capture.count)
 			c->done = true;
 	}
-	c->q_bytes -= q->hdr.caplen;
-	free(q->data);
-	q->data = NULL;
+	q->data = NULL; /* its bytes are free once the head passes it */
 }
 
-static void release_oldest(struct capture *c)
+static uint64_t ts_us(const struct timeval *tv)
 {
-	release(c, &c->q[c->q_head]);
-	c->q_head = (c->q_head + 1) % QUEUE_MAX;
-	c->q_n--;
+	return (uint64_t)tv->tv_sec * 1000000u + (uint64_t)tv->tv_usec;
 }
 
-/* Tag what has waited long enough (everything: all). */
+/* Queue positions by the packets' timestamps, then by arrival: the handles
+ * are read one after the other, the kernel's times interleave. */
+static int cmp_due(const void *a, const void *b, void *data)
+{
+	const struct capture *c = data;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	uint64_t tx = ts_us(&c->q[x].hdr.ts), ty = ts_us(&c->q[y].hdr.ts);
+
+	if (tx != ty)
+		return tx < ty ? -1 : 1;
+	/* (Positions wrap around the ring: their distance from the head.) */
+	x = (x + QUEUE_MAX - c->q_head) % QUEUE_MAX;
+	y = (y + QUEUE_MAX - c->q_head) % QUEUE_MAX;
+	return x < y ? -1 : x > y;
+}
+
+/* Tag, in time order, the packets captured more than HOLD_MS ago (by the
+ * kernel's clock: every handle has handed over what it captured by then,
+ * as each is read at least every BLOCK_MS), or that arrived 3 HOLD_MS ago
+ * (the realtime clock may step); all: every one; oldest: at least the
+ * oldest quarter by arrival (the queue is full). A released packet's slot
+ * is free once the ones before it are: the head moves past them. The
+ * scan stops where no later arrival can be due (a handle hands packets
+ * over at most BLOCK_MS after it captured them). */
+static void release_some(struct capture *c, bool all, bool oldest)
+{
+	struct timespec rt;
+	uint64_t now = now_ms(), cut, stop;
+	size_t k = 0;
+
+	clock_gettime(CLOCK_REALTIME, &rt);
+	cut = (uint64_t)rt.tv_sec * 1000000u + (uint64_t)rt.tv_nsec / 1000u - HOLD_MS * 1000u;
+	stop = cut + BLOCK_MS * 1000u;
+	for (size_t i = 0; i < c->q_n; i++) {
+		size_t at = (c->q_head + i) % QUEUE_MAX;
+		const struct qpkt *q = &c->q[at];
+		uint64_t ts = ts_us(&q->hdr.ts);
+		bool late = q->at_ms + 3 * HOLD_MS <= now, first = oldest && i < c->q_n / 4 + 1;
+
+		if (!q->data)
+			continue;
+		if (all || ts <= cut || late || first)
+			c->order[k++] = at;
+		else if (ts > stop && !first)
+			break;
+	}
+	qsort_r(c->order, k, sizeof(*c->order), cmp_due, c);
+	for (size_t i = 0; i < k; i++)
+		release(c, &c->q[c->order[i]]);
+	while (c->q_n && !c->q[c->q_head].data) {
+		c->q_head = (c->q_head + 1) % QUEUE_MAX;
+		c->q_n--;
+	}
+}
+
 static void release_due(struct capture *c, bool all)
 {
-	uint64_t now = now_ms();
-
-	while (c->q_n && (all || c->q[c->q_head].at_ms + HOLD_MS <= now))
-		release_oldest(c);
+	release_some(c, all, false);
 }
 
 struct dispatch_ctx {
@@ -662,25 +240,48 @@ struct dispatch_ctx {
 	uint64_t now;
 };
 
+/* n bytes for a queued packet's copy from the arena, a ring of bytes in
+ * arrival order: what is live runs from the head packet's bytes to the
+ * tail (wrapping around), so bytes are freed as the head passes. NULL
+ * when full. (The tail never catches up with the head: equal means empty.) */
+static uint8_t *arena_alloc(struct capture *c, size_t n)
+{
+	size_t head, at;
+
+	if (!c->q_n) {
+		c->a_tail = n;
+		return c->arena;
+	}
+	head = (size_t)(c->q[c->q_head].data - c->arena);
+	if (c->a_tail >= head && QUEUE_BYTES_MAX - c->a_tail >= n)
+		at = c->a_tail;
+	else if (c->a_tail >= head && head > n)
+		at = 0;
+	else if (c->a_tail < head && head - c->a_tail > n)
+		at = c->a_tail;
+	else
+		return NULL;
+	c->a_tail = at + n;
+	return c->arena + at;
+}
+
 static void on_packet(u_char *user, const struct pcap_pkthdr *hdr, const u_char *bytes)
 {
 	struct dispatch_ctx *x = (struct dispatch_ctx *)user;
 	struct capture *c = x->c;
+	uint8_t *data;
 	struct qpkt *q;
 
 	c->captured++;
-	/* Full: the oldest is tagged now (its events are likely in). */
-	while (c->q_n && (c->q_n == QUEUE_MAX || c->q_bytes + hdr->caplen > QUEUE_BYTES_MAX))
-		release_oldest(c);
+	/* Full: the oldest are tagged now (their events are likely in). */
+	while (c->q_n == QUEUE_MAX || !(data = arena_alloc(c, hdr->caplen ? hdr->caplen : 1)))
+		release_some(c, false, true);
+	memcpy(data, bytes, hdr->caplen);
 	q = &c->q[(c->q_head + c->q_n) % QUEUE_MAX];
-	q->data = malloc(hdr->caplen ? hdr->caplen : 1);
-	if (!q->data)
-		return; /* counted captured, not kept */
-	memcpy(q->data, bytes, hdr->caplen);
+	q->data = data;
 	q->h = x->h;
 	q->hdr = *hdr;
 	q->at_ms = x->now;
-	c->q_bytes += hdr->caplen;
 	c->q_n++;
 }
 
@@ -702,11 +303,11 @@ static void read_handles(struct capture *c)
 			if (r == PCAP_ERROR) {
 				char text[PCAP_ERRBUF_SIZE + 400], label[320];
 
-				ns_label(h->ns, label, sizeof(label));
+				capture_ns_label(h->ns, label, sizeof(label));
 				snprintf(text, sizeof(text), "capture on %s in network namespace %s "
 					 "ended: %s", h->name, label, pcap_geterr(h->p));
 				c->message("note: ", text);
-				close_handle(h);
+				capture_close_handle(h);
 			}
 		}
 	}
@@ -853,7 +454,7 @@ static void reap_gone(struct capture *c)
 	release_due(c, true);
 	for (size_t i = 0; i < c->n_ns; i++) {
 		if (c->ns[i]->gone)
-			free_ns(c->ns[i]);
+			capture_free_ns(c->ns[i]);
 		else
 			c->ns[k++] = c->ns[i];
 	}
@@ -882,7 +483,7 @@ static void drain(struct capture *c)
 static void run(struct capture *c)
 {
 	struct whosock_watch_status noted = { .size = sizeof(noted), .destroy_reports = true };
-	uint64_t next_rescan = now_ms() + RESCAN_MS;
+	uint64_t next_rescan = now_ms() + RESCAN_MS, last_release = 0;
 	size_t cap = 0;
 	struct pollfd *fds = NULL;
 
@@ -914,6 +515,9 @@ static void run(struct capture *c)
 		if (c->q_n) {
 			uint64_t due = c->q[c->q_head].at_ms + HOLD_MS;
 
+			if (due < last_release + RELEASE_MS)
+				due = last_release + RELEASE_MS;
+
 			timeout = due <= now ? 0 : due - now < timeout ? due - now : timeout;
 		}
 		/* The handles' buffers are read at least every BLOCK_MS. */
@@ -924,10 +528,16 @@ static void run(struct capture *c)
 		read_handles(c);
 		if (catch_up(c) == 0 && whosock_portindex_status(c->idx, &st) == 0)
 			watch_note_status(&st, &noted, c->message);
-		release_due(c, false);
+		/* At most every RELEASE_MS: the index's fd wakes the loop for
+		 * every namespace's socket events. */
+		if (now_ms() >= last_release + RELEASE_MS) {
+			release_due(c, false);
+			last_release = now_ms();
+		}
 		if (now_ms() >= next_rescan) {
-			rescan(c, false);
+			capture_rescan(c, false);
 			reap_gone(c);
+			capture_refilter(c);
 			next_rescan = now_ms() + RESCAN_MS;
 		}
 		if (c->out.sink_error)
@@ -953,17 +563,23 @@ int capture_main(const struct cli *cli, void (*message)(const char *, const char
 	signal(SIGPIPE, SIG_IGN);
 	c.self_netns = stat("/proc/thread-self/ns/net", &st) == 0 ? (uint64_t)st.st_ino : 0;
 	c.q = calloc(QUEUE_MAX, sizeof(*c.q));
-	if (!c.q) {
+	c.order = malloc(QUEUE_MAX * sizeof(*c.order));
+	c.arena = malloc(QUEUE_BYTES_MAX);
+	if (!c.q || !c.order || !c.arena) {
+		free(c.q);
+		free(c.order);
+		free(c.arena);
 		message("", "out of memory");
 		return EXIT_TROUBLE;
 	}
 	/* The index first: a socket opened while the handles open is known. */
-	if (open_index(&c) < 0 || rescan(&c, true) < 0 || open_output(&c, &fd) < 0)
+	if (open_index(&c) < 0 || capture_rescan(&c, true) < 0 || open_output(&c, &fd) < 0)
 		goto out;
 	if (!open_handles(&c)) {
 		message("", "nothing to capture on");
 		goto out;
 	}
+	capture_refilter(&c);
 	/* As tcpdump's "listening on": from now on packets are seen. */
 	{
 		char text[128];
@@ -991,15 +607,12 @@ out:
 	if (fd >= 0)
 		close(fd);
 	for (size_t i = 0; i < c.n_ns; i++)
-		free_ns(c.ns[i]);
+		capture_free_ns(c.ns[i]);
 	free(c.ns);
 	free(c.tried);
-	while (c.q_n) {
-		free(c.q[c.q_head].data);
-		c.q_head = (c.q_head + 1) % QUEUE_MAX;
-		c.q_n--;
-	}
 	free(c.q);
+	free(c.order);
+	free(c.arena);
 	sbuf_free(&c.out);
 	for (size_t i = 0; i < TAG_CACHE; i++)
 		sbuf_free(&c.tc[i].comments);

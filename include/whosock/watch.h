@@ -208,8 +208,10 @@ WHOSOCK_EXPORT void whosock_portindex_free(struct whosock_portindex *idx);
  * and port (a connection), or by its local ones only (a listener, an
  * unconnected UDP socket). Closes are checked against the socket's cookie:
  * the late close of a socket whose port was already reused never closes
- * the new owner's entry, and a new socket on the same addresses replaces
- * the old. A closed socket still answers for grace_ms (its last FIN).
+ * the new owner's entry; a new connection on the same addresses replaces
+ * the old, and of several sockets bound to one address and port the
+ * oldest open one answers. A closed socket still answers for grace_ms
+ * (its last FIN).
  */
 struct whosock_portindex_options {
 	size_t size;          /* sizeof(struct whosock_portindex_options) */

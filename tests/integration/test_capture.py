@@ -20,11 +20,18 @@ by side over that load, started before the clients:
       block per (namespace, interface);
    3. the filter expression is honoured (udp port 6001: nothing else);
    4. --pid (the first server): only packets with that process on an end;
+      and the kernel filter made for it: a bystander bound before the
+      capture started sends itself 20 datagrams, which are not even
+      captured (both ports another process's);
    5. --no-bpf: none wrong, and every packet has its server end right;
    6. the third namespace deleted mid-capture (its server killed, the name
       removed): the capture says that handle ended and goes on capturing
       in the others (a later packet in the first namespace is captured);
-   7. a bad filter expression is a usage error (exit 2) naming the problem.
+   7. a bad filter expression is a usage error (exit 2) naming the problem;
+   8. UDP over a veth pair between the first two namespaces: in each, the
+      packet's local end only (the sender's going out, the receiver's
+      coming in), never the other namespace's socket;
+   9. -c 5: five packets, then it ends by itself.
 
 Exit 0 pass, 1 fail, 77 skip (not root, no namespaces or no tshark).
 """
@@ -90,6 +97,36 @@ u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", 6100)
 for i in range(20):
     u.sendto(b"o" * 10, ("127.0.0.1", 6100))
     u.recv(100)
+print("done", flush=True)
+"""
+
+# Over the veth pair between the first two namespaces: 10 datagrams from
+# 10.99.0.1:6200 to the echo server on 10.99.0.2:6201 and back.
+VETH_SERVER = r"""
+import socket
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("10.99.0.2", 6201)); u.settimeout(30)
+print("ready", flush=True)
+for i in range(10):
+    d, p = u.recvfrom(100); u.sendto(d, p)
+"""
+VETH_CLIENT = r"""
+import socket
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("10.99.0.1", 6200)); u.settimeout(10)
+for i in range(10):
+    u.sendto(b"v", ("10.99.0.2", 6201)); u.recv(100)
+print("done", flush=True)
+"""
+
+# A bystander bound before the captures start (its port is known to them
+# all): 20 datagrams to itself on port 6300 when told to.
+EARLY = r"""
+import ctypes, socket, sys
+ctypes.CDLL(None).prctl(15, b"wscap-early")
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", 6300))
+print("ready", flush=True)
+sys.stdin.readline()
+for i in range(20):
+    u.sendto(b"e", ("127.0.0.1", 6300)); u.recv(10)
 print("done", flush=True)
 """
 
@@ -287,12 +324,59 @@ def check_pid(cap, server0):
     T.eq([p for p in pkts if 6100 in (p[1], p[2])][:5], [], "the bystander's packets are left out")
 
 
+def check_kernel_filter(cap):
+    """--pid with an expression only the bystander's traffic matches: the
+    kernel drops it (both its ports are another process's), so nothing is
+    even captured."""
+    rc, lines, err = cap.finish()
+    T.eq(rc, 0, "exit status", err)
+    T.ok(lines == [] and "\nwhosock: 0 packets captured," in "\n" + err,
+         "the bystander's 20 packets dropped in the kernel: none captured", err + "".join(lines[:5]))
+
+
 def check_no_bpf(cap, pids, flows):
     rc, lines, err = cap.finish()
     T.eq(rc, 0, "exit status", err)
     pkts = [p for p in ndjson_packets(lines) if p[0] in pids and (p[1] in PORTS or p[2] in PORTS)]
     T.ok(len(pkts) >= flows, "packets captured: %d" % len(pkts), err)
     check_tagged("--no-bpf", pkts, pids, False, err)
+
+
+def check_veth(cap, ns, pids, bpf):
+    """A packet between namespaces has one local end in each: in the
+    sender's namespace its sender (going out), in the receiver's its
+    receiver (coming in); never a socket of the other namespace. (Without
+    BPF the client, younger than the capture and short, may be unknown.)"""
+    rc, lines, err = cap.finish()
+    T.eq(rc, 0, "exit status", err)
+    js = [json.loads(l) for l in lines]
+    T.eq(len(js), 40, "each of the 20 datagrams seen in both namespaces", err)
+    stamps = [j["ts"] for j in js]
+    T.ok(stamps == sorted(stamps), "in the kernel's time order across the two namespaces' handles",
+         "\n".join(stamps))
+    want = {(ns[0], "out", 6200): (pids[0], None), (ns[1], "in", 6200): (None, pids[1]),
+            (ns[1], "out", 6201): (pids[1], None), (ns[0], "in", 6201): (None, pids[0])}
+    bad = []
+    for j in js:
+        got = tuple([o["pid"] for o in j[k]["owners"]][0] if j[k] else None for k in ("sender", "receiver"))
+        key = (j["netns"], j["direction"], j["src"]["port"])
+        w = want.get(key)
+        if not bpf and w and pids[0] in w:
+            w = got if got in (w, (None, None)) else w
+        if w != got:
+            bad.append("%r: %r, want %r" % (key, got, w))
+    T.eq(bad[:5], [], "the local end of each namespace, none of the other")
+
+
+def check_count(cap):
+    """-c 5: five packets, then it ends by itself."""
+    try:
+        cap.p.wait(timeout=WAIT)
+    except subprocess.TimeoutExpired:
+        pass
+    T.ok(cap.p.poll() is not None, "-c 5: the capture ended by itself")
+    rc, lines, err = cap.finish()
+    T.eq((rc, len(lines)), (0, 5), "-c 5: exit 0 after five packets", err)
 
 
 def check_usage():
@@ -335,18 +419,36 @@ def inner():
         bpf = wstest.bpf_built(WHOSOCK)[0]
         print("BPF socket events %s" % ("built in: every end of every connection is known" if bpf else
                                         "not built: a short connection is tagged at its server's end"), flush=True)
+        early = in_ns(names[0], [sys.executable, "-c", EARLY])
+        wait_line(early, "ready", "early bystander")
         T.section = "start"
-        caps = {"ndjson": Capture(["--netns", "all", "-o", "ndjson", FLOWS]),
+        subprocess.run(["ip", "link", "add", "wscap0", "netns", names[0], "type", "veth", "peer", "name", "wscap1",
+                        "netns", names[1]], check=True)
+        for n, dev, addr in ((names[0], "wscap0", "10.99.0.1/24"), (names[1], "wscap1", "10.99.0.2/24")):
+            subprocess.run(["ip", "-n", n, "addr", "add", addr, "dev", dev], check=True)
+            subprocess.run(["ip", "-n", n, "link", "set", dev, "up"], check=True)
+        veth_server = in_ns(names[1], [sys.executable, "-c", VETH_SERVER])
+        wait_line(veth_server, "ready", "veth server")
+        caps = {"veth": Capture(["--netns", names[0], "--netns", names[1], "-o", "ndjson", "udp portrange 6200-6201"]),
+                "ndjson": Capture(["--netns", "all", "-o", "ndjson", FLOWS]),
                 "pcapng": Capture(["--netns", "all", "-w", tmp, FLOWS]),
                 "filter": Capture(["--netns", names[0], "-o", "ndjson", "udp", "port", "6001"]),
                 "pid": Capture(["--netns", "all", "--pid", str(servers[0].pid), "-o", "ndjson"]),
-                "no-bpf": Capture(["--netns", "all", "--no-bpf", "-o", "ndjson", FLOWS])}
+                "no-bpf": Capture(["--netns", "all", "--no-bpf", "-o", "ndjson", FLOWS]),
+                "count": Capture(["--netns", names[0], "-c", "5", "-o", "ndjson", FLOWS]),
+                "kernel": Capture(["--netns", names[0], "--pid", str(servers[0].pid), "-o", "ndjson",
+                                   "udp port 6300"])}
         for what, c in caps.items():
             if not T.ok(c.ready(), "whosock capture (%s) started" % what, "".join(l for l in c.err if l)):
                 return T.summary()
         clients = [in_ns(n, [sys.executable, "-c", CLIENT, str(N_SHORT), str(N_LONG), str(N_UDP)])
                    for n in names[:2]]
         other = in_ns(names[0], [sys.executable, "-c", OTHER])
+        early.stdin.write(b"go\n")
+        early.stdin.flush()
+        wait_line(early, "done", "early bystander")
+        veth_client = in_ns(names[0], [sys.executable, "-c", VETH_CLIENT])
+        wait_line(veth_client, "done", "veth client")
         for c, n in zip(clients, names):
             wait_line(c, "done", "client in " + n)
         wait_line(other, "done", "bystander")
@@ -375,8 +477,13 @@ def inner():
                       tmp, pids, flows, bpf)
         T.run_section("3. the filter expression honoured", check_filter, caps["filter"], ns[0])
         T.run_section("4. --pid: only that process's packets", check_pid, caps["pid"], servers[0].pid)
+        T.run_section("4b. --pid: the kernel drops what only other processes' ports carry", check_kernel_filter,
+                      caps["kernel"])
         T.run_section("5. --no-bpf: the server end always, nothing wrong", check_no_bpf, caps["no-bpf"], pids,
                       flows)
+        T.run_section("8. between namespaces (veth): each namespace's own end", check_veth, caps["veth"], ns,
+                      (veth_client.pid, veth_server.pid), bpf)
+        T.run_section("9. -c: a count of packets, then the end", check_count, caps["count"])
         T.run_section("7. usage errors", check_usage)
     finally:
         cleanup()

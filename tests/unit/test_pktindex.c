@@ -241,6 +241,37 @@ static void test_reused_port(void **state)
 	whosock_portindex_free(idx);
 }
 
+/* Two sockets bound to one port (SO_REUSEPORT): the older answers; once
+ * it is closed, the other. */
+static void test_shared_port(void **state)
+{
+	struct whosock_portindex *idx = open_index(0);
+	struct whosock_packet_end s, d;
+	struct whosock_packet_tuple t;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int one = 1, u1, u2;
+
+	(void)state;
+	u1 = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	u2 = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(setsockopt(u1, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)), 0);
+	assert_int_equal(setsockopt(u2, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)), 0);
+	assert_int_equal(bind(u1, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(u1, (struct sockaddr *)&a, &len), 0);
+	t = tuple4(WHOSOCK_PROTO_UDP, 9, ntohs(a.sin_port), WHOSOCK_PACKET_DST_LOCAL);
+	assert_true(wait_match(idx, &t, 0, cookie_of(u1), &s, &d));
+	assert_int_equal(bind(u2, (struct sockaddr *)&a, sizeof(a)), 0);
+	/* u2 is indexed too (a dump or its event), yet u1 answers. */
+	for (long end = mono_ms() + 1500; mono_ms() < end;)
+		turn(idx);
+	assert_true(wait_match(idx, &t, 0, cookie_of(u1), &s, &d));
+	close(u1);
+	assert_true(wait_match(idx, &t, 0, cookie_of(u2), &s, &d));
+	close(u2);
+	whosock_portindex_free(idx);
+}
+
 /* A closed connection still answers, marked closed, then is swept. */
 static void test_grace(void **state)
 {
@@ -287,6 +318,7 @@ int main(void)
 		cmocka_unit_test(test_bad_arguments),
 		cmocka_unit_test(test_connection_ends),
 		cmocka_unit_test(test_reused_port),
+		cmocka_unit_test(test_shared_port),
 		cmocka_unit_test(test_grace),
 	};
 
