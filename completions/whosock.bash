@@ -137,7 +137,7 @@ _whosock()
 		elif [[ $serve ]]; then
 			opts='--listen --web.config.file --textfile --interval
 				--expose-cmdline --max-series --max-connections
-				--request-timeout --host-only -h --help'
+				--request-timeout --host-only --no-bpf -h --help'
 		elif [[ $top ]]; then
 			opts='-t --tcp -u --udp -A --query -4 --ipv4 -6 --ipv6 --port
 				--host-only --netns --container --pid --user --comm --cmdline

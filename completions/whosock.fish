@@ -172,6 +172,7 @@ complete -c whosock -n $serve -l expose-cmdline -d 'command lines in /api/v1 (ne
 complete -c whosock -n $serve -l max-series -x -d 'series per metric (default 2000)'
 complete -c whosock -n $serve -l max-connections -x -d 'HTTP connections at once (default 64)'
 complete -c whosock -n $serve -l request-timeout -x -d 'close a connection idle this long'
+complete -c whosock -n $serve -l no-bpf -d 'no BPF: UDP bytes not counted, no kernel socket events'
 
 # whosock capture
 complete -c whosock -n $capture -s i -l interface -x -a 'any (command ls /sys/class/net 2>/dev/null)' -d 'capture on this interface'

@@ -1014,8 +1014,8 @@ static int check_serve(struct cli *cli, int argc, char **argv, int no_owners, un
 	    cli->count || cli->timeout_ms || cli->opt.source != WHOSOCK_SOURCE_AUTO)
 		return fail(err, errlen, "whosock serve takes only --listen, --web.config.file, "
 			    "--textfile, --interval, --expose-cmdline, --max-series, "
-			    "--max-connections, --request-timeout and --host-only (filters are "
-			    "query parameters of /api/v1/sockets)");
+			    "--max-connections, --request-timeout, --host-only and --no-bpf "
+			    "(filters are query parameters of /api/v1/sockets)");
 	if (!cli->interval_ms)
 		cli->interval_ms = 15000;
 	if (!cli->max_series)

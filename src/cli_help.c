@@ -148,6 +148,8 @@ void cli_help(FILE *f)
 	      "      --request-timeout SECS\n"
 	      "                       close a connection idle this long (default 10)\n"
 	      "      --host-only      only this network namespace\n"
+	      "      --no-bpf         load no BPF program: UDP bytes not counted, connections\n"
+	      "                       of deps from dumps and close reports\n"
 	      "\n"
 	      "whosock top [OPTIONS]: who moves how many bytes, live, in every namespace (TCP\n"
 	      "payload from the kernel's counters; UDP where BPF counts it):\n"

@@ -181,6 +181,7 @@ static void start_feeds(struct serve *sv, void (*message)(const char *, const ch
 
 	mo.host_only = sv->cli->opt.host_only;
 	mo.interval_ms = sv->cli->interval_ms;
+	mo.flags = sv->cli->opt.flags & WHOSOCK_FLAG_NO_BPF;
 	r = whosock_meter_new(&mo, &sv->meter);
 	if (r < 0) {
 		sv->meter = NULL;
@@ -191,6 +192,7 @@ static void start_feeds(struct serve *sv, void (*message)(const char *, const ch
 	dopt.by = WHOSOCK_DEPS_BY_PROCESS;
 	dopt.host_only = sv->cli->opt.host_only;
 	dopt.interval_ms = sv->cli->interval_ms;
+	dopt.flags = sv->cli->opt.flags & WHOSOCK_FLAG_NO_BPF;
 	r = whosock_deps_new(&dopt, &sv->deps);
 	if (r < 0) {
 		sv->deps = NULL;
@@ -821,6 +823,7 @@ int serve_main(const struct cli *cli, void (*message)(const char *, const char *
 	signal(SIGPIPE, SIG_IGN);
 	/* The watcher first: what opens after the snapshot is then an event. */
 	wopt.host_only = cli->opt.host_only;
+	wopt.flags = cli->opt.flags & WHOSOCK_FLAG_NO_BPF;
 	wopt.want = WHOSOCK_WANT_PROCESS;
 	wopt.ring_size = 16;
 	r = whosock_watch_new(&wopt, on_event, sv, &w);

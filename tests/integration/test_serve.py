@@ -36,8 +36,8 @@ holds `--password=hunter2`. Sections:
       holding 4 connections to a server in the test's namespace, 1000 bytes
       sent and 500 received on each): the rows of each grouping and the
       edges of each, with exact counts, before and after the client closes
-      three; their filters (the listing's for top; comm, user, container,
-      netns and service for deps) and errors; the traffic and dependency counters
+      three, and the same with --no-bpf; their filters (the listing's for
+      top; comm, user, container, netns and service for deps) and errors; the traffic and dependency counters
       in /metrics with the same counts, promtool passing, and with
       --max-series 2 their __overflow__ series.
 
@@ -484,21 +484,24 @@ def metric_value(text, name, *labels):
 
 def sec_feeds(S):
     sv = Server(S, "--interval", "1", "--max-series", "1000000")
+    # The same without BPF: the meter and the deps aggregation on dumps
+    # and the kernel's close reports alone.
+    nobpf = Server(S, "--interval", "1", "--no-bpf")
     srv, cli = serveload.start(S, NS)
     port = srv["port"]
     n, sent, recv = serveload.CONNECTIONS, serveload.SENT, serveload.RECEIVED
     ccomm, scomm = serveload.CLIENT_COMM, serveload.SERVER_COMM
 
-    def api(path):
-        st, body, _ = sv.get(path)
+    def api(path, server=sv):
+        st, body, _ = server.get(path)
         return json.loads(body) if st == 200 else None
 
-    def top(q, want):
-        rows = api("/api/v1/top?" + q)
+    def top(q, want, server=sv):
+        rows = api("/api/v1/top?" + q, server)
         return rows if rows is not None and want(rows) else None
 
-    def deps(q, want):
-        edges = [e for e in api("/api/v1/deps?" + q) or [] if e["server"]["port"] == port]
+    def deps(q, want, server=sv):
+        edges = [e for e in api("/api/v1/deps?" + q, server) or [] if e["server"]["port"] == port]
         return edges if want(edges) else None
 
     def one_row(conns, total_sent, total_recv):
@@ -573,6 +576,11 @@ def sec_feeds(S):
     if body:
         promtool_check(body, "/metrics with traffic and dependency counters")
         T.ok(not re.search(r'\bpid="|_port="%d"' % cli["ports"][0], body), "no pid, no ephemeral port label")
+    wait_for(lambda: top("by=process&comm=" + ccomm, one_row(n, n * sent, n * recv), nobpf),
+             "--no-bpf: the same process row")
+    wait_for(lambda: deps("by=process", lambda e: len(e) == 1 and
+                          (e[0]["connections"], e[0]["sent_bytes"], e[0]["received_bytes"]) ==
+                          (n, n * sent, n * recv), nobpf), "--no-bpf: the same edge")
     # Three close: the edge keeps its count, the process row has one left.
     serveload.close_some(cli)
     wait_for(lambda: top("by=process&comm=" + ccomm, one_row(1, n * sent, n * recv)),
@@ -601,6 +609,7 @@ def sec_feeds(S):
         T.ok(re.search(r'whosock_series_overflow\{metric="whosock_traffic_sent_bytes_total"\} [1-9]', body),
              "whosock_series_overflow counts the traffic label sets folded")
     sv2.finish("serve --max-series 2 (counters)")
+    nobpf.finish("serve --no-bpf")
     sv.finish("serve with the load")
 
 
