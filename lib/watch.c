@@ -151,6 +151,11 @@ static void emit(struct whosock_watch *w, enum whosock_event_type type,
 	struct ring_entry *e;
 	struct whosock_event ev = { .type = type, .socket = s };
 
+	/* What opens or closes while the baseline is taken (the kernel's
+	 * events read during its dump) is part of it: no event (the caller
+	 * does not even have its watcher yet). */
+	if (w->baseline)
+		return;
 	watch_realtime(&ev.ts);
 	ev.seq = ++w->seq;
 	for (size_t i = 0; type == WHOSOCK_EVENT_CLOSED && i < s->n_owners; i++)

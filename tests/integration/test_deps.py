@@ -379,6 +379,9 @@ def inner():
             if what.startswith("process"):
                 T.ok(d.wait_for(lambda edges: udp_named(edges, inodes)),
                      "deps (%s) saw each UDP client with its process" % what, d.lines[-1:] if d.lines else "")
+            if what == "user":
+                T.ok(d.wait_for(lambda edges: {u[0] for u in USERS} <= {e["client"]["uid"] for e in udp_edges(edges)}),
+                     "deps (%s) saw each UDP client with its user" % what, d.lines[-1:] if d.lines else "")
         for c, name in zip(clients, names):
             c.stdin.write(b"close\n")
             c.stdin.flush()
