@@ -130,7 +130,8 @@ static int on_sample(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static int open_mode(bool events, bpf_traffic_event_fn *fn, void *data, struct bpf_traffic **out)
+static int open_mode(bool events, uint64_t netns, bpf_traffic_event_fn *fn, void *data,
+		     struct bpf_traffic **out)
 {
 	libbpf_print_fn_t saved = libbpf_set_print(quiet);
 	struct bpf_traffic *bt = calloc(1, sizeof(*bt));
@@ -149,6 +150,7 @@ static int open_mode(bool events, bpf_traffic_event_fn *fn, void *data, struct b
 		goto out;
 	}
 	bt->skel = skel;
+	skel->rodata->events_netns = netns;
 	if (!events) {
 		struct bpf_program *p;
 
@@ -205,14 +207,15 @@ out:
 
 int bpf_traffic_open(struct bpf_traffic **out)
 {
-	return open_mode(false, NULL, NULL, out);
+	return open_mode(false, 0, NULL, NULL, out);
 }
 
-int bpf_traffic_open_events(bpf_traffic_event_fn *fn, void *data, struct bpf_traffic **out)
+int bpf_traffic_open_events(uint64_t netns, bpf_traffic_event_fn *fn, void *data,
+			    struct bpf_traffic **out)
 {
 	if (!fn)
 		return -EINVAL;
-	return open_mode(true, fn, data, out);
+	return open_mode(true, netns, fn, data, out);
 }
 
 int bpf_traffic_get(const struct bpf_traffic *bt, uint64_t cookie, struct whosock_traffic *out)
@@ -302,7 +305,8 @@ int bpf_traffic_open(struct bpf_traffic **out)
 	return -EOPNOTSUPP;
 }
 
-int bpf_traffic_open_events(bpf_traffic_event_fn *fn, void *data, struct bpf_traffic **out)
+int bpf_traffic_open_events(uint64_t netns, bpf_traffic_event_fn *fn, void *data,
+			    struct bpf_traffic **out)
 {
 	return -EOPNOTSUPP;
 }

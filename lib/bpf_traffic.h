@@ -72,9 +72,11 @@ typedef bool bpf_traffic_event_fn(const struct socklife_ev *ev, void *data);
  * (socket hooks on the cgroup v2 root and the inet_sock_set_state
  * tracepoint) into a ring buffer, read by bpf_traffic_read_events(), which
  * calls fn(ev, data). In this mode the kernel deletes a socket's counters
- * when it closes; the CLOSED event carries their last values. Returns as
- * bpf_traffic_open(). */
-int bpf_traffic_open_events(bpf_traffic_event_fn *fn, void *data, struct bpf_traffic **out);
+ * when it closes; the CLOSED event carries their last values. netns (an
+ * inode; 0: every namespace): only that namespace's events go into the
+ * ring (the counters count everywhere). Returns as bpf_traffic_open(). */
+int bpf_traffic_open_events(uint64_t netns, bpf_traffic_event_fn *fn, void *data,
+			    struct bpf_traffic **out);
 
 /* An fd that polls readable when events wait (an epoll fd: it may go into
  * another epoll set); -1 without events. */

@@ -94,6 +94,11 @@ struct {
 /* Events the full ring buffer dropped (the library dumps soon when it moves). */
 __u64 lost = 0;
 
+/* Only the events of this network namespace (an inode; 0: of every one),
+ * set before the load: a watcher of one namespace does not read, nor have
+ * its ring filled by, the socket life of all the others. */
+const volatile __u64 events_netns = 0;
+
 /* ---- payload counters ---- */
 
 /* Where the payload of a UDP or UDP-Lite datagram starts in skb (its
@@ -200,10 +205,13 @@ static __always_inline void note_proc(__u64 cookie)
 	bpf_map_update_elem(&procs, &cookie, &p, BPF_ANY);
 }
 
-static __always_inline struct socklife_ev *reserve(__u32 kind, __u64 cookie)
+static __always_inline struct socklife_ev *reserve(__u32 kind, __u64 cookie, __u64 netns)
 {
-	struct socklife_ev *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	struct socklife_ev *e;
 
+	if (events_netns && netns != events_netns)
+		return NULL;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		__sync_fetch_and_add(&lost, 1);
 		return NULL;
@@ -260,7 +268,7 @@ static __always_inline void bound(struct bpf_sock *sk, bool v6)
 	note_proc(cookie);
 	if (sk->protocol != IPPROTO_UDP && sk->protocol != IPPROTO_UDPLITE)
 		return;
-	e = reserve(SOCKLIFE_OPENED, cookie);
+	e = reserve(SOCKLIFE_OPENED, cookie, sock_of(sk)->__sk_common.skc_net.net->ns.inum);
 	if (!e)
 		return;
 	current_proc(&p);
@@ -354,7 +362,7 @@ int sock_release(struct bpf_sock *sk)
 	if (sk->protocol == IPPROTO_TCP)
 		return 1;
 	if (sk->protocol == IPPROTO_UDP || sk->protocol == IPPROTO_UDPLITE) {
-		e = reserve(SOCKLIFE_CLOSED, cookie);
+		e = reserve(SOCKLIFE_CLOSED, cookie, sock_of(sk)->__sk_common.skc_net.net->ns.inum);
 		if (e) {
 			const struct sock *s = sock_of(sk);
 			struct socklife_proc *p = bpf_map_lookup_elem(&procs, &cookie), me = {};
@@ -395,13 +403,13 @@ int BPF_PROG(set_state, const struct sock *sk, int oldstate, int newstate)
 		current_proc(&me);
 		me.cookie = cookie;
 		bpf_map_update_elem(&listeners, &lk, &me, BPF_ANY);
-		e = reserve(SOCKLIFE_OPENED, cookie);
+		e = reserve(SOCKLIFE_OPENED, cookie, lk.netns);
 		if (!e)
 			return 0;
 		set_owner(e, &me);
 	} else if (newstate == TCP_ESTABLISHED &&
 		   (oldstate == TCP_SYN_SENT || oldstate == TCP_SYN_RECV)) {
-		e = reserve(SOCKLIFE_OPENED, cookie);
+		e = reserve(SOCKLIFE_OPENED, cookie, lk.netns);
 		if (!e)
 			return 0;
 		if (oldstate == TCP_SYN_RECV) {
@@ -418,7 +426,7 @@ int BPF_PROG(set_state, const struct sock *sk, int oldstate, int newstate)
 			if (p && p->cookie == cookie)
 				bpf_map_delete_elem(&listeners, &lk);
 		}
-		e = reserve(SOCKLIFE_CLOSED, cookie);
+		e = reserve(SOCKLIFE_CLOSED, cookie, lk.netns);
 		if (e)
 			take_counters(e, cookie);
 		forget(cookie);
