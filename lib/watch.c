@@ -1141,7 +1141,8 @@ int whosock_watch_status(const struct whosock_watch *w, struct whosock_watch_sta
 	struct whosock_watch_status st = { .size = sizeof(st), .namespaces = w->nw.n,
 					   .destroy_reports = !w->nw.no_destroy,
 					   .bpf_events = w->bt != NULL,
-					   .bpf_error = w->bt ? 0 : -w->bpf_error };
+					   .bpf_error = w->bt ? 0 : -w->bpf_error,
+					   .bpf_lost = w->bpf_lost };
 	size_t size;
 
 	memcpy(&size, out, sizeof(size));

@@ -138,6 +138,11 @@ void watch_note_status(const struct whosock_watch_status *now, struct whosock_wa
 		whosock_note_text(&n, line, sizeof(line));
 		message("note: ", line);
 	}
+	/* Said once: a flood would repeat it at every turn. */
+	if (st.bpf_lost && !noted->bpf_lost)
+		message("note: ", "the kernel's socket events were lost (their ring was full: whosock "
+			"fell behind): connections shorter than the interval may be missing");
+	noted->bpf_lost = st.bpf_lost;
 	noted->bpf_error = st.bpf_error;
 	noted->failing = st.failing;
 	noted->unreachable = st.unreachable > noted->unreachable ? st.unreachable : noted->unreachable;

@@ -144,6 +144,10 @@ struct whosock_watch_status {
 	 * BPF; 0: WHOSOCK_FLAG_NO_BPF asked for none). */
 	bool bpf_events;
 	int bpf_error;
+	/* Appended. The kernel's socket events dropped since the start (its
+	 * ring was full: the caller did not read fast enough); what they said
+	 * is known only as far as the dumps see it. */
+	uint64_t bpf_lost;
 };
 
 #define WHOSOCK_WATCH_STATUS_INIT { .size = sizeof(struct whosock_watch_status) }
