@@ -393,12 +393,7 @@ def check_usage():
 
 
 def cleanup():
-    for p in KIDS:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-    for name in MADE:
-        subprocess.run(["ip", "netns", "del", name], capture_output=True)
+    wstest.cleanup(KIDS, MADE)
 
 
 def inner():

@@ -318,12 +318,7 @@ def check_usage():
 
 
 def cleanup():
-    for p in KIDS:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-    for name in MADE:
-        subprocess.run(["ip", "netns", "del", name], capture_output=True)
+    wstest.cleanup(KIDS, MADE)
     for c in CONTAINERS:
         c.remove()
 

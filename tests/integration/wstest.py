@@ -554,6 +554,17 @@ def netns_popen(name, argv, kids, user=None, container=None):
     return p
 
 
+def cleanup(kids, namespaces):
+    """Kill the processes of kids still running and delete the namespaces
+    (ip netns names) a test made."""
+    for p in kids:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    for name in namespaces:
+        subprocess.run(["ip", "netns", "del", name], capture_output=True)
+
+
 def cgroup2_root():
     """Where cgroup v2 is mounted (/sys/fs/cgroup; /sys/fs/cgroup/unified on
     a hybrid system), or None."""
