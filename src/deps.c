@@ -36,11 +36,10 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* Turns that read what is queued when it stops (each a bounded read). */
-#define MAX_DRAIN_TURNS 256
-/* Between two looks at what came, and the turns then taken at most. */
+/* Between two looks at what came, and the turns (each a bounded read)
+ * then taken at most. */
 #define BATCH_MS 20
-#define MAX_TURNS 64
+#define MAX_TURNS 256
 
 /* A signal ends it early. */
 static void sleep_ms(uint64_t ms)
@@ -48,6 +47,21 @@ static void sleep_ms(uint64_t ms)
 	struct timespec ts = { .tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000 };
 
 	nanosleep(&ts, NULL);
+}
+
+/* Turns while what is queued lasts (first: one in any case, for what
+ * is due by time), up to MAX_TURNS. */
+static int take_queued(struct whosock_deps *d, bool first)
+{
+	struct pollfd p = { .fd = whosock_deps_get_fd(d), .events = POLLIN };
+	int r = 0;
+
+	for (int turns = 0; r >= 0 && turns < MAX_TURNS; turns++) {
+		if (!(first && turns == 0) && poll(&p, 1, 0) <= 0)
+			break;
+		r = whosock_deps_process(d);
+	}
+	return r;
 }
 
 /* "127.0.0.1:5432", "[::1]:53" */
@@ -356,11 +370,7 @@ int deps_main(const struct cli *cli, void (*message)(const char *, const char *)
 		if (p.revents && now_ms() < last_batch + BATCH_MS)
 			sleep_ms(last_batch + BATCH_MS - now_ms());
 		last_batch = now_ms();
-		for (int turns = 0; turns < MAX_TURNS; turns++) {
-			r = whosock_deps_process(d);
-			if (r < 0 || stop_signal || poll(&p, 1, 0) <= 0)
-				break;
-		}
+		r = take_queued(d, true);
 		if (r < 0)
 			break;
 		st = (struct whosock_watch_status)WHOSOCK_WATCH_STATUS_INIT;
@@ -369,13 +379,8 @@ int deps_main(const struct cli *cli, void (*message)(const char *, const char *)
 	}
 	/* The reports already queued count too (a signal or the end of the
 	 * duration came between two turns). */
-	for (int turns = 0; r >= 0 && turns < MAX_DRAIN_TURNS; turns++) {
-		struct pollfd p = { .fd = whosock_deps_get_fd(d), .events = POLLIN };
-
-		if (poll(&p, 1, 0) <= 0)
-			break;
-		r = whosock_deps_process(d);
-	}
+	if (r >= 0)
+		r = take_queued(d, false);
 	/* What it could not see, also when the time was up before the first
 	 * turn (a slow start). */
 	st = (struct whosock_watch_status)WHOSOCK_WATCH_STATUS_INIT;

@@ -404,9 +404,7 @@ def inner():
         names, servers = [], []
         for i in range(3):
             name = PREFIX + str(i)
-            subprocess.run(["ip", "netns", "add", name], check=True)
-            MADE.append(name)
-            subprocess.run(["ip", "netns", "exec", name, "ip", "link", "set", "lo", "up"], check=True)
+            wstest.make_netns(name, MADE)
             names.append(name)
             servers.append(in_ns(name, [sys.executable, "-c", wstest.SERVER, "wscap-server", "6000", "6001", "echo"]))
             wait_line(servers[-1], "ready", "server in " + name)

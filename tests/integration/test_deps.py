@@ -333,9 +333,7 @@ def inner():
         names = []
         for i in range(3):
             name = PREFIX + str(i)
-            subprocess.run(["ip", "netns", "add", name], check=True)
-            MADE.append(name)
-            subprocess.run(["ip", "netns", "exec", name, "ip", "link", "set", "lo", "up"], check=True)
+            wstest.make_netns(name, MADE)
             names.append(name)
             server = [sys.executable, "-c", wstest.SERVER, "wsdeps-server", "5000", "5353", "discard"]
             wait_line(in_ns(name, server), "ready", "server in " + name)

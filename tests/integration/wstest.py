@@ -554,6 +554,13 @@ def netns_popen(name, argv, kids, user=None, container=None):
     return p
 
 
+def make_netns(name, made):
+    """ip netns add name, with its loopback up; appended to made."""
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    made.append(name)
+    subprocess.run(["ip", "netns", "exec", name, "ip", "link", "set", "lo", "up"], check=True)
+
+
 def cleanup(kids, namespaces):
     """Kill the processes of kids still running and delete the namespaces
     (ip netns names) a test made."""
