@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <libmnl/libmnl.h>
@@ -213,6 +214,32 @@ static int look(const struct nswatch *nw, bool deep, struct whosock_snapshot **a
 	return r;
 }
 
+/* The filter names the namespaces to watch and each is watched and still
+ * has its bind mount (the same inode), or is the caller's: none can have
+ * gone and no other is wanted, so no look is needed (a walk of /proc, a
+ * readlink per process: thousands on a busy machine). */
+static bool names_hold(const struct nswatch *nw)
+{
+	if (!nw->filter || !nw->filter->netns || !nw->filter->n_netns)
+		return false;
+	for (size_t i = 0; i < nw->filter->n_netns; i++) {
+		const struct wns *w = NULL;
+		struct stat st;
+
+		for (size_t k = 0; k < nw->n && !w; k++)
+			if (nw->v[k].ns.inode == nw->filter->netns[i])
+				w = &nw->v[k];
+		if (!w || !w->present)
+			return false;
+		if (w->own)
+			continue;
+		if (!w->path_buf[0] || stat(w->path_buf, &st) < 0 ||
+		    (uint64_t)st.st_ino != w->ns.inode)
+			return false;
+	}
+	return true;
+}
+
 int nswatch_discover(struct nswatch *nw, uint64_t now_ms, void (*gone)(uint64_t, void *),
 		     void *data)
 {
@@ -231,7 +258,7 @@ int nswatch_discover(struct nswatch *nw, uint64_t now_ms, void (*gone)(uint64_t,
 	}
 	for (size_t i = 0; i < nw->n; i++)
 		nw->v[i].retry = true; /* entering is tried again */
-	if (nw->host_only)
+	if (nw->host_only || names_hold(nw))
 		return 0;
 	r = look(nw, deep, &arena, &found);
 	if (r < 0)

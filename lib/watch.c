@@ -956,9 +956,12 @@ int watch_new_hooked(const struct whosock_watch_options *options, whosock_event_
 	 * BPF is refused the watcher works as without it (the status says
 	 * why). */
 	if (r >= 0 && !(w->opt.flags & WHOSOCK_FLAG_NO_BPF)) {
-		/* --host-only: the kernel keeps the others' events to itself. */
-		w->bpf_error = bpf_traffic_open_events(w->opt.host_only ? w->nw.v[0].ns.inode : 0,
-						       on_bpf_event, w, &w->bt);
+		/* --host-only, or a filter of one namespace: the kernel keeps
+		 * the others' events to itself. */
+		uint64_t only = w->opt.host_only ? w->nw.v[0].ns.inode
+			      : w->filter.n_netns == 1 ? w->filter.netns[0] : 0;
+
+		w->bpf_error = bpf_traffic_open_events(only, on_bpf_event, w, &w->bt);
 		if (w->bpf_error == -ENOMEM)
 			r = -ENOMEM;
 	}

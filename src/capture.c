@@ -351,6 +351,13 @@ static int check_expr(const struct cli *cli, void (*message)(const char *, const
 	return r;
 }
 
+static bool bpf_events(const struct whosock_portindex *idx)
+{
+	struct whosock_watch_status st = WHOSOCK_WATCH_STATUS_INIT;
+
+	return whosock_portindex_status(idx, &st) == 0 && st.bpf_events;
+}
+
 static int open_index(struct capture *c)
 {
 	struct whosock_portindex_options o = WHOSOCK_PORTINDEX_OPTIONS_INIT;
@@ -367,7 +374,20 @@ static int open_index(struct capture *c)
 	/* Processes, not fds: the process the kernel named, no /proc read per
 	 * socket (the events keep up with short connections). */
 	o.flags = c->cli->opt.flags | WHOSOCK_FLAG_KERNEL_OWNERS;
+	/* With the kernel's socket events every open and close reaches the
+	 * index as it happens: the dumps only mend what the events lost (the
+	 * status says when), and each walks the kernel's whole TCP table,
+	 * every namespace's sockets. Without the events they are how sockets
+	 * are found: then at the watcher's usual interval. */
+	if (!(o.flags & WHOSOCK_FLAG_NO_BPF))
+		o.interval_ms = EVENTS_DUMP_MS;
 	r = whosock_portindex_open(&o, &c->idx);
+	if (r == 0 && o.interval_ms && !bpf_events(c->idx)) {
+		whosock_portindex_free(c->idx);
+		c->idx = NULL;
+		o.interval_ms = 0;
+		r = whosock_portindex_open(&o, &c->idx);
+	}
 	if (r < 0) {
 		c->message("cannot follow sockets: ", strerror(-r));
 		return -1;
@@ -480,6 +500,13 @@ static void drain(struct capture *c)
 	sbuf_flush(&c->out);
 }
 
+/* The loop wakes about once per kernel block, as tcpdump: when a handle
+ * hands one over (full, or BLOCK_MS after its first packet), or when the
+ * queue or the index has work due. The index's fd is not polled: it is
+ * readable at every socket event of the namespaces captured (a connection
+ * makes several), and those need only be in before the packets around
+ * them are tagged, HOLD_MS later; each turn reads them first (catch_up()).
+ * The queue is looked at at most every RELEASE_MS. */
 static void run(struct capture *c)
 {
 	struct whosock_watch_status noted = { .size = sizeof(noted), .destroy_reports = true };
@@ -490,7 +517,7 @@ static void run(struct capture *c)
 	while (!stop_signal && !c->done && open_handles(c)) {
 		struct whosock_watch_status st = WHOSOCK_WATCH_STATUS_INIT;
 		uint64_t timeout = 0, now;
-		size_t n = 0, want = 1 + open_handles(c);
+		size_t n = 0, want = open_handles(c);
 
 		if (want > cap) {
 			struct pollfd *v = realloc(fds, want * sizeof(*fds));
@@ -500,7 +527,6 @@ static void run(struct capture *c)
 			fds = v;
 			cap = want;
 		}
-		fds[n++] = (struct pollfd){ .fd = whosock_portindex_get_fd(c->idx), .events = POLLIN };
 		for (size_t i = 0; i < c->n_ns; i++)
 			for (size_t k = 0; k < c->ns[i]->n_h; k++)
 				if (c->ns[i]->h[k]->p)
@@ -520,7 +546,8 @@ static void run(struct capture *c)
 
 			timeout = due <= now ? 0 : due - now < timeout ? due - now : timeout;
 		}
-		/* The handles' buffers are read at least every BLOCK_MS. */
+		/* The handles' buffers and the index's events are read at
+		 * least every BLOCK_MS. */
 		if (timeout > BLOCK_MS)
 			timeout = BLOCK_MS;
 		if (poll(fds, n, (int)timeout) < 0 && errno != EINTR)
@@ -528,8 +555,6 @@ static void run(struct capture *c)
 		read_handles(c);
 		if (catch_up(c) == 0 && whosock_portindex_status(c->idx, &st) == 0)
 			watch_note_status(&st, &noted, c->message);
-		/* At most every RELEASE_MS: the index's fd wakes the loop for
-		 * every namespace's socket events. */
 		if (now_ms() >= last_release + RELEASE_MS) {
 			release_due(c, false);
 			last_release = now_ms();

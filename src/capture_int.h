@@ -18,10 +18,11 @@ struct netns;
 
 #define HOLD_MS 100                   /* a packet waits this long to be tagged */
 #define BLOCK_MS 50                   /* the kernel hands packets over at least this often */
-#define RELEASE_MS 10                 /* the queue looked at at most this often */
-#define QUEUE_MAX 16384               /* packets waiting to be tagged */
+#define RELEASE_MS 40                 /* the queue looked at at most this often */
+#define QUEUE_MAX 65536               /* packets waiting to be tagged */
 #define QUEUE_BYTES_MAX (32u << 20)   /* their bytes */
 #define RESCAN_MS 1000                /* the namespaces looked at again */
+#define EVENTS_DUMP_MS 10000          /* the index's dumps while the kernel's events run */
 #define BUFFER_BYTES (8 << 20)        /* each handle's kernel buffer */
 #define MAX_COMMENTS 16
 
