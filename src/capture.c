@@ -118,24 +118,29 @@ static bool keep(const struct capture *c, const struct capture_view *v)
 static void write_packet(struct capture *c, struct cap_handle *h, struct cap_iface *i,
 			 const struct qpkt *q, const struct capture_view *v, struct tag_cache *e)
 {
-	const char *comments[MAX_COMMENTS];
-	size_t n = 0;
 	uint32_t id = capture_idb_of(c, h, i);
 
-	/* Rendered once per cached tag, in its own buffer (reused). */
+	/* Rendered once per cached tag, as the packets' options (reused). */
 	if (e && !e->rendered) {
+		const char *comments[MAX_COMMENTS];
+		size_t starts[MAX_COMMENTS], n;
+
 		e->comments.len = 0;
 		e->comments.failed = false;
+		e->opts.len = 0;
+		e->opts.failed = false;
 		c->scratch.failed = false;
-		e->n = capture_render_comments(&e->comments, &c->scratch, v, e->starts, MAX_COMMENTS);
-		if (e->comments.failed)
-			e->n = 0;
+		n = capture_render_comments(&e->comments, &c->scratch, v, starts, MAX_COMMENTS);
+		for (size_t k = 0; !e->comments.failed && k < n; k++)
+			comments[k] = e->comments.data + starts[k];
+		if (!e->comments.failed)
+			pcapng_options(&e->opts, comments, n);
+		if (e->comments.failed || e->opts.failed)
+			e->opts.len = 0;
 		e->rendered = true;
 	}
-	for (; e && n < e->n; n++)
-		comments[n] = e->comments.data + e->starts[n];
 	pcapng_packet(&c->png, id, (uint64_t)q->hdr.ts.tv_sec * 1000000u + (uint64_t)q->hdr.ts.tv_usec,
-		      q->data, q->hdr.caplen, q->hdr.len, comments, n);
+		      q->data, q->hdr.caplen, q->hdr.len, e ? e->opts.data : NULL, e ? e->opts.len : 0);
 }
 
 /* Tag one queued packet and put it out; frees its data. */
@@ -190,43 +195,81 @@ static int cmp_due(const void *a, const void *b, void *data)
 	return x < y ? -1 : x > y;
 }
 
-/* Tag, in time order, the packets captured more than HOLD_MS ago (by the
- * kernel's clock: every handle has handed over what it captured by then,
- * as each is read at least every BLOCK_MS), or that arrived 3 HOLD_MS ago
- * (the realtime clock may step); all: every one; oldest: at least the
- * oldest quarter by arrival (the queue is full). A released packet's slot
- * is free once the ones before it are: the head moves past them. The
- * scan stops where no later arrival can be due (a handle hands packets
- * over at most BLOCK_MS after it captured them). */
+/* Which queued packets were captured before a packet queued ahead of them
+ * (q->ooo), counted in q_ooo; q_max_ts the latest capture time queued. */
+static void recount_order(struct capture *c)
+{
+	uint64_t max = 0;
+
+	c->q_ooo = 0;
+	for (size_t i = 0; i < c->q_n; i++) {
+		struct qpkt *q = &c->q[(c->q_head + i) % QUEUE_MAX];
+		uint64_t ts = ts_us(&q->hdr.ts);
+
+		if (!q->data)
+			continue;
+		q->ooo = ts < max;
+		c->q_ooo += q->ooo;
+		if (ts > max)
+			max = ts;
+	}
+	c->q_max_ts = max;
+}
+
+/* Whether queued packet q is due: captured more than HOLD_MS ago (by the
+ * kernel's clock, cut: every handle has handed over what it captured by
+ * then, as each is read at least every BLOCK_MS), or arrived 3 HOLD_MS ago
+ * (the realtime clock may step); all: every one; first: it is among the
+ * oldest quarter by arrival (the queue is full). */
+static bool due(const struct qpkt *q, uint64_t cut, uint64_t now, bool all, bool first)
+{
+	return all || first || ts_us(&q->hdr.ts) <= cut || q->at_ms + 3 * HOLD_MS <= now;
+}
+
+/* Tag the packets that are due, in time order. While no queued packet
+ * came out of order (one handle: the kernel's order), those are the
+ * queue's head. Else they are sorted; the scan stops where no later
+ * arrival can be due (a handle hands packets over at most BLOCK_MS after
+ * it captured them). A released packet's slot is free once the ones
+ * before it are: the head moves past them. oldest: at least the oldest
+ * quarter by arrival (the queue is full). */
 static void release_some(struct capture *c, bool all, bool oldest)
 {
 	struct timespec rt;
 	uint64_t now = now_ms(), cut, stop;
-	size_t k = 0;
+	size_t k = 0, quarter = c->q_n / 4 + 1;
+	bool sorted = c->q_ooo == 0;
 
 	clock_gettime(CLOCK_REALTIME, &rt);
 	cut = (uint64_t)rt.tv_sec * 1000000u + (uint64_t)rt.tv_nsec / 1000u - HOLD_MS * 1000u;
 	stop = cut + BLOCK_MS * 1000u;
 	for (size_t i = 0; i < c->q_n; i++) {
 		size_t at = (c->q_head + i) % QUEUE_MAX;
-		const struct qpkt *q = &c->q[at];
-		uint64_t ts = ts_us(&q->hdr.ts);
-		bool late = q->at_ms + 3 * HOLD_MS <= now, first = oldest && i < c->q_n / 4 + 1;
+		struct qpkt *q = &c->q[at];
+		bool first = oldest && i < quarter;
 
 		if (!q->data)
 			continue;
-		if (all || ts <= cut || late || first)
-			c->order[k++] = at;
-		else if (ts > stop && !first)
+		if (due(q, cut, now, all, first)) {
+			if (sorted)
+				release(c, q);
+			else
+				c->order[k++] = at;
+		} else if (sorted || ts_us(&q->hdr.ts) > stop) {
 			break;
+		}
 	}
-	qsort_r(c->order, k, sizeof(*c->order), cmp_due, c);
-	for (size_t i = 0; i < k; i++)
-		release(c, &c->q[c->order[i]]);
+	if (!sorted) {
+		qsort_r(c->order, k, sizeof(*c->order), cmp_due, c);
+		for (size_t i = 0; i < k; i++)
+			release(c, &c->q[c->order[i]]);
+	}
 	while (c->q_n && !c->q[c->q_head].data) {
 		c->q_head = (c->q_head + 1) % QUEUE_MAX;
 		c->q_n--;
 	}
+	if (!sorted || !c->q_n)
+		recount_order(c);
 }
 
 static void release_due(struct capture *c, bool all)
@@ -282,6 +325,11 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *hdr, const u_char 
 	q->h = x->h;
 	q->hdr = *hdr;
 	q->at_ms = x->now;
+	q->ooo = ts_us(&hdr->ts) < c->q_max_ts;
+	if (q->ooo)
+		c->q_ooo++;
+	else
+		c->q_max_ts = ts_us(&hdr->ts);
 	c->q_n++;
 }
 
@@ -639,8 +687,10 @@ out:
 	free(c.order);
 	free(c.arena);
 	sbuf_free(&c.out);
-	for (size_t i = 0; i < TAG_CACHE; i++)
+	for (size_t i = 0; i < TAG_CACHE; i++) {
 		sbuf_free(&c.tc[i].comments);
+		sbuf_free(&c.tc[i].opts);
+	}
 	sbuf_free(&c.scratch);
 	whosock_process_filter_free(c.pf);
 	whosock_portindex_free(c.idx);

@@ -61,6 +61,7 @@ struct qpkt {
 	struct pcap_pkthdr hdr;
 	uint8_t *data;
 	uint64_t at_ms;
+	bool ooo; /* captured before a packet queued ahead of it */
 };
 
 #define TAG_CACHE 4
@@ -69,8 +70,8 @@ struct tag_cache {
 	bool used, rendered;
 	struct whosock_packet_tuple t;
 	struct whosock_packet_end src, dst;
-	struct sbuf comments; /* NUL-separated, at starts[0..n) */
-	size_t starts[MAX_COMMENTS], n;
+	struct sbuf comments; /* NUL-separated */
+	struct sbuf opts;     /* the pcapng options of those comments */
 };
 
 struct capture {
@@ -86,6 +87,8 @@ struct capture {
 	bool owner_filter;
 	struct qpkt *q;
 	size_t q_head, q_n; /* a ring, in arrival order */
+	size_t q_ooo;       /* queued packets out of time order (see recount_order()) */
+	uint64_t q_max_ts;  /* the latest capture time queued (µs) */
 	uint8_t *arena;     /* their bytes: QUEUE_BYTES_MAX, a ring too */
 	size_t a_tail;
 	size_t *order; /* release_due()'s: QUEUE_MAX positions */

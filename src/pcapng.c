@@ -100,30 +100,36 @@ uint32_t pcapng_interface(struct pcapng *w, uint16_t linktype, uint32_t snaplen,
 	return w->n_interfaces++;
 }
 
-void pcapng_packet(struct pcapng *w, uint32_t id, uint64_t ts_us, const uint8_t *data,
-		   uint32_t caplen, uint32_t len, const char *const *comments, size_t n)
+void pcapng_options(struct sbuf *b, const char *const *comments, size_t n)
 {
-	size_t opts = 0;
-	uint32_t total;
+	for (size_t i = 0; i < n; i++)
+		put_opt(b, OPT_COMMENT, comments[i]);
+	if (n)
+		put32(b, OPT_END);
+}
 
-	for (size_t i = 0; i < n; i++)
-		opts += opt_size(comments[i]);
-	if (opts)
-		opts += 4;
-	total = (uint32_t)(32 + pad4(caplen) + opts);
-	put32(&w->out, BT_EPB);
-	put32(&w->out, total);
-	put32(&w->out, id);
-	put32(&w->out, (uint32_t)(ts_us >> 32));
-	put32(&w->out, (uint32_t)ts_us);
-	put32(&w->out, caplen);
-	put32(&w->out, len);
-	put_padded(&w->out, data, caplen);
-	for (size_t i = 0; i < n; i++)
-		put_opt(&w->out, OPT_COMMENT, comments[i]);
-	if (opts)
-		put32(&w->out, OPT_END);
-	put32(&w->out, total);
+/* Every packet passes here: one reservation and plain stores, not a call
+ * per field. */
+void pcapng_packet(struct pcapng *w, uint32_t id, uint64_t ts_us, const uint8_t *data,
+		   uint32_t caplen, uint32_t len, const void *opts, size_t opts_len)
+{
+	size_t padded = pad4(caplen), total = 32 + padded + opts_len;
+	uint32_t head[7] = { BT_EPB, (uint32_t)total, id, (uint32_t)(ts_us >> 32), (uint32_t)ts_us,
+			     caplen, len }, tail = (uint32_t)total;
+	char *p;
+
+	if (!sbuf_reserve(&w->out, total))
+		return;
+	p = w->out.data + w->out.len;
+	memcpy(p, head, sizeof(head));
+	p += sizeof(head);
+	memcpy(p, data, caplen);
+	memset(p + caplen, 0, padded - caplen);
+	p += padded;
+	if (opts_len)
+		memcpy(p, opts, opts_len);
+	memcpy(p + opts_len, &tail, sizeof(tail));
+	w->out.len += total;
 	sbuf_maybe_flush(&w->out);
 }
 

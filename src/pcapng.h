@@ -27,10 +27,15 @@ void pcapng_open(struct pcapng *w, int fd, const char *appl);
 uint32_t pcapng_interface(struct pcapng *w, uint16_t linktype, uint32_t snaplen, const char *name,
 			  const char *description);
 
+/* A packet's options: n comments (opt_comment each) and the end, appended
+ * to b (nothing when n is 0). Made once for the packets that share them. */
+void pcapng_options(struct sbuf *b, const char *const *comments, size_t n);
+
 /* One packet of interface id: ts_us microseconds since the epoch, caplen
- * bytes captured of len on the wire, and n comments (opt_comment each). */
+ * bytes captured of len on the wire, and its options as pcapng_options()
+ * made them (opts_len 0: none). */
 void pcapng_packet(struct pcapng *w, uint32_t id, uint64_t ts_us, const uint8_t *data,
-		   uint32_t caplen, uint32_t len, const char *const *comments, size_t n);
+		   uint32_t caplen, uint32_t len, const void *opts, size_t opts_len);
 
 /* Write out what is buffered. Returns 0 or a negative errno (also for any
  * earlier failure: out of memory, a failed write). */

@@ -256,6 +256,7 @@ static void test_pcapng_blocks(void **state)
 {
 	static const char *const comments[] = { "pid=42 comm=a end=src", "pid=43 comm=b end=dst" };
 	struct pcapng w;
+	struct sbuf opts = { 0 };
 	uint8_t pkt[141], buf[4096];
 	FILE *f = tmpfile();
 	size_t len, off = 0, n_epb = 0;
@@ -267,7 +268,10 @@ static void test_pcapng_blocks(void **state)
 	pcapng_open(&w, fileno(f), "whosock test");
 	id = pcapng_interface(&w, DLT_LINUX_SLL2, 262144, "lo", "netns blue (4026532177)");
 	assert_int_equal(id, 0);
-	pcapng_packet(&w, id, 1700000000123456ull, pkt, sizeof(pkt), 200, comments, 2);
+	pcapng_options(&opts, comments, 2);
+	assert_false(opts.failed);
+	pcapng_packet(&w, id, 1700000000123456ull, pkt, sizeof(pkt), 200, opts.data, opts.len);
+	sbuf_free(&opts);
 	pcapng_packet(&w, id, 1700000000123457ull, pkt, 60, 60, NULL, 0);
 	assert_int_equal(pcapng_close(&w), 0);
 	len = (size_t)lseek(fileno(f), 0, SEEK_END);
