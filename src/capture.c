@@ -286,7 +286,10 @@ struct dispatch_ctx {
 /* n bytes for a queued packet's copy from the arena, a ring of bytes in
  * arrival order: what is live runs from the head packet's bytes to the
  * tail (wrapping around), so bytes are freed as the head passes. NULL
- * when full. (The tail never catches up with the head: equal means empty.) */
+ * when full. (The tail never catches up with the head: equal means empty.)
+ * The tail goes back to the start past QUEUE_BYTES_SOFT when the head has
+ * left room there: the bytes in use stay few pages, faulted in once and
+ * warm in the cache, unless more is queued. */
 static uint8_t *arena_alloc(struct capture *c, size_t n)
 {
 	size_t head, at;
@@ -296,7 +299,9 @@ static uint8_t *arena_alloc(struct capture *c, size_t n)
 		return c->arena;
 	}
 	head = (size_t)(c->q[c->q_head].data - c->arena);
-	if (c->a_tail >= head && QUEUE_BYTES_MAX - c->a_tail >= n)
+	if (c->a_tail >= head && c->a_tail + n > QUEUE_BYTES_SOFT && head > n)
+		at = 0;
+	else if (c->a_tail >= head && QUEUE_BYTES_MAX - c->a_tail >= n)
 		at = c->a_tail;
 	else if (c->a_tail >= head && head > n)
 		at = 0;
@@ -554,7 +559,8 @@ static void drain(struct capture *c)
  * readable at every socket event of the namespaces captured (a connection
  * makes several), and those need only be in before the packets around
  * them are tagged, HOLD_MS later; each turn reads them first (catch_up()).
- * The queue is looked at at most every RELEASE_MS. */
+ * The queue is looked at at most every RELEASE_MS: a packet is tagged
+ * between HOLD_MS and HOLD_MS + BLOCK_MS after it was captured. */
 static void run(struct capture *c)
 {
 	struct whosock_watch_status noted = { .size = sizeof(noted), .destroy_reports = true };
@@ -586,16 +592,9 @@ static void run(struct capture *c)
 		now = now_ms();
 		if (next_rescan > now && next_rescan - now < timeout)
 			timeout = next_rescan - now;
-		if (c->q_n) {
-			uint64_t due = c->q[c->q_head].at_ms + HOLD_MS;
-
-			if (due < last_release + RELEASE_MS)
-				due = last_release + RELEASE_MS;
-
-			timeout = due <= now ? 0 : due - now < timeout ? due - now : timeout;
-		}
-		/* The handles' buffers and the index's events are read at
-		 * least every BLOCK_MS. */
+		/* The handles' buffers, the index's events and the queue are
+		 * looked at at least every BLOCK_MS: no wake-up of its own for
+		 * a packet's HOLD_MS. */
 		if (timeout > BLOCK_MS)
 			timeout = BLOCK_MS;
 		if (poll(fds, n, (int)timeout) < 0 && errno != EINTR)

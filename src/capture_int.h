@@ -21,8 +21,9 @@ struct netns;
 #define RELEASE_MS 40                 /* the queue looked at at most this often */
 #define QUEUE_MAX 65536               /* packets waiting to be tagged */
 #define QUEUE_BYTES_MAX (32u << 20)   /* their bytes */
+#define QUEUE_BYTES_SOFT (2u << 20)   /* ... used again from the start past this */
 #define RESCAN_MS 1000                /* the namespaces looked at again */
-#define EVENTS_DUMP_MS 10000          /* the index's dumps while the kernel's events run */
+#define EVENTS_DUMP_MS 30000          /* the index's dumps while the kernel's events run */
 #define BUFFER_BYTES (8 << 20)        /* each handle's kernel buffer */
 #define MAX_COMMENTS 16
 
