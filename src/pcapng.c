@@ -15,6 +15,10 @@
 #define OPT_IF_NAME 2
 #define OPT_IF_DESCRIPTION 3
 
+/* Packets are written out in writes of this much: each write to a file
+ * has a cost of its own (the inode's lock and times), past the bytes. */
+#define FLUSH_AT (256u * 1024u)
+
 /* Options and packet data are padded to 32 bits. */
 static size_t pad4(size_t n)
 {
@@ -130,7 +134,8 @@ void pcapng_packet(struct pcapng *w, uint32_t id, uint64_t ts_us, const uint8_t 
 		memcpy(p, opts, opts_len);
 	memcpy(p + opts_len, &tail, sizeof(tail));
 	w->out.len += total;
-	sbuf_maybe_flush(&w->out);
+	if (w->out.len >= FLUSH_AT)
+		sbuf_flush(&w->out);
 }
 
 int pcapng_flush(struct pcapng *w)
