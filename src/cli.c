@@ -149,7 +149,7 @@ static int unknown_long(const char *arg, char *err, size_t errlen)
 		}
 	if (n > 1)
 		return cli_fail(err, errlen, "ambiguous option '--%.*s' (could be %s)",
-			    (int)(len < 40 ? len : 40), name, list);
+				(int)(len < 40 ? len : 40), name, list);
 	return cli_fail(err, errlen, "unknown option '%.40s' (try --help)", arg);
 }
 
