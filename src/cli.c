@@ -210,42 +210,29 @@ typedef int option_fn(struct cli *cli, struct cli_given *g, int c, const char *a
 static int kind_option(struct cli *cli, struct cli_given *g, int c, const char *arg, char *err,
 		       size_t errlen)
 {
-	unsigned *protos = &cli->filter.protos;
+	static const struct {
+		int c;
+		unsigned protos;
+	} kinds[] = {
+		{ 't', WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP) },
+		{ 'u', WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDP) | WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDPLITE) },
+		{ 'w', WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_RAW) },
+		{ 'x', WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UNIX) },
+		{ '0', WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_PACKET) },
+		{ OPT_NETLINK, WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_NETLINK) },
+		{ 'M', WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_MPTCP) },
+		{ 'S', WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_SCTP) },
+		{ OPT_VSOCK, WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_VSOCK) },
+		{ OPT_XDP, WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_XDP) },
+	};
 
-	switch (c) {
-	case 't':
-		*protos |= WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_TCP);
-		return 0;
-	case 'u':
-		*protos |= WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDP) | WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDPLITE);
-		return 0;
-	case 'w':
-		*protos |= WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_RAW);
-		return 0;
-	case 'x':
-		*protos |= WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UNIX);
-		return 0;
-	case 'A':
-		return cli_parse_query_kinds(arg, protos, err, errlen);
-	case '0':
-		*protos |= WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_PACKET);
-		return 0;
-	case OPT_NETLINK:
-		*protos |= WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_NETLINK);
-		return 0;
-	case 'M':
-		*protos |= WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_MPTCP);
-		return 0;
-	case 'S':
-		*protos |= WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_SCTP);
-		return 0;
-	case OPT_VSOCK:
-		*protos |= WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_VSOCK);
-		return 0;
-	case OPT_XDP:
-		*protos |= WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_XDP);
-		return 0;
-	}
+	if (c == 'A')
+		return cli_parse_query_kinds(arg, &cli->filter.protos, err, errlen);
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (kinds[i].c == c) {
+			cli->filter.protos |= kinds[i].protos;
+			return 0;
+		}
 	return OTHER_GROUP;
 }
 

@@ -14,6 +14,7 @@
 
 #include "cli_int.h"
 #include "textesc.h"
+#include "whosock/deps.h"
 
 /* Messages quote what the user typed: it goes through the terminal escaping
  * (a control byte shows as \xNN, as everywhere else). The templates hold no
@@ -275,18 +276,29 @@ int cli_parse_local(const char *arg, struct whosock_local *q, unsigned *protos_o
 	return 0;
 }
 
+/* The index of arg in names[0..n) (entries may be NULL), or -1. */
+static int word_index(const char *arg, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (names[i] && strcmp(arg, names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+#define WORD_INDEX(arg, names) word_index(arg, names, sizeof(names) / sizeof(names[0]))
+
 int cli_parse_format(const char *arg, bool deps, enum output_format *fmt, char *err,
 		     size_t errlen)
 {
 	static const char *const names[] = { [OUTPUT_TABLE] = "table", [OUTPUT_JSON] = "json",
 					     [OUTPUT_NDJSON] = "ndjson", [OUTPUT_CSV] = "csv",
 					     [OUTPUT_DOT] = "dot" };
+	int i = WORD_INDEX(arg, names);
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(arg, names[i]) == 0 && (deps || i != OUTPUT_DOT)) {
-			*fmt = (enum output_format)i;
-			return 0;
-		}
+	if (i >= 0 && (deps || i != OUTPUT_DOT)) {
+		*fmt = (enum output_format)i;
+		return 0;
+	}
 	if (deps)
 		return cli_fail(err, errlen, "invalid output format '%.40s': expected table, json, "
 				"ndjson, csv or dot", arg);
@@ -296,45 +308,44 @@ int cli_parse_format(const char *arg, bool deps, enum output_format *fmt, char *
 
 int cli_parse_source(const char *arg, enum whosock_source *src, char *err, size_t errlen)
 {
-	if (strcmp(arg, "auto") == 0)
-		*src = WHOSOCK_SOURCE_AUTO;
-	else if (strcmp(arg, "netlink") == 0)
-		*src = WHOSOCK_SOURCE_NETLINK;
-	else if (strcmp(arg, "proc") == 0)
-		*src = WHOSOCK_SOURCE_PROC;
-	else
+	static const char *const names[] = { [WHOSOCK_SOURCE_AUTO] = "auto",
+					     [WHOSOCK_SOURCE_NETLINK] = "netlink",
+					     [WHOSOCK_SOURCE_PROC] = "proc" };
+	int i = WORD_INDEX(arg, names);
+
+	if (i < 0)
 		return cli_fail(err, errlen, "invalid source '%.40s': expected auto, netlink or proc",
 				arg);
+	*src = (enum whosock_source)i;
 	return 0;
 }
 
 int cli_parse_owners_from(const char *arg, enum whosock_owner_source *src, char *err,
 			  size_t errlen)
 {
-	if (strcmp(arg, "auto") == 0)
-		*src = WHOSOCK_OWNERS_AUTO;
-	else if (strcmp(arg, "bpf") == 0)
-		*src = WHOSOCK_OWNERS_BPF;
-	else if (strcmp(arg, "proc") == 0)
-		*src = WHOSOCK_OWNERS_PROC;
-	else
-		return cli_fail(err, errlen, "invalid owner source '%.40s': expected auto, bpf or proc",
-				arg);
+	static const char *const names[] = { [WHOSOCK_OWNERS_AUTO] = "auto",
+					     [WHOSOCK_OWNERS_BPF] = "bpf",
+					     [WHOSOCK_OWNERS_PROC] = "proc" };
+	int i = WORD_INDEX(arg, names);
+
+	if (i < 0)
+		return cli_fail(err, errlen, "invalid owner source '%.40s': expected auto, bpf or "
+				"proc", arg);
+	*src = (enum whosock_owner_source)i;
 	return 0;
 }
 
 /* Alone, --color means always, as ls and grep have it. */
 int cli_parse_color(const char *arg, enum color_mode *mode, char *err, size_t errlen)
 {
-	if (!arg || strcmp(arg, "always") == 0)
-		*mode = COLOR_ALWAYS;
-	else if (strcmp(arg, "auto") == 0)
-		*mode = COLOR_AUTO;
-	else if (strcmp(arg, "never") == 0)
-		*mode = COLOR_NEVER;
-	else
+	static const char *const names[] = { [COLOR_AUTO] = "auto", [COLOR_ALWAYS] = "always",
+					     [COLOR_NEVER] = "never" };
+	int i = arg ? WORD_INDEX(arg, names) : COLOR_ALWAYS;
+
+	if (i < 0)
 		return cli_fail(err, errlen, "invalid --color '%.40s': expected auto, always or never",
 				arg);
+	*mode = (enum color_mode)i;
 	return 0;
 }
 
@@ -440,13 +451,15 @@ int cli_parse_top_by(const char *arg, int *by, unsigned *set, char *err, size_t 
 
 int cli_parse_deps_by(const char *arg, int *by, char *err, size_t errlen)
 {
-	static const char *const names[] = { "process", "user", "container", "netns" };
+	static const char *const names[] = { [WHOSOCK_DEPS_BY_PROCESS] = "process",
+					     [WHOSOCK_DEPS_BY_USER] = "user",
+					     [WHOSOCK_DEPS_BY_CONTAINER] = "container",
+					     [WHOSOCK_DEPS_BY_NETNS] = "netns" };
+	int i = WORD_INDEX(arg, names);
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(arg, names[i]) == 0) {
-			*by = (int)i; /* enum whosock_deps_by, in this order */
-			return 0;
-		}
-	return cli_fail(err, errlen, "invalid --by '%.40s': expected process, user, container or "
-			"netns", arg);
+	if (i < 0)
+		return cli_fail(err, errlen, "invalid --by '%.40s': expected process, user, container "
+				"or netns", arg);
+	*by = i;
+	return 0;
 }
