@@ -182,6 +182,8 @@ void cli_free(struct cli *cli)
 	cli->strings = NULL;
 	cli->n_strings = 0;
 	cli->locals = NULL;
+	cli->services = NULL;
+	cli->n_services = 0;
 	cli->ports = NULL;
 	cli->netns = NULL;
 	cli->pids = NULL;
@@ -563,6 +565,10 @@ static int parse(int argc, char **argv, struct cli *cli, char *err, size_t errle
 		if (r < 0)
 			return r;
 	}
+	/* -h and -V answer whatever else is given (an unknown option is
+	 * still an error, above). */
+	if (cli->action == CLI_HELP || cli->action == CLI_VERSION)
+		return 0;
 	r = cli_check_own_options(cli, &g, err, errlen);
 	if (r < 0)
 		return r;
