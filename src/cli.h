@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The command line: parsed into one struct, no globals. */
+/* The command line: parsed into one struct, no globals (src/cli.c; its
+ * modules share src/cli_int.h). */
 #ifndef WHOSOCK_CLI_H
 #define WHOSOCK_CLI_H
 
@@ -117,10 +118,11 @@ extern const char *const cli_by_names[];
  * cli_parse() (src/capture_cli.c). */
 int cli_capture_parse(struct cli *cli, int argc, char **argv, char *err, size_t errlen);
 
-/* For the parsers of subcommands with options of their own: a message as
- * cli_parse() writes them (what the user typed escaped), returning -EINVAL
- * (-ENOMEM when out of memory); and one --pid, --user, --comm, --container
- * or --netns value (comma-separated lists) into cli's filter. */
+/* For the parsers of subcommands with options of their own too: a message
+ * as cli_parse() writes them (what the user typed escaped), returning
+ * -EINVAL (-ENOMEM when out of memory; src/cli_values.c); and one --pid,
+ * --user, --comm, --container or --netns value (comma-separated lists)
+ * into cli's filter (src/cli_lists.c). */
 int cli_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int cli_owner_option(struct cli *cli, const char *option, const char *arg, char *err,
 		     size_t errlen);

@@ -446,6 +446,12 @@ static void test_help_version(void **state)
 	assert_int_equal(parse_ok("-V", NULL).action, CLI_VERSION);
 	assert_int_equal(parse_ok("--version", NULL).action, CLI_VERSION);
 	assert_int_equal(parse_ok("-t", "-h", NULL).action, CLI_HELP);
+	/* Help and version whatever else is given (was: "--summary is not an
+	 * option of 'whosock deps'"); an unknown option is still an error. */
+	assert_int_equal(parse_ok("-h", "-s", NULL).action, CLI_HELP);
+	assert_int_equal(parse_ok("-V", "-K", NULL).action, CLI_VERSION);
+	assert_int_equal(parse_ok("deps", "-h", "--service", ":80", NULL).action, CLI_HELP);
+	parse_fails(ARGS("-h", "--bogus"), MUST("--bogus"));
 }
 
 static void test_help_text(void **state)
