@@ -41,9 +41,14 @@
  * over inodes: one pass to fill, one to look up. */
 static int join_unix_peers(struct whosock_snapshot *snap, bool set_pointers)
 {
-	size_t n = whosock_snapshot_count(snap), cap = 16, mask;
+	size_t n = whosock_snapshot_count(snap), cap = 16, mask, n_unix = 0;
 	struct whosock_socket **table;
 
+	/* Most listings have no UNIX rows (the default): no table then. */
+	for (size_t i = 0; i < n && !n_unix; i++)
+		n_unix += snapshot_at(snap, i)->proto == WHOSOCK_PROTO_UNIX;
+	if (!n_unix)
+		return 0;
 	while (cap < n * 2)
 		cap *= 2;
 	mask = cap - 1;
