@@ -35,6 +35,9 @@ struct job {
 	enum whosock_proto proto;
 	int family;
 	bool bound; /* only bound but inactive TCP sockets (t->bound_opt) */
+	/* Another namespace's: its plans [plan_from, plan_to), all when
+	 * plan_to is 0. */
+	size_t plan_from, plan_to;
 	struct whosock_snapshot *part;
 	int error;
 };
