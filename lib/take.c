@@ -207,15 +207,19 @@ void take_plan(struct take *t, const struct whosock_filter *f, bool bound)
 }
 
 /* collect_dump() with its time and count recorded in part (the namespace is
- * set when the part is merged). */
+ * set when the part is merged); none for a kind in empty, which the
+ * namespace has no socket of. */
 static int timed_dump(struct whosock_snapshot *part, struct mnl_socket *nl, int nl_error,
 		      const char *net_dir, enum whosock_proto proto, int family,
-		      const struct request *opt)
+		      const struct request *opt, unsigned empty)
 {
 	size_t before = whosock_snapshot_count(part);
 	uint64_t t0 = snapshot_clock();
-	int r = collect_dump(part, nl, nl_error, net_dir, proto, family, opt);
+	int r;
 
+	if (empty & WHOSOCK_PROTO_BIT(proto))
+		return 0;
+	r = collect_dump(part, nl, nl_error, net_dir, proto, family, opt);
 	if (r < 0)
 		return r;
 	return snapshot_timing(part, &(const struct whosock_timing){
@@ -241,6 +245,7 @@ static int dump_other(struct take *t, struct job *job)
 	struct mnl_socket *nl = NULL;
 	char net_dir[PATH_MAX], label[96];
 	int r = 0, nl_error = -ENOENT;
+	unsigned empty;
 
 	ns_label(job->ns, label, sizeof(label));
 	if (job->ns->pid)
@@ -269,9 +274,11 @@ static int dump_other(struct take *t, struct job *job)
 			     .netns = job->ns->inode, .netns_name = job->ns->name, .path = net_dir);
 		}
 	}
+	/* (Read through a process living there: none for one kept otherwise.) */
+	empty = job->ns->pid ? collect_empty_kinds(net_dir) : 0;
 	for (size_t i = job->plan_from; i < (job->plan_to ? job->plan_to : t->n_plan) && r == 0; i++)
 		r = timed_dump(job->part, nl, nl ? 0 : nl_error, net_dir, t->plan[i].proto,
-			       t->plan[i].family, plan_opt(t, t->plan[i].bound));
+			       t->plan[i].family, plan_opt(t, t->plan[i].bound), empty);
 	sockdiag_close(nl);
 	return r;
 }
@@ -322,7 +329,7 @@ static void work(void *data, size_t w)
 			opened = true;
 		}
 		job->error = timed_dump(job->part, nl, nl_error, net_dir, job->proto, job->family,
-					plan_opt(t, job->bound));
+					plan_opt(t, job->bound), t->own_empty);
 	}
 	sockdiag_close(nl);
 	if (t->scan_pending) {
@@ -479,6 +486,13 @@ static int take(const struct request *req, struct whosock_snapshot **out, struct
 		t.bound_opt.filter.states = WHOSOCK_STATE_BIT(WHOSOCK_STATE_BOUND_INACTIVE);
 	}
 	take_plan(&t, &opt.filter, t.bound_by_dump);
+	if (live) {
+		char net_dir[PATH_MAX];
+
+		/* thread-self: the namespace this thread and its workers are in. */
+		snprintf(net_dir, sizeof(net_dir), "%s/thread-self/net", opt.proc_root);
+		t.own_empty = collect_empty_kinds(net_dir);
+	}
 
 	/* 1. the caller's namespace, and the /proc scan */
 	if ((opt.want & (WHOSOCK_WANT_OWNERS | WHOSOCK_WANT_PROCESS)) || others) {

@@ -70,6 +70,7 @@ struct take {
 	bool bound_by_dump;
 	struct request bound_opt;
 	size_t held_rows; /* rows made from held sockets (push_held) */
+	unsigned own_empty; /* collect_empty_kinds() of the caller's namespace */
 	uint64_t scan_start, scan_end; /* atomic: the owner scan's wall time */
 	bool traced;      /* trace_unlisted() ran */
 };
