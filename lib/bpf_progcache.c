@@ -6,6 +6,7 @@
  * write the same thing. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,11 +152,74 @@ out:
 	return r;
 }
 
+/* This process's own copies, so that a long-running whosock (serve, top)
+ * that may not write the directory (a service's dynamic user) still loads
+ * each program through libbpf only once: one per program name, kept for
+ * the process's life (a few hundred bytes each; the boot cannot change
+ * under a running process). */
+#define MEMO_MAX 4
+
+static struct memo {
+	struct header h;
+	struct bpf_insn *insns;
+} memo[MEMO_MAX];
+static size_t n_memo;
+static pthread_mutex_t memo_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int memo_get(const struct progcache_key *key, const char *name, struct header *h,
+		    struct bpf_insn **insns)
+{
+	int r = -ENOENT;
+
+	pthread_mutex_lock(&memo_lock);
+	for (size_t i = 0; i < n_memo && r == -ENOENT; i++) {
+		size_t size = memo[i].h.insn_cnt * sizeof(**insns);
+
+		if (memo[i].h.obj_hash != key->obj_hash || strcmp(memo[i].h.name, name) != 0)
+			continue;
+		*insns = malloc(size);
+		if (!*insns) {
+			r = -ENOMEM;
+			break;
+		}
+		memcpy(*insns, memo[i].insns, size);
+		*h = memo[i].h;
+		r = 0;
+	}
+	pthread_mutex_unlock(&memo_lock);
+	return r;
+}
+
+static void memo_put(const struct header *h, const struct bpf_insn *insns)
+{
+	size_t i, size = h->insn_cnt * sizeof(*insns);
+	struct bpf_insn *copy = malloc(size);
+
+	if (!copy)
+		return;
+	memcpy(copy, insns, size);
+	pthread_mutex_lock(&memo_lock);
+	for (i = 0; i < n_memo && strcmp(memo[i].h.name, h->name) != 0; i++)
+		;
+	if (i < MEMO_MAX) {
+		if (i == n_memo)
+			n_memo++;
+		free(memo[i].insns);
+		memo[i] = (struct memo){ .h = *h, .insns = copy };
+		copy = NULL;
+	}
+	pthread_mutex_unlock(&memo_lock);
+	free(copy);
+}
+
 int progcache_load(const struct progcache_key *key, const char *name)
 {
 	struct bpf_insn *insns = NULL;
 	struct header h;
-	int r = read_file(key, name, &h, &insns);
+	int r = memo_get(key, name, &h, &insns);
+
+	if (r == -ENOENT)
+		r = read_file(key, name, &h, &insns);
 
 	if (r == 0) {
 		LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = h.attach_type,
@@ -228,6 +292,7 @@ void progcache_store(const struct progcache_key *key, const struct bpf_program *
 	h.attach_type = (uint32_t)bpf_program__expected_attach_type(prog);
 	h.attach_btf_id = info.attach_btf_id;
 	h.insn_cnt = (uint32_t)n;
+	memo_put(&h, insns);
 	if (mkdir(key->dir, 0700) < 0 && errno != EEXIST)
 		return;
 	dfd = open_dir(key->dir);

@@ -15,7 +15,9 @@
  * else may write them. Anything else (no file, another boot, a file cut
  * short, the kernel refusing the program) is a miss: the caller loads
  * through libbpf as before and stores the result for the next time. The
- * verifier checks a cached program as any other. */
+ * process also keeps what it stored in memory, for its next snapshot when
+ * the directory is not writable. The verifier checks a cached program as
+ * any other. */
 #ifndef WHOSOCK_BPF_PROGCACHE_H
 #define WHOSOCK_BPF_PROGCACHE_H
 
