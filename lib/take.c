@@ -237,6 +237,16 @@ static const char *ns_label(const struct netns *ns, char *buf, size_t len)
 	return buf;
 }
 
+/* Whether process pid lives in network namespace inode. */
+static bool pid_in_netns(const char *proc_root, int pid, uint64_t inode)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%d/ns/net", proc_root, pid);
+	return stat(path, &st) == 0 && (uint64_t)st.st_ino == inode;
+}
+
 /* Every planned dump of another namespace, through a socket opened inside it;
  * where that is refused, from /proc/PID/net of a process living there. */
 static int dump_other(struct take *t, struct job *job)
@@ -274,8 +284,11 @@ static int dump_other(struct take *t, struct job *job)
 			     .netns = job->ns->inode, .netns_name = job->ns->name, .path = net_dir);
 		}
 	}
-	/* (Read through a process living there: none for one kept otherwise.) */
+	/* (Read through a process living there: none for one kept otherwise,
+	 * nor when the pid is no longer in it, reused since.) */
 	empty = job->ns->pid ? collect_empty_kinds(net_dir) : 0;
+	if (empty && !pid_in_netns(t->proc_root, job->ns->pid, job->ns->inode))
+		empty = 0;
 	for (size_t i = job->plan_from; i < (job->plan_to ? job->plan_to : t->n_plan) && r == 0; i++)
 		r = timed_dump(job->part, nl, nl ? 0 : nl_error, net_dir, t->plan[i].proto,
 			       t->plan[i].family, plan_opt(t, t->plan[i].bound), empty);
