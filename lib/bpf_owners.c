@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Owners in one pass from the kernel (see bpf_owners.h): the skeleton of
- * lib/bpf/owners.bpf.c opened and loaded, each iterator attached through a
+/* Owners in one pass from the kernel (see bpf_owners.h): the iterators of
+ * lib/bpf/owners.bpf.c loaded (from the per-boot cache of bpf_progcache.h,
+ * else through the skeleton, which is then cached), each attached through a
  * link of this process, read to its end through an iterator fd, and
  * everything closed again. One load per call: nothing is shared between
  * calls or threads, so two snapshots (or two whosocks) never meet. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "bpf_owners.h"
+#include "bpf_progcache.h"
 
 #if HAVE_BPF
 #include <bpf/bpf.h>
@@ -38,16 +42,16 @@ struct recbuf {
 	size_t n, cap;
 };
 
-/* Read one iterator to its end, appending its records to b. */
-static int run_iter(struct bpf_program *prog, struct recbuf *b)
+/* Read the iterator program prog_fd to its end, appending its records to b. */
+static int run_iter(int prog_fd, struct recbuf *b)
 {
-	struct bpf_link *link = bpf_program__attach_iter(prog, NULL);
+	int link = bpf_link_create(prog_fd, 0, BPF_TRACE_ITER, NULL);
 	size_t partial = 0; /* bytes of a record cut by a read, at the end of b */
 	int fd, r = 0;
 
-	if (!link)
+	if (link < 0)
 		return -errno;
-	fd = bpf_iter_create(bpf_link__fd(link));
+	fd = bpf_iter_create(link);
 	if (fd < 0) {
 		r = -errno;
 		goto out;
@@ -89,7 +93,7 @@ static int run_iter(struct bpf_program *prog, struct recbuf *b)
 		r = -EIO; /* the program writes whole records only */
 	close(fd);
 out:
-	bpf_link__destroy(link);
+	close(link);
 	return r;
 }
 
@@ -104,27 +108,63 @@ static int cmp_rec(const void *a, const void *b)
 	return (x->fd > y->fd) - (x->fd < y->fd);
 }
 
+/* The iterators, by the bit of what that asks for each. */
+enum { PROG_TASKS, PROG_FILES, N_PROGS };
+static const char *const prog_names[N_PROGS] = { "owners_tasks", "owners_files" };
+static const unsigned prog_bits[N_PROGS] = { BPF_OWNERS_TASKS, BPF_OWNERS_FILES };
+
+/* Load what the cache lacks of what through the skeleton (libbpf parses
+ * the kernel's BTF for it), into fds[] (fds of their own: the skeleton is
+ * gone on return), and cache each. */
+static int load_skeleton(unsigned what, const struct progcache_key *key, int fds[N_PROGS])
+{
+	struct owners_bpf *skel = owners_bpf__open();
+	struct bpf_program *progs[N_PROGS];
+	int r;
+
+	if (!skel)
+		return -errno;
+	progs[PROG_TASKS] = skel->progs.owners_tasks;
+	progs[PROG_FILES] = skel->progs.owners_files;
+	for (size_t k = 0; k < N_PROGS; k++)
+		bpf_program__set_autoload(progs[k], (what & prog_bits[k]) && fds[k] < 0);
+	r = owners_bpf__load(skel);
+	for (size_t k = 0; r == 0 && k < N_PROGS; k++) {
+		if (!(what & prog_bits[k]) || fds[k] >= 0)
+			continue;
+		fds[k] = fcntl(bpf_program__fd(progs[k]), F_DUPFD_CLOEXEC, 3);
+		if (fds[k] < 0)
+			r = -errno;
+		else
+			progcache_store(key, progs[k]);
+	}
+	owners_bpf__destroy(skel);
+	return r;
+}
+
 int bpf_owners_read(unsigned what, struct owners_rec **out, size_t *n)
 {
 	libbpf_print_fn_t saved = libbpf_set_print(quiet);
+	struct progcache_key key = { .dir = PROGCACHE_DIR, .license = "GPL" };
+	int fds[N_PROGS] = { -1, -1 };
 	struct recbuf b = { 0 };
-	struct owners_bpf *skel;
-	int r;
+	bool missed = false;
+	size_t obj_len;
+	const void *obj = owners_bpf__elf_bytes(&obj_len);
+	int r = 0;
 
-	skel = owners_bpf__open();
-	if (!skel) {
-		r = -errno;
-		goto out;
-	}
-	bpf_program__set_autoload(skel->progs.owners_files, (what & BPF_OWNERS_FILES) != 0);
-	bpf_program__set_autoload(skel->progs.owners_tasks, (what & BPF_OWNERS_TASKS) != 0);
-	r = owners_bpf__load(skel);
-	if (r < 0)
-		goto out;
-	if (what & BPF_OWNERS_TASKS)
-		r = run_iter(skel->progs.owners_tasks, &b);
-	if (r == 0 && (what & BPF_OWNERS_FILES))
-		r = run_iter(skel->progs.owners_files, &b);
+	key.obj_hash = progcache_hash(obj, obj_len);
+	for (size_t k = 0; k < N_PROGS; k++)
+		if (what & prog_bits[k]) {
+			fds[k] = progcache_load(&key, prog_names[k]);
+			missed |= fds[k] < 0;
+		}
+	if (missed)
+		r = load_skeleton(what, &key, fds);
+	/* Namespaces first: the records' order within a process. */
+	for (size_t k = 0; r == 0 && k < N_PROGS; k++)
+		if (what & prog_bits[k])
+			r = run_iter(fds[k], &b);
 	if (r < 0)
 		goto out;
 	/* Each iterator gives tasks in tid order; a process's threads with
@@ -135,7 +175,9 @@ int bpf_owners_read(unsigned what, struct owners_rec **out, size_t *n)
 	*n = b.n;
 	b.v = NULL;
 out:
-	owners_bpf__destroy(skel);
+	for (size_t k = 0; k < N_PROGS; k++)
+		if (fds[k] >= 0)
+			close(fds[k]);
 	libbpf_set_print(saved);
 	free(b.v);
 	/* libbpf gives -errno, sometimes its own codes above 4000: keep them

@@ -2,6 +2,7 @@
 /* Collect one (protocol, family) of one namespace (AF_UNSPEC: both inet
  * families): from netlink, or from /proc/net where netlink refuses. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,3 +106,53 @@ int collect_dump(struct whosock_snapshot *snap, struct mnl_socket *nl, int nl_er
 	return 0;
 }
 
+
+/* The "sockets" column of the protocols line named name in text, or -1. */
+static long protocol_sockets(const char *text, const char *name)
+{
+	size_t len = strlen(name);
+
+	const char *line = text;
+
+	while (line) {
+		long size, sockets;
+		const char *next = strchr(line, '\n');
+
+		if (strncmp(line, name, len) == 0 && line[len] == ' ' &&
+		    sscanf(line + len, "%ld %ld", &size, &sockets) == 2)
+			return sockets;
+		line = next ? next + 1 : NULL;
+	}
+	return -1;
+}
+
+unsigned collect_empty_kinds(const char *net_dir)
+{
+	static const struct {
+		enum whosock_proto proto;
+		const char *v4, *v6;
+	} kinds[] = {
+		{ WHOSOCK_PROTO_MPTCP, "MPTCP", "MPTCPv6" },
+		{ WHOSOCK_PROTO_UDPLITE, "UDP-Lite", "UDPLITEv6" },
+	};
+	char path[PATH_MAX], text[16384];
+	unsigned empty = 0;
+	ssize_t n;
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/protocols", net_dir) >= (int)sizeof(path))
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	/* (A file cut by the buffer would hide lines: no answer then.) */
+	if (n <= 0 || (size_t)n == sizeof(text) - 1)
+		return 0;
+	text[n] = '\0';
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (protocol_sockets(text, kinds[i].v4) == 0 && protocol_sockets(text, kinds[i].v6) == 0)
+			empty |= WHOSOCK_PROTO_BIT(kinds[i].proto);
+	return empty;
+}

@@ -54,19 +54,29 @@ void whosock_snapshot_free(struct whosock_snapshot *snap)
 	free(snap);
 }
 
+int snapshot_reserve(struct whosock_snapshot *snap, size_t n)
+{
+	struct whosock_socket *p;
+
+	if (n <= snap->cap)
+		return 0;
+	if (n > SNAPSHOT_MAX_SOCKETS)
+		return -E2BIG;
+	p = realloc(snap->socks, n * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	snap->socks = p;
+	snap->cap = n;
+	return 0;
+}
+
 int snapshot_push(struct whosock_snapshot *snap, const struct whosock_socket *s)
 {
 	if (snap->n == snap->cap) {
-		size_t cap = snap->cap ? snap->cap * 2 : 1024;
-		struct whosock_socket *p;
+		int r = snapshot_reserve(snap, snap->cap ? snap->cap * 2 : 1024);
 
-		if (cap > SNAPSHOT_MAX_SOCKETS)
-			return -E2BIG;
-		p = realloc(snap->socks, cap * sizeof(*p));
-		if (!p)
-			return -ENOMEM;
-		snap->socks = p;
-		snap->cap = cap;
+		if (r < 0)
+			return r;
 	}
 	snap->socks[snap->n++] = *s;
 	return 0;

@@ -30,6 +30,10 @@ int snapshot_note(struct whosock_snapshot *snap, const struct whosock_note *note
  * NOTE(snap, .code = WHOSOCK_NOTE_..., .count = n). */
 #define NOTE(snap, ...) snapshot_note((snap), &(const struct whosock_note){ __VA_ARGS__ })
 
+/* Make room for n sockets in all, so that pushes and merges up to that
+ * many move the array no more. Returns 0 or -ENOMEM/-E2BIG. */
+int snapshot_reserve(struct whosock_snapshot *snap, size_t n);
+
 /* Drop every socket from index n on (strings stay in the arena). */
 void snapshot_truncate(struct whosock_snapshot *snap, size_t n);
 

@@ -35,6 +35,9 @@ struct job {
 	enum whosock_proto proto;
 	int family;
 	bool bound; /* only bound but inactive TCP sockets (t->bound_opt) */
+	/* Another namespace's: its plans [plan_from, plan_to), all when
+	 * plan_to is 0. */
+	size_t plan_from, plan_to;
 	struct whosock_snapshot *part;
 	int error;
 };
@@ -67,6 +70,7 @@ struct take {
 	bool bound_by_dump;
 	struct request bound_opt;
 	size_t held_rows; /* rows made from held sockets (push_held) */
+	unsigned own_empty; /* collect_empty_kinds() of the caller's namespace */
 	uint64_t scan_start, scan_end; /* atomic: the owner scan's wall time */
 	bool traced;      /* trace_unlisted() ran */
 };

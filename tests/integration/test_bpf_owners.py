@@ -25,7 +25,15 @@ and builds one load there, then lists it both ways:
       whosock's is loaded (`bpftool prog show`: nothing stays once whosock
       exits), even after `kill -9` while its programs are loaded (strace
       slows its bpf() calls down so that the kill comes in time);
-   2. as nobody (setpriv), where the kernel refuses the BPF load:
+   2. the per-boot cache of the loaded programs (/run/whosock, see
+      lib/bpf_progcache.h): after a BPF run both programs are there (root's,
+      mode 0600, in a directory of mode 0700) and the next run loads them
+      without reading the kernel's BTF (strace: no open of
+      /sys/kernel/btf/vmlinux); a file cut short, one of another boot, one
+      others may write, a symlink in its place and a missing one each are
+      a miss: the run loads through libbpf, gives the load's owners
+      without a note, and leaves a good file behind;
+   3. as nobody (setpriv), where the kernel refuses the BPF load:
       --owners-from bpf and auto fall back to /proc with one note naming
       the error (and exit 0, owners of nobody's own socket still shown);
       --owners-from proc gives no such note; bad values of --owners-from
@@ -47,6 +55,7 @@ import resource
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import threading
@@ -62,6 +71,8 @@ FALLBACK = "BPF owner pass not used ("
 NOT_BUILT = "built without BPF"
 UNDER_VALGRIND = bool(os.environ.get("WHOSOCK_REAL"))  # WHOSOCK is then whosock-valgrind
 PROG_NAMES = ("owners_files", "owners_tasks")
+CACHE_DIR = "/run/whosock"
+KERNEL_BTF = "/sys/kernel/btf/vmlinux"
 
 WHOSOCK = wstest.whosock_path()
 T = wstest.Checker(scope=wstest.Scope)
@@ -376,7 +387,102 @@ def sec_killed():
 
 
 # --------------------------------------------------------------------------
-# 2. Refused: as nobody.
+# 2. The per-boot cache of the programs.
+# --------------------------------------------------------------------------
+
+def cache_file(name):
+    return os.path.join(CACHE_DIR, name + ".prog")
+
+
+def boot_id():
+    with open("/proc/sys/kernel/random/boot_id") as f:
+        return f.read().strip()
+
+
+def check_cached(where):
+    """Both files are there, whole, root's alone, of this boot."""
+    st = os.lstat(CACHE_DIR)
+    T.ok(stat.S_ISDIR(st.st_mode) and st.st_uid == 0 and stat.S_IMODE(st.st_mode) == 0o700,
+         "%s: %s: want a directory of root's, mode 0700" % (where, CACHE_DIR), oct(st.st_mode))
+    for name in PROG_NAMES:
+        path = cache_file(name)
+        try:
+            st = os.lstat(path)
+            with open(path, "rb") as f:
+                data = f.read()
+        except OSError as e:
+            T.ok(False, "%s: %s: %s" % (where, path, e))
+            continue
+        T.ok(stat.S_ISREG(st.st_mode) and st.st_uid == 0 and stat.S_IMODE(st.st_mode) == 0o600,
+             "%s: %s: want a file of root's, mode 0600" % (where, path), oct(st.st_mode))
+        T.ok(data[:8] == b"WSBPFPRG" and boot_id().encode() in data[:96] and len(data) > 96
+             and (len(data) - 96) % 8 == 0,
+             "%s: %s: want a whole file of this boot (header, then instructions)" % (where, path),
+             repr(data[:64]))
+
+
+def spoil(how, name, tmp):
+    path = cache_file(name)
+    if how == "missing":
+        os.unlink(path)
+    elif how == "cut short":
+        os.truncate(path, 50)
+    elif how == "of another boot":
+        with open(path, "r+b") as f:
+            f.seek(16)
+            f.write(b"00000000-0000-0000-0000-000000000000")
+    elif how == "writable by others":
+        os.chmod(path, 0o622)
+    elif how == "a symlink":
+        good = os.path.join(tmp, name + ".prog")
+        shutil.copy(path, good)
+        os.unlink(path)
+        os.symlink(good, path)
+
+
+def sec_cache(sc, built):
+    if not built:
+        NOTES.append("no BPF pass: the program cache is not checked")
+        return
+    k = sc.kid(wstest.spawn(shared_holder))
+    want = {inode: [tuple(o) for o in owners] for inode, owners in k["expect"]}
+    args = ["--owners-from", "bpf", "--host-only", "-o", "json"]
+    tmp = sc.tmpdir()
+
+    def listed(where):
+        rc, out, err, _ = run(args)
+        if not T.eq(rc, 0, "%s: exit status" % where, err):
+            return
+        T.ok(FALLBACK not in err, "%s: the BPF pass was not used" % where, err)
+        rows = by_inode(json.loads(decoded(out)))
+        for inode, owners in want.items():
+            r = rows.get(inode)
+            T.ok(r is not None and owners_of(r) == owners,
+                 "%s: owners of inode %d" % (where, inode),
+                 "got %s, want %s" % (r and owners_of(r), owners))
+
+    listed("a first run")
+    check_cached("after a run")
+    # A run from the cache does not read the kernel's BTF. (Another
+    # whosock of a test beside this one may spoil nothing: it writes the
+    # same files, whole, under another name first.)
+    trace = os.path.join(tmp, "strace.out")
+    p = subprocess.run(["strace", "-f", "-o", trace, "-e", "trace=open,openat", WHOSOCK] + args,
+                       capture_output=True, timeout=300)
+    T.eq(p.returncode, 0, "under strace: exit status", decoded(p.stderr))
+    with open(trace) as f:
+        opened = [l for l in f if KERNEL_BTF in l]
+    T.ok(not opened, "a run with both programs cached opened %s" % KERNEL_BTF, "".join(opened[:3]))
+    for how in ("missing", "cut short", "of another boot", "writable by others", "a symlink"):
+        for name in PROG_NAMES:
+            spoil(how, name, tmp)
+        listed("the cache files %s" % how)
+        check_cached("after a run with the files %s" % how)
+        print("  cache files %s: a miss, loaded through libbpf, stored again" % how, flush=True)
+
+
+# --------------------------------------------------------------------------
+# 3. Refused: as nobody.
 # --------------------------------------------------------------------------
 
 def sec_refused(sc, built):
@@ -422,7 +528,8 @@ def inner():
                      "both sources are the /proc walk; only the fallback and its note are checked")
     try:
         T.run_section("1. one load, --owners-from bpf and proc: the same owners", sec_same_answer, built)
-        T.run_section("2. as nobody: the BPF load refused, /proc used, one note", sec_refused, built)
+        T.run_section("2. the per-boot program cache: used, and every bad file a miss", sec_cache, built)
+        T.run_section("3. as nobody: the BPF load refused, /proc used, one note", sec_refused, built)
     finally:
         kill_all_kids()
     return T.summary(NOTES)

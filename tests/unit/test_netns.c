@@ -26,7 +26,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sys/socket.h>
+
 #include "netns.h"
+#include "order.h"
 #include "snapshot.h"
 
 static char root[64];
@@ -236,6 +239,91 @@ static void test_reused_pid_refused(void **state)
 	assert_null(nl);
 }
 
+/* order_rows(): rows in the documented order (namespace in the set, kind,
+ * IPv4 first, then as they came), on rows in random order and on rows
+ * in order but for a few at the end (the rows traced after the dumps). */
+static size_t order_kind(enum whosock_proto proto)
+{
+	for (size_t i = 0; i < ORDER_N_KINDS; i++)
+		if (order_kinds[i] == proto)
+			return i;
+	return ORDER_N_KINDS + (size_t)proto;
+}
+
+/* (namespace's place in set, kind, IPv6) of s. */
+static void order_key(const struct netns_set *set, const struct whosock_socket *s, size_t key[3])
+{
+	const struct netns *ns = netns_set_find(set, s->netns);
+
+	key[0] = ns ? (size_t)(ns - set->v) : set->n;
+	key[1] = order_kind(s->proto);
+	key[2] = s->family == AF_INET6;
+}
+
+static void test_order_rows(void **state)
+{
+	/* In order_kinds' order, so a row in order comes from a rising index. */
+	static const enum whosock_proto protos[] = { WHOSOCK_PROTO_TCP, WHOSOCK_PROTO_UDP,
+						     WHOSOCK_PROTO_RAW, WHOSOCK_PROTO_MPTCP,
+						     WHOSOCK_PROTO_UNIX };
+	unsigned seed = 12;
+
+	for (int round = 0; round < 2000; round++) {
+		struct whosock_snapshot *snap = snapshot_new();
+		struct netns_set set;
+		size_t n_ns = 1 + (size_t)rand_r(&seed) % 4, n = (size_t)rand_r(&seed) % 80;
+		size_t in_order = round % 2 ? n - (n ? (size_t)rand_r(&seed) % (n < 4 ? n : 4) : 0) : 0;
+		size_t at = 0; /* (namespace, kind, family) of the rows in order, as one number */
+		bool *seen = calloc(n + 1, sizeof(*seen));
+
+		assert_non_null(snap);
+		assert_non_null(seen);
+		netns_set_init(&set, snap);
+		for (size_t i = 0; i < n_ns; i++)
+			assert_non_null(netns_set_get(&set, 100 + i));
+		for (size_t i = 0; i < n; i++) {
+			/* inode: where the row was, 1-based */
+			struct whosock_socket s = { .inode = i + 1 };
+			size_t x = (size_t)rand_r(&seed) % ((n_ns + 1) * 5 * 2);
+
+			if (i < in_order) {
+				at += (size_t)rand_r(&seed) % 3 == 0;
+				x = at < (n_ns + 1) * 10 ? at : (n_ns + 1) * 10 - 1;
+			}
+			s.netns = 100 + x / 10;
+			s.proto = protos[x / 2 % 5];
+			s.family = x % 2 ? AF_INET6 : AF_INET;
+			assert_int_equal(snapshot_push(snap, &s), 0);
+		}
+		for (int twice = 0; twice < 2; twice++) {
+			assert_int_equal(order_rows(snap, &set), 0);
+			for (size_t i = 0; i < n; i++) {
+				const struct whosock_socket *s = whosock_snapshot_get(snap, i);
+				size_t key[3], prev[3], k = 0;
+
+				assert_true(s->inode >= 1 && s->inode <= n);
+				seen[s->inode] = twice == 0 ? !seen[s->inode] : seen[s->inode];
+				assert_true(seen[s->inode]);
+				if (i == 0)
+					continue;
+				order_key(&set, s, key);
+				order_key(&set, whosock_snapshot_get(snap, i - 1), prev);
+				while (k < 3 && key[k] == prev[k])
+					k++;
+				/* Rising key; the same key: as they came. */
+				assert_true(k < 3 ? key[k] > prev[k]
+						  : s->inode > whosock_snapshot_get(snap, i - 1)->inode);
+			}
+			/* The second time through, the rows are where they were put. */
+			for (size_t i = 0; i < n; i++)
+				snapshot_at(snap, i)->inode = i + 1;
+		}
+		free(seen);
+		netns_set_free(&set);
+		whosock_snapshot_free(snap);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -245,6 +333,7 @@ int main(void)
 		cmocka_unit_test(test_set_growth),
 		cmocka_unit_test_setup_teardown(test_named_stale_and_real, setup, teardown),
 		cmocka_unit_test(test_reused_pid_refused),
+		cmocka_unit_test(test_order_rows),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

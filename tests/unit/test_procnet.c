@@ -22,7 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include "collect.h"
 #include "kinds.h"
 #include "notes.h"
 #include "procnet.h"
@@ -823,6 +825,61 @@ static void test_collect_errors(void **state)
 	whosock_snapshot_free(snap);
 }
 
+/* collect_empty_kinds(): MPTCP and UDP-Lite when both families count no
+ * socket in the namespace's protocols file; nothing when unsure. */
+static unsigned empty_kinds_of(const char *text)
+{
+	char dir[] = "/tmp/wstest-protocols-XXXXXX", path[64];
+	unsigned empty;
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/protocols", dir);
+	if (text) {
+		f = fopen(path, "w");
+		assert_non_null(f);
+		fputs(text, f);
+		fclose(f);
+	}
+	empty = collect_empty_kinds(dir);
+	unlink(path);
+	rmdir(dir);
+	return empty;
+}
+
+static void test_collect_empty_kinds(void **state)
+{
+	static const char head[] = "protocol  size sockets  memory press maxhdr  slab module\n";
+	const unsigned mptcp = WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_MPTCP);
+	const unsigned udplite = WHOSOCK_PROTO_BIT(WHOSOCK_PROTO_UDPLITE);
+	char text[1024];
+
+	(void)state;
+	snprintf(text, sizeof(text), "%sMPTCPv6   2064      0       0   no       0   yes  kernel\n"
+		 "UDPLITEv6 1472      0       0   NI       0   yes  kernel\n"
+		 "UDP-Lite  1344      0       0   NI       0   yes  kernel\n"
+		 "MPTCP     1936      0       0   no       0   yes  kernel\n"
+		 "TCP       2560   41001   4   no     320   yes  kernel\n", head);
+	assert_int_equal(empty_kinds_of(text), mptcp | udplite);
+	/* One family in use is enough to dump both. */
+	snprintf(text, sizeof(text), "%sMPTCPv6   2064      1       0   no       0   yes  kernel\n"
+		 "UDPLITEv6 1472      0       0   NI       0   yes  kernel\n"
+		 "UDP-Lite  1344      2       0   NI       0   yes  kernel\n"
+		 "MPTCP     1936      0       0   no       0   yes  kernel\n", head);
+	assert_int_equal(empty_kinds_of(text), 0);
+	/* A family the kernel lacks (no IPv6): not known to be empty. */
+	snprintf(text, sizeof(text), "%sUDP-Lite  1344      0       0   NI       0   yes  kernel\n"
+		 "MPTCP     1936      0       0   no       0   yes  kernel\n"
+		 "MPTCPv6 x\n", head);
+	assert_int_equal(empty_kinds_of(text), 0);
+	/* A name that only begins like one. */
+	snprintf(text, sizeof(text), "%sMPTCPv6x  2064      0       0\nMPTCPv   1 0\n"
+		 "MPTCP     1936      0       0   no       0   yes  kernel\n", head);
+	assert_int_equal(empty_kinds_of(text), 0);
+	assert_int_equal(empty_kinds_of(NULL), 0);
+	assert_int_equal(empty_kinds_of(""), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -832,6 +889,7 @@ int main(void)
 		cmocka_unit_test(test_unix_rejects),	   cmocka_unit_test(test_golden_live),
 		cmocka_unit_test(test_golden_host),	   cmocka_unit_test(test_golden_malformed),
 		cmocka_unit_test(test_collect_filter),	   cmocka_unit_test(test_collect_errors),
+		cmocka_unit_test(test_collect_empty_kinds),
 		cmocka_unit_test(test_packet_netlink_lines), cmocka_unit_test(test_golden_kinds),
 	};
 
