@@ -98,6 +98,20 @@ static void file_name(char *buf, size_t len, const char *name)
 	snprintf(buf, len, "%s.prog", name);
 }
 
+/* Whether the instructions stand on their own: a 64-bit load of anything
+ * but a plain constant (a map's fd or value, a kernel symbol's BTF id, a
+ * subprogram's address) holds what only this process's load means (an fd
+ * number here is another fd in the next process), so a program with one is
+ * not kept. whosock's iterators use none; this keeps a later one from
+ * being cached wrongly. */
+static bool self_contained(const struct bpf_insn *insns, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (insns[i].code == (BPF_LD | BPF_DW | BPF_IMM) && insns[i].src_reg != 0)
+			return false;
+	return true;
+}
+
 /* Read the whole file for name into *h and a malloc'd *insns. */
 static int read_file(const struct progcache_key *key, const char *name, struct header *h,
 		     struct bpf_insn **insns)
@@ -141,7 +155,7 @@ static int read_file(const struct progcache_key *key, const char *name, struct h
 		goto out;
 	}
 	got = read(fd, *insns, size);
-	if (got == (ssize_t)size) {
+	if (got == (ssize_t)size && self_contained(*insns, h->insn_cnt)) {
 		r = 0;
 	} else {
 		free(*insns);
@@ -284,7 +298,8 @@ void progcache_store(const struct progcache_key *key, const struct bpf_program *
 	int dfd, fd;
 	bool ok;
 
-	if (!insns || n == 0 || n > MAX_INSNS || strlen(bpf_program__name(prog)) >= sizeof(h.name) ||
+	if (!insns || n == 0 || n > MAX_INSNS || !self_contained(insns, n) ||
+	    strlen(bpf_program__name(prog)) >= sizeof(h.name) ||
 	    bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) < 0 ||
 	    !target_in_vmlinux(&info) || !expected_header(key, bpf_program__name(prog), &h))
 		return;
