@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Per-socket counters and life events from the kernel (see bpf_traffic.h):
  * the skeleton of lib/bpf/socklife.bpf.c loaded, its programs attached to
- * the cgroup v2 root (and the tracepoint) through links of this process,
+ * the cgroup v2 root (and the tracepoints) through links of this process,
  * the counters map read by cookie, the ring buffer read through libbpf. */
 #include <errno.h>
 #include <fcntl.h>
@@ -156,8 +156,8 @@ static int open_mode(bool events, uint64_t netns, bpf_traffic_event_fn *fn, void
 
 		/* Counters only: the hooks stay unloaded, the ring is small. */
 		bpf_object__for_each_program(p, skel->obj)
-			bpf_program__set_autoload(p, p == skel->progs.count_egress ||
-							     p == skel->progs.count_ingress);
+			bpf_program__set_autoload(p, p == skel->progs.count_sent ||
+							     p == skel->progs.count_received);
 		bpf_map__set_max_entries(skel->maps.events, (uint32_t)sysconf(_SC_PAGESIZE));
 	}
 	r = socklife_bpf__load(skel);
@@ -175,7 +175,7 @@ static int open_mode(bool events, uint64_t netns, bpf_traffic_event_fn *fn, void
 			if (!bpf_program__autoload(p))
 				continue;
 			errno = 0;
-			if (p == skel->progs.set_state)
+			if (bpf_program__type(p) == BPF_PROG_TYPE_TRACING)
 				r = add_link(bt, bpf_program__attach(p));
 			else
 				r = add_link(bt, bpf_program__attach_cgroup(p, cg));

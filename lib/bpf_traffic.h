@@ -1,17 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Payload bytes and packets per UDP and UDP-Lite socket, counted in the
- * kernel: the cgroup_skb programs of lib/bpf/socklife.bpf.c on the cgroup
- * v2 root, keyed by socket cookie (the cookie sock_diag reports). Counting
- * starts when bpf_traffic_open() returns: what a socket carried before is
- * not known (whosock_traffic.since_start is set in what bpf_traffic_get()
- * fills). Payload is what the application wrote and read: the skb's length
- * less its IP and UDP headers. TCP is not counted here: the kernel keeps
- * its payload counts itself (tcp_info), and a TCP segment leaves the
- * programs after two loads, which keeps them cheap under any TCP load.
+ * kernel: the sock:sock_send_length and sock_recv_length programs of
+ * lib/bpf/socklife.bpf.c, keyed by socket cookie (the cookie sock_diag
+ * reports). Counting starts when bpf_traffic_open() returns: what a socket
+ * carried before is not known (whosock_traffic.since_start is set in what
+ * bpf_traffic_get() fills). Payload is what the application wrote and
+ * read: what each send and receive call returned (each message of
+ * sendmmsg/recvmmsg), a packet per call, a MSG_PEEK not counted, a
+ * datagram that arrived but was never read not received. TCP is not
+ * counted here: the kernel keeps its payload counts itself (tcp_info), and
+ * a TCP call leaves the programs after a few loads, which keeps them cheap
+ * under any TCP load (the cost is per call, not per packet).
  *
  * The counters live in an LRU hash of BPF_TRAFFIC_MAX_SOCKETS entries: the
- * kernel bounds it, evicting the sockets that went longest without a
- * packet. An entry outlives its socket's close (so the last bytes can be
+ * kernel bounds it, evicting the sockets that went longest without a send
+ * or receive. An entry outlives its socket's close (so the last bytes can be
  * read after the close is seen) until bpf_traffic_forget() or eviction.
  *
  * Everything is attached through bpf_links owned by the caller's process
@@ -38,7 +41,7 @@ struct bpf_traffic;
 int bpf_traffic_open(struct bpf_traffic **out);
 
 /* The counters of the socket with that cookie, since the handle was opened:
- * 0 and *out filled (since_start true), or -ENOENT when no packet with
+ * 0 and *out filled (since_start true), or -ENOENT when no call with
  * payload of it was counted (or its entry was forgotten or evicted), *out
  * untouched. */
 int bpf_traffic_get(const struct bpf_traffic *bt, uint64_t cookie, struct whosock_traffic *out);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* Sockets as they live, in the kernel: UDP and UDP-Lite payload counters
- * per socket cookie (cgroup_skb on the cgroup v2 root) and the events of a
+ * per socket cookie (the sock:sock_send_length and sock_recv_length
+ * tracepoints, per send and receive call) and the events of a
  * socket's life with its process, into a ring buffer (bpf_traffic.c,
  * bpf_events.c read them).
  *
@@ -39,8 +40,6 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-#define ETH_P_IP 0x0800
-#define ETH_P_IPV6 0x86DD
 #define AF_INET 2
 #define AF_INET6 10
 #define IPPROTO_TCP 6
@@ -101,52 +100,30 @@ const volatile __u64 events_netns = 0;
 
 /* ---- payload counters ---- */
 
-/* Where the payload of a UDP or UDP-Lite datagram starts in skb (its
- * network header in a cgroup_skb program), or -1 for anything else: TCP's
- * payload is the kernel's own count (tcp_info, in every dump and in the
- * report of its close), so a TCP segment costs two loads here and nothing
- * more (no lookup, no atomic add), whatever the TCP load. */
-static __always_inline int udp_payload_offset(struct __sk_buff *skb)
-{
-	__u8 proto, hdr[2];
-	int off;
+#define MSG_PEEK 2
+#define MSG_ERRQUEUE 0x2000
 
-	if (skb->protocol == bpf_htons(ETH_P_IP)) {
-		__u8 vihl;
-
-		if (bpf_skb_load_bytes(skb, 9, &proto, 1) < 0 || proto == IPPROTO_TCP ||
-		    bpf_skb_load_bytes(skb, 0, &vihl, 1) < 0)
-			return -1;
-		off = (vihl & 0xf) * 4;
-	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
-		if (bpf_skb_load_bytes(skb, 6, &proto, 1) < 0 || proto == IPPROTO_TCP)
-			return -1;
-		off = 40;
-		/* A few extension headers (hop-by-hop, routing, fragment,
-		 * destination options); a datagram behind more is not counted. */
-		for (int i = 0; i < 4; i++) {
-			if (proto != 0 && proto != 43 && proto != 44 && proto != 60)
-				break;
-			if (bpf_skb_load_bytes(skb, off, hdr, 2) < 0)
-				return -1;
-			proto = hdr[0];
-			off += proto == 44 ? 8 : (hdr[1] + 1) * 8;
-		}
-	} else {
-		return -1;
-	}
-	return proto == IPPROTO_UDP || proto == IPPROTO_UDPLITE ? off + 8 : -1;
-}
-
-static __always_inline void count(struct __sk_buff *skb, bool egress)
+/* The payload counters of a UDP or UDP-Lite socket, counted per call as
+ * the application makes it: sock:sock_send_length and sock_recv_length
+ * fire in sock_sendmsg_nosec() and sock_recvmsg_nosec() with what the
+ * call returned, for every send and receive of every socket (send, sendto,
+ * sendmsg, each message of sendmmsg, write, splice and io_uring alike; the
+ * receiving ones the same). A call costs a few loads for anything else
+ * (TCP's payload is the kernel's own count, tcp_info, in every dump and in
+ * the report of its close; a TCP stream at full speed moves 64 KiB or
+ * more a call), a hash lookup and two atomic adds for UDP: the counters
+ * cost what the syscalls are, not what the packets are. One call is one
+ * "packet": a datagram, or what one call sent with UDP_SEGMENT (GSO). */
+static __always_inline void count(const struct sock *sk, int ret, bool sent)
 {
 	struct socklife_count *c, zero = {};
-	int hl = udp_payload_offset(skb);
-	__u64 cookie, segs;
+	__u64 cookie;
 
-	if (hl < 0 || skb->len <= (__u32)hl)
-		return; /* not UDP, or no payload */
-	cookie = bpf_get_socket_cookie(skb);
+	if (ret <= 0 || (sk->sk_protocol != IPPROTO_UDP && sk->sk_protocol != IPPROTO_UDPLITE) ||
+	    sk->sk_type != SOCK_DGRAM ||
+	    (sk->__sk_common.skc_family != AF_INET && sk->__sk_common.skc_family != AF_INET6))
+		return; /* an error, nothing moved, or not UDP (a raw socket of protocol 17 neither) */
+	cookie = bpf_get_socket_cookie((void *)sk);
 	if (!cookie)
 		return;
 	c = bpf_map_lookup_elem(&counters, &cookie);
@@ -156,28 +133,33 @@ static __always_inline void count(struct __sk_buff *skb, bool egress)
 		if (!c)
 			return;
 	}
-	segs = skb->gso_segs ? skb->gso_segs : 1;
-	if (egress) {
-		__sync_fetch_and_add(&c->sent_bytes, skb->len - hl);
-		__sync_fetch_and_add(&c->sent_packets, segs);
+	if (sent) {
+		__sync_fetch_and_add(&c->sent_bytes, ret);
+		__sync_fetch_and_add(&c->sent_packets, 1);
 	} else {
-		__sync_fetch_and_add(&c->received_bytes, skb->len - hl);
-		__sync_fetch_and_add(&c->received_packets, segs);
+		__sync_fetch_and_add(&c->received_bytes, ret);
+		__sync_fetch_and_add(&c->received_packets, 1);
 	}
 }
 
-SEC("cgroup_skb/egress")
-int count_egress(struct __sk_buff *skb)
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(count_sent, struct sock *sk, int ret, int flags)
 {
-	count(skb, true);
-	return 1; /* never drop */
+	count(sk, ret, true);
+	return 0;
 }
 
-SEC("cgroup_skb/ingress")
-int count_ingress(struct __sk_buff *skb)
+/* A receive with MSG_PEEK leaves the datagram queued for the next one, one
+ * with MSG_ERRQUEUE reads the error queue (ICMP errors, timestamps, zero
+ * copy completions), not a datagram: nothing is counted. With MSG_TRUNC
+ * UDP returns the datagram's length even where the buffer was shorter:
+ * that length is counted. */
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(count_received, struct sock *sk, int ret, int flags)
 {
-	count(skb, false);
-	return 1;
+	if (!(flags & (MSG_PEEK | MSG_ERRQUEUE)))
+		count(sk, ret, false);
+	return 0;
 }
 
 /* ---- events ---- */

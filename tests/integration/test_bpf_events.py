@@ -10,8 +10,11 @@ and runs `whosock watch --connections --host-only -o ndjson` there:
       opened, one sends 100 datagrams of 1,000 bytes to the other, then both
       close: with BPF the sender's closed event has traffic.sent_bytes
       100000 and sent_packets 100, the receiver's received_bytes 100000
-      (since "start"); with --no-bpf both close with traffic null; both
-      with the test's pid;
+      (since "start"); the same for a second pair, connected, that moves
+      them with sendmmsg() and recvmmsg() (10 calls of 10 datagrams each
+      way; the receiver peeks at the first with MSG_PEEK, which counts
+      nothing): the counters count each message of those calls; with
+      --no-bpf all four close with traffic null; all with the test's pid;
    2. short connections, the same load both ways: a client process opens 20
       TCP connections to a server process's listener, each written to and
       closed at once (all within the watcher's 3 s interval). With BPF every
@@ -39,6 +42,7 @@ tests/integration/meson.build). Exit 0 pass, 1 fail, 77 skip (not root or no
 namespaces). Python 3 standard library only.
 """
 
+import ctypes
 import json
 import os
 import signal
@@ -173,6 +177,60 @@ def pids(ev):
 # 1. UDP bytes.
 # --------------------------------------------------------------------------
 
+class IOVec(ctypes.Structure):
+    _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
+
+
+class MsgHdr(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_void_p), ("namelen", ctypes.c_uint32),
+                ("iov", ctypes.POINTER(IOVec)), ("iovlen", ctypes.c_size_t),
+                ("control", ctypes.c_void_p), ("controllen", ctypes.c_size_t), ("flags", ctypes.c_int)]
+
+
+class MMsgHdr(ctypes.Structure):
+    _fields_ = [("hdr", MsgHdr), ("len", ctypes.c_uint)]
+
+
+LIBC = ctypes.CDLL(None, use_errno=True)
+MSG_WAITFORONE = 0x10000
+MMSG_BATCH = 10
+
+
+def mmsgs(bufs):
+    """An array of mmsghdr, one iovec each, over bufs."""
+    iovs = (IOVec * len(bufs))(*[IOVec(ctypes.cast(b, ctypes.c_void_p), len(b)) for b in bufs])
+    v = (MMsgHdr * len(bufs))()
+    for i in range(len(bufs)):
+        v[i].hdr.iov = ctypes.pointer(iovs[i])
+        v[i].hdr.iovlen = 1
+    return v, iovs
+
+
+def mmsg_exchange(tx, rx):
+    """N_DGRAMS datagrams of DGRAM bytes from tx to rx (both connected), in
+    batches of MMSG_BATCH: one sendmmsg() each, read with recvmmsg() (the
+    first after a MSG_PEEK). Returns the bytes read."""
+    got = 0
+    rx.setblocking(True)  # every datagram was sent before: no wait is long
+    for batch in range(N_DGRAMS // MMSG_BATCH):
+        out = [ctypes.create_string_buffer(b"m" * DGRAM, DGRAM) for _ in range(MMSG_BATCH)]
+        v, keep = mmsgs(out)
+        n = LIBC.sendmmsg(tx.fileno(), v, MMSG_BATCH, 0)
+        T.eq(n, MMSG_BATCH, "sendmmsg() messages sent (errno %d)" % ctypes.get_errno())
+        if batch == 0:
+            T.eq(len(rx.recv(65536, socket.MSG_PEEK)), DGRAM, "the peeked datagram")
+        left = MMSG_BATCH
+        while left > 0:
+            bufs = [ctypes.create_string_buffer(65536) for _ in range(left)]
+            v, keep = mmsgs(bufs)
+            n = LIBC.recvmmsg(rx.fileno(), v, left, MSG_WAITFORONE, None)
+            if not T.ok(n > 0, "recvmmsg() (errno %d)" % ctypes.get_errno()):
+                return got
+            got += sum(v[i].len for i in range(n))
+            left -= n
+    return got
+
+
 def sec_udp(sc, bpf):
     for mode in (["--no-bpf"], []):
         with_bpf = bpf and not mode
@@ -180,14 +238,17 @@ def sec_udp(sc, bpf):
         try:
             if not w.ready():
                 continue
-            tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            tx.bind(("127.0.0.1", 0))
-            rx.bind(("127.0.0.1", 0))
-            ports = tx.getsockname()[1], rx.getsockname()[1]
+            socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(4)]
+            for u in socks:
+                u.bind(("127.0.0.1", 0))
+            tx, rx, mtx, mrx = socks
+            mtx.connect(mrx.getsockname())
+            mrx.connect(mtx.getsockname())
+            all_ports = [u.getsockname()[1] for u in socks]
+            ports = all_ports[:2]
             # Both seen open first (with BPF at once, else at a dump): then
             # both ways report their close, and differ only in the bytes.
-            for port in ports:
+            for port in all_ports:
                 T.ok(w.wait_for(lambda e: e["type"] == "opened" and e["socket"]["proto"] == "udp"
                                 and e["socket"]["local"]["port"] == port) is not None,
                      "%s: the UDP socket :%d not reported opened" % (w.where, port))
@@ -197,28 +258,33 @@ def sec_udp(sc, bpf):
                 tx.sendto(b"u" * DGRAM, rx.getsockname())
                 got += len(rx.recv(65536))
             T.eq(got, N_DGRAMS * DGRAM, "bytes the receiver read")
-            tx.close()
-            rx.close()
+            T.eq(mmsg_exchange(mtx, mrx), N_DGRAMS * DGRAM, "bytes recvmmsg() read")
+            for u in socks:
+                u.close()
             w.marker()
             closed = {}
             for ev in w.events:
                 s = ev["socket"]
-                if ev["type"] == "closed" and s["proto"] == "udp" and s["local"]["port"] in ports:
+                if ev["type"] == "closed" and s["proto"] == "udp" and s["local"]["port"] in all_ports:
                     closed[s["local"]["port"]] = ev
-            txe, rxe = closed.get(ports[0]), closed.get(ports[1])
             if with_bpf:
                 want_tx = {"sent_bytes": N_DGRAMS * DGRAM, "received_bytes": 0,
                            "sent_packets": N_DGRAMS, "received_packets": 0, "since": "start"}
                 want_rx = {"sent_bytes": 0, "received_bytes": N_DGRAMS * DGRAM,
                            "sent_packets": 0, "received_packets": N_DGRAMS, "since": "start"}
-                if T.ok(txe is not None, "%s: the sender :%d not reported closed" % (w.where, ports[0])):
-                    T.eq(txe["socket"]["traffic"], want_tx, "%s: the sender's traffic" % w.where)
-                    T.eq(pids(txe), [os.getpid()], "%s: the sender's owner" % w.where)
-                if T.ok(rxe is not None, "%s: the receiver :%d not reported closed" % (w.where, ports[1])):
-                    T.eq(rxe["socket"]["traffic"], want_rx, "%s: the receiver's traffic" % w.where)
+                for (port, want, what) in zip(all_ports, (want_tx, want_rx) * 2,
+                                              ("sender", "receiver", "sendmmsg() sender",
+                                               "recvmmsg() receiver")):
+                    e = closed.get(port)
+                    if T.ok(e is not None, "%s: the %s :%d not reported closed" % (w.where, what, port)):
+                        T.eq(e["socket"]["traffic"], want, "%s: the %s's traffic" % (w.where, what))
+                        T.eq(pids(e), [os.getpid()], "%s: the %s's owner" % (w.where, what))
+                txe = closed.get(ports[0])
                 print("  %s: sender %s" % (w.where, txe and txe["socket"]["traffic"]), flush=True)
             else:
-                for port, e in zip(ports, (txe, rxe)):
+                txe = closed.get(ports[0])
+                for port in all_ports:
+                    e = closed.get(port)
                     if T.ok(e is not None, "%s: the UDP socket :%d not reported closed" % (w.where, port)):
                         T.eq(e["socket"]["traffic"], None, "%s: UDP traffic without BPF" % w.where)
                         T.eq(pids(e), [os.getpid()], "%s: the UDP socket's owner" % w.where)
