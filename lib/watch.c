@@ -441,7 +441,7 @@ static bool watched(const struct whosock_watch *w, const struct whosock_socket *
  * of that protocol, every namespace's sockets (TCP's established hash:
  * 262,144 buckets with 23 GiB of memory, 0.5-1 ms a walk), so a
  * table the namespace holds none of is not dumped. */
-static bool may_hold(const struct whosock_watch *w, const struct wns *ns, size_t p, int fam)
+static bool may_hold(const struct wns *ns, size_t p, int fam)
 {
 	if (!ns->stat_opened)
 		return true;
@@ -483,12 +483,12 @@ static int dump_ns(struct whosock_watch *w, struct wns *ns, struct whosock_snaps
 		/* TCP: both families in one walk of the kernel's table. */
 		n_fam = 0;
 		if (protos[i] == WHOSOCK_PROTO_TCP && !f.families) {
-			if (may_hold(w, ns, i, -1))
+			if (may_hold(ns, i, -1))
 				families[n_fam++] = AF_UNSPEC;
 		} else {
 			for (int fam = 0; fam < 2; fam++)
 				if ((!f.families || (f.families & (1u << (fam ? AF_INET6 : AF_INET)))) &&
-				    may_hold(w, ns, i, fam))
+				    may_hold(ns, i, fam))
 					families[n_fam++] = fam ? AF_INET6 : AF_INET;
 		}
 		for (size_t k = 0; k < n_fam; k++) {
