@@ -163,10 +163,14 @@ static int open_mode(bool events, uint64_t netns, bpf_traffic_event_fn *fn, void
 	r = socklife_bpf__load(skel);
 	if (r < 0)
 		goto out;
-	cg = open_cgroup_root();
-	if (cg < 0) {
-		r = cg;
-		goto out;
+	/* The socket hooks attach to the cgroup v2 root; the counters are
+	 * tracepoints, which need none. */
+	if (events) {
+		cg = open_cgroup_root();
+		if (cg < 0) {
+			r = cg;
+			goto out;
+		}
 	}
 	{
 		struct bpf_program *p;
