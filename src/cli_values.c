@@ -277,15 +277,20 @@ int cli_parse_local(const char *arg, struct whosock_local *q, unsigned *protos_o
 }
 
 /* The index of arg in names[0..n) (entries may be NULL), or -1. */
-static int word_index(const char *arg, const char *const *names, size_t n)
+/* The index in names (n of them; NULL gaps never match) of the word p[0..len),
+ * in any case with nocase, or -1. */
+static int word_index_n(const char *p, size_t len, const char *const *names, size_t n,
+			bool nocase)
 {
 	for (size_t i = 0; i < n; i++)
-		if (names[i] && strcmp(arg, names[i]) == 0)
+		if (names[i] && strlen(names[i]) == len &&
+		    (nocase ? strncasecmp(p, names[i], len) : strncmp(p, names[i], len)) == 0)
 			return (int)i;
 	return -1;
 }
 
-#define WORD_INDEX(arg, names) word_index(arg, names, sizeof(names) / sizeof(names[0]))
+#define N_NAMES(names) (sizeof(names) / sizeof(names[0]))
+#define WORD_INDEX(arg, names) word_index_n(arg, strlen(arg), names, N_NAMES(names), false)
 
 int cli_parse_format(const char *arg, bool deps, enum output_format *fmt, char *err,
 		     size_t errlen)
@@ -360,12 +365,10 @@ int cli_parse_sort(const char *arg, enum sort_key *sort, size_t *n, char *err, s
 	const char *p = arg;
 
 	do {
-		size_t len = strcspn(p, ","), i;
+		size_t len = strcspn(p, ",");
+		int i = word_index_n(p, len, names, N_NAMES(names), true);
 
-		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-			if (strlen(names[i]) == len && strncasecmp(p, names[i], len) == 0)
-				break;
-		if (i == sizeof(names) / sizeof(names[0]))
+		if (i < 0)
 			return cli_fail(err, errlen, "unknown sort key '%.*s': expected netns, proto, "
 					"state, port, rport, pid, queues or inode",
 					(int)(len > 40 ? 40 : len), p);
@@ -432,12 +435,10 @@ int cli_parse_top_by(const char *arg, int *by, unsigned *set, char *err, size_t 
 	*set = 0;
 	do {
 		size_t len = strcspn(p, ",");
-		int i;
+		/* (Less its NULL end.) */
+		int i = word_index_n(p, len, cli_by_names, N_NAMES(cli_by_names) - 1, false);
 
-		for (i = 0; cli_by_names[i]; i++)
-			if (strlen(cli_by_names[i]) == len && strncmp(p, cli_by_names[i], len) == 0)
-				break;
-		if (!cli_by_names[i])
+		if (i < 0)
 			return cli_fail(err, errlen, "invalid --by '%.40s': expected process, "
 					"connection, remote, container, user or netns (or several, "
 					"with commas)", arg);
